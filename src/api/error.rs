@@ -1,0 +1,188 @@
+//! Upstream failures, each with the one sentence a model or a person can act on.
+//!
+//! Error bodies are not documented by Himetrica, so they are never parsed strictly: we keep a
+//! short, cleaned excerpt to show next to the status.
+
+use std::time::Duration;
+
+/// Why a Read API request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the API rejected the credential (401)")]
+    Unauthorized { excerpt: String },
+    #[error("the API refused access (403)")]
+    Forbidden { excerpt: String },
+    #[error("the API has no such resource (404 for {path})")]
+    NotFound { path: String, excerpt: String },
+    #[error("the API rate limit was reached (429)")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the API had an internal problem ({status})")]
+    Server { status: u16, excerpt: String },
+    #[error("the API answered {status}")]
+    Status { status: u16, excerpt: String },
+    #[error("the API did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("could not connect to the API at {origin}")]
+    Connect { origin: String },
+    #[error("the API answered with a body that is not JSON")]
+    NotJson { excerpt: String },
+    #[error("the API answered with more than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the API answered with an unexpected shape: {0}")]
+    Shape(String),
+    #[error("the request failed: {0}")]
+    Other(String),
+}
+
+impl ApiError {
+    /// One actionable sentence for the model or the person at the terminal, plus the cleaned
+    /// body excerpt where there is one. Never contains a credential.
+    pub fn user_message(&self) -> String {
+        let (sentence, excerpt) = match self {
+            Self::Unauthorized { excerpt } => (
+                "The analytics API rejected the stored credential (401). Sign in again with `analytics-mcp login`, or check ANALYTICS_MCP_API_KEY.".to_string(),
+                excerpt.as_str(),
+            ),
+            Self::Forbidden { excerpt } => (
+                "The analytics API refused access (403): the plan may not include this data, or the key has no access to this project. Check the plan and project in the Himetrica dashboard.".to_string(),
+                excerpt.as_str(),
+            ),
+            Self::NotFound { path, excerpt } => (
+                format!(
+                    "The analytics API has nothing at {path} (404): the project id may be wrong, or this endpoint's path differs; override it under [endpoints] in config.toml."
+                ),
+                excerpt.as_str(),
+            ),
+            Self::RateLimited { retry_after } => (
+                match retry_after {
+                    Some(d) => format!(
+                        "The analytics API rate limit was reached (429). Retry in {} seconds.",
+                        d.as_secs().max(1)
+                    ),
+                    None => "The analytics API rate limit was reached (429). Retry in about a minute.".to_string(),
+                },
+                "",
+            ),
+            Self::Server { status, excerpt } => (
+                format!(
+                    "The analytics API had an internal problem ({status}). This is on the provider's side; retry in a minute."
+                ),
+                excerpt.as_str(),
+            ),
+            Self::Status { status, excerpt } => (
+                format!("The analytics API answered with status {status}; the request was not accepted."),
+                excerpt.as_str(),
+            ),
+            Self::Timeout(d) => (
+                format!(
+                    "The analytics API did not answer within {:.0} seconds. It may be slow or down; retry shortly, or raise ANALYTICS_MCP_TIMEOUT_SECS.",
+                    d.as_secs_f64().max(1.0)
+                ),
+                "",
+            ),
+            Self::Connect { origin } => (
+                format!(
+                    "Could not connect to the analytics API at {origin}. Check the network connection and the API URL (--api-url / ANALYTICS_MCP_API_URL)."
+                ),
+                "",
+            ),
+            Self::NotJson { excerpt } => (
+                "The analytics API answered with something that is not JSON (perhaps a proxy or maintenance page). Check the API URL, or retry later.".to_string(),
+                excerpt.as_str(),
+            ),
+            Self::TooLarge { limit } => (
+                format!("The analytics API answer was larger than {} MiB and was cut off. Narrow the date range or lower `limit`.", limit / (1024 * 1024)),
+                "",
+            ),
+            Self::Shape(detail) => (
+                format!("The analytics API answered with an unexpected shape ({detail}). The endpoint path may be wrong; see [endpoints] in config.toml."),
+                "",
+            ),
+            Self::Other(detail) => (format!("The request to the analytics API failed: {detail}."), ""),
+        };
+        if excerpt.is_empty() {
+            sentence
+        } else {
+            format!("{sentence} Upstream said: \"{excerpt}\"")
+        }
+    }
+
+    /// True when signing in again is the fix.
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Self::Unauthorized { .. })
+    }
+}
+
+/// A short, single-line excerpt of an error body: a JSON `error`/`message` field when there
+/// is one, else the text with markup and control characters removed, at most 200 chars.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) {
+        for key in ["error", "message", "detail", "error_description"] {
+            match json.get(key) {
+                Some(serde_json::Value::String(s)) => return clean(s, 200),
+                Some(serde_json::Value::Object(o)) => {
+                    if let Some(serde_json::Value::String(s)) = o.get("message") {
+                        return clean(s, 200);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    clean(&strip_tags(&text), 200)
+}
+
+fn strip_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Collapses whitespace, drops control characters and caps the length (with `…`).
+pub fn clean(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        let word: String = word.chars().filter(|c| !c.is_control()).collect();
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&word);
+    }
+    if out.chars().count() > max_chars {
+        let cut: String = out.chars().take(max_chars.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_prefers_json_error_field_and_strips_html() {
+        assert_eq!(excerpt(br#"{"error":"Invalid API key"}"#), "Invalid API key");
+        assert_eq!(
+            excerpt(b"<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>"),
+            "502 Bad Gateway nginx"
+        );
+        assert_eq!(excerpt("a\u{7}b\n\n  c".as_bytes()), "ab c");
+        assert_eq!(excerpt(&[b'x'; 500]).chars().count(), 200);
+    }
+}

@@ -1,0 +1,95 @@
+//! Command-line types (clap). A field's doc comment is its `--help` text. No logic here.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::sandbox::Fault;
+
+/// Ask your AI assistant about your website analytics: a local MCP server for the Himetrica
+/// Read API.
+#[derive(Debug, Parser)]
+#[command(name = "analytics-mcp", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Read API base URL (https, or http to 127.0.0.1/localhost) [env: ANALYTICS_MCP_API_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Project id to query instead of the one `GET /me` names [env: ANALYTICS_MCP_PROJECT]
+    #[arg(long, global = true, value_name = "ID")]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the MCP server on stdin/stdout (what MCP clients start)
+    Serve(ServeArgs),
+    /// Run one tool and print its answer, e.g. `call get_top_pages limit=5`
+    Call(CallArgs),
+    /// List the tools and their parameters
+    Tools(ToolsArgs),
+    /// Sign in: store a secret key with --with-key (read from a prompt or stdin, never argv)
+    Login(LoginArgs),
+    /// Show which credential is in use and check it against the API
+    Status,
+    /// Remove the stored credential
+    Logout,
+    /// Run a local stand-in for the Read API with demo data, for trying things out and tests
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve the built-in demo project from an in-process sandbox (no account needed)
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The tool to run (see `analytics-mcp tools`)
+    pub tool: String,
+    /// Arguments as name=value, e.g. startDate=2026-11-01 limit=5 groupBy=city
+    #[arg(value_name = "NAME=VALUE")]
+    pub args: Vec<String>,
+    /// Print the structured result as JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Query the built-in demo project from an in-process sandbox (no account needed)
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    /// Print the tool definitions as MCP `tools/list` JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Store a secret key (hm_sk_…): typed at a hidden prompt, or piped on stdin
+    #[arg(long)]
+    pub with_key: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Requests per minute before answering 429
+    #[arg(long, default_value_t = crate::sandbox::DEFAULT_RATE_LIMIT)]
+    pub rate_limit: u32,
+    /// Inject a fault: PATH=503, PATH=429:30 (Retry-After), PATH=delay:1500 (ms) or PATH=html;
+    /// PATH matches any request path containing it. Repeatable.
+    #[arg(long, value_name = "PATH=SPEC")]
+    pub fault: Vec<Fault>,
+}

@@ -1,0 +1,70 @@
+//! `analytics-mcp call TOOL [name=value ...]`: one tool, through the same code as `serve`.
+
+use serde_json::{Map, Value};
+
+use crate::cli::{CallArgs, GlobalArgs};
+use crate::error::{CliError, Exit};
+use crate::output;
+use crate::tools::{self, ToolError};
+
+pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
+    if tools::find(&args.tool).is_none() {
+        return Err(CliError::new(Exit::Usage, ToolError::UnknownTool(args.tool.clone()).message())
+            .with_hint("run `analytics-mcp tools` to see each tool's parameters")
+            .into());
+    }
+    let arguments = parse_pairs(&args.args)?;
+    let (toolbox, _sandbox) = super::toolbox(global, args.demo).await?;
+    match toolbox.call(&args.tool, Some(&arguments)).await {
+        Ok(out) => {
+            if args.json {
+                output::data(&serde_json::to_string_pretty(&out.structured)?);
+            } else {
+                output::data(&out.text);
+            }
+            Ok(Exit::Success)
+        }
+        Err(e @ ToolError::NotSignedIn) => Err(CliError::new(Exit::NotSignedIn, e.message())
+            .with_hint("run `analytics-mcp login --with-key`, or try `--demo`")
+            .into()),
+        Err(e) => Err(CliError::new(Exit::ToolError, e.message()).into()),
+    }
+}
+
+/// `name=value` pairs into tool arguments. Values that read as JSON numbers or booleans are
+/// passed as such (`limit=5`); everything else is a string (`startDate=2026-11-01`).
+fn parse_pairs(pairs: &[String]) -> Result<Map<String, Value>, CliError> {
+    let mut map = Map::new();
+    for pair in pairs {
+        let Some((name, raw)) = pair.split_once('=') else {
+            return Err(CliError::new(
+                Exit::Usage,
+                format!("argument `{pair}` is not of the form name=value"),
+            )
+            .with_hint("for example: analytics-mcp call get_top_pages limit=5 startDate=2026-11-01"));
+        };
+        let value = match serde_json::from_str::<Value>(raw) {
+            Ok(v @ (Value::Number(_) | Value::Bool(_))) => v,
+            _ => Value::String(raw.to_string()),
+        };
+        if map.insert(name.to_string(), value).is_some() {
+            return Err(CliError::new(Exit::Usage, format!("argument `{name}` is given twice")));
+        }
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_become_typed_arguments() {
+        let m = parse_pairs(&["limit=5".into(), "startDate=2026-11-01".into(), "groupBy=city".into()])
+            .unwrap();
+        assert_eq!(m["limit"], 5);
+        assert_eq!(m["startDate"], "2026-11-01");
+        assert!(parse_pairs(&["limit".into()]).is_err());
+        assert!(parse_pairs(&["a=1".into(), "a=2".into()]).is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! One module per subcommand; each returns an [`Exit`] or an error carrying one.
+//!
+//! Shared here: resolving settings and building the [`Toolbox`] (with `--demo`, against an
+//! in-process sandbox).
+
+mod call;
+mod login;
+mod logout;
+mod sandbox;
+mod serve;
+mod status;
+mod tools;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::api::ApiClient;
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::config::{Overrides, Settings};
+use crate::credentials::{self, Credential, Secret};
+use crate::error::Exit;
+use crate::sandbox::{Sandbox, SandboxOptions};
+use crate::tools::Toolbox;
+
+pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Serve(args) => serve::run(global, &args).await,
+        Command::Call(args) => call::run(global, &args).await,
+        Command::Tools(args) => tools::run(&args),
+        Command::Login(args) => login::run(global, &args).await,
+        Command::Status => status::run(global).await,
+        Command::Logout => logout::run(global),
+        Command::Sandbox(args) => sandbox::run(&args).await,
+    }
+}
+
+pub(crate) fn settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
+    Settings::load(&Overrides {
+        api_url: global.api_url.clone(),
+        project: global.project.clone(),
+    })
+    .context("could not load settings")
+}
+
+/// A toolbox for `serve` and `call`. With `demo`, the sandbox it starts is returned too and
+/// must be kept alive while the toolbox is used.
+pub(crate) async fn toolbox(
+    global: &GlobalArgs,
+    demo: bool,
+) -> anyhow::Result<(Arc<Toolbox>, Option<Sandbox>)> {
+    let settings = settings(global)?;
+    if demo {
+        let sandbox = crate::sandbox::start(SandboxOptions::default())
+            .await
+            .context("could not start the demo sandbox")?;
+        let url = crate::config::parse_api_url(&sandbox.base_url())?;
+        let key = Credential::ApiKey(Secret::new(sandbox.api_key.clone()));
+        let api = ApiClient::new(url, Some(key), settings.timeout);
+        let toolbox = Toolbox::new(Arc::new(api), settings.endpoints, None);
+        return Ok((Arc::new(toolbox), Some(sandbox)));
+    }
+    let credential = match credentials::resolve(&settings) {
+        Ok(found) => found.map(|r| r.credential),
+        Err(e) => {
+            // A broken store must not stop the server: tools will say "not signed in".
+            tracing::warn!("could not read the stored credential: {e}");
+            None
+        }
+    };
+    let api = ApiClient::new(settings.api_url.clone(), credential, settings.timeout);
+    let toolbox = Toolbox::new(Arc::new(api), settings.endpoints, settings.project);
+    Ok((Arc::new(toolbox), None))
+}

@@ -1,0 +1,26 @@
+//! `analytics-mcp sandbox`: runs the local Read API stand-in until Ctrl-C.
+
+use crate::cli::SandboxArgs;
+use crate::error::Exit;
+use crate::output;
+use crate::sandbox::{self, SandboxOptions};
+
+pub async fn run(args: &SandboxArgs) -> anyhow::Result<Exit> {
+    let sandbox = sandbox::start(SandboxOptions {
+        port: args.port,
+        rate_limit: args.rate_limit,
+        faults: args.fault.clone(),
+        ..SandboxOptions::default()
+    })
+    .await?;
+    // First two lines of stdout: the base URL, then the demo key (not a secret), for scripts.
+    output::data(&sandbox.base_url());
+    output::data(&sandbox.api_key);
+    output::note(&format!(
+        "Sandbox Read API for the demo project on {}. Try:\n  ANALYTICS_MCP_API_URL={} ANALYTICS_MCP_API_KEY=<the key above> analytics-mcp call get_analytics\nPress Ctrl-C to stop.",
+        sandbox.addr,
+        sandbox.base_url()
+    ));
+    tokio::signal::ctrl_c().await?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,15 @@
+//! `analytics-mcp serve`: the stdio MCP server. Never prompts, never opens a browser; with no
+//! credential it still starts and every tool says how to sign in.
+
+use crate::cli::{GlobalArgs, ServeArgs};
+use crate::error::Exit;
+use crate::mcp::{AnalyticsServer, serve_stdio};
+
+pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> {
+    let (toolbox, _sandbox) = super::toolbox(global, args.demo).await?;
+    if !toolbox.api().has_credential() {
+        tracing::warn!("not signed in; tools will answer with how to sign in");
+    }
+    serve_stdio(AnalyticsServer::new(toolbox)).await?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,241 @@
+//! Settings: flags, environment and `config.toml`, resolved once into [`Settings`].
+//!
+//! Precedence, highest first: command-line flag → environment variable → `config.toml` →
+//! built-in default. This module reads files and the environment; it never touches the
+//! network or the credential stores.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::api::endpoints::{EndpointError, Endpoints};
+use crate::env_vars;
+
+/// The Himetrica Read API.
+pub const DEFAULT_API_URL: &str = "https://app.himetrica.com/api/v1";
+/// Whole-request timeout for Read API calls when nothing else is set.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The file name of the user's config inside the config directory.
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// What the user can write in `config.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Read API base URL.
+    pub api_url: Option<String>,
+    /// Project id, skipping the `GET /me` look-up.
+    pub project: Option<String>,
+    /// Whole-request timeout in seconds.
+    pub timeout_secs: Option<f64>,
+    /// Per-tool path overrides, e.g. `get_top_pages = "/projects/{project}/top-pages"`.
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, String>,
+}
+
+/// Which credential backend to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorePreference {
+    /// The OS keychain when reachable, else the file.
+    Auto,
+    Keyring,
+    File,
+}
+
+/// Everything a command needs to know, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_dir: PathBuf,
+    pub api_url: Url,
+    pub project: Option<String>,
+    pub endpoints: Endpoints,
+    pub timeout: Duration,
+    pub store: StorePreference,
+}
+
+/// Flags that override the environment and the config file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub api_url: Option<String>,
+    pub project: Option<String>,
+}
+
+/// Why settings could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no config directory could be found; set {}", env_vars::CONFIG_DIR)]
+    NoConfigDir,
+    #[error("could not read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    #[error("`{0}` is not a valid URL: {1}")]
+    BadUrl(String, url::ParseError),
+    #[error(
+        "refusing API URL `{0}`: only https is allowed, or http to a loopback host (127.0.0.1, ::1, localhost)"
+    )]
+    InsecureUrl(String),
+    #[error("{name} must be `file` or `keyring`, not `{value}`")]
+    BadStore { name: &'static str, value: String },
+    #[error("the timeout must be a number of seconds between 0.1 and 600, not `{0}`")]
+    BadTimeout(String),
+}
+
+/// The config directory: `ANALYTICS_MCP_CONFIG_DIR`, else the OS default
+/// (`~/.config/analytics-mcp` on Linux, `~/Library/Application Support/analytics-mcp` on macOS).
+pub fn config_dir() -> Result<PathBuf, ConfigError> {
+    if let Some(dir) = env_vars::var(env_vars::CONFIG_DIR) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "analytics-mcp")
+        .map(|dirs| dirs.config_dir().to_path_buf())
+        .ok_or(ConfigError::NoConfigDir)
+}
+
+/// Reads `config.toml` from `dir`; a missing file is an empty config.
+pub fn read_config_file(dir: &Path) -> Result<ConfigFile, ConfigError> {
+    let path = dir.join(CONFIG_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path,
+        message: e.to_string().trim().to_string(),
+    })
+}
+
+/// Checks a base URL: `https`, or `http` to a loopback host only. A trailing `/` is dropped.
+pub fn parse_api_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim()).map_err(|e| ConfigError::BadUrl(raw.to_string(), e))?;
+    let secure = match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => is_loopback_host(&url),
+        _ => false,
+    };
+    if !secure || !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::InsecureUrl(raw.to_string()));
+    }
+    let mut url = url;
+    url.set_query(None);
+    url.set_fragment(None);
+    let trimmed = url.path().trim_end_matches('/').to_string();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+/// True for `localhost`, 127.0.0.0/8 and `::1`.
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn parse_timeout(raw: &str) -> Result<Duration, ConfigError> {
+    match raw.trim().parse::<f64>() {
+        Ok(secs) if (0.1..=600.0).contains(&secs) => Ok(Duration::from_secs_f64(secs)),
+        _ => Err(ConfigError::BadTimeout(raw.to_string())),
+    }
+}
+
+impl Settings {
+    /// Resolves settings from flags, the environment and the config file.
+    pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
+        let config_dir = config_dir()?;
+        let file = read_config_file(&config_dir)?;
+
+        let raw_url = overrides
+            .api_url
+            .clone()
+            .or_else(|| env_vars::var(env_vars::API_URL))
+            .or(file.api_url)
+            .unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let api_url = parse_api_url(&raw_url)?;
+
+        let project = overrides
+            .project
+            .clone()
+            .or_else(|| env_vars::var(env_vars::PROJECT))
+            .or(file.project);
+
+        let timeout = match env_vars::var(env_vars::TIMEOUT_SECS) {
+            Some(raw) => parse_timeout(&raw)?,
+            None => match file.timeout_secs {
+                Some(secs) => parse_timeout(&secs.to_string())?,
+                None => DEFAULT_TIMEOUT,
+            },
+        };
+
+        let store = match env_vars::var(env_vars::CREDENTIAL_STORE).as_deref() {
+            None => StorePreference::Auto,
+            Some("file") => StorePreference::File,
+            Some("keyring") => StorePreference::Keyring,
+            Some(other) => {
+                return Err(ConfigError::BadStore {
+                    name: env_vars::CREDENTIAL_STORE,
+                    value: other.to_string(),
+                });
+            }
+        };
+
+        Ok(Self {
+            config_dir,
+            api_url,
+            project,
+            endpoints: Endpoints::with_overrides(&file.endpoints)?,
+            timeout,
+            store,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_and_loopback_http_are_accepted() {
+        for ok in [
+            "https://app.himetrica.com/api/v1/",
+            "http://127.0.0.1:8080/api/v1",
+            "http://localhost:3000",
+            "http://[::1]:9/x",
+        ] {
+            assert!(parse_api_url(ok).is_ok(), "{ok} refused");
+        }
+        assert_eq!(
+            parse_api_url("https://app.himetrica.com/api/v1/").unwrap().as_str(),
+            "https://app.himetrica.com/api/v1"
+        );
+    }
+
+    #[test]
+    fn plain_http_elsewhere_and_other_schemes_are_refused() {
+        for bad in [
+            "http://app.himetrica.com/api/v1",
+            "http://10.0.0.1/api",
+            "ftp://127.0.0.1/",
+            "file:///etc/passwd",
+            "https://user:pw@app.himetrica.com/",
+            "http://localhost.evil.example/",
+        ] {
+            assert!(
+                matches!(parse_api_url(bad), Err(ConfigError::InsecureUrl(_))),
+                "{bad} accepted"
+            );
+        }
+    }
+}

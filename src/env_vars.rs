@@ -1,0 +1,27 @@
+//! Every environment variable analytics-mcp reads, in one place.
+//!
+//! Each constant's doc is what the README's table says about it. Nothing else in the crate
+//! spells an environment variable's name.
+
+/// A secret key (`hm_sk_…`) that overrides any stored credential.
+pub const API_KEY: &str = "ANALYTICS_MCP_API_KEY";
+/// The Read API base URL (default `https://app.himetrica.com/api/v1`).
+pub const API_URL: &str = "ANALYTICS_MCP_API_URL";
+/// The project id to query, skipping the `GET /me` look-up.
+pub const PROJECT: &str = "ANALYTICS_MCP_PROJECT";
+/// Where `config.toml` and the credentials file live (default: the OS config directory).
+pub const CONFIG_DIR: &str = "ANALYTICS_MCP_CONFIG_DIR";
+/// Force a credential backend: `file` or `keyring` (default: keyring, falling back to file).
+pub const CREDENTIAL_STORE: &str = "ANALYTICS_MCP_CREDENTIAL_STORE";
+/// Whole-request timeout for Read API calls, in seconds (default 30).
+pub const TIMEOUT_SECS: &str = "ANALYTICS_MCP_TIMEOUT_SECS";
+/// Log filter for stderr logs, in `tracing` env-filter syntax (default `warn`).
+pub const LOG: &str = "ANALYTICS_MCP_LOG";
+/// When set (any value but empty or `0`), tests that need an external program fail instead
+/// of skipping. Set by every CI system.
+pub const CI: &str = "CI";
+
+/// Reads a variable, treating an empty value as unset.
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}

@@ -1,0 +1,54 @@
+//! Exit codes, and the error type that carries one to `main`.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | failure (bad config, I/O, unexpected problem) |
+//! | 2 | usage error (unknown command, tool or argument) |
+//! | 3 | the tool ran and answered with an error (`call`) |
+//! | 4 | not signed in |
+//! | 5 | the API could not be reached or rejected the credential |
+
+use std::fmt;
+
+/// A process exit code from the table above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    Failure = 1,
+    Usage = 2,
+    ToolError = 3,
+    NotSignedIn = 4,
+    Upstream = 5,
+}
+
+/// An error that ends a command with a specific exit code and an optional hint.
+#[derive(Debug)]
+pub struct CliError {
+    pub exit: Exit,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl CliError {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Self {
+            exit,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}

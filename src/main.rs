@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    analytics_mcp::run()
+}

@@ -1,0 +1,331 @@
+//! The stdio guard: a thin line filter between the client's pipes and rmcp.
+//!
+//! rmcp silently drops a line that is not JSON and ends the session on a stray notification
+//! before `initialize`. A client deserves an answer for every request, so this guard:
+//! - answers a line that is not JSON with a JSON-RPC parse error (`-32700`, id `null`);
+//! - answers a JSON value that is not a request object with `-32600`;
+//! - refuses lines over [`MAX_LINE_BYTES`] without holding them in memory;
+//! - before `initialize`, answers unknown methods with `-32601` and known ones with
+//!   "not initialized", and drops notifications, instead of letting rmcp hang up;
+//! - passes everything else through unchanged.
+//!
+//! It owns stdout: rmcp's output and the guard's own errors go through one writer, a whole
+//! line at a time, so nothing but JSON-RPC lines ever reaches stdout.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rmcp::ServiceExt;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+use super::AnalyticsServer;
+
+/// The largest JSON-RPC line accepted from the client.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Methods rmcp serves once initialized; before that they get "not initialized".
+const KNOWN_METHODS: &[&str] = &[
+    "tools/list",
+    "tools/call",
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "completion/complete",
+    "logging/setLevel",
+];
+
+/// Serves `server` on this process's stdin/stdout until the client closes stdin.
+pub async fn serve_stdio(server: AnalyticsServer) -> anyhow::Result<()> {
+    serve_on(server, tokio::io::stdin(), tokio::io::stdout()).await
+}
+
+/// Serves on any reader/writer pair (stdio in production, pipes in tests).
+pub async fn serve_on<R, W>(server: AnalyticsServer, input: R, output: W) -> anyhow::Result<()>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (guard_side, rmcp_side) = tokio::io::duplex(256 * 1024);
+    let (rmcp_read, rmcp_write) = tokio::io::split(rmcp_side);
+    let (from_rmcp, mut to_rmcp) = tokio::io::split(guard_side);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(256);
+
+    let writer = tokio::spawn(write_lines(rx, output));
+
+    // rmcp's answers, line by line, into the single writer.
+    let tx_out = tx.clone();
+    let forward_out = tokio::spawn(async move {
+        let mut lines = BufReader::new(from_rmcp);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match lines.read_until(b'\n', &mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if !buf.ends_with(b"\n") {
+                        buf.push(b'\n');
+                    }
+                    if tx_out.send(buf.clone()).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+
+    // The client's lines, checked, into rmcp.
+    let initialized = Arc::new(AtomicBool::new(false));
+    let tx_in = tx.clone();
+    let forward_in = tokio::spawn(async move {
+        let mut input = BufReader::new(input);
+        loop {
+            let line = match read_bounded_line(&mut input).await {
+                Ok(Line::Eof) => break,
+                Ok(Line::TooLong) => {
+                    let _ = tx_in
+                        .send(error_line(&Value::Null, -32600, &format!(
+                            "Invalid Request: message larger than {} MiB refused",
+                            MAX_LINE_BYTES / (1024 * 1024)
+                        )))
+                        .await;
+                    continue;
+                }
+                Ok(Line::Data(line)) => line,
+                Err(e) => {
+                    tracing::warn!("reading stdin failed: {e}");
+                    break;
+                }
+            };
+            match check(&line, &initialized) {
+                Verdict::Skip => {}
+                Verdict::Answer(reply) => {
+                    if tx_in.send(reply).await.is_err() {
+                        break;
+                    }
+                }
+                Verdict::Pass => {
+                    let mut line = line;
+                    line.push(b'\n');
+                    if to_rmcp.write_all(&line).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        // Closing rmcp's input ends the session once in-flight requests are answered.
+        let _ = to_rmcp.shutdown().await;
+    });
+    drop(tx);
+
+    match server.serve((rmcp_read, rmcp_write)).await {
+        Ok(running) => {
+            let _ = running.waiting().await;
+        }
+        Err(e) => tracing::debug!("session ended before initialization: {e}"),
+    }
+    forward_in.abort();
+    let _ = forward_out.await;
+    let _ = writer.await;
+    Ok(())
+}
+
+enum Verdict {
+    Pass,
+    Skip,
+    Answer(Vec<u8>),
+}
+
+/// Decides what to do with one line from the client.
+fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
+    let text = match std::str::from_utf8(line) {
+        Ok(t) => t.trim(),
+        Err(_) => {
+            return Verdict::Answer(error_line(
+                &Value::Null,
+                -32700,
+                "Parse error: the line is not valid UTF-8",
+            ));
+        }
+    };
+    if text.is_empty() {
+        return Verdict::Skip;
+    }
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Verdict::Answer(error_line(
+                &Value::Null,
+                -32700,
+                &format!("Parse error: the line is not valid JSON ({e})"),
+            ));
+        }
+    };
+    let Some(obj) = value.as_object() else {
+        return Verdict::Answer(error_line(
+            &Value::Null,
+            -32600,
+            "Invalid Request: expected one JSON-RPC object per line (batches are not supported)",
+        ));
+    };
+    let id = obj.get("id").cloned();
+    let Some(method) = obj.get("method").and_then(Value::as_str) else {
+        // A response to a server request (rmcp sends none today) or garbage.
+        return match (&id, obj.contains_key("result") || obj.contains_key("error")) {
+            (Some(_), true) => Verdict::Pass,
+            (Some(id), false) => Verdict::Answer(error_line(id, -32600, "Invalid Request: no `method`")),
+            (None, _) => Verdict::Skip,
+        };
+    };
+    if let Some(id) = &id {
+        if !(id.is_string() || id.is_i64() || id.is_u64()) {
+            return Verdict::Answer(error_line(
+                &Value::Null,
+                -32600,
+                "Invalid Request: `id` must be a string or an integer",
+            ));
+        }
+    }
+    if initialized.load(Ordering::Acquire) {
+        return Verdict::Pass;
+    }
+    match (method, &id) {
+        ("initialize", Some(_)) => {
+            initialized.store(true, Ordering::Release);
+            Verdict::Pass
+        }
+        ("ping" | "server/discover", Some(_)) => Verdict::Pass,
+        // Stateless clients (protocol 2026-07-28) send the version inline instead of
+        // initializing; rmcp handles those.
+        (_, Some(_)) if has_inline_version(obj) => Verdict::Pass,
+        (_, None) => Verdict::Skip,
+        (m, Some(id)) if KNOWN_METHODS.contains(&m) => Verdict::Answer(error_line(
+            id,
+            -32002,
+            "Server not initialized: send `initialize` first",
+        )),
+        (m, Some(id)) => Verdict::Answer(error_line(
+            id,
+            -32601,
+            &format!("Method not found: {}", crate::api::error::clean(m, 80)),
+        )),
+    }
+}
+
+fn has_inline_version(obj: &serde_json::Map<String, Value>) -> bool {
+    obj.get("params")
+        .and_then(|p| p.get("_meta"))
+        .and_then(|m| m.as_object())
+        .is_some_and(|m| m.keys().any(|k| k.ends_with("protocolVersion")))
+}
+
+fn error_line(id: &Value, code: i64, message: &str) -> Vec<u8> {
+    let mut line = json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "error": { "code": code, "message": message }
+    })
+    .to_string()
+    .into_bytes();
+    line.push(b'\n');
+    line
+}
+
+async fn write_lines<W: tokio::io::AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Vec<u8>>, mut out: W) {
+    while let Some(line) = rx.recv().await {
+        if out.write_all(&line).await.is_err() || out.flush().await.is_err() {
+            break;
+        }
+    }
+}
+
+enum Line {
+    Data(Vec<u8>),
+    TooLong,
+    Eof,
+}
+
+/// Reads one `\n`-terminated line, discarding (not buffering) the rest of an oversized one.
+async fn read_bounded_line<R: AsyncBufRead + Unpin>(input: &mut R) -> std::io::Result<Line> {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let available = input.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(match (too_long, line.is_empty()) {
+                (true, _) => Line::TooLong,
+                (false, true) => Line::Eof,
+                (false, false) => Line::Data(line),
+            });
+        }
+        let (chunk, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (&available[..i], Some(i + 1)),
+            None => (available, None),
+        };
+        if !too_long {
+            if line.len() + chunk.len() > MAX_LINE_BYTES {
+                too_long = true;
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(chunk);
+            }
+        }
+        let consumed = done.unwrap_or(available.len());
+        input.consume(consumed);
+        if done.is_some() {
+            return Ok(if too_long { Line::TooLong } else { Line::Data(line) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(line: &str, init: bool) -> String {
+        let flag = AtomicBool::new(init);
+        match check(line.as_bytes(), &flag) {
+            Verdict::Pass => "pass".into(),
+            Verdict::Skip => "skip".into(),
+            Verdict::Answer(a) => String::from_utf8(a).unwrap(),
+        }
+    }
+
+    #[test]
+    fn garbage_gets_a_parse_error_with_null_id() {
+        let a = verdict("{not json", true);
+        assert!(a.contains("-32700") && a.contains("\"id\":null"), "{a}");
+        assert!(verdict("[1,2]", true).contains("-32600"));
+        assert!(verdict(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#, true).contains("-32600"));
+    }
+
+    #[test]
+    fn before_initialize_unknown_methods_are_answered_and_notifications_dropped() {
+        let a = verdict(r#"{"jsonrpc":"2.0","id":"x","method":"foo/bar"}"#, false);
+        assert!(a.contains("-32601") && a.contains("\"id\":\"x\""), "{a}");
+        let a = verdict(r#"{"jsonrpc":"2.0","id":0,"method":"tools/list"}"#, false);
+        assert!(a.contains("-32002") && a.contains("\"id\":0"), "{a}");
+        assert_eq!(verdict(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, false), "skip");
+        assert_eq!(verdict(r#"{"jsonrpc":"2.0","id":1,"method":"server/discover"}"#, false), "pass");
+        assert_eq!(verdict(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#, false), "pass");
+        assert_eq!(verdict(r#"{"jsonrpc":"2.0","id":1,"method":"foo/bar"}"#, true), "pass");
+    }
+
+    #[tokio::test]
+    async fn oversized_lines_are_skipped_without_buffering() {
+        let mut data = vec![b'x'; MAX_LINE_BYTES + 10];
+        data.extend_from_slice(b"\n{\"a\":1}\n");
+        let mut reader = BufReader::new(&data[..]);
+        assert!(matches!(read_bounded_line(&mut reader).await.unwrap(), Line::TooLong));
+        match read_bounded_line(&mut reader).await.unwrap() {
+            Line::Data(l) => assert_eq!(l, b"{\"a\":1}"),
+            _ => panic!("expected the next line"),
+        }
+        assert!(matches!(read_bounded_line(&mut reader).await.unwrap(), Line::Eof));
+    }
+}

@@ -1,0 +1,32 @@
+//! Printing for people: data to stdout, messages to stderr as `error:` / `hint:` / `warning:`.
+//!
+//! The only module that writes to stdout directly, so `serve` (which never calls it) keeps
+//! stdout for JSON-RPC.
+
+use std::io::Write;
+
+/// Writes data (a tool answer, a table, JSON) to stdout.
+pub fn data(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+/// A message for the person at the terminal.
+pub fn note(text: &str) {
+    eprintln!("{text}");
+}
+
+pub fn warning(text: &str) {
+    eprintln!("warning: {text}");
+}
+
+/// Prints an error, its causes and a hint, once.
+pub fn error(err: &anyhow::Error, hint: Option<&str>) {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  Caused by: {cause}");
+    }
+    if let Some(hint) = hint {
+        eprintln!("hint: {hint}");
+    }
+}

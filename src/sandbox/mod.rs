@@ -1,0 +1,701 @@
+//! `analytics-mcp sandbox`: a local stand-in for the Himetrica Read API on 127.0.0.1.
+//!
+//! It serves `/me` and every path of the endpoint table with deterministic demo data
+//! ([`data`]), checks `X-API-Key`, sends `X-RateLimit-*` headers and a 429 with `Retry-After`
+//! past its limit, and can inject faults for tests (statuses, delays, non-JSON bodies).
+//! `--demo` starts one in-process. It stands alone: nothing here uses the bridge's modules.
+
+pub mod data;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{ToSpan, Zoned};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use data::{Day, PROJECT_ID};
+
+/// The key the sandbox accepts unless told otherwise. It is not a secret.
+pub const DEMO_KEY: &str = "hm_sk_demo_northwind_0123456789abcdef";
+/// The path prefix of the sandbox's Read API, as on the hosted service.
+pub const API_PREFIX: &str = "/api/v1";
+/// Requests per minute per key, as documented for the hosted service.
+pub const DEFAULT_RATE_LIMIT: u32 = 100;
+/// The longest window the sandbox computes, in days.
+const MAX_DAYS: i64 = 1100;
+
+/// What a fault does to a matching request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultKind {
+    /// Answer with this status and a small JSON error body (429 carries `Retry-After`).
+    Status { status: u16, retry_after: Option<u64> },
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+    /// Answer 200 with an HTML page instead of JSON.
+    Html,
+}
+
+/// A fault applied to requests whose path contains `path_contains`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    pub path_contains: String,
+    pub kind: FaultKind,
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+
+    /// `PATH=SPEC` where SPEC is `503`, `429:30` (Retry-After seconds), `delay:1500` (ms) or
+    /// `html`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = "expected PATH=SPEC with SPEC one of 503, 429:30, delay:1500, html";
+        let (path, spec) = s.split_once('=').ok_or(usage)?;
+        let kind = if spec == "html" {
+            FaultKind::Html
+        } else if let Some(ms) = spec.strip_prefix("delay:") {
+            FaultKind::Delay(Duration::from_millis(ms.parse().map_err(|_| usage)?))
+        } else {
+            let (status, retry) = match spec.split_once(':') {
+                Some((s, r)) => (s, Some(r.parse::<u64>().map_err(|_| usage)?)),
+                None => (spec, None),
+            };
+            let status: u16 = status.parse().map_err(|_| usage)?;
+            if !(400..=599).contains(&status) {
+                return Err(usage.to_string());
+            }
+            FaultKind::Status {
+                status,
+                retry_after: retry,
+            }
+        };
+        Ok(Fault {
+            path_contains: path.to_string(),
+            kind,
+        })
+    }
+}
+
+/// How to run a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// 0 picks a free port.
+    pub port: u16,
+    pub api_key: String,
+    pub rate_limit: u32,
+    pub faults: Vec<Fault>,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            api_key: DEMO_KEY.to_string(),
+            rate_limit: DEFAULT_RATE_LIMIT,
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// A running sandbox; dropping it stops the server.
+pub struct Sandbox {
+    pub addr: SocketAddr,
+    pub api_key: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Sandbox {
+    /// The Read API base URL, e.g. `http://127.0.0.1:41234/api/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{API_PREFIX}", self.addr)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+struct AppState {
+    options: SandboxOptions,
+    window: Mutex<(Instant, u32)>,
+    window_epoch: AtomicI64,
+}
+
+/// Starts a sandbox on 127.0.0.1 in the current tokio runtime.
+pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
+    let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
+    let addr = listener.local_addr()?;
+    let api_key = options.api_key.clone();
+    let state = Arc::new(AppState {
+        options,
+        window: Mutex::new((Instant::now(), 0)),
+        window_epoch: AtomicI64::new(jiff::Timestamp::now().as_second()),
+    });
+    let app = Router::new().fallback(handle).with_state(state);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!("sandbox stopped: {e}");
+        }
+    });
+    Ok(Sandbox {
+        addr,
+        api_key,
+        shutdown: Some(tx),
+    })
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+async fn handle(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let path = uri.path().to_string();
+    for fault in &state.options.faults {
+        if !path.contains(&fault.path_contains) {
+            continue;
+        }
+        match &fault.kind {
+            FaultKind::Delay(d) => tokio::time::sleep(*d).await,
+            FaultKind::Html => {
+                return (
+                    StatusCode::OK,
+                    [("content-type", "text/html")],
+                    "<html><body><h1>Down for maintenance</h1><p>Back soon.</p></body></html>",
+                )
+                    .into_response();
+            }
+            FaultKind::Status {
+                status,
+                retry_after,
+            } => {
+                let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let mut response = error(code, "Injected fault");
+                if let Some(secs) = retry_after {
+                    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                        response.headers_mut().insert("retry-after", v);
+                    }
+                }
+                return response;
+            }
+        }
+    }
+
+    let Some(rest) = path.strip_prefix(API_PREFIX) else {
+        return error(StatusCode::NOT_FOUND, "Not found");
+    };
+    match headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        None => return error(StatusCode::UNAUTHORIZED, "Missing API key"),
+        Some(key) if key != state.options.api_key => {
+            return error(StatusCode::UNAUTHORIZED, "Invalid API key");
+        }
+        Some(_) => {}
+    }
+
+    let (limit, remaining, reset, over) = state.count_request();
+    let mut response = if over {
+        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+        let wait = (reset - jiff::Timestamp::now().as_second()).max(1);
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert("retry-after", v);
+        }
+        r
+    } else {
+        match route(rest, &params) {
+            Ok(data) => axum::Json(json!({ "data": data })).into_response(),
+            Err((status, message)) => error(status, &message),
+        }
+    };
+    let h = response.headers_mut();
+    for (name, value) in [
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-reset", reset.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    response
+}
+
+impl AppState {
+    /// Counts one request in the current one-minute window: `(limit, remaining, reset epoch
+    /// seconds, over the limit)`.
+    fn count_request(&self) -> (u32, u32, i64, bool) {
+        let limit = self.options.rate_limit;
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        if window.0.elapsed() >= Duration::from_secs(60) {
+            *window = (Instant::now(), 0);
+            self.window_epoch
+                .store(jiff::Timestamp::now().as_second(), Ordering::Relaxed);
+        }
+        window.1 = window.1.saturating_add(1);
+        let reset = self.window_epoch.load(Ordering::Relaxed) + 60;
+        (limit, limit.saturating_sub(window.1), reset, window.1 > limit)
+    }
+}
+
+type Routed = Result<Value, (StatusCode, String)>;
+
+fn bad(message: impl Into<String>) -> (StatusCode, String) {
+    (StatusCode::BAD_REQUEST, message.into())
+}
+
+fn route(path: &str, params: &HashMap<String, String>) -> Routed {
+    if path == "/me" {
+        return Ok(json!({
+            "projectId": PROJECT_ID,
+            "name": data::PROJECT_NAME,
+            "domain": data::PROJECT_DOMAIN,
+            "timezone": data::PROJECT_TIMEZONE,
+        }));
+    }
+    let Some(rest) = path.strip_prefix("/projects/") else {
+        return Err((StatusCode::NOT_FOUND, "Not found".into()));
+    };
+    let (project, endpoint) = rest.split_once('/').unwrap_or((rest, ""));
+    if project != PROJECT_ID {
+        return Err((StatusCode::NOT_FOUND, "Project not found".into()));
+    }
+    if endpoint == "analytics/realtime" {
+        let minute = jiff::Timestamp::now().as_second() / 60;
+        let n = 6 + (data_mix(minute as u64) % 14);
+        return Ok(json!({ "activeVisitors": n }));
+    }
+    let w = Window::parse(params)?;
+    let limit = parse_limit(params)?;
+    match endpoint {
+        "analytics" => Ok(analytics(&w)),
+        "analytics/timeseries" => timeseries(&w, params, false),
+        "revenue" => Ok(revenue(&w)),
+        "revenue/timeseries" => timeseries(&w, params, true),
+        "pages" => Ok(pages(&w, limit)),
+        "sources" => sources(&w, params, limit),
+        "locations" => locations(&w, params, limit),
+        "events" => Ok(events(&w, params, limit)),
+        "revenue/customers" => Ok(customers(&w, limit)),
+        "channel-roi" => Ok(channel_roi(&w)),
+        _ => Err((StatusCode::NOT_FOUND, "Not found".into())),
+    }
+}
+
+fn data_mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z ^ (z >> 31)
+}
+
+/// A resolved window: whole days in a time zone, and today there.
+struct Window {
+    start: Date,
+    end: Date,
+    today: Date,
+    tz_name: String,
+}
+
+impl Window {
+    fn parse(params: &HashMap<String, String>) -> Result<Self, (StatusCode, String)> {
+        let tz_name = params
+            .get("timezone")
+            .cloned()
+            .unwrap_or_else(|| data::PROJECT_TIMEZONE.to_string());
+        let tz = TimeZone::get(&tz_name).map_err(|_| bad(format!("Invalid timezone: {tz_name}")))?;
+        let today = Zoned::now().with_time_zone(tz.clone()).date();
+        let day_of = |name: &str| -> Result<Option<Date>, (StatusCode, String)> {
+            let Some(raw) = params.get(name) else {
+                return Ok(None);
+            };
+            if raw.len() == 10 {
+                if let Ok(d) = raw.parse::<Date>() {
+                    return Ok(Some(d));
+                }
+            }
+            raw.parse::<jiff::Timestamp>()
+                .map(|ts| Some(ts.to_zoned(tz.clone()).date()))
+                .map_err(|_| bad(format!("Invalid {name}: expected ISO 8601")))
+        };
+        let end = day_of("endDate")?.unwrap_or(today);
+        let start = match day_of("startDate")? {
+            Some(d) => d,
+            None => end.checked_sub(6.days()).map_err(|_| bad("Invalid range"))?,
+        };
+        if start > end {
+            return Err(bad("startDate must be before endDate"));
+        }
+        let days = i64::from(start.until(end).map_err(|_| bad("Invalid range"))?.get_days());
+        if days >= MAX_DAYS {
+            return Err(bad(format!("Date range too long (max {MAX_DAYS} days)")));
+        }
+        Ok(Self {
+            start,
+            end,
+            today,
+            tz_name,
+        })
+    }
+
+    fn days(&self) -> impl Iterator<Item = Date> + '_ {
+        self.start.series(1.day()).take_while(|d| *d <= self.end)
+    }
+
+    fn total(&self) -> Day {
+        let mut sum = Day::default();
+        for d in self.days() {
+            sum.add(&data::day(d, self.today));
+        }
+        sum
+    }
+
+    /// The window of the same length just before this one.
+    fn previous(&self) -> Self {
+        let len = self.days().count() as i64;
+        let end = self.start.yesterday().unwrap_or(self.start);
+        let start = end.checked_sub((len - 1).days()).unwrap_or(end);
+        Self {
+            start,
+            end,
+            today: self.today,
+            tz_name: self.tz_name.clone(),
+        }
+    }
+
+    fn echo(&self) -> Value {
+        json!({
+            "startDate": self.start.to_string(),
+            "endDate": self.end.to_string(),
+            "timezone": self.tz_name,
+        })
+    }
+}
+
+fn parse_limit(params: &HashMap<String, String>) -> Result<usize, (StatusCode, String)> {
+    match params.get("limit") {
+        None => Ok(10),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            _ => Err(bad("limit must be between 1 and 100")),
+        },
+    }
+}
+
+fn traffic_metrics(t: &Day) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("uniqueVisitors".into(), json!(t.visitors));
+    m.insert("pageViews".into(), json!(t.pageviews));
+    m.insert("sessions".into(), json!(t.sessions));
+    m.insert("bounceRate".into(), data::pct(t.bounced, t.sessions));
+    let avg = if t.sessions == 0 { 0 } else { t.duration_secs / t.sessions };
+    m.insert("avgDuration".into(), json!(avg));
+    m
+}
+
+fn analytics(w: &Window) -> Value {
+    let now = traffic_metrics(&w.total());
+    let prev_window = w.previous();
+    let before = traffic_metrics(&prev_window.total());
+    let mut change = serde_json::Map::new();
+    for (k, v) in &now {
+        let (a, b) = (v.as_f64().unwrap_or(0.0), before[k].as_f64().unwrap_or(0.0));
+        let pct = if b == 0.0 { Value::Null } else { json!(((a - b) / b * 1000.0).round() / 10.0) };
+        change.insert(k.clone(), pct);
+    }
+    let mut out = now;
+    let mut prev = before;
+    prev.insert("startDate".into(), json!(prev_window.start.to_string()));
+    prev.insert("endDate".into(), json!(prev_window.end.to_string()));
+    out.insert("previousPeriod".into(), Value::Object(prev));
+    out.insert("changePercent".into(), Value::Object(change));
+    out.insert("period".into(), w.echo());
+    Value::Object(out)
+}
+
+fn revenue(w: &Window) -> Value {
+    let t = w.total();
+    let last = w.end.min(w.today);
+    let mrr = data::mrr_cents(last);
+    let active_start = data::active_subs(w.start.yesterday().unwrap_or(w.start));
+    json!({
+        "mrr": data::money(mrr),
+        "arr": data::money(mrr * 12),
+        "revenue": data::money(t.revenue_cents),
+        "currency": "USD",
+        "activeSubscriptions": data::active_subs(last),
+        "newSubscriptions": t.new_subs,
+        "churnedSubscriptions": t.churned_subs,
+        "churnRate": data::pct(t.churned_subs, active_start),
+        "period": w.echo(),
+    })
+}
+
+/// Buckets of days (or hours) with sums that add up to the window's totals.
+fn timeseries(w: &Window, params: &HashMap<String, String>, money: bool) -> Routed {
+    let granularity = params.get("granularity").map(String::as_str).unwrap_or("day");
+    let mut rows = Vec::new();
+    let row = |label: String, d: &Day, mrr_day: Date| {
+        if money {
+            json!({
+                "date": label,
+                "revenue": data::money(d.revenue_cents),
+                "newSubscriptions": d.new_subs,
+                "churnedSubscriptions": d.churned_subs,
+                "mrr": data::money(if mrr_day > w.today { 0 } else { data::mrr_cents(mrr_day) }),
+            })
+        } else {
+            json!({
+                "date": label,
+                "visitors": d.visitors,
+                "pageViews": d.pageviews,
+                "sessions": d.sessions,
+            })
+        }
+    };
+    match granularity {
+        "hour" => {
+            if w.days().count() > 31 {
+                return Err(bad("hour granularity supports at most 31 days"));
+            }
+            for d in w.days() {
+                let day = data::day(d, w.today);
+                let split = |n: u64| data::apportion(n, &data::HOUR_WEIGHTS);
+                let (v, p, s, r, ns, cs) = (
+                    split(day.visitors),
+                    split(day.pageviews),
+                    split(day.sessions),
+                    split(day.revenue_cents),
+                    split(day.new_subs),
+                    split(day.churned_subs),
+                );
+                for h in 0..24 {
+                    let hour = Day {
+                        visitors: v[h],
+                        pageviews: p[h],
+                        sessions: s[h],
+                        revenue_cents: r[h],
+                        new_subs: ns[h],
+                        churned_subs: cs[h],
+                        ..Day::default()
+                    };
+                    rows.push(row(format!("{d}T{h:02}:00"), &hour, d));
+                }
+            }
+        }
+        "day" | "week" | "month" => {
+            let mut current: Option<(Date, Date, Day)> = None;
+            for d in w.days() {
+                let key = match granularity {
+                    "week" => d
+                        .checked_sub(i64::from(d.weekday().to_monday_zero_offset()).days())
+                        .unwrap_or(d)
+                        .max(w.start),
+                    "month" => d.first_of_month().max(w.start),
+                    _ => d,
+                };
+                let day = data::day(d, w.today);
+                match &mut current {
+                    Some((k, last, sum)) if *k == key => {
+                        sum.add(&day);
+                        *last = d;
+                    }
+                    _ => {
+                        if let Some((k, last, sum)) = current.take() {
+                            rows.push(row(k.to_string(), &sum, last));
+                        }
+                        current = Some((key, d, day));
+                    }
+                }
+            }
+            if let Some((k, last, sum)) = current {
+                rows.push(row(k.to_string(), &sum, last));
+            }
+        }
+        other => {
+            return Err(bad(format!(
+                "Invalid granularity: {other} (expected hour, day, week or month)"
+            )));
+        }
+    }
+    Ok(Value::Array(rows))
+}
+
+fn pages(w: &Window, limit: usize) -> Value {
+    let t = w.total();
+    let weights: Vec<f64> = data::PAGES.iter().map(|p| p.2).collect();
+    let views = data::apportion(t.pageviews, &weights);
+    let visitors = data::apportion(t.visitors, &weights);
+    let rows: Vec<Value> = data::PAGES
+        .iter()
+        .enumerate()
+        .map(|(i, (path, title, _, secs))| {
+            json!({
+                "path": path,
+                "title": title,
+                "pageViews": views[i],
+                "visitors": visitors[i],
+                "avgDuration": if views[i] == 0 { 0 } else { *secs },
+            })
+        })
+        .take(limit)
+        .collect();
+    Value::Array(rows)
+}
+
+fn sources(w: &Window, params: &HashMap<String, String>, limit: usize) -> Routed {
+    let table = match params.get("groupBy").map(String::as_str).unwrap_or("referrer") {
+        "referrer" => data::REFERRERS,
+        "utm_source" => data::UTM_SOURCES,
+        "utm_medium" => data::UTM_MEDIUMS,
+        "utm_campaign" => data::UTM_CAMPAIGNS,
+        other => {
+            return Err(bad(format!(
+                "Invalid groupBy: {other} (expected referrer, utm_source, utm_medium, utm_campaign)"
+            )));
+        }
+    };
+    let t = w.total();
+    let sessions: std::collections::HashMap<String, u64> = data::ranked(table, t.sessions).into_iter().collect();
+    Ok(Value::Array(
+        data::ranked(table, t.visitors)
+            .into_iter()
+            .take(limit)
+            .map(|(label, visitors)| {
+                json!({
+                    "source": label,
+                    "visitors": visitors,
+                    "sessions": sessions.get(&label).copied().unwrap_or(0),
+                })
+            })
+            .collect(),
+    ))
+}
+
+fn locations(w: &Window, params: &HashMap<String, String>, limit: usize) -> Routed {
+    let group = params.get("groupBy").map(String::as_str).unwrap_or("country");
+    if !["country", "region", "city"].contains(&group) {
+        return Err(bad(format!("Invalid groupBy: {group} (expected country, region, city)")));
+    }
+    let weights: Vec<f64> = data::PLACES.iter().map(|p| p.4).collect();
+    let leaves = data::apportion(w.total().visitors, &weights);
+    let mut rows: Vec<(Value, u64)> = Vec::new();
+    for (i, (country, code, region, city, _)) in data::PLACES.iter().enumerate() {
+        let key = match group {
+            "country" => json!({ "country": country, "countryCode": code }),
+            "region" => json!({ "country": country, "region": region }),
+            _ => json!({ "country": country, "region": region, "city": city }),
+        };
+        match rows.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += leaves[i],
+            None => rows.push((key, leaves[i])),
+        }
+    }
+    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    Ok(Value::Array(
+        rows.into_iter()
+            .take(limit)
+            .map(|(mut key, n)| {
+                key["visitors"] = json!(n);
+                key
+            })
+            .collect(),
+    ))
+}
+
+fn events(w: &Window, params: &HashMap<String, String>, limit: usize) -> Value {
+    let v = w.total().visitors as f64;
+    let wanted = params.get("eventName");
+    Value::Array(
+        data::EVENTS
+            .iter()
+            .filter(|(name, _, _)| wanted.is_none_or(|w| w == name))
+            .take(limit)
+            .map(|(name, per100, share)| {
+                json!({
+                    "eventName": name,
+                    "count": (v * per100 / 100.0).round() as u64,
+                    "uniqueVisitors": (v * share).round() as u64,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn customers(w: &Window, limit: usize) -> Value {
+    let revenue = w.total().revenue_cents;
+    Value::Array(
+        data::CUSTOMERS
+            .iter()
+            .filter(|c| c.3.parse::<Date>().is_ok_and(|since| since <= w.end))
+            .take(limit)
+            .map(|(name, email, plan, since, share)| {
+                json!({
+                    "name": name,
+                    "email": email,
+                    "plan": plan,
+                    "revenue": data::money((revenue as f64 * share / 100.0).round() as u64),
+                    "customerSince": since,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn channel_roi(w: &Window) -> Value {
+    let t = w.total();
+    let weights: Vec<f64> = data::CHANNELS.iter().map(|c| c.1).collect();
+    let visitors = data::apportion(t.visitors, &weights);
+    let customers: Vec<u64> = data::CHANNELS
+        .iter()
+        .zip(&visitors)
+        .map(|(c, v)| (*v as f64 * c.2 / 1000.0).round() as u64)
+        .collect();
+    let conv: Vec<f64> = customers.iter().map(|c| *c as f64).collect();
+    let revenue = data::apportion(t.revenue_cents, &conv);
+    Value::Array(
+        data::CHANNELS
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _, _, spend_per_visitor))| {
+                let spend = visitors[i] * spend_per_visitor;
+                let cac = if customers[i] == 0 || spend == 0 { 0 } else { spend / customers[i] };
+                let roi = if spend == 0 {
+                    Value::Null
+                } else {
+                    json!(((revenue[i] as f64 - spend as f64) / spend as f64 * 1000.0).round() / 10.0)
+                };
+                json!({
+                    "channel": name,
+                    "visitors": visitors[i],
+                    "customers": customers[i],
+                    "revenue": data::money(revenue[i]),
+                    "adSpend": data::money(spend),
+                    "cac": data::money(cac),
+                    "ltv": data::money(3100 * 14),
+                    "roi": roi,
+                })
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,134 @@
+//! Date arguments: parsing and checking `startDate`, `endDate` and `timezone`.
+//!
+//! A bound is a calendar date (`2026-11-01`) or an RFC 3339 date-time
+//! (`2026-11-01T09:00:00Z`); a time zone is an IANA name checked against the time zone
+//! database. Checks happen here, before any request, so a model gets a precise reason.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+/// One bound of a date window, as given.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound {
+    Date(Date),
+    Instant(Timestamp),
+}
+
+impl Bound {
+    /// Parses a date or an RFC 3339 date-time; `field` names the argument in the error.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if let Ok(date) = raw.parse::<Date>() {
+            if raw.len() == 10 {
+                return Ok(Self::Date(date));
+            }
+        }
+        if raw.len() > 10 {
+            if let Ok(ts) = raw.parse::<Timestamp>() {
+                return Ok(Self::Instant(ts));
+            }
+        }
+        let why = match raw.get(..10).map(str::parse::<Date>) {
+            // A well-formed prefix that still failed: the date itself is impossible or the
+            // time part lacks an offset.
+            Some(Err(e)) if looks_like_date(raw) => format!(" ({e})"),
+            Some(Ok(_)) => " (a date-time needs a UTC offset such as `Z` or `+02:00`)".to_string(),
+            _ => String::new(),
+        };
+        Err(format!(
+            "`{field}` = \"{}\" is not a valid date{why}. Use a date like 2026-11-01 or an RFC 3339 date-time like 2026-11-01T09:00:00Z.",
+            crate::api::error::clean(raw, 40)
+        ))
+    }
+
+    /// The instant this bound stands for, reading a plain date in `tz`: a start date means
+    /// its first moment; an end date, its last.
+    pub fn instant(&self, tz: &TimeZone, is_end: bool) -> Option<Timestamp> {
+        match self {
+            Self::Instant(ts) => Some(*ts),
+            Self::Date(d) => {
+                let day = if is_end { d.tomorrow().ok()? } else { *d };
+                let ts = day.to_zoned(tz.clone()).ok()?.timestamp();
+                Some(if is_end {
+                    ts.checked_sub(jiff::SignedDuration::from_nanos(1)).ok()?
+                } else {
+                    ts
+                })
+            }
+        }
+    }
+}
+
+fn looks_like_date(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
+}
+
+/// Checks an IANA time zone name.
+pub fn parse_timezone(raw: &str) -> Result<TimeZone, String> {
+    let name = raw.trim();
+    TimeZone::get(name).map_err(|_| {
+        format!(
+            "`timezone` = \"{}\" is not a known IANA time zone. Use a name like America/New_York, Europe/Berlin or UTC.",
+            crate::api::error::clean(name, 60)
+        )
+    })
+}
+
+/// Checks that `start` is not after `end` (plain dates read in `tz`, UTC when none is given).
+pub fn check_order(start: &Bound, end: &Bound, tz: Option<&TimeZone>) -> Result<(), String> {
+    let tz = tz.cloned().unwrap_or(TimeZone::UTC);
+    match (start.instant(&tz, false), end.instant(&tz, true)) {
+        (Some(s), Some(e)) if s > e => Err(
+            "`startDate` is after `endDate`: the range is reversed. Give the earlier date as startDate."
+                .to_string(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_dates_and_rfc3339() {
+        assert!(matches!(Bound::parse("startDate", "2026-11-01"), Ok(Bound::Date(_))));
+        assert!(matches!(
+            Bound::parse("startDate", "2026-11-01T09:00:00+02:00"),
+            Ok(Bound::Instant(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_impossible_and_malformed_dates_with_a_reason() {
+        let e = Bound::parse("startDate", "2026-02-30").unwrap_err();
+        assert!(e.contains("2026-02-30") && e.contains("not a valid date"), "{e}");
+        let e = Bound::parse("endDate", "last tuesday").unwrap_err();
+        assert!(e.contains("`endDate`") && e.contains("2026-11-01"), "{e}");
+        let e = Bound::parse("endDate", "2026-11-01T09:00:00").unwrap_err();
+        assert!(e.contains("offset"), "{e}");
+    }
+
+    #[test]
+    fn reversed_ranges_are_refused_and_same_day_is_fine() {
+        let a = Bound::parse("s", "2026-11-02").unwrap();
+        let b = Bound::parse("e", "2026-11-01").unwrap();
+        assert!(check_order(&a, &b, None).is_err());
+        assert!(check_order(&b, &b, None).is_ok());
+        let t = Bound::parse("e", "2026-11-01T12:00:00Z").unwrap();
+        assert!(check_order(&b, &t, None).is_ok());
+    }
+
+    #[test]
+    fn unknown_time_zones_are_refused() {
+        assert!(parse_timezone("Europe/Berlin").is_ok());
+        assert!(parse_timezone("Mars/Olympus").unwrap_err().contains("IANA"));
+    }
+}

@@ -1,0 +1,346 @@
+//! Tool arguments: one struct per family of tools, their JSON Schemas, and their checks.
+//!
+//! The doc comment on each field is the description the model reads, so it is short and names
+//! the allowed values. Parsing turns arguments into the query string actually sent upstream.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::dates::{self, Bound};
+use crate::api::Query;
+
+/// The date window every date-taking tool accepts.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Window {
+    /// Start of the window: a date (2026-11-01) or RFC 3339 date-time. Default: 7 days ago.
+    pub start_date: Option<String>,
+    /// End of the window, inclusive: a date or RFC 3339 date-time. Default: now.
+    pub end_date: Option<String>,
+    /// IANA time zone for reading dates, e.g. America/New_York. Default: the project's.
+    pub timezone: Option<String>,
+}
+
+/// Tools that take only a date window.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct WindowArgs {
+    #[serde(flatten)]
+    pub window: Window,
+}
+
+/// Time series granularity.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    Hour,
+    Day,
+    Week,
+    Month,
+}
+
+/// Time series tools.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct SeriesArgs {
+    #[serde(flatten)]
+    pub window: Window,
+    /// Bucket size: hour, day, week or month. Default: day.
+    pub granularity: Option<Granularity>,
+}
+
+/// Ranked-list tools.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ListArgs {
+    #[serde(flatten)]
+    pub window: Window,
+    /// How many rows to return, 1 to 100. Default: 10.
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<i64>,
+}
+
+/// How traffic sources are grouped.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceGroup {
+    Referrer,
+    UtmSource,
+    UtmMedium,
+    UtmCampaign,
+}
+
+/// `get_traffic_sources`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourcesArgs {
+    #[serde(flatten)]
+    pub window: Window,
+    /// How many rows to return, 1 to 100. Default: 10.
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<i64>,
+    /// Group by referrer, utm_source, utm_medium or utm_campaign. Default: referrer.
+    pub group_by: Option<SourceGroup>,
+}
+
+/// How locations are grouped.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LocationGroup {
+    Country,
+    Region,
+    City,
+}
+
+/// `get_top_locations`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationsArgs {
+    #[serde(flatten)]
+    pub window: Window,
+    /// How many rows to return, 1 to 100. Default: 10.
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<i64>,
+    /// Group by country, region or city. Default: country.
+    pub group_by: Option<LocationGroup>,
+}
+
+/// `get_events`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventsArgs {
+    #[serde(flatten)]
+    pub window: Window,
+    /// How many rows to return, 1 to 100. Default: 10.
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<i64>,
+    /// Only this custom event, e.g. signup_completed. Default: all events.
+    pub event_name: Option<String>,
+}
+
+/// Tools without arguments.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct NoArgs {}
+
+/// Which argument struct a tool takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgsKind {
+    None,
+    Window,
+    Series,
+    List,
+    Sources,
+    Locations,
+    Events,
+}
+
+/// The default row count for list tools.
+pub const DEFAULT_LIMIT: i64 = 10;
+
+impl ArgsKind {
+    /// The tool's `inputSchema`.
+    pub fn input_schema(self) -> std::sync::Arc<rmcp::model::JsonObject> {
+        use rmcp::handler::server::common::schema_for_type;
+        match self {
+            Self::None => schema_for_type::<NoArgs>(),
+            Self::Window => schema_for_type::<WindowArgs>(),
+            Self::Series => schema_for_type::<SeriesArgs>(),
+            Self::List => schema_for_type::<ListArgs>(),
+            Self::Sources => schema_for_type::<SourcesArgs>(),
+            Self::Locations => schema_for_type::<LocationsArgs>(),
+            Self::Events => schema_for_type::<EventsArgs>(),
+        }
+    }
+
+    /// Checks `args` and returns the query string to send. Unknown argument names are refused
+    /// (a typo such as `start_date` would otherwise silently widen the window).
+    pub fn parse(self, args: &Map<String, Value>) -> Result<Query, String> {
+        let schema = self.input_schema();
+        let known: Vec<&str> = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        if let Some(unknown) = args.keys().find(|k| !known.contains(&k.as_str())) {
+            let accepted = if known.is_empty() {
+                "this tool takes no arguments".to_string()
+            } else {
+                format!("accepted: {}", known.join(", "))
+            };
+            return Err(format!(
+                "unknown argument `{}`; {accepted}.",
+                crate::api::error::clean(unknown, 40)
+            ));
+        }
+        let value = Value::Object(args.clone());
+        let mut query = Query::new();
+        match self {
+            Self::None => {}
+            Self::Window => {
+                let a: WindowArgs = from_value(value)?;
+                window_query(&a.window, &mut query)?;
+            }
+            Self::Series => {
+                let a: SeriesArgs = from_value(value)?;
+                window_query(&a.window, &mut query)?;
+                let g = a.granularity.unwrap_or(Granularity::Day);
+                query.push(("granularity".into(), enum_name(&g)));
+            }
+            Self::List => {
+                let a: ListArgs = from_value(value)?;
+                window_query(&a.window, &mut query)?;
+                limit_query(a.limit, &mut query)?;
+            }
+            Self::Sources => {
+                let a: SourcesArgs = from_value(value)?;
+                window_query(&a.window, &mut query)?;
+                limit_query(a.limit, &mut query)?;
+                let g = a.group_by.unwrap_or(SourceGroup::Referrer);
+                query.push(("groupBy".into(), enum_name(&g)));
+            }
+            Self::Locations => {
+                let a: LocationsArgs = from_value(value)?;
+                window_query(&a.window, &mut query)?;
+                limit_query(a.limit, &mut query)?;
+                let g = a.group_by.unwrap_or(LocationGroup::Country);
+                query.push(("groupBy".into(), enum_name(&g)));
+            }
+            Self::Events => {
+                let a: EventsArgs = from_value(value)?;
+                window_query(&a.window, &mut query)?;
+                limit_query(a.limit, &mut query)?;
+                if let Some(name) = a.event_name {
+                    let name = name.trim();
+                    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+                        return Err("`eventName` must be a non-empty event name of at most 200 characters.".into());
+                    }
+                    query.push(("eventName".into(), name.to_string()));
+                }
+            }
+        }
+        Ok(query)
+    }
+}
+
+/// Deserializes with the path of the offending field in the message.
+fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if path == "." || path.is_empty() {
+            format!("{inner}.")
+        } else {
+            format!("`{path}`: {inner}.")
+        }
+    })
+}
+
+/// The serde name of a unit enum variant (`utm_source`, `week`).
+fn enum_name<T: std::fmt::Debug>(value: &T) -> String {
+    let debug = format!("{value:?}");
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn window_query(w: &Window, query: &mut Query) -> Result<(), String> {
+    let tz = match &w.timezone {
+        Some(raw) => Some((dates::parse_timezone(raw)?, raw.trim().to_string())),
+        None => None,
+    };
+    let start = match &w.start_date {
+        Some(raw) => Some((Bound::parse("startDate", raw)?, raw.trim().to_string())),
+        None => None,
+    };
+    let end = match &w.end_date {
+        Some(raw) => Some((Bound::parse("endDate", raw)?, raw.trim().to_string())),
+        None => None,
+    };
+    if let (Some((s, _)), Some((e, _))) = (&start, &end) {
+        dates::check_order(s, e, tz.as_ref().map(|(t, _)| t))?;
+    }
+    if let Some((_, raw)) = start {
+        query.push(("startDate".into(), raw));
+    }
+    if let Some((_, raw)) = end {
+        query.push(("endDate".into(), raw));
+    }
+    if let Some((_, raw)) = tz {
+        query.push(("timezone".into(), raw));
+    }
+    Ok(())
+}
+
+fn limit_query(limit: Option<i64>, query: &mut Query) -> Result<(), String> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=100).contains(&limit) {
+        return Err(format!(
+            "`limit` = {limit} is out of range; use a whole number from 1 to 100."
+        ));
+    }
+    query.push(("limit".into(), limit.to_string()));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn sends_defaults_and_given_values() {
+        let q = ArgsKind::Sources
+            .parse(&args(json!({"startDate": "2026-10-01", "groupBy": "utm_campaign", "limit": 5})))
+            .unwrap();
+        assert_eq!(
+            q,
+            vec![
+                ("startDate".to_string(), "2026-10-01".to_string()),
+                ("limit".to_string(), "5".to_string()),
+                ("groupBy".to_string(), "utm_campaign".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_bad_values_with_what_is_accepted() {
+        let e = ArgsKind::List.parse(&args(json!({"limit": 0}))).unwrap_err();
+        assert!(e.contains("1 to 100"), "{e}");
+        let e = ArgsKind::List.parse(&args(json!({"limit": "ten"}))).unwrap_err();
+        assert!(e.contains("`limit`"), "{e}");
+        let e = ArgsKind::Locations.parse(&args(json!({"groupBy": "planet"}))).unwrap_err();
+        assert!(e.contains("country") && e.contains("city"), "{e}");
+        let e = ArgsKind::Window.parse(&args(json!({"start_date": "2026-10-01"}))).unwrap_err();
+        assert!(e.contains("unknown argument `start_date`") && e.contains("startDate"), "{e}");
+        let e = ArgsKind::None.parse(&args(json!({"x": 1}))).unwrap_err();
+        assert!(e.contains("takes no arguments"), "{e}");
+    }
+
+    #[test]
+    fn schemas_have_no_bare_true_properties() {
+        for kind in [
+            ArgsKind::None,
+            ArgsKind::Window,
+            ArgsKind::Series,
+            ArgsKind::List,
+            ArgsKind::Sources,
+            ArgsKind::Locations,
+            ArgsKind::Events,
+        ] {
+            let schema = Value::Object((*kind.input_schema()).clone());
+            assert_eq!(schema["type"], "object");
+            if let Some(props) = schema["properties"].as_object() {
+                for (name, p) in props {
+                    assert!(p.is_object(), "{kind:?}.{name} is {p}");
+                }
+            }
+        }
+    }
+}
