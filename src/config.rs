@@ -217,7 +217,9 @@ mod tests {
             assert!(parse_api_url(ok).is_ok(), "{ok} refused");
         }
         assert_eq!(
-            parse_api_url("https://app.himetrica.com/api/v1/").unwrap().as_str(),
+            parse_api_url("https://app.himetrica.com/api/v1/")
+                .unwrap()
+                .as_str(),
             "https://app.himetrica.com/api/v1"
         );
     }

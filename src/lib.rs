@@ -5,6 +5,8 @@
 //! `sandbox` is a stand-alone stand-in for the upstream. Leaf helpers (`env_vars`, `output`,
 //! `error`) may be used anywhere.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod api;
 pub mod cli;
 pub mod commands;
@@ -32,7 +34,10 @@ pub fn run() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            output::error(&anyhow::anyhow!("could not start the async runtime: {e}"), None);
+            output::error(
+                &anyhow::anyhow!("could not start the async runtime: {e}"),
+                None,
+            );
             return ExitCode::from(error::Exit::Failure as u8);
         }
     };
@@ -56,9 +61,10 @@ pub fn run() -> ExitCode {
 fn init_logging() {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_new(
-        env_vars::var(env_vars::LOG).unwrap_or_else(|| "warn".to_string()),
+        // rmcp logs every JSON-RPC error answer as a warning; those are answers, not problems.
+        env_vars::var(env_vars::LOG).unwrap_or_else(|| "warn,rmcp=error".to_string()),
     )
-    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rmcp=error"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

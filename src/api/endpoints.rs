@@ -19,7 +19,10 @@ pub const DEFAULT_PATHS: &[(&str, &str)] = &[
     ("get_top_locations", "/projects/{project}/locations"),
     ("get_events", "/projects/{project}/events"),
     ("get_revenue", "/projects/{project}/revenue"),
-    ("get_revenue_timeseries", "/projects/{project}/revenue/timeseries"),
+    (
+        "get_revenue_timeseries",
+        "/projects/{project}/revenue/timeseries",
+    ),
     ("get_top_customers", "/projects/{project}/revenue/customers"),
     ("get_channel_roi", "/projects/{project}/channel-roi"),
 ];
@@ -93,22 +96,37 @@ mod tests {
     #[test]
     fn overrides_replace_one_path_and_keep_the_rest() {
         let mut o = BTreeMap::new();
-        o.insert("get_top_pages".to_string(), "/projects/{project}/top-pages".to_string());
+        o.insert(
+            "get_top_pages".to_string(),
+            "/projects/{project}/top-pages".to_string(),
+        );
         let e = Endpoints::with_overrides(&o).unwrap();
-        assert_eq!(e.template("get_top_pages"), Some("/projects/{project}/top-pages"));
-        assert_eq!(e.template("get_revenue"), Some("/projects/{project}/revenue"));
+        assert_eq!(
+            e.template("get_top_pages"),
+            Some("/projects/{project}/top-pages")
+        );
+        assert_eq!(
+            e.template("get_revenue"),
+            Some("/projects/{project}/revenue")
+        );
     }
 
     #[test]
     fn overrides_reject_unknown_tools_and_escaping_paths() {
         let mut o = BTreeMap::new();
         o.insert("get_pages".to_string(), "/x".to_string());
-        assert!(matches!(Endpoints::with_overrides(&o), Err(EndpointError::UnknownTool(..))));
+        assert!(matches!(
+            Endpoints::with_overrides(&o),
+            Err(EndpointError::UnknownTool(..))
+        ));
         for bad in ["pages", "/../admin", "https://evil.example/x", "/x?y=1"] {
             let mut o = BTreeMap::new();
             o.insert("get_top_pages".to_string(), bad.to_string());
             assert!(
-                matches!(Endpoints::with_overrides(&o), Err(EndpointError::BadPath { .. })),
+                matches!(
+                    Endpoints::with_overrides(&o),
+                    Err(EndpointError::BadPath { .. })
+                ),
                 "{bad} accepted"
             );
         }

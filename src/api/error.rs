@@ -177,7 +177,10 @@ mod tests {
 
     #[test]
     fn excerpt_prefers_json_error_field_and_strips_html() {
-        assert_eq!(excerpt(br#"{"error":"Invalid API key"}"#), "Invalid API key");
+        assert_eq!(
+            excerpt(br#"{"error":"Invalid API key"}"#),
+            "Invalid API key"
+        );
         assert_eq!(
             excerpt(b"<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>"),
             "502 Bad Gateway nginx"

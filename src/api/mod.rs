@@ -106,8 +106,7 @@ impl ApiClient {
         let status = response.status();
         self.record_rate_limit(response.headers());
         let retry_after = retry_after(response.headers());
-        let body = read_capped(response, self.timeout, self)
-            .await?;
+        let body = read_capped(response, self.timeout, self).await?;
 
         if status.is_success() {
             let json: Value = serde_json::from_slice(&body).map_err(|_| ApiError::NotJson {
@@ -160,14 +159,14 @@ impl ApiClient {
             .get("x-ratelimit-reset")
             .and_then(|v| v.to_str().ok())
             .map(|v| error::clean(v, 64));
-        if limit.is_some() || remaining.is_some() || reset.is_some() {
-            if let Ok(mut state) = self.rate.lock() {
-                *state = RateLimitState {
-                    limit,
-                    remaining,
-                    reset,
-                };
-            }
+        if (limit.is_some() || remaining.is_some() || reset.is_some())
+            && let Ok(mut state) = self.rate.lock()
+        {
+            *state = RateLimitState {
+                limit,
+                remaining,
+                reset,
+            };
         }
     }
 }

@@ -9,9 +9,12 @@ use crate::tools::{self, ToolError};
 
 pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
     if tools::find(&args.tool).is_none() {
-        return Err(CliError::new(Exit::Usage, ToolError::UnknownTool(args.tool.clone()).message())
-            .with_hint("run `analytics-mcp tools` to see each tool's parameters")
-            .into());
+        return Err(CliError::new(
+            Exit::Usage,
+            ToolError::UnknownTool(args.tool.clone()).message(),
+        )
+        .with_hint("run `analytics-mcp tools` to see each tool's parameters")
+        .into());
     }
     let arguments = parse_pairs(&args.args)?;
     let (toolbox, _sandbox) = super::toolbox(global, args.demo).await?;
@@ -41,14 +44,19 @@ fn parse_pairs(pairs: &[String]) -> Result<Map<String, Value>, CliError> {
                 Exit::Usage,
                 format!("argument `{pair}` is not of the form name=value"),
             )
-            .with_hint("for example: analytics-mcp call get_top_pages limit=5 startDate=2026-11-01"));
+            .with_hint(
+                "for example: analytics-mcp call get_top_pages limit=5 startDate=2026-11-01",
+            ));
         };
         let value = match serde_json::from_str::<Value>(raw) {
             Ok(v @ (Value::Number(_) | Value::Bool(_))) => v,
             _ => Value::String(raw.to_string()),
         };
         if map.insert(name.to_string(), value).is_some() {
-            return Err(CliError::new(Exit::Usage, format!("argument `{name}` is given twice")));
+            return Err(CliError::new(
+                Exit::Usage,
+                format!("argument `{name}` is given twice"),
+            ));
         }
     }
     Ok(map)
@@ -60,8 +68,12 @@ mod tests {
 
     #[test]
     fn pairs_become_typed_arguments() {
-        let m = parse_pairs(&["limit=5".into(), "startDate=2026-11-01".into(), "groupBy=city".into()])
-            .unwrap();
+        let m = parse_pairs(&[
+            "limit=5".into(),
+            "startDate=2026-11-01".into(),
+            "groupBy=city".into(),
+        ])
+        .unwrap();
         assert_eq!(m["limit"], 5);
         assert_eq!(m["startDate"], "2026-11-01");
         assert!(parse_pairs(&["limit".into()]).is_err());

@@ -29,18 +29,32 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
     let key = credentials::validate_key(&raw).map_err(|m| CliError::new(Exit::Usage, m))?;
     let credential = Credential::ApiKey(key);
 
-    let api = ApiClient::new(settings.api_url.clone(), Some(credential.clone()), settings.timeout);
+    let api = ApiClient::new(
+        settings.api_url.clone(),
+        Some(credential.clone()),
+        settings.timeout,
+    );
     let me = api.get("/me", &Vec::new()).await.map_err(|e| {
         let exit = Exit::Upstream;
-        CliError::new(exit, format!("the key was not stored: {}", e.user_message()))
+        CliError::new(
+            exit,
+            format!("the key was not stored: {}", e.user_message()),
+        )
     })?;
 
     let saved = Store::new(&settings).save(&credential)?;
     output::note(&format!("✓ Signed in: {}", describe_project(&me)));
     match saved {
-        Saved::Keyring => output::note(&format!("  Key {} stored in the OS keychain.", credential.masked())),
+        Saved::Keyring => output::note(&format!(
+            "  Key {} stored in the OS keychain.",
+            credential.masked()
+        )),
         Saved::File { path, fallback } => {
-            let why = if fallback { " (no OS keychain was reachable)" } else { "" };
+            let why = if fallback {
+                " (no OS keychain was reachable)"
+            } else {
+                ""
+            };
             output::note(&format!(
                 "  Key {} stored in {} with mode 0600{why}.",
                 credential.masked(),
@@ -65,18 +79,26 @@ pub(crate) fn describe_project(me: &Value) -> String {
             .map(|s| crate::api::error::clean(s, 80))
             .unwrap_or_else(|| "?".to_string())
     };
-    format!("{} (project {}, time zone {})", get("name"), get("projectId"), get("timezone"))
+    format!(
+        "{} (project {}, time zone {})",
+        get("name"),
+        get("projectId"),
+        get("timezone")
+    )
 }
 
 /// The key from a hidden prompt on a terminal, or the first line of piped stdin.
 fn read_key() -> anyhow::Result<String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        let key = rpassword::prompt_password("Paste your Himetrica secret key (hm_sk_…, input hidden): ")?;
+        let key = rpassword::prompt_password(
+            "Paste your Himetrica secret key (hm_sk_…, input hidden): ",
+        )?;
         return Ok(key);
     }
     let mut buf = Vec::new();
     stdin.lock().take(8 * 1024).read_to_end(&mut buf)?;
-    let text = String::from_utf8(buf).map_err(|_| CliError::new(Exit::Usage, "the key on stdin is not valid UTF-8"))?;
+    let text = String::from_utf8(buf)
+        .map_err(|_| CliError::new(Exit::Usage, "the key on stdin is not valid UTF-8"))?;
     Ok(text.lines().next().unwrap_or_default().to_string())
 }

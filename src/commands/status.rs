@@ -15,20 +15,33 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             .into());
     };
     let mut lines = vec![
-        format!("Credential: {} {}", found.credential.kind(), found.credential.masked()),
+        format!(
+            "Credential: {} {}",
+            found.credential.kind(),
+            found.credential.masked()
+        ),
         format!("Source:     {}", found.source),
         format!("API:        {}", settings.api_url),
     ];
-    if matches!(found.source, Source::File(_)) && settings.store == crate::config::StorePreference::Auto {
+    if matches!(found.source, Source::File(_))
+        && settings.store == crate::config::StorePreference::Auto
+    {
         lines.push("Note:       stored in a file because no OS keychain was reachable".to_string());
     }
     if let Some(warning) = store.file_permission_warning() {
         output::warning(&warning);
     }
-    let api = ApiClient::new(settings.api_url.clone(), Some(found.credential), settings.timeout);
+    let api = ApiClient::new(
+        settings.api_url.clone(),
+        Some(found.credential),
+        settings.timeout,
+    );
     match api.get("/me", &Vec::new()).await {
         Ok(me) => {
-            lines.push(format!("Project:    {}", super::login::describe_project(&me)));
+            lines.push(format!(
+                "Project:    {}",
+                super::login::describe_project(&me)
+            ));
             lines.push("Live check: ✓ the API accepted the credential".to_string());
             output::data(&lines.join("\n"));
             Ok(Exit::Success)
@@ -40,9 +53,12 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             } else {
                 "check the network and the API URL, then run `analytics-mcp status` again"
             };
-            Err(CliError::new(Exit::Upstream, format!("live check failed: {}", e.user_message()))
-                .with_hint(hint)
-                .into())
+            Err(CliError::new(
+                Exit::Upstream,
+                format!("live check failed: {}", e.user_message()),
+            )
+            .with_hint(hint)
+            .into())
         }
     }
 }

@@ -10,7 +10,9 @@ use crate::output;
 pub fn run(args: &ToolsArgs) -> anyhow::Result<Exit> {
     let tools = tool_list();
     if args.json {
-        output::data(&serde_json::to_string_pretty(&serde_json::json!({ "tools": tools }))?);
+        output::data(&serde_json::to_string_pretty(
+            &serde_json::json!({ "tools": tools }),
+        )?);
         return Ok(Exit::Success);
     }
     let mut out = String::new();
@@ -20,9 +22,15 @@ pub fn run(args: &ToolsArgs) -> anyhow::Result<Exit> {
             tool.name,
             tool.description.as_deref().unwrap_or_default()
         ));
-        let props = tool.input_schema.get("properties").and_then(Value::as_object);
+        let props = tool
+            .input_schema
+            .get("properties")
+            .and_then(Value::as_object);
         for (name, schema) in props.into_iter().flatten() {
-            let desc = schema.get("description").and_then(Value::as_str).unwrap_or_default();
+            let desc = schema
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             out.push_str(&format!("    {name:<12} {desc}\n"));
         }
         out.push('\n');

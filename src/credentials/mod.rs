@@ -79,7 +79,9 @@ pub fn validate_key(raw: &str) -> Result<Secret<String>, String> {
     }
     if key.len() < KEY_PREFIX.len() + 8
         || key.len() > 512
-        || !key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
     {
         return Err(
             "that key has an unexpected length or characters; paste the whole key, without quotes or spaces"

@@ -55,7 +55,10 @@ pub enum StoreError {
 pub enum Saved {
     Keyring,
     /// The file, and whether it was used because no keychain was reachable.
-    File { path: PathBuf, fallback: bool },
+    File {
+        path: PathBuf,
+        fallback: bool,
+    },
 }
 
 /// The credential stores as the settings select them.

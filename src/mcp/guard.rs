@@ -89,10 +89,14 @@ where
                 Ok(Line::Eof) => break,
                 Ok(Line::TooLong) => {
                     let _ = tx_in
-                        .send(error_line(&Value::Null, -32600, &format!(
-                            "Invalid Request: message larger than {} MiB refused",
-                            MAX_LINE_BYTES / (1024 * 1024)
-                        )))
+                        .send(error_line(
+                            &Value::Null,
+                            -32600,
+                            &format!(
+                                "Invalid Request: message larger than {} MiB refused",
+                                MAX_LINE_BYTES / (1024 * 1024)
+                            ),
+                        ))
                         .await;
                     continue;
                 }
@@ -178,18 +182,20 @@ fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
         // A response to a server request (rmcp sends none today) or garbage.
         return match (&id, obj.contains_key("result") || obj.contains_key("error")) {
             (Some(_), true) => Verdict::Pass,
-            (Some(id), false) => Verdict::Answer(error_line(id, -32600, "Invalid Request: no `method`")),
+            (Some(id), false) => {
+                Verdict::Answer(error_line(id, -32600, "Invalid Request: no `method`"))
+            }
             (None, _) => Verdict::Skip,
         };
     };
-    if let Some(id) = &id {
-        if !(id.is_string() || id.is_i64() || id.is_u64()) {
-            return Verdict::Answer(error_line(
-                &Value::Null,
-                -32600,
-                "Invalid Request: `id` must be a string or an integer",
-            ));
-        }
+    if let Some(id) = &id
+        && !(id.is_string() || id.is_i64() || id.is_u64())
+    {
+        return Verdict::Answer(error_line(
+            &Value::Null,
+            -32600,
+            "Invalid Request: `id` must be a string or an integer",
+        ));
     }
     if initialized.load(Ordering::Acquire) {
         return Verdict::Pass;
@@ -236,7 +242,10 @@ fn error_line(id: &Value, code: i64, message: &str) -> Vec<u8> {
     line
 }
 
-async fn write_lines<W: tokio::io::AsyncWrite + Unpin>(mut rx: mpsc::Receiver<Vec<u8>>, mut out: W) {
+async fn write_lines<W: tokio::io::AsyncWrite + Unpin>(
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    mut out: W,
+) {
     while let Some(line) = rx.recv().await {
         if out.write_all(&line).await.is_err() || out.flush().await.is_err() {
             break;
@@ -278,7 +287,11 @@ async fn read_bounded_line<R: AsyncBufRead + Unpin>(input: &mut R) -> std::io::R
         let consumed = done.unwrap_or(available.len());
         input.consume(consumed);
         if done.is_some() {
-            return Ok(if too_long { Line::TooLong } else { Line::Data(line) });
+            return Ok(if too_long {
+                Line::TooLong
+            } else {
+                Line::Data(line)
+            });
         }
     }
 }
@@ -310,10 +323,31 @@ mod tests {
         assert!(a.contains("-32601") && a.contains("\"id\":\"x\""), "{a}");
         let a = verdict(r#"{"jsonrpc":"2.0","id":0,"method":"tools/list"}"#, false);
         assert!(a.contains("-32002") && a.contains("\"id\":0"), "{a}");
-        assert_eq!(verdict(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, false), "skip");
-        assert_eq!(verdict(r#"{"jsonrpc":"2.0","id":1,"method":"server/discover"}"#, false), "pass");
-        assert_eq!(verdict(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#, false), "pass");
-        assert_eq!(verdict(r#"{"jsonrpc":"2.0","id":1,"method":"foo/bar"}"#, true), "pass");
+        assert_eq!(
+            verdict(
+                r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+                false
+            ),
+            "skip"
+        );
+        assert_eq!(
+            verdict(
+                r#"{"jsonrpc":"2.0","id":1,"method":"server/discover"}"#,
+                false
+            ),
+            "pass"
+        );
+        assert_eq!(
+            verdict(
+                r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#,
+                false
+            ),
+            "pass"
+        );
+        assert_eq!(
+            verdict(r#"{"jsonrpc":"2.0","id":1,"method":"foo/bar"}"#, true),
+            "pass"
+        );
     }
 
     #[tokio::test]
@@ -321,11 +355,17 @@ mod tests {
         let mut data = vec![b'x'; MAX_LINE_BYTES + 10];
         data.extend_from_slice(b"\n{\"a\":1}\n");
         let mut reader = BufReader::new(&data[..]);
-        assert!(matches!(read_bounded_line(&mut reader).await.unwrap(), Line::TooLong));
+        assert!(matches!(
+            read_bounded_line(&mut reader).await.unwrap(),
+            Line::TooLong
+        ));
         match read_bounded_line(&mut reader).await.unwrap() {
             Line::Data(l) => assert_eq!(l, b"{\"a\":1}"),
             _ => panic!("expected the next line"),
         }
-        assert!(matches!(read_bounded_line(&mut reader).await.unwrap(), Line::Eof));
+        assert!(matches!(
+            read_bounded_line(&mut reader).await.unwrap(),
+            Line::Eof
+        ));
     }
 }

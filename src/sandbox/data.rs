@@ -114,7 +114,9 @@ pub fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
     order.sort_by(|&a, &b| {
         let ra = exact[a] - exact[a].floor();
         let rb = exact[b] - exact[b].floor();
-        rb.partial_cmp(&ra).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
+        rb.partial_cmp(&ra)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.cmp(&b))
     });
     for i in order {
         if left == 0 {
@@ -128,20 +130,35 @@ pub fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
 
 /// Visitor share of each hour of a day (New York time): quiet nights, a working-day hump.
 pub const HOUR_WEIGHTS: [f64; 24] = [
-    1.2, 0.8, 0.6, 0.5, 0.5, 0.7, 1.2, 2.2, 3.6, 5.0, 6.0, 6.4, 6.2, 6.4, 6.6, 6.3, 5.8, 5.0,
-    4.2, 3.8, 3.6, 3.2, 2.4, 1.7,
+    1.2, 0.8, 0.6, 0.5, 0.5, 0.7, 1.2, 2.2, 3.6, 5.0, 6.0, 6.4, 6.2, 6.4, 6.6, 6.3, 5.8, 5.0, 4.2,
+    3.8, 3.6, 3.2, 2.4, 1.7,
 ];
 
 /// `(path, title, weight, avg seconds on page)`.
 pub const PAGES: &[(&str, &str, f64, u64)] = &[
-    ("/", "Northwind Notes — notes that organize themselves", 24.0, 48),
+    (
+        "/",
+        "Northwind Notes — notes that organize themselves",
+        24.0,
+        48,
+    ),
     ("/pricing", "Pricing · Northwind Notes", 12.5, 95),
     ("/features", "Features · Northwind Notes", 9.0, 80),
-    ("/blog/markdown-vs-rich-text", "Markdown vs rich text: what we learned", 7.5, 240),
+    (
+        "/blog/markdown-vs-rich-text",
+        "Markdown vs rich text: what we learned",
+        7.5,
+        240,
+    ),
     ("/app/notes", "Your notes", 7.0, 410),
     ("/signup", "Create your account", 6.0, 65),
     ("/docs/getting-started", "Getting started · Docs", 5.5, 210),
-    ("/blog/second-brain-for-teams", "A second brain for teams", 4.8, 265),
+    (
+        "/blog/second-brain-for-teams",
+        "A second brain for teams",
+        4.8,
+        265,
+    ),
     ("/integrations", "Integrations · Northwind Notes", 4.0, 70),
     ("/login", "Log in", 3.8, 20),
     ("/changelog", "Changelog", 3.0, 120),
@@ -232,18 +249,90 @@ pub const EVENTS: &[(&str, f64, f64)] = &[
 
 /// `(name, email, plan, since, share of revenue)`.
 pub const CUSTOMERS: &[(&str, &str, &str, &str, f64)] = &[
-    ("Acme Robotics", "billing@acme-robotics.example", "Business", "2024-03-14", 5.2),
-    ("Globex Health", "finance@globex-health.example", "Business", "2024-07-02", 4.6),
-    ("Initech", "ap@initech.example", "Business", "2023-11-20", 4.1),
-    ("Umbrella Learning", "accounts@umbrella-learning.example", "Team", "2025-01-09", 3.3),
-    ("Stark Studio", "ops@starkstudio.example", "Team", "2024-09-30", 2.9),
-    ("Wayne Logistics", "billing@wayne-logistics.example", "Team", "2025-04-17", 2.6),
-    ("Hooli Labs", "money@hooli-labs.example", "Team", "2025-02-11", 2.2),
-    ("Soylent Kitchens", "hello@soylent-kitchens.example", "Team", "2025-06-23", 1.9),
-    ("Vandelay Imports", "art@vandelay.example", "Pro", "2025-08-05", 1.2),
-    ("Pied Piper", "richard@piedpiper.example", "Pro", "2025-10-12", 1.1),
-    ("Tyrell Research", "billing@tyrell-research.example", "Pro", "2026-01-19", 0.9),
-    ("Cyberdyne Design", "studio@cyberdyne-design.example", "Pro", "2026-03-03", 0.8),
+    (
+        "Acme Robotics",
+        "billing@acme-robotics.example",
+        "Business",
+        "2024-03-14",
+        5.2,
+    ),
+    (
+        "Globex Health",
+        "finance@globex-health.example",
+        "Business",
+        "2024-07-02",
+        4.6,
+    ),
+    (
+        "Initech",
+        "ap@initech.example",
+        "Business",
+        "2023-11-20",
+        4.1,
+    ),
+    (
+        "Umbrella Learning",
+        "accounts@umbrella-learning.example",
+        "Team",
+        "2025-01-09",
+        3.3,
+    ),
+    (
+        "Stark Studio",
+        "ops@starkstudio.example",
+        "Team",
+        "2024-09-30",
+        2.9,
+    ),
+    (
+        "Wayne Logistics",
+        "billing@wayne-logistics.example",
+        "Team",
+        "2025-04-17",
+        2.6,
+    ),
+    (
+        "Hooli Labs",
+        "money@hooli-labs.example",
+        "Team",
+        "2025-02-11",
+        2.2,
+    ),
+    (
+        "Soylent Kitchens",
+        "hello@soylent-kitchens.example",
+        "Team",
+        "2025-06-23",
+        1.9,
+    ),
+    (
+        "Vandelay Imports",
+        "art@vandelay.example",
+        "Pro",
+        "2025-08-05",
+        1.2,
+    ),
+    (
+        "Pied Piper",
+        "richard@piedpiper.example",
+        "Pro",
+        "2025-10-12",
+        1.1,
+    ),
+    (
+        "Tyrell Research",
+        "billing@tyrell-research.example",
+        "Pro",
+        "2026-01-19",
+        0.9,
+    ),
+    (
+        "Cyberdyne Design",
+        "studio@cyberdyne-design.example",
+        "Pro",
+        "2026-03-03",
+        0.8,
+    ),
 ];
 
 /// `(channel, share of visitors, customers per 1000 visitors, ad spend per visitor in cents)`.

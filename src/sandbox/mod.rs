@@ -38,7 +38,10 @@ const MAX_DAYS: i64 = 1100;
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultKind {
     /// Answer with this status and a small JSON error body (429 carries `Retry-After`).
-    Status { status: u16, retry_after: Option<u64> },
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
     /// Wait this long, then answer normally.
     Delay(Duration),
     /// Answer 200 with an HTML page instead of JSON.
@@ -192,12 +195,13 @@ async fn handle(
                 status,
                 retry_after,
             } => {
-                let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let code =
+                    StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let mut response = error(code, "Injected fault");
-                if let Some(secs) = retry_after {
-                    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                        response.headers_mut().insert("retry-after", v);
-                    }
+                if let Some(secs) = retry_after
+                    && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+                {
+                    response.headers_mut().insert("retry-after", v);
                 }
                 return response;
             }
@@ -255,7 +259,12 @@ impl AppState {
         }
         window.1 = window.1.saturating_add(1);
         let reset = self.window_epoch.load(Ordering::Relaxed) + 60;
-        (limit, limit.saturating_sub(window.1), reset, window.1 > limit)
+        (
+            limit,
+            limit.saturating_sub(window.1),
+            reset,
+            window.1 > limit,
+        )
     }
 }
 
@@ -323,16 +332,17 @@ impl Window {
             .get("timezone")
             .cloned()
             .unwrap_or_else(|| data::PROJECT_TIMEZONE.to_string());
-        let tz = TimeZone::get(&tz_name).map_err(|_| bad(format!("Invalid timezone: {tz_name}")))?;
+        let tz =
+            TimeZone::get(&tz_name).map_err(|_| bad(format!("Invalid timezone: {tz_name}")))?;
         let today = Zoned::now().with_time_zone(tz.clone()).date();
         let day_of = |name: &str| -> Result<Option<Date>, (StatusCode, String)> {
             let Some(raw) = params.get(name) else {
                 return Ok(None);
             };
-            if raw.len() == 10 {
-                if let Ok(d) = raw.parse::<Date>() {
-                    return Ok(Some(d));
-                }
+            if raw.len() == 10
+                && let Ok(d) = raw.parse::<Date>()
+            {
+                return Ok(Some(d));
             }
             raw.parse::<jiff::Timestamp>()
                 .map(|ts| Some(ts.to_zoned(tz.clone()).date()))
@@ -341,12 +351,19 @@ impl Window {
         let end = day_of("endDate")?.unwrap_or(today);
         let start = match day_of("startDate")? {
             Some(d) => d,
-            None => end.checked_sub(6.days()).map_err(|_| bad("Invalid range"))?,
+            None => end
+                .checked_sub(6.days())
+                .map_err(|_| bad("Invalid range"))?,
         };
         if start > end {
             return Err(bad("startDate must be before endDate"));
         }
-        let days = i64::from(start.until(end).map_err(|_| bad("Invalid range"))?.get_days());
+        let days = i64::from(
+            start
+                .until(end)
+                .map_err(|_| bad("Invalid range"))?
+                .get_days(),
+        );
         if days >= MAX_DAYS {
             return Err(bad(format!("Date range too long (max {MAX_DAYS} days)")));
         }
@@ -408,7 +425,7 @@ fn traffic_metrics(t: &Day) -> serde_json::Map<String, Value> {
     m.insert("pageViews".into(), json!(t.pageviews));
     m.insert("sessions".into(), json!(t.sessions));
     m.insert("bounceRate".into(), data::pct(t.bounced, t.sessions));
-    let avg = if t.sessions == 0 { 0 } else { t.duration_secs / t.sessions };
+    let avg = t.duration_secs.checked_div(t.sessions).unwrap_or(0);
     m.insert("avgDuration".into(), json!(avg));
     m
 }
@@ -420,7 +437,11 @@ fn analytics(w: &Window) -> Value {
     let mut change = serde_json::Map::new();
     for (k, v) in &now {
         let (a, b) = (v.as_f64().unwrap_or(0.0), before[k].as_f64().unwrap_or(0.0));
-        let pct = if b == 0.0 { Value::Null } else { json!(((a - b) / b * 1000.0).round() / 10.0) };
+        let pct = if b == 0.0 {
+            Value::Null
+        } else {
+            json!(((a - b) / b * 1000.0).round() / 10.0)
+        };
         change.insert(k.clone(), pct);
     }
     let mut out = now;
@@ -453,7 +474,10 @@ fn revenue(w: &Window) -> Value {
 
 /// Buckets of days (or hours) with sums that add up to the window's totals.
 fn timeseries(w: &Window, params: &HashMap<String, String>, money: bool) -> Routed {
-    let granularity = params.get("granularity").map(String::as_str).unwrap_or("day");
+    let granularity = params
+        .get("granularity")
+        .map(String::as_str)
+        .unwrap_or("day");
     let mut rows = Vec::new();
     let row = |label: String, d: &Day, mrr_day: Date| {
         if money {
@@ -564,7 +588,11 @@ fn pages(w: &Window, limit: usize) -> Value {
 }
 
 fn sources(w: &Window, params: &HashMap<String, String>, limit: usize) -> Routed {
-    let table = match params.get("groupBy").map(String::as_str).unwrap_or("referrer") {
+    let table = match params
+        .get("groupBy")
+        .map(String::as_str)
+        .unwrap_or("referrer")
+    {
         "referrer" => data::REFERRERS,
         "utm_source" => data::UTM_SOURCES,
         "utm_medium" => data::UTM_MEDIUMS,
@@ -576,7 +604,8 @@ fn sources(w: &Window, params: &HashMap<String, String>, limit: usize) -> Routed
         }
     };
     let t = w.total();
-    let sessions: std::collections::HashMap<String, u64> = data::ranked(table, t.sessions).into_iter().collect();
+    let sessions: std::collections::HashMap<String, u64> =
+        data::ranked(table, t.sessions).into_iter().collect();
     Ok(Value::Array(
         data::ranked(table, t.visitors)
             .into_iter()
@@ -593,9 +622,14 @@ fn sources(w: &Window, params: &HashMap<String, String>, limit: usize) -> Routed
 }
 
 fn locations(w: &Window, params: &HashMap<String, String>, limit: usize) -> Routed {
-    let group = params.get("groupBy").map(String::as_str).unwrap_or("country");
+    let group = params
+        .get("groupBy")
+        .map(String::as_str)
+        .unwrap_or("country");
     if !["country", "region", "city"].contains(&group) {
-        return Err(bad(format!("Invalid groupBy: {group} (expected country, region, city)")));
+        return Err(bad(format!(
+            "Invalid groupBy: {group} (expected country, region, city)"
+        )));
     }
     let weights: Vec<f64> = data::PLACES.iter().map(|p| p.4).collect();
     let leaves = data::apportion(w.total().visitors, &weights);
@@ -611,7 +645,7 @@ fn locations(w: &Window, params: &HashMap<String, String>, limit: usize) -> Rout
             None => rows.push((key, leaves[i])),
         }
     }
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
     Ok(Value::Array(
         rows.into_iter()
             .take(limit)
@@ -679,11 +713,17 @@ fn channel_roi(w: &Window) -> Value {
             .enumerate()
             .map(|(i, (name, _, _, spend_per_visitor))| {
                 let spend = visitors[i] * spend_per_visitor;
-                let cac = if customers[i] == 0 || spend == 0 { 0 } else { spend / customers[i] };
+                let cac = if customers[i] == 0 || spend == 0 {
+                    0
+                } else {
+                    spend / customers[i]
+                };
                 let roi = if spend == 0 {
                     Value::Null
                 } else {
-                    json!(((revenue[i] as f64 - spend as f64) / spend as f64 * 1000.0).round() / 10.0)
+                    json!(
+                        ((revenue[i] as f64 - spend as f64) / spend as f64 * 1000.0).round() / 10.0
+                    )
                 };
                 json!({
                     "channel": name,

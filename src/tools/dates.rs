@@ -19,15 +19,15 @@ impl Bound {
     /// Parses a date or an RFC 3339 date-time; `field` names the argument in the error.
     pub fn parse(field: &str, raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
-        if let Ok(date) = raw.parse::<Date>() {
-            if raw.len() == 10 {
-                return Ok(Self::Date(date));
-            }
+        if raw.len() == 10
+            && let Ok(date) = raw.parse::<Date>()
+        {
+            return Ok(Self::Date(date));
         }
-        if raw.len() > 10 {
-            if let Ok(ts) = raw.parse::<Timestamp>() {
-                return Ok(Self::Instant(ts));
-            }
+        if raw.len() > 10
+            && let Ok(ts) = raw.parse::<Timestamp>()
+        {
+            return Ok(Self::Instant(ts));
         }
         let why = match raw.get(..10).map(str::parse::<Date>) {
             // A well-formed prefix that still failed: the date itself is impossible or the
@@ -99,7 +99,10 @@ mod tests {
 
     #[test]
     fn accepts_dates_and_rfc3339() {
-        assert!(matches!(Bound::parse("startDate", "2026-11-01"), Ok(Bound::Date(_))));
+        assert!(matches!(
+            Bound::parse("startDate", "2026-11-01"),
+            Ok(Bound::Date(_))
+        ));
         assert!(matches!(
             Bound::parse("startDate", "2026-11-01T09:00:00+02:00"),
             Ok(Bound::Instant(_))
@@ -109,7 +112,10 @@ mod tests {
     #[test]
     fn refuses_impossible_and_malformed_dates_with_a_reason() {
         let e = Bound::parse("startDate", "2026-02-30").unwrap_err();
-        assert!(e.contains("2026-02-30") && e.contains("not a valid date"), "{e}");
+        assert!(
+            e.contains("2026-02-30") && e.contains("not a valid date"),
+            "{e}"
+        );
         let e = Bound::parse("endDate", "last tuesday").unwrap_err();
         assert!(e.contains("`endDate`") && e.contains("2026-11-01"), "{e}");
         let e = Bound::parse("endDate", "2026-11-01T09:00:00").unwrap_err();

@@ -136,7 +136,7 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
         "type": "object",
         "properties": {
             "data": {
-                "type": ["object", "array"],
+                "anyOf": [{"type": "object"}, {"type": "array"}],
                 "description": data_description
             },
             "request": {
@@ -190,9 +190,15 @@ impl ToolError {
             Self::UnknownTool(name) => format!(
                 "Unknown tool `{}`. Known tools: {}.",
                 crate::api::error::clean(name, 60),
-                CATALOG.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+                CATALOG
+                    .iter()
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-            Self::InvalidArgs { tool, message } => format!("Invalid arguments for {tool}: {message}"),
+            Self::InvalidArgs { tool, message } => {
+                format!("Invalid arguments for {tool}: {message}")
+            }
             other => other.to_string(),
         }
     }
@@ -226,7 +232,11 @@ impl Toolbox {
         if !self.api.has_credential() {
             return Err(ToolError::NotSignedIn);
         }
-        let path = self.endpoints.template("get_project").unwrap_or("/me").to_string();
+        let path = self
+            .endpoints
+            .template("get_project")
+            .unwrap_or("/me")
+            .to_string();
         self.me
             .get_or_try_init(|| async {
                 let data = self.api.get(&path, &Query::new()).await?;
@@ -256,7 +266,9 @@ impl Toolbox {
             && id.len() <= 128
             && id != "."
             && id != ".."
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c));
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c));
         if safe {
             Ok(id)
         } else {
@@ -275,13 +287,13 @@ impl Toolbox {
     ) -> Result<ToolOutput, ToolError> {
         let tool = find(name).ok_or_else(|| ToolError::UnknownTool(name.to_string()))?;
         let empty = Map::new();
-        let query = tool
-            .args
-            .parse(args.unwrap_or(&empty))
-            .map_err(|message| ToolError::InvalidArgs {
-                tool: tool.name,
-                message,
-            })?;
+        let query =
+            tool.args
+                .parse(args.unwrap_or(&empty))
+                .map_err(|message| ToolError::InvalidArgs {
+                    tool: tool.name,
+                    message,
+                })?;
         if !self.api.has_credential() {
             return Err(ToolError::NotSignedIn);
         }

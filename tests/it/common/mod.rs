@@ -1,0 +1,348 @@
+//! Shared test helpers: a temp config directory, a sandbox upstream on 127.0.0.1, the built
+//! binary, and a minimal MCP client that speaks JSON-RPC lines over the binary's stdio.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use analytics_mcp::sandbox::{self, Sandbox, SandboxOptions};
+use serde_json::{Value, json};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_analytics-mcp")
+}
+
+/// How long any single wait in a test may take before it fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A temp HOME/config directory with the file credential store, isolated from the real
+/// keychain and from the developer's environment.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub vars: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut env = Self {
+            dir,
+            vars: Vec::new(),
+        };
+        let path = env.config_dir().display().to_string();
+        env.set("ANALYTICS_MCP_CONFIG_DIR", &path);
+        env.set("ANALYTICS_MCP_CREDENTIAL_STORE", "file");
+        env.set("HOME", &env.dir.path().display().to_string());
+        env
+    }
+
+    pub fn config_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("config")
+    }
+
+    pub fn set(&mut self, k: &str, v: &str) -> &mut Self {
+        self.vars.retain(|(name, _)| name != k);
+        self.vars.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    pub fn write_config(&self, toml: &str) {
+        std::fs::create_dir_all(self.config_dir()).expect("mkdir");
+        std::fs::write(self.config_dir().join("config.toml"), toml).expect("write config");
+    }
+
+    /// A command for the binary with this environment and nothing inherited that matters.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(bin());
+        for var in [
+            "ANALYTICS_MCP_API_KEY",
+            "ANALYTICS_MCP_API_URL",
+            "ANALYTICS_MCP_PROJECT",
+            "ANALYTICS_MCP_TIMEOUT_SECS",
+            "ANALYTICS_MCP_LOG",
+            "RUST_LOG",
+        ] {
+            cmd.env_remove(var);
+        }
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs the binary to completion with `stdin` as input.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn binary");
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(stdin.as_bytes()).expect("write stdin");
+        drop(input);
+        let out = wait_with_timeout(child, WAIT);
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+fn wait_with_timeout(child: Child, limit: Duration) -> std::process::Output {
+    let pid = child.id();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("the binary did not finish within {limit:?}");
+        }
+    }
+}
+
+/// What a finished command printed.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A sandbox upstream running on its own runtime for the length of a test.
+pub struct TestSandbox {
+    pub sandbox: Sandbox,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl TestSandbox {
+    pub fn start(options: SandboxOptions) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let sandbox = rt.block_on(sandbox::start(options)).expect("sandbox");
+        Self { sandbox, _rt: rt }
+    }
+
+    pub fn url(&self) -> String {
+        self.sandbox.base_url()
+    }
+
+    pub fn key(&self) -> &str {
+        &self.sandbox.api_key
+    }
+
+    /// Points `env` at this sandbox with its key in the environment.
+    pub fn configure(&self, env: &mut TestEnv) {
+        env.set("ANALYTICS_MCP_API_URL", &self.url());
+        env.set("ANALYTICS_MCP_API_KEY", self.key());
+    }
+}
+
+/// A port on 127.0.0.1 with nothing listening (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// `serve` with a line-level JSON-RPC client on its stdio.
+pub struct McpSession {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    reader: Option<JoinHandle<()>>,
+    /// Every line `serve` wrote to stdout, in order.
+    pub stdout_lines: Vec<String>,
+    next_id: i64,
+}
+
+impl McpSession {
+    pub fn spawn(env: &TestEnv, extra_args: &[&str]) -> Self {
+        let mut child = env
+            .cmd()
+            .arg("serve")
+            .args(extra_args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            stdin: child.stdin.take(),
+            child,
+            lines: rx,
+            reader: Some(reader),
+            stdout_lines: Vec::new(),
+            next_id: 100,
+        }
+    }
+
+    pub fn send_raw(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(line.as_bytes()).expect("write");
+        stdin.write_all(b"\n").expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    pub fn send(&mut self, msg: &Value) {
+        self.send_raw(&msg.to_string());
+    }
+
+    /// The next line from stdout, parsed; panics after [`WAIT`].
+    pub fn recv(&mut self) -> Value {
+        match self.lines.recv_timeout(WAIT) {
+            Ok(line) => {
+                self.stdout_lines.push(line.clone());
+                serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"))
+            }
+            Err(RecvTimeoutError::Timeout) => panic!("no answer from serve within {WAIT:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("serve closed stdout"),
+        }
+    }
+
+    /// Waits for the message with this id (other messages are kept in `stdout_lines`).
+    pub fn recv_id(&mut self, id: &Value) -> Value {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            let msg = self.recv();
+            if msg.get("id") == Some(id) {
+                return msg;
+            }
+        }
+        panic!("no answer for id {id}");
+    }
+
+    /// Sends a request and returns the whole response message.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = json!(self.next_id);
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.recv_id(&id)
+    }
+
+    /// `initialize` + `notifications/initialized`; returns the initialize result.
+    pub fn initialize(&mut self) -> Value {
+        self.initialize_with("2025-06-18")
+    }
+
+    pub fn initialize_with(&mut self, version: &str) -> Value {
+        let resp = self.request(
+            "initialize",
+            json!({
+                "protocolVersion": version,
+                "capabilities": {},
+                "clientInfo": {"name": "it", "version": "0"}
+            }),
+        );
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        resp["result"].clone()
+    }
+
+    /// `tools/call`; returns the result object (with `isError`), panicking on a JSON-RPC error.
+    pub fn call(&mut self, tool: &str, args: Value) -> Value {
+        let resp = self.request("tools/call", json!({"name": tool, "arguments": args}));
+        assert!(
+            resp.get("error").is_none(),
+            "JSON-RPC error for {tool}: {resp}"
+        );
+        resp["result"].clone()
+    }
+
+    /// Closes stdin, waits for exit, and returns everything printed. Every stdout line must
+    /// be JSON-RPC.
+    pub fn finish(mut self) -> Finished {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.lines.recv_timeout(Duration::from_millis(50)) {
+                Ok(line) => self.stdout_lines.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) if Instant::now() > deadline => {
+                    let _ = self.child.kill();
+                    panic!("serve did not exit after stdin closed");
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "serve exited with {status}");
+        for line in &self.stdout_lines {
+            let v: Value = serde_json::from_str(line)
+                .unwrap_or_else(|_| panic!("stdout carried a non-JSON line: {line}"));
+            assert_eq!(
+                v["jsonrpc"], "2.0",
+                "stdout carried a non-JSON-RPC line: {line}"
+            );
+        }
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut stderr);
+        }
+        Finished {
+            stdout_lines: std::mem::take(&mut self.stdout_lines),
+            stderr,
+        }
+    }
+}
+
+/// What a finished `serve` printed.
+pub struct Finished {
+    pub stdout_lines: Vec<String>,
+    pub stderr: String,
+}
+
+/// The text of a tool result's first content block.
+pub fn text_of(result: &Value) -> String {
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// True when `CI` is set: tests that need an external program must then not skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// Skips (returns true) with a printed reason locally; fails under CI.
+pub fn skip_or_fail(reason: &str) -> bool {
+    if in_ci() {
+        panic!("CI is set, so this test may not skip: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+    true
+}

@@ -1,0 +1,189 @@
+//! Secret-key sign-in end to end with the file store: login → status → serve → logout →
+//! status, with every output stream checked for the key.
+
+use std::os::unix::fs::PermissionsExt;
+
+use analytics_mcp::sandbox::SandboxOptions;
+use serde_json::json;
+
+use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
+
+/// A key that is not the sandbox default, so finding it anywhere means a leak.
+const KEY: &str = "hm_sk_live_7d3f9a2b41c8e6f0a5b9c2d4";
+
+fn sandbox() -> TestSandbox {
+    TestSandbox::start(SandboxOptions {
+        api_key: KEY.to_string(),
+        ..SandboxOptions::default()
+    })
+}
+
+#[test]
+fn login_status_serve_logout_status_never_shows_the_key() {
+    let sb = sandbox();
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    let mut seen = String::new();
+
+    let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Signed in: Northwind Notes (demo)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("hm_sk_…c2d4"), "{}", out.stderr);
+    let file = env.config_dir().join("credentials.json");
+    let mode = std::fs::metadata(&file)
+        .expect("credentials file")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    let dir_mode = std::fs::metadata(env.config_dir())
+        .expect("dir")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(dir_mode, 0o700);
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+    assert_eq!(stored["schema"], 1);
+
+    let out = env.run(&["status"], "");
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("hm_sk_…c2d4"));
+    assert!(
+        out.stdout.contains(&format!("file {}", file.display())),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("prj_demo_northwind") && out.stdout.contains("America/New_York"));
+
+    let mut s = McpSession::spawn(&env, &[]);
+    s.initialize();
+    let r = s.call("get_analytics", json!({}));
+    assert_eq!(r["isError"], false, "{r}");
+    let done = s.finish();
+    seen.push_str(&done.stdout_lines.join("\n"));
+    seen.push_str(&done.stderr);
+
+    let out = env.run(&["logout"], "");
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0);
+    assert!(out.stderr.contains("Signed out") && !file.exists());
+    let out = env.run(&["logout"], "");
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0, "logout is idempotent");
+    assert!(out.stderr.contains("nothing to remove"));
+
+    let out = env.run(&["status"], "");
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 4);
+    assert!(out.stderr.contains("not signed in") && out.stderr.contains("analytics-mcp login"));
+
+    // Trace-level logs too.
+    let mut env = env;
+    env.set("ANALYTICS_MCP_LOG", "trace");
+    env.set("ANALYTICS_MCP_API_KEY", KEY);
+    let out = env.run(&["call", "get_top_pages"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    seen.push_str(&out.all());
+    let out = env.run(&["status"], "");
+    seen.push_str(&out.all());
+    assert!(
+        out.stdout
+            .contains("environment variable ANALYTICS_MCP_API_KEY"),
+        "{}",
+        out.stdout
+    );
+
+    assert!(!seen.is_empty());
+    assert!(!seen.contains(KEY), "the key appeared in output");
+    assert!(
+        !seen.contains(&KEY[6..]),
+        "part of the key appeared in output"
+    );
+}
+
+#[test]
+fn a_rejected_key_is_not_stored_and_the_previous_one_survives() {
+    let sb = sandbox();
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    assert_eq!(env.run(&["login", "--with-key"], KEY).code, 0);
+    let file = env.config_dir().join("credentials.json");
+    let before = std::fs::read_to_string(&file).expect("stored");
+
+    let wrong = "hm_sk_wrong_000000000000000000";
+    let out = env.run(&["login", "--with-key"], wrong);
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("not stored") && out.stderr.contains("401"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.all().contains(wrong));
+    assert_eq!(std::fs::read_to_string(&file).expect("still there"), before);
+
+    let out = env.run(&["login", "--with-key"], "sk_live_not_himetrica_123456");
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("hm_sk_"), "{}", out.stderr);
+    let out = env.run(&["login", "--with-key"], "");
+    assert_eq!(out.code, 2);
+    assert_eq!(std::fs::read_to_string(&file).expect("still there"), before);
+    assert_eq!(env.run(&["status"], "").code, 0);
+}
+
+#[test]
+fn status_flags_a_readable_credentials_file_and_a_rejected_key() {
+    let sb = sandbox();
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    assert_eq!(env.run(&["login", "--with-key"], KEY).code, 0);
+    let file = env.config_dir().join("credentials.json");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = env.run(&["status"], "");
+    assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+
+    env.set("ANALYTICS_MCP_API_KEY", "hm_sk_revoked_0000000000000000");
+    let out = env.run(&["status"], "");
+    assert_eq!(out.code, 5);
+    assert!(
+        out.stderr.contains("live check failed") && out.stderr.contains("login"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_damaged_store_keeps_serve_running() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.config_dir()).expect("mkdir");
+    std::fs::write(env.config_dir().join("credentials.json"), "{ half a reco").expect("write");
+    let out = env.run(&["status"], "");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("unreadable") && out.stderr.contains("logout"),
+        "{}",
+        out.stderr
+    );
+    let mut s = McpSession::spawn(&env, &[]);
+    s.initialize();
+    let r = s.call("get_analytics", json!({}));
+    assert!(text_of(&r).contains("not signed in"));
+    s.finish();
+    // logout clears it, so a fresh login can proceed.
+    assert_eq!(env.run(&["logout"], "").code, 0);
+    assert_eq!(env.run(&["status"], "").code, 4);
+}
+
+#[test]
+fn login_without_with_key_explains_what_works_today() {
+    let env = TestEnv::new();
+    let out = env.run(&["login"], "");
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("--with-key"), "{}", out.stderr);
+}

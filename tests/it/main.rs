@@ -1,0 +1,11 @@
+//! Integration tests: the real binary, over real stdio and real HTTP to a sandbox upstream on
+//! 127.0.0.1, with a temp config directory. One binary, one file per area.
+
+#![allow(clippy::unwrap_used)]
+
+mod cli;
+mod common;
+mod credentials;
+mod mcp_stdio;
+mod third_party;
+mod upstream_errors;

@@ -1,0 +1,59 @@
+"""Drives `analytics-mcp serve --demo` with the official Python MCP SDK.
+
+Initializes, lists the tools, calls every one, and validates each result's
+structuredContent against the tool's outputSchema (and each inputSchema as a
+schema). Exits non-zero with a message on the first problem.
+
+Usage: python check_client.py /path/to/analytics-mcp [auto|legacy]
+"""
+
+import asyncio
+import os
+import sys
+
+import jsonschema
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+WINDOW = {"startDate": "2026-10-01", "endDate": "2026-10-07"}
+ARGS = {
+    "get_project": {},
+    "get_realtime": {},
+    "get_timeseries": {**WINDOW, "granularity": "week"},
+    "get_top_pages": {**WINDOW, "limit": 5},
+    "get_traffic_sources": {**WINDOW, "groupBy": "utm_source"},
+    "get_top_locations": {**WINDOW, "groupBy": "region"},
+    "get_events": {**WINDOW, "eventName": "signup_completed"},
+    "get_revenue_timeseries": {**WINDOW, "granularity": "day"},
+    "get_top_customers": {**WINDOW, "limit": 3},
+}
+
+
+async def main(binary: str, mode: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANALYTICS_MCP_")}
+    params = StdioServerParameters(command=binary, args=["serve", "--demo"], env=env)
+    async with Client(params, mode=mode) as client:
+        listed = await client.list_tools()
+        tools = listed.tools
+        names = [t.name for t in tools]
+        assert len(names) == 12, f"expected 12 tools, got {names}"
+        for tool in tools:
+            assert tool.annotations is not None and tool.annotations.read_only_hint, tool.name
+            jsonschema.Draft202012Validator.check_schema(tool.input_schema)
+            jsonschema.Draft202012Validator.check_schema(tool.output_schema)
+            args = ARGS.get(tool.name, WINDOW)
+            result = await client.call_tool(tool.name, args)
+            assert not result.is_error, f"{tool.name} failed: {result.content}"
+            assert result.content and result.content[0].text.strip(), f"{tool.name}: no text"
+            assert result.structured_content is not None, f"{tool.name}: no structuredContent"
+            jsonschema.validate(result.structured_content, tool.output_schema)
+            print(f"ok {tool.name}")
+        bad = await client.call_tool("get_top_pages", {"limit": 1000})
+        assert bad.is_error, "limit=1000 should be a tool error"
+        assert "1 to 100" in bad.content[0].text, bad.content[0].text
+        print("ok invalid-argument error")
+    print(f"python-sdk ({mode}): all {len(names)} tools passed")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "auto"))
