@@ -71,7 +71,7 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
     Ok(Exit::Success)
 }
 
-/// `Name (id, time zone)` from a `/me` answer.
+/// `Name — project id, time zone tz` from a `/me` answer.
 pub(crate) fn describe_project(me: &Value) -> String {
     let get = |k: &str| {
         me.get(k)
@@ -80,7 +80,7 @@ pub(crate) fn describe_project(me: &Value) -> String {
             .unwrap_or_else(|| "?".to_string())
     };
     format!(
-        "{} (project {}, time zone {})",
+        "{} — project {}, time zone {}",
         get("name"),
         get("projectId"),
         get("timezone")

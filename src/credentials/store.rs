@@ -34,7 +34,9 @@ struct Record {
 /// Why a store could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the OS keychain is not reachable ({0})")]
+    #[error(
+        "the OS keychain is not reachable ({0}); set ANALYTICS_MCP_CREDENTIAL_STORE=file to use the credentials file instead"
+    )]
     KeyringUnavailable(String),
     #[error("the OS keychain failed: {0}")]
     Keyring(String),

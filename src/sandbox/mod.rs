@@ -7,14 +7,14 @@
 
 pub mod data;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
@@ -113,6 +113,7 @@ impl Default for SandboxOptions {
 pub struct Sandbox {
     pub addr: SocketAddr,
     pub api_key: String,
+    stats: Arc<StatsInner>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -120,6 +121,14 @@ impl Sandbox {
     /// The Read API base URL, e.g. `http://127.0.0.1:41234/api/v1`.
     pub fn base_url(&self) -> String {
         format!("http://{}{API_PREFIX}", self.addr)
+    }
+
+    /// Requests and connections seen so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            requests: self.stats.requests.load(Ordering::Relaxed),
+            connections: self.stats.peers.lock().map(|p| p.len() as u64).unwrap_or(0),
+        }
     }
 }
 
@@ -135,6 +144,23 @@ struct AppState {
     options: SandboxOptions,
     window: Mutex<(Instant, u32)>,
     window_epoch: AtomicI64,
+    stats: Arc<StatsInner>,
+}
+
+/// Counters a test or benchmark reads to see what reached the upstream.
+#[derive(Default)]
+struct StatsInner {
+    requests: AtomicU64,
+    peers: Mutex<HashSet<SocketAddr>>,
+}
+
+/// What the sandbox has seen so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests received (all paths, before auth and faults).
+    pub requests: u64,
+    /// Distinct client connections (by remote address and port).
+    pub connections: u64,
 }
 
 /// Starts a sandbox on 127.0.0.1 in the current tokio runtime.
@@ -142,12 +168,17 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
     let listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
     let addr = listener.local_addr()?;
     let api_key = options.api_key.clone();
+    let stats = Arc::new(StatsInner::default());
     let state = Arc::new(AppState {
         options,
         window: Mutex::new((Instant::now(), 0)),
         window_epoch: AtomicI64::new(jiff::Timestamp::now().as_second()),
+        stats: stats.clone(),
     });
-    let app = Router::new().fallback(handle).with_state(state);
+    let app = Router::new()
+        .fallback(handle)
+        .with_state(state)
+        .into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -162,6 +193,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
     Ok(Sandbox {
         addr,
         api_key,
+        stats,
         shutdown: Some(tx),
     })
 }
@@ -172,10 +204,15 @@ fn error(status: StatusCode, message: &str) -> Response {
 
 async fn handle(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
+    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut peers) = state.stats.peers.lock() {
+        peers.insert(peer);
+    }
     let path = uri.path().to_string();
     for fault in &state.options.faults {
         if !path.contains(&fault.path_contains) {

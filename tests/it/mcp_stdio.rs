@@ -398,3 +398,21 @@ fn in_flight_calls_are_answered_before_exit_when_stdin_closes() {
         .collect();
     assert_eq!(answered.len(), 5, "{:?}", done.stdout_lines);
 }
+
+#[test]
+fn the_project_is_looked_up_once_per_process() {
+    let (mut s, sb, _env) = demo_session();
+    s.initialize();
+    for tool in [
+        "get_analytics",
+        "get_top_pages",
+        "get_project",
+        "get_revenue",
+        "get_project",
+    ] {
+        assert_eq!(s.call(tool, json!({}))["isError"], false, "{tool}");
+    }
+    s.finish();
+    // Three data calls plus one GET /me shared by every tool (get_project reuses it).
+    assert_eq!(sb.sandbox.stats().requests, 4);
+}
