@@ -1,0 +1,578 @@
+//! The benchmark: `bash bench/install-peers && cargo bench --bench bridge`.
+//!
+//! Measures the release binary against a sandbox on 127.0.0.1 — cold start, per-call
+//! overhead, 200 concurrent calls, memory, binary size — and the same cold-start and per-call
+//! figures for mcp-remote (bridging a local Streamable HTTP server) and for a minimal Python
+//! SDK stdio server, all in one run so the ratios compare like with like. Prints a Markdown
+//! report for BENCHMARKS.md. Every wait is bounded; a missing peer is reported and skipped.
+//!
+//! Knobs (environment): `BENCH_COLD_RUNS` (default 50), `BENCH_CALLS` (default 1000).
+
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use analytics_mcp::sandbox::{self, Fault, FaultKind, Sandbox, SandboxOptions, data::PROJECT_ID};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other argument is a filter we do not use.
+    let cold_runs = env_num("BENCH_COLD_RUNS", 50);
+    let calls = env_num("BENCH_CALLS", 1000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut report = Report::default();
+
+    let sb = rt
+        .block_on(sandbox::start(SandboxOptions {
+            rate_limit: u32::MAX,
+            ..SandboxOptions::default()
+        }))
+        .unwrap();
+    let realtime_url = format!("{}/projects/{PROJECT_ID}/analytics/realtime", sb.base_url());
+    analytics_mcp::api::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let direct = |rt: &tokio::runtime::Runtime| {
+        let t = Instant::now();
+        rt.block_on(async {
+            let r = http
+                .get(&realtime_url)
+                .header("X-API-Key", &sb.api_key)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success());
+            r.bytes().await.unwrap();
+        });
+        t.elapsed()
+    };
+
+    // 1. Cold start.
+    eprintln!("cold start: analytics-mcp × {cold_runs}");
+    let ours_cold = cold_start(|| ours(&sb), cold_runs);
+    report.cold("analytics-mcp serve", &ours_cold);
+
+    // 2. Per-call overhead, cache-free (the bridge has no cache yet; every call is a GET).
+    eprintln!("per call: analytics-mcp × {calls}");
+    let mut s = Session::start(ours(&sb));
+    s.initialize();
+    let idle_rss = s.peak_rss_kb();
+    let (bridge, base) = interleave(calls, || s.call("get_realtime", json!({})), || direct(&rt));
+    s.close();
+    report.per_call("analytics-mcp serve", "GET to the sandbox", &bridge, &base);
+
+    // 3. Concurrency: 200 calls at once, 100 ms upstream latency.
+    eprintln!("concurrency: 200 calls, 100 ms latency");
+    let slow = rt
+        .block_on(sandbox::start(SandboxOptions {
+            rate_limit: u32::MAX,
+            faults: vec![Fault {
+                path_contains: String::new(),
+                kind: FaultKind::Delay(Duration::from_millis(100)),
+            }],
+            ..SandboxOptions::default()
+        }))
+        .unwrap();
+    let mut s = Session::start(ours(&slow));
+    s.initialize();
+    let t = Instant::now();
+    for i in 0..200 {
+        s.send(
+            &json!({"jsonrpc": "2.0", "id": 10_000 + i, "method": "tools/call",
+            "params": {"name": "get_realtime", "arguments": {}}}),
+        );
+    }
+    let mut answered = 0;
+    while answered < 200 {
+        let msg = s.recv();
+        if msg["id"].as_i64().is_some_and(|id| id >= 10_000) {
+            assert_eq!(msg["result"]["isError"], false, "{msg}");
+            answered += 1;
+        }
+    }
+    let burst = t.elapsed();
+    let burst_rss = s.peak_rss_kb();
+    s.close();
+    let stats = slow.stats();
+    report.concurrency(burst, stats.requests, stats.connections);
+    report.memory(idle_rss, burst_rss);
+
+    // 4. Binary size.
+    let bin = Path::new(env!("CARGO_BIN_EXE_analytics-mcp"));
+    report.size(std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0));
+
+    // 5. Side by side: the Python SDK stdio server making the same GET.
+    let python = root.join("bench/venv/bin/python");
+    if python.exists() {
+        eprintln!("cold start: python × {}", cold_runs.min(30));
+        let make = || python_server(&python, &root, &realtime_url, &sb.api_key);
+        let py_cold = cold_start(make, cold_runs.min(30));
+        report.cold("Python SDK MCPServer (stdio)", &py_cold);
+        let mut s = Session::start(make());
+        s.initialize();
+        let py_rss = s.peak_rss_kb();
+        let (via, base) = interleave(calls, || s.call("get_realtime", json!({})), || direct(&rt));
+        s.close();
+        report.per_call(
+            "Python SDK MCPServer (stdio)",
+            "GET to the sandbox",
+            &via,
+            &base,
+        );
+        report.peer_rss("Python SDK MCPServer (stdio)", py_rss);
+    } else {
+        report.skipped("Python SDK MCPServer: bench/venv missing (run bash bench/install-peers)");
+    }
+
+    // 6. Side by side: mcp-remote bridging a local Streamable HTTP server.
+    let node_dir = root.join("bench/node/node_modules");
+    if node_dir.join("mcp-remote").exists() {
+        let port = free_port();
+        let mut everything = Command::new("node")
+            .arg(node_dir.join("@modelcontextprotocol/server-everything/dist/index.js"))
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port);
+        let url = format!("http://127.0.0.1:{port}/mcp");
+        let home = tempfile::tempdir().unwrap();
+        let make = || {
+            let mut c = Command::new("node");
+            c.arg(node_dir.join("mcp-remote/dist/proxy.js"))
+                .arg(&url)
+                .arg("--silent")
+                .env("HOME", home.path());
+            c
+        };
+        eprintln!("cold start: mcp-remote × {}", cold_runs.min(30));
+        let remote_cold = cold_start(make, cold_runs.min(30));
+        report.cold("mcp-remote → local Streamable HTTP", &remote_cold);
+        let mut s = Session::start(make());
+        s.initialize();
+        let remote_rss = s.peak_rss_kb();
+        let mut mcp = StreamableHttp::connect(&rt, &url);
+        let echo = json!({"message": "hi"});
+        let (via, base) = interleave(
+            calls,
+            || s.call("echo", echo.clone()),
+            || mcp.call(&rt, "echo", &echo),
+        );
+        s.close();
+        let _ = everything.kill();
+        let _ = everything.wait();
+        report.per_call(
+            "mcp-remote → local Streamable HTTP",
+            "POST to the HTTP server",
+            &via,
+            &base,
+        );
+        report.peer_rss("mcp-remote (node)", remote_rss);
+    } else {
+        report.skipped("mcp-remote: bench/node missing (run bash bench/install-peers)");
+    }
+
+    drop(sb);
+    drop(slow);
+    println!("{}", report.render(cold_runs, calls));
+}
+
+fn env_num(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `analytics-mcp serve` against a sandbox, with the project fixed so no call waits for /me.
+fn ours(sb: &Sandbox) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_analytics-mcp"));
+    c.arg("serve")
+        .env("ANALYTICS_MCP_API_URL", sb.base_url())
+        .env("ANALYTICS_MCP_API_KEY", &sb.api_key)
+        .env("ANALYTICS_MCP_PROJECT", PROJECT_ID)
+        .env(
+            "ANALYTICS_MCP_CONFIG_DIR",
+            std::env::temp_dir().join("analytics-mcp-bench"),
+        )
+        .env("ANALYTICS_MCP_CREDENTIAL_STORE", "file");
+    c
+}
+
+fn python_server(python: &Path, root: &Path, url: &str, key: &str) -> Command {
+    let mut c = Command::new(python);
+    c.arg(root.join("bench/python_server.py"))
+        .env("BENCH_URL", url)
+        .env("BENCH_KEY", key);
+    c
+}
+
+/// Spawn → `initialize` answered → `tools/list` answered → stdin closed → exited.
+fn cold_start(make: impl Fn() -> Command, runs: usize) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let mut s = Session::start(make());
+        s.initialize();
+        let list = s.request("tools/list", json!({}));
+        assert!(list["result"]["tools"].is_array(), "{list}");
+        s.close();
+        samples.push(t.elapsed());
+    }
+    samples
+}
+
+/// Runs `a` and `b` alternately `n` times each after a warm-up, so drift hits both alike.
+fn interleave(
+    n: usize,
+    mut a: impl FnMut() -> Duration,
+    mut b: impl FnMut() -> Duration,
+) -> (Vec<Duration>, Vec<Duration>) {
+    for _ in 0..50 {
+        a();
+        b();
+    }
+    let (mut xs, mut ys) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        xs.push(a());
+        ys.push(b());
+    }
+    (xs, ys)
+}
+
+/// A child process speaking JSON-RPC lines on stdio.
+struct Session {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    next_id: i64,
+}
+
+impl Session {
+    fn start(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            stdin: child.stdin.take(),
+            child,
+            lines: rx,
+            next_id: 0,
+        }
+    }
+
+    fn send(&mut self, msg: &Value) {
+        let stdin = self.stdin.as_mut().unwrap();
+        let mut line = msg.to_string();
+        line.push('\n');
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn recv(&mut self) -> Value {
+        let line = self.lines.recv_timeout(WAIT).expect("answer within 60 s");
+        serde_json::from_str(&line).unwrap_or(Value::Null)
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            let msg = self.recv();
+            if msg["id"] == json!(id) {
+                return msg;
+            }
+        }
+        panic!("no answer to {method}");
+    }
+
+    fn initialize(&mut self) {
+        let init = self.request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "bench", "version": "0"}}),
+        );
+        assert!(init["result"].is_object(), "{init}");
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    }
+
+    /// One `tools/call`, timed from write to answer.
+    fn call(&mut self, tool: &str, args: Value) -> Duration {
+        let t = Instant::now();
+        let r = self.request("tools/call", json!({"name": tool, "arguments": args}));
+        let elapsed = t.elapsed();
+        // `isError` may be absent, which means false.
+        assert!(
+            r["result"].is_object() && r["result"]["isError"] != json!(true),
+            "{r}"
+        );
+        elapsed
+    }
+
+    /// Peak resident memory so far (`VmHWM`), in KiB.
+    fn peak_rss_kb(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+    }
+
+    fn close(mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal Streamable HTTP client: the direct path mcp-remote's calls are compared with.
+struct StreamableHttp {
+    http: reqwest::Client,
+    url: String,
+    session: String,
+    next_id: i64,
+}
+
+impl StreamableHttp {
+    fn connect(rt: &tokio::runtime::Runtime, url: &str) -> Self {
+        let http = reqwest::Client::new();
+        let mut me = Self {
+            http,
+            url: url.to_string(),
+            session: String::new(),
+            next_id: 0,
+        };
+        let (session, init) = rt.block_on(me.post(&json!({"jsonrpc": "2.0", "id": 0,
+            "method": "initialize", "params": {"protocolVersion": "2025-06-18",
+            "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}})));
+        assert!(init["result"].is_object(), "{init}");
+        me.session = session;
+        rt.block_on(me.post(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"})));
+        me
+    }
+
+    async fn post(&self, body: &Value) -> (String, Value) {
+        let mut req = self
+            .http
+            .post(&self.url)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2025-06-18")
+            .body(body.to_string());
+        if !self.session.is_empty() {
+            req = req.header("mcp-session-id", &self.session);
+        }
+        let resp = req.send().await.unwrap();
+        let session = resp
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let text = resp.text().await.unwrap();
+        // JSON, or an SSE stream whose `data:` line holds the answer.
+        let json = serde_json::from_str(&text).unwrap_or_else(|_| {
+            text.lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+                .find(|v| v.get("id").is_some())
+                .unwrap_or(Value::Null)
+        });
+        (session, json)
+    }
+
+    fn call(&mut self, rt: &tokio::runtime::Runtime, tool: &str, args: &Value) -> Duration {
+        self.next_id += 1;
+        let body = json!({"jsonrpc": "2.0", "id": self.next_id, "method": "tools/call",
+            "params": {"name": tool, "arguments": args}});
+        let t = Instant::now();
+        let (_, r) = rt.block_on(self.post(&body));
+        let elapsed = t.elapsed();
+        assert!(r["result"].is_object(), "{r}");
+        elapsed
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listened on port {port} within 30 s");
+}
+
+/// `(median, p95, p99)` of `samples`.
+fn percentiles(samples: &[Duration]) -> (Duration, Duration, Duration) {
+    let mut s = samples.to_vec();
+    s.sort();
+    let at = |q: f64| s[((s.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.95), at(0.99))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[derive(Default)]
+struct Report {
+    cold: Vec<(String, Duration, Duration)>,
+    per_call: Vec<(String, String, [Duration; 4], f64, f64)>,
+    concurrency: Option<(Duration, u64, u64)>,
+    memory: Option<(Option<u64>, Option<u64>)>,
+    peers_rss: Vec<(String, Option<u64>)>,
+    size: u64,
+    notes: Vec<String>,
+}
+
+impl Report {
+    fn cold(&mut self, who: &str, samples: &[Duration]) {
+        let (p50, p95, _) = percentiles(samples);
+        self.cold.push((who.to_string(), p50, p95));
+    }
+
+    fn per_call(&mut self, who: &str, base: &str, via: &[Duration], direct: &[Duration]) {
+        let (v50, _, v99) = percentiles(via);
+        let (d50, _, d99) = percentiles(direct);
+        let over50 = (v50.as_secs_f64() - d50.as_secs_f64()) * 1000.0;
+        let over99 = (v99.as_secs_f64() - d99.as_secs_f64()) * 1000.0;
+        self.per_call.push((
+            who.to_string(),
+            base.to_string(),
+            [v50, v99, d50, d99],
+            over50,
+            over99,
+        ));
+    }
+
+    fn concurrency(&mut self, wall: Duration, requests: u64, connections: u64) {
+        self.concurrency = Some((wall, requests, connections));
+    }
+
+    fn memory(&mut self, idle: Option<u64>, burst: Option<u64>) {
+        self.memory = Some((idle, burst));
+    }
+
+    fn peer_rss(&mut self, who: &str, rss: Option<u64>) {
+        self.peers_rss.push((who.to_string(), rss));
+    }
+
+    fn size(&mut self, bytes: u64) {
+        self.size = bytes;
+    }
+
+    fn skipped(&mut self, why: &str) {
+        eprintln!("skipped: {why}");
+        self.notes.push(format!("Skipped: {why}."));
+    }
+
+    fn render(&self, cold_runs: usize, calls: usize) -> String {
+        let mib = |kb: Option<u64>| {
+            kb.map_or("n/a".to_string(), |k| {
+                format!("{:.1} MiB", k as f64 / 1024.0)
+            })
+        };
+        let mut out = String::new();
+        out.push_str(&format!(
+            "### Cold start: spawn → initialize → tools/list → exit ({cold_runs} runs; peers at most 30)\n\n| server | median | p95 | vs analytics-mcp (median) |\n|---|---|---|---|\n"
+        ));
+        let ours = self.cold.first().map(|c| c.1.as_secs_f64()).unwrap_or(1.0);
+        for (who, p50, p95) in &self.cold {
+            out.push_str(&format!(
+                "| {who} | {} | {} | {:.1}× |\n",
+                ms(*p50),
+                ms(*p95),
+                p50.as_secs_f64() / ours
+            ));
+        }
+        out.push_str(&format!(
+            "\n### Per call ({calls} calls each, interleaved with the direct request)\n\n| through | call median | call p99 | direct | direct median | direct p99 | overhead median | overhead p99 |\n|---|---|---|---|---|---|---|---|\n"
+        ));
+        for (who, base, [v50, v99, d50, d99], o50, o99) in &self.per_call {
+            out.push_str(&format!(
+                "| {who} | {} | {} | {base} | {} | {} | {o50:.3} ms | {o99:.3} ms |\n",
+                ms(*v50),
+                ms(*v99),
+                ms(*d50),
+                ms(*d99)
+            ));
+        }
+        if let Some((wall, requests, connections)) = self.concurrency {
+            out.push_str(&format!(
+                "\n### Concurrency\n\n200 concurrent `tools/call` over one stdio connection, 100 ms upstream latency each: **{}** wall time (serial would be 20 s); {requests} upstream requests over {connections} connections.\n",
+                ms(wall)
+            ));
+        }
+        out.push_str("\n### Memory and size\n\n| what | value |\n|---|---|\n");
+        if let Some((idle, burst)) = self.memory {
+            out.push_str(&format!(
+                "| analytics-mcp peak RSS, idle after initialize | {} |\n",
+                mib(idle)
+            ));
+            out.push_str(&format!(
+                "| analytics-mcp peak RSS, through the 200-call burst | {} |\n",
+                mib(burst)
+            ));
+        }
+        for (who, rss) in &self.peers_rss {
+            out.push_str(&format!(
+                "| {who} peak RSS, idle after initialize | {} |\n",
+                mib(*rss)
+            ));
+        }
+        out.push_str(&format!(
+            "| binary as `cargo bench` builds it, stripped (dev-dependency features unified in; `cargo build --release` is smaller) | {:.2} MiB ({} bytes) |\n",
+            self.size as f64 / (1024.0 * 1024.0),
+            self.size
+        ));
+        for note in &self.notes {
+            out.push_str(&format!("\n{note}\n"));
+        }
+        out
+    }
+}
