@@ -32,6 +32,9 @@ pub struct ConfigFile {
     pub project: Option<String>,
     /// Whole-request timeout in seconds.
     pub timeout_secs: Option<f64>,
+    /// Show customer emails as `b…@example.com`.
+    #[serde(default)]
+    pub mask_emails: bool,
     /// Per-tool path overrides, e.g. `get_top_pages = "/projects/{project}/top-pages"`.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
@@ -55,6 +58,7 @@ pub struct Settings {
     pub endpoints: Endpoints,
     pub timeout: Duration,
     pub store: StorePreference,
+    pub mask_emails: bool,
 }
 
 /// Flags that override the environment and the config file.
@@ -198,6 +202,7 @@ impl Settings {
             endpoints: Endpoints::with_overrides(&file.endpoints)?,
             timeout,
             store,
+            mask_emails: file.mask_emails,
         })
     }
 }

@@ -21,7 +21,7 @@ use crate::config::{Overrides, Settings};
 use crate::credentials::{self, Credential, Secret};
 use crate::error::Exit;
 use crate::sandbox::{Sandbox, SandboxOptions};
-use crate::tools::Toolbox;
+use crate::tools::{Options, Toolbox};
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     let global = &cli.global;
@@ -51,6 +51,9 @@ pub(crate) async fn toolbox(
     demo: bool,
 ) -> anyhow::Result<(Arc<Toolbox>, Option<Sandbox>)> {
     let settings = settings(global)?;
+    let options = Options {
+        mask_emails: settings.mask_emails,
+    };
     if demo {
         let sandbox = crate::sandbox::start(SandboxOptions::default())
             .await
@@ -58,7 +61,7 @@ pub(crate) async fn toolbox(
         let url = crate::config::parse_api_url(&sandbox.base_url())?;
         let key = Credential::ApiKey(Secret::new(sandbox.api_key.clone()));
         let api = ApiClient::new(url, Some(key), settings.timeout);
-        let toolbox = Toolbox::new(Arc::new(api), settings.endpoints, None);
+        let toolbox = Toolbox::new(Arc::new(api), settings.endpoints, None).with_options(options);
         return Ok((Arc::new(toolbox), Some(sandbox)));
     }
     let credential = match credentials::resolve(&settings) {
@@ -70,6 +73,7 @@ pub(crate) async fn toolbox(
         }
     };
     let api = ApiClient::new(settings.api_url.clone(), credential, settings.timeout);
-    let toolbox = Toolbox::new(Arc::new(api), settings.endpoints, settings.project);
+    let toolbox =
+        Toolbox::new(Arc::new(api), settings.endpoints, settings.project).with_options(options);
     Ok((Arc::new(toolbox), None))
 }

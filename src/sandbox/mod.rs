@@ -17,9 +17,9 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use jiff::ToSpan;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::{ToSpan, Zoned};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -46,6 +46,8 @@ pub enum FaultKind {
     Delay(Duration),
     /// Answer 200 with an HTML page instead of JSON.
     Html,
+    /// Answer 200 with this JSON body (for tests of odd or hostile upstream data).
+    Json(String),
 }
 
 /// A fault applied to requests whose path contains `path_contains`.
@@ -96,6 +98,9 @@ pub struct SandboxOptions {
     pub api_key: String,
     pub rate_limit: u32,
     pub faults: Vec<Fault>,
+    /// A fixed "now" for dates and realtime (default: the clock, which `ANALYTICS_MCP_NOW`
+    /// can pin).
+    pub now: Option<jiff::Timestamp>,
 }
 
 impl Default for SandboxOptions {
@@ -105,6 +110,7 @@ impl Default for SandboxOptions {
             api_key: DEMO_KEY.to_string(),
             rate_limit: DEFAULT_RATE_LIMIT,
             faults: Vec::new(),
+            now: None,
         }
     }
 }
@@ -220,6 +226,14 @@ async fn handle(
         }
         match &fault.kind {
             FaultKind::Delay(d) => tokio::time::sleep(*d).await,
+            FaultKind::Json(body) => {
+                return (
+                    StatusCode::OK,
+                    [("content-type", "application/json")],
+                    body.clone(),
+                )
+                    .into_response();
+            }
             FaultKind::Html => {
                 return (
                     StatusCode::OK,
@@ -265,7 +279,8 @@ async fn handle(
         }
         r
     } else {
-        match route(rest, &params) {
+        let now = state.options.now.unwrap_or_else(crate::clock::now);
+        match route(rest, &params, now) {
             Ok(data) => axum::Json(json!({ "data": data })).into_response(),
             Err((status, message)) => error(status, &message),
         }
@@ -311,7 +326,7 @@ fn bad(message: impl Into<String>) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, message.into())
 }
 
-fn route(path: &str, params: &HashMap<String, String>) -> Routed {
+fn route(path: &str, params: &HashMap<String, String>, now: jiff::Timestamp) -> Routed {
     if path == "/me" {
         return Ok(json!({
             "projectId": PROJECT_ID,
@@ -328,11 +343,11 @@ fn route(path: &str, params: &HashMap<String, String>) -> Routed {
         return Err((StatusCode::NOT_FOUND, "Project not found".into()));
     }
     if endpoint == "analytics/realtime" {
-        let minute = jiff::Timestamp::now().as_second() / 60;
+        let minute = now.as_second() / 60;
         let n = 6 + (data_mix(minute as u64) % 14);
         return Ok(json!({ "activeVisitors": n }));
     }
-    let w = Window::parse(params)?;
+    let w = Window::parse(params, now)?;
     let limit = parse_limit(params)?;
     match endpoint {
         "analytics" => Ok(analytics(&w)),
@@ -364,14 +379,17 @@ struct Window {
 }
 
 impl Window {
-    fn parse(params: &HashMap<String, String>) -> Result<Self, (StatusCode, String)> {
+    fn parse(
+        params: &HashMap<String, String>,
+        now: jiff::Timestamp,
+    ) -> Result<Self, (StatusCode, String)> {
         let tz_name = params
             .get("timezone")
             .cloned()
             .unwrap_or_else(|| data::PROJECT_TIMEZONE.to_string());
         let tz =
             TimeZone::get(&tz_name).map_err(|_| bad(format!("Invalid timezone: {tz_name}")))?;
-        let today = Zoned::now().with_time_zone(tz.clone()).date();
+        let today = now.to_zoned(tz.clone()).date();
         let day_of = |name: &str| -> Result<Option<Date>, (StatusCode, String)> {
             let Some(raw) = params.get(name) else {
                 return Ok(None);

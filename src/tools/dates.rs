@@ -1,4 +1,4 @@
-//! Date arguments: parsing and checking `startDate`, `endDate` and `timezone`.
+//! Date arguments: parsing `startDate`, `endDate` and `timezone` (resolution is in `window`).
 //!
 //! A bound is a calendar date (`2026-11-01`) or an RFC 3339 date-time
 //! (`2026-11-01T09:00:00Z`); a time zone is an IANA name checked against the time zone
@@ -41,23 +41,6 @@ impl Bound {
             crate::api::error::clean(raw, 40)
         ))
     }
-
-    /// The instant this bound stands for, reading a plain date in `tz`: a start date means
-    /// its first moment; an end date, its last.
-    pub fn instant(&self, tz: &TimeZone, is_end: bool) -> Option<Timestamp> {
-        match self {
-            Self::Instant(ts) => Some(*ts),
-            Self::Date(d) => {
-                let day = if is_end { d.tomorrow().ok()? } else { *d };
-                let ts = day.to_zoned(tz.clone()).ok()?.timestamp();
-                Some(if is_end {
-                    ts.checked_sub(jiff::SignedDuration::from_nanos(1)).ok()?
-                } else {
-                    ts
-                })
-            }
-        }
-    }
 }
 
 fn looks_like_date(raw: &str) -> bool {
@@ -79,18 +62,6 @@ pub fn parse_timezone(raw: &str) -> Result<TimeZone, String> {
             crate::api::error::clean(name, 60)
         )
     })
-}
-
-/// Checks that `start` is not after `end` (plain dates read in `tz`, UTC when none is given).
-pub fn check_order(start: &Bound, end: &Bound, tz: Option<&TimeZone>) -> Result<(), String> {
-    let tz = tz.cloned().unwrap_or(TimeZone::UTC);
-    match (start.instant(&tz, false), end.instant(&tz, true)) {
-        (Some(s), Some(e)) if s > e => Err(
-            "`startDate` is after `endDate`: the range is reversed. Give the earlier date as startDate."
-                .to_string(),
-        ),
-        _ => Ok(()),
-    }
 }
 
 #[cfg(test)]
@@ -120,16 +91,6 @@ mod tests {
         assert!(e.contains("`endDate`") && e.contains("2026-11-01"), "{e}");
         let e = Bound::parse("endDate", "2026-11-01T09:00:00").unwrap_err();
         assert!(e.contains("offset"), "{e}");
-    }
-
-    #[test]
-    fn reversed_ranges_are_refused_and_same_day_is_fine() {
-        let a = Bound::parse("s", "2026-11-02").unwrap();
-        let b = Bound::parse("e", "2026-11-01").unwrap();
-        assert!(check_order(&a, &b, None).is_err());
-        assert!(check_order(&b, &b, None).is_ok());
-        let t = Bound::parse("e", "2026-11-01T12:00:00Z").unwrap();
-        assert!(check_order(&b, &t, None).is_ok());
     }
 
     #[test]

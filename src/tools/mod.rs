@@ -3,9 +3,12 @@
 //! Both `serve` (through `mcp`) and the terminal `call` run tools through [`Toolbox::call`],
 //! so a person at a terminal sees exactly what a model would. Uses `api` and `credentials`.
 
+pub mod compare;
 pub mod dates;
+pub mod guide;
 pub mod params;
 pub mod render;
+pub mod window;
 
 use std::sync::Arc;
 
@@ -14,7 +17,10 @@ use tokio::sync::OnceCell;
 
 use crate::api::endpoints::{Endpoints, PROJECT_PLACEHOLDER};
 use crate::api::{ApiClient, ApiError, Query};
+use crate::clock;
 pub use params::ArgsKind;
+use params::Plan;
+use window::Resolved;
 
 /// The shape the upstream `data` usually has, for rendering and the output schema's wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +51,14 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_analytics",
         title: "Traffic overview",
-        description: "Headline traffic for a date window: unique visitors, pageviews, sessions, bounce rate (%) and average visit duration (seconds), with the previous period for comparison. Answers 'how many visitors this week?'.",
-        args: ArgsKind::Window,
+        description: "Headline traffic for a date window: unique visitors, pageviews, sessions, bounce rate (%) and average visit duration, with the change against the previous period. Answers 'how many visitors this week?' and 'is traffic up?'.",
+        args: ArgsKind::Compare,
         shape: Shape::Object,
     },
     ToolDef {
         name: "get_timeseries",
         title: "Traffic over time",
-        description: "Visitors, pageviews and sessions per hour, day, week or month across a date window. Answers 'how is traffic trending?'.",
+        description: "Visitors, pageviews and sessions per hour, day, week or month across a date window; compare adds changes in the totals. Answers 'how is traffic trending?'.",
         args: ArgsKind::Series,
         shape: Shape::Rows,
     },
@@ -94,14 +100,14 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_revenue",
         title: "Revenue overview",
-        description: "Revenue for a date window: MRR, ARR, revenue collected, active, new and churned subscriptions, churn rate. Answers 'what is my MRR?'.",
-        args: ArgsKind::Window,
+        description: "Revenue for a date window: MRR, ARR, revenue collected, active, new and churned subscriptions, churn rate; compare adds changes. Answers 'what is my MRR?'.",
+        args: ArgsKind::Compare,
         shape: Shape::Object,
     },
     ToolDef {
         name: "get_revenue_timeseries",
         title: "Revenue over time",
-        description: "Revenue, new and churned subscriptions and MRR per hour, day, week or month across a date window.",
+        description: "Revenue, new and churned subscriptions and MRR per hour, day, week or month across a date window; compare adds changes in the totals.",
         args: ArgsKind::Series,
         shape: Shape::Rows,
     },
@@ -119,27 +125,97 @@ pub const CATALOG: &[ToolDef] = &[
         args: ArgsKind::Window,
         shape: Shape::Rows,
     },
+    ToolDef {
+        name: "get_api_usage",
+        title: "API usage",
+        description: "This server's use of the analytics API: requests left in the current rate-limit window, when it resets, and requests made since start. Costs no API request.",
+        args: ArgsKind::None,
+        shape: Shape::Object,
+    },
 ];
+
+/// Tools answered without an upstream request for their own data.
+const LOCAL_TOOLS: &[&str] = &["get_project", "get_api_usage"];
 
 /// Finds a tool by name.
 pub fn find(name: &str) -> Option<&'static ToolDef> {
     CATALOG.iter().find(|t| t.name == name)
 }
 
-/// The tool's `outputSchema`: the upstream `data` and the request actually sent.
+/// The tool's `outputSchema`.
 pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
     let data_description = match tool.shape {
         Shape::Object => "The Read API's answer, as sent (usually an object of metrics).",
         Shape::Rows => "The Read API's answer, as sent (usually an array of rows).",
     };
-    let schema = json!({
+    let string = json!({"type": "string"});
+    let mut properties = Map::new();
+    let mut required = vec![json!("data")];
+    properties.insert(
+        "data".into(),
+        json!({"anyOf": [{"type": "object"}, {"type": "array"}], "description": data_description}),
+    );
+    let window = json!({
         "type": "object",
+        "description": "The window actually used.",
         "properties": {
-            "data": {
-                "anyOf": [{"type": "object"}, {"type": "array"}],
-                "description": data_description
+            "startDate": string, "endDate": string,
+            "start": {"type": "string", "description": "RFC 3339 instant"},
+            "end": {"type": "string", "description": "RFC 3339 instant"},
+            "timezone": string,
+            "period": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            "includesToday": {"type": "boolean", "description": "The window reaches into today, which is not over."}
+        },
+        "required": ["startDate", "endDate", "start", "end", "timezone", "includesToday"]
+    });
+    if tool.args != ArgsKind::None {
+        properties.insert("window".into(), window.clone());
+        required.push(json!("window"));
+    }
+    if matches!(tool.args, ArgsKind::Compare | ArgsKind::Series) || tool.name == "get_analytics" {
+        let change = json!({
+            "type": "object",
+            "properties": {
+                "current": {"type": "number"}, "previous": {"type": "number"},
+                "change": {"type": "number"},
+                "changePercent": {"anyOf": [{"type": "number"}, {"type": "null"}], "description": "null when the previous value is 0"}
             },
-            "request": {
+            "required": ["current", "previous", "change", "changePercent"]
+        });
+        properties.insert(
+            "comparison".into(),
+            json!({
+                "type": "object",
+                "description": "Present when compared with another window.",
+                "properties": {
+                    "compare": {"type": "string", "enum": ["previous_period", "previous_year"]},
+                    "source": {"type": "string", "enum": ["upstream", "computed"]},
+                    "window": window,
+                    "metrics": {"type": "object", "additionalProperties": change}
+                },
+                "required": ["compare", "source", "window", "metrics"]
+            }),
+        );
+    }
+    if tool.shape == Shape::Rows && tool.args != ArgsKind::Window && tool.args != ArgsKind::Series {
+        properties.insert(
+            "rows".into(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "shown": {"type": "integer"},
+                    "limit": {"type": "integer"},
+                    "truncated": {"anyOf": [{"type": "boolean"}, {"type": "null"}], "description": "More rows exist; null when limit is 100 and that cannot be known."}
+                },
+                "required": ["shown", "limit", "truncated"]
+            }),
+        );
+        required.push(json!("rows"));
+    }
+    if !LOCAL_TOOLS.contains(&tool.name) || tool.name == "get_project" {
+        properties.insert(
+            "request".into(),
+            json!({
                 "type": "object",
                 "description": "What was sent upstream.",
                 "properties": {
@@ -151,14 +227,15 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
                     }
                 },
                 "required": ["path", "params"]
-            }
-        },
-        "required": ["data", "request"]
-    });
-    match schema {
-        Value::Object(map) => map,
-        _ => Map::new(),
+            }),
+        );
+        required.push(json!("request"));
     }
+    let mut schema = Map::new();
+    schema.insert("type".into(), json!("object"));
+    schema.insert("properties".into(), Value::Object(properties));
+    schema.insert("required".into(), Value::Array(required));
+    schema
 }
 
 /// A successful tool answer.
@@ -204,12 +281,20 @@ impl ToolError {
     }
 }
 
+/// Options that shape answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Show customer emails as `b…@example.com`, in text and structured content.
+    pub mask_emails: bool,
+}
+
 /// Runs tools: the API client, the endpoint table and the project id.
 #[derive(Debug)]
 pub struct Toolbox {
     api: Arc<ApiClient>,
     endpoints: Endpoints,
     fixed_project: Option<String>,
+    options: Options,
     me: OnceCell<Value>,
 }
 
@@ -219,8 +304,14 @@ impl Toolbox {
             api,
             endpoints,
             fixed_project: project,
+            options: Options::default(),
             me: OnceCell::new(),
         }
+    }
+
+    pub fn with_options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
     }
 
     pub fn api(&self) -> &ApiClient {
@@ -279,6 +370,17 @@ impl Toolbox {
         }
     }
 
+    /// The project's time zone from `GET /me` (UTC when it names none).
+    async fn project_timezone(&self) -> Result<String, ToolError> {
+        Ok(self
+            .me()
+            .await?
+            .get("timezone")
+            .and_then(Value::as_str)
+            .unwrap_or("UTC")
+            .to_string())
+    }
+
     /// Runs one tool with the arguments a client sent.
     pub async fn call(
         &self,
@@ -287,44 +389,240 @@ impl Toolbox {
     ) -> Result<ToolOutput, ToolError> {
         let tool = find(name).ok_or_else(|| ToolError::UnknownTool(name.to_string()))?;
         let empty = Map::new();
-        let query =
-            tool.args
-                .parse(args.unwrap_or(&empty))
-                .map_err(|message| ToolError::InvalidArgs {
-                    tool: tool.name,
-                    message,
-                })?;
+        let invalid = |message: String| ToolError::InvalidArgs {
+            tool: tool.name,
+            message,
+        };
+        let plan = tool.args.parse(args.unwrap_or(&empty)).map_err(invalid)?;
+        if tool.name == "get_api_usage" {
+            return Ok(self.api_usage(tool));
+        }
         if !self.api.has_credential() {
             return Err(ToolError::NotSignedIn);
         }
         let template = self.endpoints.template(tool.name).unwrap_or_default();
-        let (path, data) = if tool.name == "get_project" {
-            (template.to_string(), self.me().await?.clone())
+        if tool.name == "get_project" {
+            let data = self.me().await?.clone();
+            let structured = json!({"data": data, "request": {"path": template, "params": {}}});
+            return Ok(ToolOutput {
+                text: render::render(tool, &structured),
+                structured,
+            });
+        }
+        let window = match &plan.window {
+            Some(req) => {
+                // The project's zone is only needed when the call names none.
+                let tz = match req.timezone {
+                    Some(_) => "UTC".to_string(),
+                    None => self.project_timezone().await?,
+                };
+                Some(window::resolve(req, &tz, clock::now()).map_err(invalid)?)
+            }
+            None => None,
+        };
+        let path = if template.contains(PROJECT_PLACEHOLDER) {
+            template.replace(PROJECT_PLACEHOLDER, &self.project_id().await?)
         } else {
-            let path = if template.contains(PROJECT_PLACEHOLDER) {
-                template.replace(PROJECT_PLACEHOLDER, &self.project_id().await?)
-            } else {
-                template.to_string()
-            };
-            let data = self.api.get(&path, &query).await?;
-            (path, data)
+            template.to_string()
         };
-        // The output schema promises an object or an array.
-        let data = match data {
-            d @ (Value::Object(_) | Value::Array(_)) => d,
-            other => json!({ "value": other }),
+        let query = |w: Option<&Resolved>| -> Query {
+            let mut q = w.map(Resolved::query).unwrap_or_default();
+            if let Some(limit) = plan.limit {
+                // One row more than asked, so "more rows exist" is known, not guessed.
+                q.push(("limit".into(), (limit + 1).min(100).to_string()));
+            }
+            q.extend(plan.extra.iter().cloned());
+            q
         };
-        let params: Map<String, Value> = query
+        let sent = query(window.as_ref());
+        let mut data = normalize(self.api.get(&path, &sent).await?);
+        let comparison = self
+            .compare(&plan, window.as_ref(), &path, &query, &data)
+            .await?;
+        let rows = plan.limit.map(|limit| cut_rows(&mut data, limit));
+        if self.options.mask_emails {
+            mask_emails(&mut data);
+        }
+        let mut structured = json!({ "data": data });
+        if let Some(w) = &window {
+            structured["window"] = w.echo();
+        }
+        if let Some(c) = comparison {
+            structured["comparison"] = c;
+        }
+        if let Some(r) = rows {
+            structured["rows"] = r;
+        }
+        let params: Map<String, Value> = sent
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
-        let text = render::render(tool, &data, &params);
+        structured["request"] = json!({ "path": path, "params": params });
         Ok(ToolOutput {
-            text,
-            structured: json!({
-                "data": data,
-                "request": { "path": path, "params": params },
-            }),
+            text: render::render_with_window(tool, &structured, window.as_ref()),
+            structured,
         })
+    }
+
+    /// The `comparison` member: asked for with `compare`, or offered by the upstream.
+    async fn compare(
+        &self,
+        plan: &Plan,
+        window: Option<&Resolved>,
+        path: &str,
+        query: &impl Fn(Option<&Resolved>) -> Query,
+        data: &Value,
+    ) -> Result<Option<Value>, ToolError> {
+        let Some(window) = window else {
+            return Ok(None);
+        };
+        let upstream = compare::upstream_previous(data);
+        let wanted = match (plan.compare, upstream) {
+            (Some(c), _) => c,
+            // The upstream compared on its own: pass that on, it costs nothing.
+            (None, Some(_)) => window::Compare::PreviousPeriod,
+            (None, None) => return Ok(None),
+        };
+        let previous = window
+            .previous(wanted)
+            .map_err(|message| ToolError::InvalidArgs {
+                tool: "compare",
+                message,
+            })?;
+        let (prev_data, source) = match upstream {
+            Some(prev) if wanted == window::Compare::PreviousPeriod => {
+                (Value::Object(prev.clone()), "upstream")
+            }
+            _ => (
+                normalize(self.api.get(path, &query(Some(&previous))).await?),
+                "computed",
+            ),
+        };
+        Ok(Some(compare::build(
+            data,
+            &prev_data,
+            wanted.name(),
+            source,
+            previous.echo(),
+        )))
+    }
+
+    fn api_usage(&self, tool: &ToolDef) -> ToolOutput {
+        let rate = self.api.rate_limit();
+        let structured = json!({
+            "data": {
+                "rateLimit": {
+                    "limit": rate.limit,
+                    "remaining": rate.remaining,
+                    "reset": rate.reset,
+                },
+                "requestsMade": self.api.request_count(),
+            }
+        });
+        let text = match (rate.remaining, rate.limit) {
+            (Some(left), Some(limit)) => format!(
+                "{}\n{left} of {limit} requests left in the current rate-limit window{}. This server has made {} requests since it started.",
+                tool.title,
+                rate.reset.as_deref().map(reset_label).unwrap_or_default(),
+                self.api.request_count()
+            ),
+            _ => format!(
+                "{}\nNo rate-limit headers seen yet; this server has made {} requests since it started.",
+                tool.title,
+                self.api.request_count()
+            ),
+        };
+        ToolOutput { text, structured }
+    }
+}
+
+/// ` (resets at 15:31:00 UTC)` from epoch seconds or milliseconds, ` (resets in 42 s)` from a
+/// delay, or the raw value.
+fn reset_label(raw: &str) -> String {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if n > 100_000_000_000 => jiff::Timestamp::from_millisecond(n)
+            .map(|t| format!(" (resets at {} UTC)", t.strftime("%H:%M:%S")))
+            .unwrap_or_default(),
+        Ok(n) if n > 1_000_000_000 => jiff::Timestamp::from_second(n)
+            .map(|t| format!(" (resets at {} UTC)", t.strftime("%H:%M:%S")))
+            .unwrap_or_default(),
+        Ok(n) => format!(" (resets in {n} s)"),
+        Err(_) => format!(" (resets {})", crate::api::error::clean(raw, 40)),
+    }
+}
+
+/// The output schema promises an object or an array.
+fn normalize(data: Value) -> Value {
+    match data {
+        d @ (Value::Object(_) | Value::Array(_)) => d,
+        other => json!({ "value": other }),
+    }
+}
+
+/// Keeps the first `limit` rows and says whether more exist.
+fn cut_rows(data: &mut Value, limit: i64) -> Value {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let rows = match data {
+        Value::Array(rows) => Some(rows),
+        Value::Object(map) => map.values_mut().find_map(|v| v.as_array_mut()),
+        _ => None,
+    };
+    let Some(rows) = rows else {
+        return json!({"shown": 0, "limit": limit, "truncated": false});
+    };
+    let truncated = if rows.len() > limit {
+        rows.truncate(limit);
+        json!(true)
+    } else if limit >= 100 && rows.len() == limit {
+        Value::Null
+    } else {
+        json!(false)
+    };
+    json!({"shown": rows.len(), "limit": limit, "truncated": truncated})
+}
+
+/// `billing@acme.example` → `b…@acme.example`, in every string that looks like an email.
+fn mask_emails(value: &mut Value) {
+    match value {
+        Value::String(s) => {
+            if let Some((local, domain)) = s.split_once('@')
+                && !local.is_empty()
+                && domain.contains('.')
+                && !s.contains(char::is_whitespace)
+            {
+                let first: String = local.chars().take(1).collect();
+                *s = format!("{first}…@{domain}");
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_emails),
+        Value::Object(map) => map.values_mut().for_each(mask_emails),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_cut_to_the_limit_with_an_exact_flag() {
+        let mut d = json!([1, 2, 3, 4]);
+        assert_eq!(
+            cut_rows(&mut d, 3),
+            json!({"shown": 3, "limit": 3, "truncated": true})
+        );
+        assert_eq!(d, json!([1, 2, 3]));
+        let mut d = json!([1, 2, 3]);
+        assert_eq!(cut_rows(&mut d, 3)["truncated"], false);
+        let mut d = Value::Array((0..100).map(|i| json!(i)).collect());
+        assert_eq!(cut_rows(&mut d, 100)["truncated"], Value::Null);
+    }
+
+    #[test]
+    fn emails_are_masked_everywhere() {
+        let mut d = json!([{"name": "Acme", "email": "billing@acme.example", "note": "a @ b"}]);
+        mask_emails(&mut d);
+        assert_eq!(d[0]["email"], "b…@acme.example");
+        assert_eq!(d[0]["note"], "a @ b");
     }
 }

@@ -10,18 +10,23 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::dates::{self, Bound};
+use super::window::{Compare, Period, WindowRequest};
 use crate::api::Query;
 
 /// The date window every date-taking tool accepts.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Window {
-    /// Start of the window: a date (2026-11-01) or RFC 3339 date-time. Default: 7 days ago.
+    /// A named window in the project's time zone: today, yesterday, last_7_days, last_28_days,
+    /// last_30_days, last_90_days (whole days ending yesterday), month_to_date, last_month,
+    /// year_to_date, last_12_months. Default: last_7_days. Not with startDate/endDate.
+    pub period: Option<Period>,
+    /// Start of a custom window: a date (2026-11-01) or RFC 3339 date-time.
     pub start_date: Option<String>,
-    /// End of the window, inclusive: a date or RFC 3339 date-time. Default: now.
+    /// End of a custom window, inclusive: a date or RFC 3339 date-time; not after today.
     pub end_date: Option<String>,
-    /// IANA time zone for reading dates, e.g. America/New_York. Default: the project's.
+    /// IANA time zone for reading dates and periods, e.g. America/New_York. Default: the
+    /// project's.
     pub timezone: Option<String>,
 }
 
@@ -30,6 +35,16 @@ pub struct Window {
 pub struct WindowArgs {
     #[serde(flatten)]
     pub window: Window,
+}
+
+/// Tools that take a date window and a comparison.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct CompareArgs {
+    #[serde(flatten)]
+    pub window: Window,
+    /// Compare with previous_period (the same length just before) or previous_year (the same
+    /// dates a year earlier); adds absolute and percent changes.
+    pub compare: Option<Compare>,
 }
 
 /// Time series granularity.
@@ -47,8 +62,10 @@ pub enum Granularity {
 pub struct SeriesArgs {
     #[serde(flatten)]
     pub window: Window,
-    /// Bucket size: hour, day, week or month. Default: day.
+    /// Bucket size: hour (windows up to 31 days), day, week or month. Default: day.
     pub granularity: Option<Granularity>,
+    /// Compare the totals with previous_period or previous_year.
+    pub compare: Option<Compare>,
 }
 
 /// Ranked-list tools.
@@ -128,6 +145,7 @@ pub struct NoArgs {}
 pub enum ArgsKind {
     None,
     Window,
+    Compare,
     Series,
     List,
     Sources,
@@ -146,6 +164,7 @@ impl ArgsKind {
             vec![
                 schema::<NoArgs>(),
                 schema::<WindowArgs>(),
+                schema::<CompareArgs>(),
                 schema::<SeriesArgs>(),
                 schema::<ListArgs>(),
                 schema::<SourcesArgs>(),
@@ -156,18 +175,19 @@ impl ArgsKind {
         let index = match self {
             Self::None => 0,
             Self::Window => 1,
-            Self::Series => 2,
-            Self::List => 3,
-            Self::Sources => 4,
-            Self::Locations => 5,
-            Self::Events => 6,
+            Self::Compare => 2,
+            Self::Series => 3,
+            Self::List => 4,
+            Self::Sources => 5,
+            Self::Locations => 6,
+            Self::Events => 7,
         };
         all[index].clone()
     }
 
-    /// Checks `args` and returns the query string to send. Unknown argument names are refused
-    /// (a typo such as `start_date` would otherwise silently widen the window).
-    pub fn parse(self, args: &Map<String, Value>) -> Result<Query, String> {
+    /// Checks `args` and returns what to ask upstream. Unknown argument names are refused (a
+    /// typo such as `start_date` would otherwise silently widen the window).
+    pub fn parse(self, args: &Map<String, Value>) -> Result<Plan, String> {
         let schema = self.input_schema();
         let known: Vec<&str> = schema
             .get("properties")
@@ -186,42 +206,48 @@ impl ArgsKind {
             ));
         }
         let value = Value::Object(args.clone());
-        let mut query = Query::new();
+        let mut plan = Plan::default();
         match self {
             Self::None => {}
             Self::Window => {
                 let a: WindowArgs = from_value(value)?;
-                window_query(&a.window, &mut query)?;
+                plan.window = Some(a.window.into());
+            }
+            Self::Compare => {
+                let a: CompareArgs = from_value(value)?;
+                plan.window = Some(a.window.into());
+                plan.compare = a.compare;
             }
             Self::Series => {
                 let a: SeriesArgs = from_value(value)?;
-                window_query(&a.window, &mut query)?;
+                plan.window = Some(a.window.into());
+                plan.compare = a.compare;
                 let g = a.granularity.unwrap_or(Granularity::Day);
-                query.push(("granularity".into(), enum_name(&g)));
+                plan.extra.push(("granularity".into(), enum_name(&g)));
             }
             Self::List => {
                 let a: ListArgs = from_value(value)?;
-                window_query(&a.window, &mut query)?;
-                limit_query(a.limit, &mut query)?;
+                plan.window = Some(a.window.into());
+                plan.limit = Some(check_limit(a.limit)?);
             }
             Self::Sources => {
                 let a: SourcesArgs = from_value(value)?;
-                window_query(&a.window, &mut query)?;
-                limit_query(a.limit, &mut query)?;
+                plan.window = Some(a.window.into());
+                plan.limit = Some(check_limit(a.limit)?);
                 let g = a.group_by.unwrap_or(SourceGroup::Referrer);
-                query.push(("groupBy".into(), enum_name(&g)));
+                plan.extra.push(("groupBy".into(), enum_name(&g)));
             }
             Self::Locations => {
                 let a: LocationsArgs = from_value(value)?;
-                window_query(&a.window, &mut query)?;
-                limit_query(a.limit, &mut query)?;
+                plan.window = Some(a.window.into());
+                plan.limit = Some(check_limit(a.limit)?);
                 let g = a.group_by.unwrap_or(LocationGroup::Country);
-                query.push(("groupBy".into(), enum_name(&g)));
+                plan.extra.push(("groupBy".into(), enum_name(&g)));
             }
             Self::Events => {
                 let a: EventsArgs = from_value(value)?;
-                window_query(&a.window, &mut query)?;
-                limit_query(a.limit, &mut query)?;
+                plan.window = Some(a.window.into());
+                plan.limit = Some(check_limit(a.limit)?);
                 if let Some(name) = a.event_name {
                     let name = name.trim();
                     if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
@@ -230,11 +256,34 @@ impl ArgsKind {
                                 .into(),
                         );
                     }
-                    query.push(("eventName".into(), name.to_string()));
+                    plan.extra.push(("eventName".into(), name.to_string()));
                 }
             }
         }
-        Ok(query)
+        Ok(plan)
+    }
+}
+
+/// What a tool call asks of the upstream, once its arguments are checked.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The date window, still to be resolved in the project's time zone.
+    pub window: Option<WindowRequest>,
+    pub compare: Option<Compare>,
+    /// Rows the caller wants (list tools).
+    pub limit: Option<i64>,
+    /// Other query parameters, in the order sent.
+    pub extra: Query,
+}
+
+impl From<Window> for WindowRequest {
+    fn from(w: Window) -> Self {
+        WindowRequest {
+            start_date: w.start_date,
+            end_date: w.end_date,
+            period: w.period,
+            timezone: w.timezone,
+        }
     }
 }
 
@@ -323,43 +372,14 @@ fn enum_name<T: std::fmt::Debug>(value: &T) -> String {
     out
 }
 
-fn window_query(w: &Window, query: &mut Query) -> Result<(), String> {
-    let tz = match &w.timezone {
-        Some(raw) => Some((dates::parse_timezone(raw)?, raw.trim().to_string())),
-        None => None,
-    };
-    let start = match &w.start_date {
-        Some(raw) => Some((Bound::parse("startDate", raw)?, raw.trim().to_string())),
-        None => None,
-    };
-    let end = match &w.end_date {
-        Some(raw) => Some((Bound::parse("endDate", raw)?, raw.trim().to_string())),
-        None => None,
-    };
-    if let (Some((s, _)), Some((e, _))) = (&start, &end) {
-        dates::check_order(s, e, tz.as_ref().map(|(t, _)| t))?;
-    }
-    if let Some((_, raw)) = start {
-        query.push(("startDate".into(), raw));
-    }
-    if let Some((_, raw)) = end {
-        query.push(("endDate".into(), raw));
-    }
-    if let Some((_, raw)) = tz {
-        query.push(("timezone".into(), raw));
-    }
-    Ok(())
-}
-
-fn limit_query(limit: Option<i64>, query: &mut Query) -> Result<(), String> {
+fn check_limit(limit: Option<i64>) -> Result<i64, String> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=100).contains(&limit) {
         return Err(format!(
             "`limit` = {limit} is out of range; use a whole number from 1 to 100."
         ));
     }
-    query.push(("limit".into(), limit.to_string()));
-    Ok(())
+    Ok(limit)
 }
 
 #[cfg(test)]
@@ -372,20 +392,40 @@ mod tests {
     }
 
     #[test]
-    fn sends_defaults_and_given_values() {
-        let q = ArgsKind::Sources
+    fn plans_carry_defaults_and_given_values() {
+        let p = ArgsKind::Sources
             .parse(&args(
                 json!({"startDate": "2026-10-01", "groupBy": "utm_campaign", "limit": 5}),
             ))
             .unwrap();
+        assert_eq!(p.window.unwrap().start_date.as_deref(), Some("2026-10-01"));
+        assert_eq!(p.limit, Some(5));
         assert_eq!(
-            q,
-            vec![
-                ("startDate".to_string(), "2026-10-01".to_string()),
-                ("limit".to_string(), "5".to_string()),
-                ("groupBy".to_string(), "utm_campaign".to_string()),
-            ]
+            p.extra,
+            vec![("groupBy".to_string(), "utm_campaign".to_string())]
         );
+        let p = ArgsKind::Series
+            .parse(&args(
+                json!({"period": "last_month", "compare": "previous_year"}),
+            ))
+            .unwrap();
+        assert_eq!(p.window.unwrap().period, Some(Period::LastMonth));
+        assert_eq!(p.compare, Some(Compare::PreviousYear));
+        assert_eq!(
+            p.extra,
+            vec![("granularity".to_string(), "day".to_string())]
+        );
+        let e = ArgsKind::Window
+            .parse(&args(json!({"period": "last_week"})))
+            .unwrap_err();
+        assert!(
+            e.contains("last_7_days") && e.contains("month_to_date"),
+            "{e}"
+        );
+        let e = ArgsKind::Window
+            .parse(&args(json!({"compare": "previous_year"})))
+            .unwrap_err();
+        assert!(e.contains("unknown argument `compare`"), "{e}");
     }
 
     #[test]
@@ -418,6 +458,7 @@ mod tests {
         for kind in [
             ArgsKind::None,
             ArgsKind::Window,
+            ArgsKind::Compare,
             ArgsKind::Series,
             ArgsKind::List,
             ArgsKind::Sources,

@@ -1,92 +1,205 @@
-//! Text for people and models: headline values first, then rows as an aligned table.
+//! Text for people and models: the answer first, then rows as an aligned table.
 //!
-//! Only the text is shaped here; `structuredContent` keeps the upstream values untouched.
-//! Strings from the upstream are cleaned (control characters dropped, length capped) before
-//! they reach the text, since they are data a site's visitors can influence.
+//! Headline numbers come first with their change (`Unique visitors 8,852 (+0.3% vs 8,827)`),
+//! then at most `limit` rows, then `showing N of …` whenever rows were cut, so nothing is
+//! silently truncated. Only the text is shaped here; `structuredContent` keeps full values.
+//! Strings from the upstream are data a site's visitors can influence (page titles,
+//! referrers, UTM tags, event and customer names), so they are sanitized before they reach
+//! the text: control characters and markup-like sequences removed, length capped.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{ArgsKind, ToolDef};
+use super::ToolDef;
+use super::compare::is_metadata;
+use super::window::Resolved;
 use crate::api::error::clean;
 
-const MAX_CELL: usize = 60;
+const MAX_CELL: usize = 48;
+/// Rows any table shows at most.
 const MAX_ROWS: usize = 100;
+/// Rows of a time series shown in text; the rest stay in `structuredContent`.
+const MAX_SERIES_ROWS: usize = 62;
 
-/// The readable text of a tool answer.
-pub fn render(tool: &ToolDef, data: &Value, params: &Map<String, Value>) -> String {
-    let mut out = String::new();
-    out.push_str(tool.title);
-    if tool.args != ArgsKind::None {
+/// The text of a tool answer without a date window.
+pub fn render(tool: &ToolDef, structured: &Value) -> String {
+    render_with_window(tool, structured, None)
+}
+
+/// The text of a tool answer: title and window, headline, table, notes.
+pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Resolved>) -> String {
+    let data = &structured["data"];
+    let mut out = String::from(tool.title);
+    if let Some(w) = window {
         out.push_str(" · ");
-        out.push_str(&window_label(params));
+        out.push_str(&w.label());
     }
     out.push('\n');
     let currency = data.get("currency").and_then(Value::as_str);
+    let comparison = structured.get("comparison");
+    let changes = comparison
+        .and_then(|c| c.get("metrics"))
+        .and_then(Value::as_object);
     match data {
-        Value::Array(rows) => out.push_str(&table(rows, currency)),
+        Value::Array(rows) => {
+            if let Some(changes) = changes {
+                out.push_str("Totals:\n");
+                for (key, change) in changes {
+                    let current = change.get("current").cloned().unwrap_or(Value::Null);
+                    out.push_str(&headline(key, &current, Some(change), currency));
+                }
+            }
+            out.push_str(&table(rows, currency, MAX_SERIES_ROWS));
+        }
         Value::Object(map) => {
             let mut tables = Vec::new();
             for (key, value) in map {
+                if is_metadata(key) {
+                    continue;
+                }
                 match value {
                     Value::Array(rows) if rows.iter().all(Value::is_object) => {
-                        tables.push((key, rows));
+                        tables.push((key, rows))
                     }
                     Value::Object(inner) => {
-                        let percents = key.to_ascii_lowercase().contains("percent");
                         let parts: Vec<String> = inner
                             .iter()
                             .filter(|(_, v)| !v.is_object() && !v.is_array())
                             .map(|(k, v)| {
-                                let text = match v.as_f64() {
-                                    Some(x) if percents => format!("{x:+.1}%"),
-                                    _ => cell(k, v, currency),
-                                };
-                                format!("{} {text}", label(k).to_lowercase())
+                                format!("{} {}", label(k).to_lowercase(), cell(k, v, currency))
                             })
                             .collect();
                         if !parts.is_empty() {
                             out.push_str(&format!("{}: {}\n", label(key), parts.join(" · ")));
                         }
                     }
-                    _ if key == "currency" => {}
-                    scalar => out.push_str(&format!(
-                        "{}: {}\n",
-                        label(key),
-                        cell(key, scalar, currency)
-                    )),
+                    scalar => {
+                        let change = changes.and_then(|c| c.get(key));
+                        out.push_str(&headline(key, scalar, change, currency));
+                    }
                 }
             }
             for (key, rows) in tables {
                 out.push_str(&format!("{}:\n", label(key)));
-                out.push_str(&table(rows, currency));
+                out.push_str(&table(rows, currency, usize::MAX));
             }
         }
         other => out.push_str(&cell("value", other, currency)),
     }
+    if let Some(c) = comparison {
+        let w = &c["window"];
+        out.push_str(&format!(
+            "Compared with {} → {} ({}{}).\n",
+            w["startDate"].as_str().unwrap_or("?"),
+            w["endDate"].as_str().unwrap_or("?"),
+            c["compare"].as_str().unwrap_or("").replace('_', " "),
+            if c["source"] == "upstream" {
+                ", as computed by the API"
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(rows) = structured.get("rows") {
+        let shown = rows["shown"].as_u64().unwrap_or(0);
+        match &rows["truncated"] {
+            Value::Bool(true) => out.push_str(&format!(
+                "showing {shown} of more than {shown} rows; ask with a higher limit (up to 100) for the rest.\n"
+            )),
+            Value::Null => out.push_str(&format!(
+                "showing {shown} rows, the most one call returns; more may exist.\n"
+            )),
+            _ => {}
+        }
+    }
     out.trim_end().to_string()
 }
 
-fn window_label(params: &Map<String, Value>) -> String {
-    let get = |k: &str| params.get(k).and_then(Value::as_str);
-    let window = match (get("startDate"), get("endDate")) {
-        (Some(s), Some(e)) => format!("{s} → {e}"),
-        (Some(s), None) => format!("{s} → now"),
-        (None, Some(e)) => format!("7 days before {e} → {e}"),
-        (None, None) => "last 7 days".to_string(),
-    };
-    match get("timezone") {
-        Some(tz) => format!("{window} ({tz})"),
-        None => window,
+/// `Unique visitors 8,852 (+0.3% vs 8,827)`, or `Label: text` for a non-number.
+fn headline(key: &str, value: &Value, change: Option<&Value>, currency: Option<&str>) -> String {
+    if !value.is_number() {
+        return format!("{}: {}\n", label(key), cell(key, value, currency));
     }
+    let mut line = format!("{} {}", label(key), cell(key, value, currency));
+    if let Some(change) = change {
+        let previous = change.get("previous").cloned().unwrap_or(Value::Null);
+        let prev = cell(key, &previous, currency);
+        let points = change
+            .get("change")
+            .and_then(Value::as_f64)
+            .filter(|_| is_percent(key));
+        match change.get("changePercent").and_then(Value::as_f64) {
+            // A rate moves in points: 42.0% → 40.2% is -1.8 pts, not -4.3%.
+            _ if points.is_some() => {
+                line.push_str(&format!(
+                    " ({:+.1} pts vs {prev})",
+                    points.unwrap_or_default()
+                ));
+            }
+            Some(p) => line.push_str(&format!(" ({p:+.1}% vs {prev})")),
+            None if value.as_f64() == Some(0.0) => line.push_str(" (no change, was 0)"),
+            None => line.push_str(" (up from 0)"),
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// Removes what could read as markup or instructions in upstream text: tags, Markdown links and
+/// images (their label is kept), code fences and template braces; then drops control
+/// characters, folds whitespace and caps the length.
+pub fn sanitize(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                // A terminal escape sequence: ESC [ parameters final-letter.
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for n in chars.by_ref() {
+                        if n.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+            }
+            '<' => {
+                // Skip a tag-like run up to `>` (or the end).
+                for n in chars.by_ref() {
+                    if n == '>' {
+                        break;
+                    }
+                }
+                out.push(' ');
+            }
+            '!' if chars.peek() == Some(&'[') => {}
+            '[' => {
+                // `[label](target)` keeps the label; other brackets are dropped.
+                let label: String = chars.by_ref().take_while(|n| *n != ']').collect();
+                out.push_str(&label);
+                if chars.peek() == Some(&'(') {
+                    for n in chars.by_ref() {
+                        if n == ')' {
+                            break;
+                        }
+                    }
+                }
+            }
+            '`' | '{' | '}' | '|' | '>' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    clean(&out, max_chars)
 }
 
 /// An aligned table of the scalar columns of `rows`.
-fn table(rows: &[Value], currency: Option<&str>) -> String {
+fn table(rows: &[Value], currency: Option<&str>, max_rows: usize) -> String {
     if rows.is_empty() {
         return "No rows for this window.\n".to_string();
     }
+    let max_rows = max_rows.min(MAX_ROWS);
     let mut columns: Vec<&str> = Vec::new();
-    for row in rows.iter().take(MAX_ROWS) {
+    for row in rows.iter().take(max_rows) {
         if let Value::Object(map) = row {
             for (k, v) in map {
                 if !v.is_object() && !v.is_array() && !columns.contains(&k.as_str()) {
@@ -101,7 +214,7 @@ fn table(rows: &[Value], currency: Option<&str>) -> String {
     let header: Vec<String> = columns.iter().map(|c| label(c)).collect();
     let body: Vec<Vec<(String, bool)>> = rows
         .iter()
-        .take(MAX_ROWS)
+        .take(max_rows)
         .map(|row| {
             columns
                 .iter()
@@ -142,8 +255,11 @@ fn table(rows: &[Value], currency: Option<&str>) -> String {
     for row in &body {
         out.push_str(&line(row.iter().map(|(s, _)| s.as_str()).collect()));
     }
-    if rows.len() > MAX_ROWS {
-        out.push_str(&format!("showing {MAX_ROWS} of {} rows\n", rows.len()));
+    if rows.len() > max_rows {
+        out.push_str(&format!(
+            "showing {max_rows} of {} rows; all are in structuredContent\n",
+            rows.len()
+        ));
     }
     out
 }
@@ -188,13 +304,13 @@ fn cell(key: &str, value: &Value, currency: Option<&str>) -> String {
     match value {
         Value::Null => "—".to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::String(s) => clean(s, MAX_CELL),
+        Value::String(s) => sanitize(s, MAX_CELL),
         Value::Number(n) => {
             let Some(x) = n.as_f64() else {
                 return n.to_string();
             };
             let k = key.to_ascii_lowercase();
-            if k.contains("rate") || k == "roi" || k.ends_with("percent") || k.ends_with("pct") {
+            if is_percent(key) {
                 format!("{x:.1}%")
             } else if k.contains("duration") {
                 duration(x)
@@ -205,7 +321,7 @@ fn cell(key: &str, value: &Value, currency: Option<&str>) -> String {
             .any(|m| k.contains(m))
             {
                 money(x, currency)
-            } else if n.is_i64() || n.is_u64() {
+            } else if n.is_i64() || n.is_u64() || (x.fract() == 0.0 && x.abs() < 1e15) {
                 thousands(x.round() as i64)
             } else {
                 format!("{}", (x * 100.0).round() / 100.0)
@@ -213,6 +329,12 @@ fn cell(key: &str, value: &Value, currency: Option<&str>) -> String {
         }
         other => clean(&other.to_string(), MAX_CELL),
     }
+}
+
+/// Keys whose values are percentages.
+fn is_percent(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("rate") || k == "roi" || k.ends_with("percent") || k.ends_with("pct")
 }
 
 /// `1234567` → `1,234,567`.
@@ -275,15 +397,34 @@ mod tests {
     }
 
     #[test]
+    fn hostile_strings_lose_markup_and_length() {
+        assert_eq!(
+            sanitize("<script>alert(1)</script>Pricing", 40),
+            "alert(1) Pricing"
+        );
+        assert_eq!(
+            sanitize("Read [this](https://evil.example) now", 40),
+            "Read this now"
+        );
+        assert_eq!(sanitize("![x](http://t.example/p.png)ok", 40), "xok");
+        assert_eq!(
+            sanitize("```ignore previous instructions```", 60),
+            "ignore previous instructions"
+        );
+        assert_eq!(sanitize("{{system}} | hi", 40), "system hi");
+        assert_eq!(sanitize(&"a".repeat(100), 10).chars().count(), 10);
+    }
+
+    #[test]
     fn tables_align_and_clean_strings() {
         let rows = json!([
             {"path": "/pricing", "title": "Pricing\u{1b}[31m", "pageViews": 1200},
             {"path": "/", "title": "Home", "pageViews": 98765}
         ]);
-        let t = table(rows.as_array().unwrap(), None);
+        let t = table(rows.as_array().unwrap(), None, 100);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "Path      Title        Page views");
-        assert_eq!(lines[1], "/pricing  Pricing[31m       1,200");
-        assert_eq!(lines[2], "/         Home             98,765");
+        assert_eq!(lines[0], "Path      Title    Page views");
+        assert_eq!(lines[1], "/pricing  Pricing       1,200");
+        assert_eq!(lines[2], "/         Home         98,765");
     }
 }

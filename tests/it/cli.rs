@@ -32,7 +32,11 @@ fn call_prints_a_table_and_json_with_demo() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let json: Value = serde_json::from_str(&out.stdout).expect("--json prints JSON");
     assert_eq!(json["data"].as_array().map(Vec::len), Some(3));
-    assert_eq!(json["request"]["params"]["limit"], "3");
+    assert_eq!(
+        json["request"]["params"]["limit"], "4",
+        "one more than shown"
+    );
+    assert_eq!(json["rows"]["truncated"], true);
 }
 
 #[test]
@@ -86,7 +90,7 @@ fn tools_lists_every_tool_with_its_parameters() {
     insta::assert_snapshot!("tools_text", out.stdout);
     let out = env.run(&["tools", "--json"], "");
     let json: Value = serde_json::from_str(&out.stdout).expect("json");
-    assert_eq!(json["tools"].as_array().map(Vec::len), Some(12));
+    assert_eq!(json["tools"].as_array().map(Vec::len), Some(13));
 }
 
 #[test]

@@ -7,5 +7,6 @@ mod cli;
 mod common;
 mod credentials;
 mod mcp_stdio;
+mod model_view;
 mod third_party;
 mod upstream_errors;

@@ -50,7 +50,8 @@ fn initialize_then_tools_list_matches_snapshot() {
             "get_revenue",
             "get_revenue_timeseries",
             "get_top_customers",
-            "get_channel_roi"
+            "get_channel_roi",
+            "get_api_usage"
         ]
     );
     for tool in &tools {
@@ -126,7 +127,7 @@ fn every_tool_answers_with_text_and_structured_content() {
         .as_u64()
         .expect("activeVisitors");
     assert!((6..20).contains(&active));
-    assert!(text_of(&rt).contains(&format!("Active visitors: {active}")));
+    assert!(text_of(&rt).contains(&format!("Active visitors {active}")));
     s.finish();
 }
 
@@ -140,7 +141,11 @@ fn parameters_reach_the_upstream_and_change_the_answer() {
     );
     let month = s.call(
         "get_analytics",
-        json!({"startDate": "2026-10-01", "endDate": "2026-10-31"}),
+        json!({
+            "startDate": "2026-10-01T00:00:00-04:00",
+            "endDate": "2026-10-31T23:59:59-04:00",
+            "timezone": "America/New_York"
+        }),
     );
     let v = |r: &Value| {
         r["structuredContent"]["data"]["uniqueVisitors"]
@@ -153,7 +158,11 @@ fn parameters_reach_the_upstream_and_change_the_answer() {
     );
     assert_eq!(
         month["structuredContent"]["request"]["params"],
-        json!({"startDate": "2026-10-01", "endDate": "2026-10-31"})
+        json!({
+            "startDate": "2026-10-01T00:00:00-04:00",
+            "endDate": "2026-10-31T23:59:59-04:00",
+            "timezone": "America/New_York"
+        })
     );
 
     // A daily series adds up to the total for the same window.
@@ -182,9 +191,14 @@ fn parameters_reach_the_upstream_and_change_the_answer() {
         pages["structuredContent"]["data"].as_array().map(Vec::len),
         Some(3)
     );
+    // One row more than asked is requested, so truncation is known exactly.
     assert_eq!(
         pages["structuredContent"]["request"]["params"]["limit"],
-        "3"
+        "4"
+    );
+    assert_eq!(
+        pages["structuredContent"]["rows"],
+        json!({"shown": 3, "limit": 3, "truncated": true})
     );
     s.finish();
 }
@@ -227,7 +241,7 @@ fn invalid_arguments_are_tool_errors_that_say_what_is_accepted() {
         (
             "get_analytics",
             json!({"start_date": "2026-10-01"}),
-            "accepted: startDate",
+            "accepted: period, startDate",
         ),
     ];
     for (tool, args, needle) in cases {
@@ -260,7 +274,7 @@ fn garbage_lines_get_json_rpc_errors_and_the_next_request_is_served() {
     s.send_raw("{\"jsonrpc\":\"2.0\",\"id\":{\"x\":1},\"method\":\"ping\"}");
     assert_eq!(s.recv()["error"]["code"], -32600);
     let list = s.request("tools/list", json!({}));
-    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(12));
+    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(13));
     s.finish();
 }
 
@@ -336,7 +350,7 @@ fn protocol_versions_are_negotiated() {
             s.request("tools/list", json!({}))["result"]["tools"]
                 .as_array()
                 .map(Vec::len),
-            Some(12)
+            Some(13)
         );
         s.finish();
     }
@@ -351,7 +365,7 @@ fn without_a_credential_serve_starts_and_every_tool_says_how_to_sign_in() {
         s.request("tools/list", json!({}))["result"]["tools"]
             .as_array()
             .map(Vec::len),
-        Some(12)
+        Some(13)
     );
     for tool in ["get_analytics", "get_project", "get_realtime"] {
         let r = s.call(tool, json!({}));

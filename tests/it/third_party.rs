@@ -48,7 +48,7 @@ fn python_sdk_calls_every_tool_and_validates_structured_content() {
             out.status.success(),
             "python SDK check ({mode}) failed:\n{stdout}\n{stderr}"
         );
-        assert!(stdout.contains("all 12 tools passed"), "{stdout}");
+        assert!(stdout.contains("all 13 tools passed"), "{stdout}");
     }
 }
 
@@ -92,7 +92,7 @@ fn inspector_cli_lists_tools_strictly_and_calls_one() {
     );
     assert!(ok, "inspector tools/list failed:\n{stdout}\n{stderr}");
     let listed: serde_json::Value = serde_json::from_str(&stdout).expect("tools/list JSON");
-    assert_eq!(listed["tools"].as_array().map(Vec::len), Some(12));
+    assert_eq!(listed["tools"].as_array().map(Vec::len), Some(13));
     // --strict prints schema portability problems on stderr; there must be none.
     assert!(
         !stderr.contains("Warning") && !stderr.contains("Error"),

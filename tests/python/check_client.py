@@ -14,6 +14,7 @@ import sys
 import jsonschema
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.types import PromptReference
 
 WINDOW = {"startDate": "2026-10-01", "endDate": "2026-10-07"}
 ARGS = {
@@ -26,6 +27,9 @@ ARGS = {
     "get_events": {**WINDOW, "eventName": "signup_completed"},
     "get_revenue_timeseries": {**WINDOW, "granularity": "day"},
     "get_top_customers": {**WINDOW, "limit": 3},
+    "get_api_usage": {},
+    "get_analytics": {"period": "last_month", "compare": "previous_year"},
+    "get_revenue": {"period": "month_to_date", "compare": "previous_period"},
 }
 
 
@@ -36,7 +40,7 @@ async def main(binary: str, mode: str) -> None:
         listed = await client.list_tools()
         tools = listed.tools
         names = [t.name for t in tools]
-        assert len(names) == 12, f"expected 12 tools, got {names}"
+        assert len(names) == 13, f"expected 13 tools, got {names}"
         for tool in tools:
             assert tool.annotations is not None and tool.annotations.read_only_hint, tool.name
             jsonschema.Draft202012Validator.check_schema(tool.input_schema)
@@ -52,6 +56,26 @@ async def main(binary: str, mode: str) -> None:
         assert bad.is_error, "limit=1000 should be a tool error"
         assert "1 to 100" in bad.content[0].text, bad.content[0].text
         print("ok invalid-argument error")
+
+        prompts = (await client.list_prompts()).prompts
+        assert {p.name for p in prompts} == {"weekly_report", "what_changed"}, prompts
+        got = await client.get_prompt("weekly_report", {"period": "last_month"})
+        assert "period=last_month" in got.messages[0].content.text, got
+        print("ok prompts")
+
+        resources = (await client.list_resources()).resources
+        uris = {str(r.uri) for r in resources}
+        assert uris == {"analytics://project", "analytics://glossary"}, uris
+        project = await client.read_resource("analytics://project")
+        assert "prj_demo_northwind" in project.contents[0].text
+        glossary = await client.read_resource("analytics://glossary")
+        assert "MRR" in glossary.contents[0].text
+        print("ok resources")
+
+        ref = PromptReference(type="ref/prompt", name="what_changed")
+        done = await client.complete(ref, {"name": "period", "value": "last_1"})
+        assert done.completion.values == ["last_12_months"], done.completion
+        print("ok completion")
     print(f"python-sdk ({mode}): all {len(names)} tools passed")
 
 

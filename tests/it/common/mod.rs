@@ -17,6 +17,9 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_analytics-mcp")
 }
 
+/// The instant every test pins "now" to (bridge and sandbox alike), so answers are fixed.
+pub const NOW: &str = "2026-11-21T15:30:00Z";
+
 /// How long any single wait in a test may take before it fails.
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -38,6 +41,7 @@ impl TestEnv {
         env.set("ANALYTICS_MCP_CONFIG_DIR", &path);
         env.set("ANALYTICS_MCP_CREDENTIAL_STORE", "file");
         env.set("HOME", &env.dir.path().display().to_string());
+        env.set("ANALYTICS_MCP_NOW", NOW);
         env
     }
 
@@ -139,6 +143,8 @@ impl TestSandbox {
             .enable_all()
             .build()
             .expect("runtime");
+        let mut options = options;
+        options.now = options.now.or_else(|| NOW.parse().ok());
         let sandbox = rt.block_on(sandbox::start(options)).expect("sandbox");
         Self { sandbox, _rt: rt }
     }

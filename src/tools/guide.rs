@@ -1,0 +1,203 @@
+//! What the model reads besides tool results: the server instructions, the metric glossary
+//! (also served as a resource), and the prompts. Plain text, kept short: it is sent to the
+//! model on every session.
+
+use super::window::PERIODS;
+
+/// `instructions` in the `initialize` result.
+pub const INSTRUCTIONS: &str = "\
+Answers questions about one website's analytics (Himetrica) from live data. Every tool is read-only.
+
+Dates: pass `period` (today, yesterday, last_7_days, last_28_days, last_30_days, last_90_days, month_to_date, \
+last_month, year_to_date, last_12_months) or `startDate`/`endDate` (2026-11-01 or an RFC 3339 date-time), never both. \
+Periods are read in the project's time zone; last_N_days are whole days ending yesterday; today, month_to_date and \
+year_to_date run until now and are flagged as unfinished. No dates = last_7_days. Every result states the window used.
+
+Which tool: totals and 'is it up?' -> get_analytics with compare=previous_period (or previous_year); \
+trends -> get_timeseries; right now -> get_realtime; content -> get_top_pages; acquisition -> get_traffic_sources \
+(groupBy referrer or utm_*), get_channel_roi; geography -> get_top_locations; product usage -> get_events; \
+money -> get_revenue (compare works too), get_revenue_timeseries, get_top_customers; which site -> get_project; \
+rate limit -> get_api_usage. Lists return `limit` rows (default 10, max 100) and say when more exist.
+
+Glossary: visitors = unique people; sessions = visits (one visitor can have several); pageviews = pages loaded; \
+bounce rate = % of sessions with one pageview; MRR = monthly recurring revenue; ARR = 12 x MRR; churn rate = % of \
+subscriptions cancelled in the window; CAC = ad spend / new customers; LTV = expected revenue per customer; \
+ROI = (revenue - ad spend) / ad spend. Percent changes are null when the earlier value was 0.";
+
+/// The glossary resource (`analytics://glossary`).
+pub const GLOSSARY: &str = "# Analytics glossary
+
+- **Visitors** (unique visitors): distinct people in the window, counted once however often they came.
+- **Sessions**: visits. A visit ends after about 30 minutes without activity; one visitor can have several.
+- **Pageviews**: pages loaded, across all sessions.
+- **Bounce rate**: the percentage of sessions with a single pageview.
+- **Average duration**: mean session length.
+- **Referrer**: the site a visitor came from; `(direct)` means none (typed URL, bookmark, app).
+- **UTM source / medium / campaign**: tags on links (`utm_source=newsletter`) that name where traffic came from.
+- **Custom events**: actions the site reports (signups, clicks, purchases), with counts and unique visitors.
+- **MRR**: monthly recurring revenue from active subscriptions. **ARR** = 12 × MRR.
+- **Churn rate**: the percentage of subscriptions active at the start of the window that were cancelled in it.
+- **CAC**: customer acquisition cost = ad spend ÷ new customers from a channel.
+- **LTV**: lifetime value, the revenue a customer is expected to bring over their lifetime.
+- **ROI**: (revenue − ad spend) ÷ ad spend, in percent; none when a channel has no spend.
+
+## Date windows
+
+`period` presets are read in the project's time zone. `last_7_days`, `last_28_days`, `last_30_days` and
+`last_90_days` are whole days ending yesterday; `today`, `month_to_date` and `year_to_date` run until now
+(unfinished, and flagged so); `last_month` is the previous calendar month; `last_12_months` the twelve
+calendar months before this one. `compare=previous_period` uses the same length just before;
+`compare=previous_year` the same dates a year earlier.
+";
+
+/// A prompt the client can offer: name, description, arguments `(name, description)`.
+pub struct PromptDef {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub arguments: &'static [(&'static str, &'static str)],
+}
+
+pub const PROMPTS: &[PromptDef] = &[
+    PromptDef {
+        name: "weekly_report",
+        title: "Weekly analytics report",
+        description: "A short report on traffic, content, acquisition and revenue for a window, with changes against the previous period.",
+        arguments: &[("period", "Window to report on (default last_7_days)")],
+    },
+    PromptDef {
+        name: "what_changed",
+        title: "What changed and why",
+        description: "Find the biggest movement in a metric against the previous period and trace it to pages, sources, places or events.",
+        arguments: &[
+            (
+                "metric",
+                "Metric to explain, e.g. uniqueVisitors, pageViews, bounceRate, mrr (default uniqueVisitors)",
+            ),
+            ("period", "Window to examine (default last_7_days)"),
+        ],
+    },
+];
+
+/// Metric names the `metric` argument completes to.
+pub const METRICS: &[&str] = &[
+    "uniqueVisitors",
+    "pageViews",
+    "sessions",
+    "bounceRate",
+    "avgDuration",
+    "mrr",
+    "revenue",
+    "newSubscriptions",
+    "churnRate",
+];
+
+/// The user message a prompt expands to. Unknown values are refused with what is accepted.
+pub fn prompt_text(
+    name: &str,
+    period: Option<&str>,
+    metric: Option<&str>,
+) -> Result<String, String> {
+    let period = match period.map(str::trim).filter(|p| !p.is_empty()) {
+        None => "last_7_days",
+        Some(p) if PERIODS.iter().any(|(_, n)| *n == p) => p,
+        Some(p) => {
+            return Err(format!(
+                "unknown period `{}`; accepted: {}",
+                crate::api::error::clean(p, 40),
+                super::window::period_list()
+            ));
+        }
+    };
+    match name {
+        "weekly_report" => Ok(format!(
+            "Write a short analytics report for period={period}.\n\
+             1. Call get_analytics with period={period} and compare=previous_period; lead with visitors, pageviews and bounce rate and how each changed.\n\
+             2. Call get_top_pages (limit 5) and get_traffic_sources (limit 5) for the same period; name what drove traffic.\n\
+             3. Call get_revenue with period={period} and compare=previous_period; report MRR, new and churned subscriptions.\n\
+             Keep it under 200 words, use the numbers as given, say which window they cover, and end with one suggestion."
+        )),
+        "what_changed" => {
+            let metric = metric
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .unwrap_or("uniqueVisitors");
+            if !METRICS.contains(&metric) {
+                return Err(format!(
+                    "unknown metric `{}`; accepted: {}",
+                    crate::api::error::clean(metric, 40),
+                    METRICS.join(", ")
+                ));
+            }
+            let tool = if ["mrr", "revenue", "newSubscriptions", "churnRate"].contains(&metric) {
+                "get_revenue"
+            } else {
+                "get_analytics"
+            };
+            Ok(format!(
+                "Explain what changed in {metric} for period={period}.\n\
+                 1. Call {tool} with period={period} and compare=previous_period to size the change.\n\
+                 2. Break it down: get_traffic_sources (groupBy referrer, then utm_campaign), get_top_pages and get_top_locations for the same period, and the same calls for the previous period (use startDate/endDate from the comparison window).\n\
+                 3. Name the two or three rows whose change explains most of the difference, with their numbers.\n\
+                 If the change is small (under 5%), say so rather than over-explaining noise."
+            ))
+        }
+        other => Err(format!(
+            "unknown prompt `{}`; known prompts: {}",
+            crate::api::error::clean(other, 40),
+            PROMPTS
+                .iter()
+                .map(|p| p.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Completion candidates for a prompt argument, filtered by what was typed so far.
+pub fn complete(argument: &str, typed: &str) -> Vec<String> {
+    let typed = typed.trim().to_ascii_lowercase();
+    let pool: Vec<&str> = match argument {
+        "period" => PERIODS.iter().map(|(_, n)| *n).collect(),
+        "metric" => METRICS.to_vec(),
+        _ => Vec::new(),
+    };
+    pool.into_iter()
+        .filter(|v| v.to_ascii_lowercase().starts_with(&typed))
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_expand_and_refuse_unknown_values() {
+        let t = prompt_text("weekly_report", Some("last_month"), None).unwrap();
+        assert!(t.contains("period=last_month") && t.contains("compare=previous_period"));
+        assert!(
+            prompt_text("what_changed", None, Some("mrr"))
+                .unwrap()
+                .contains("get_revenue")
+        );
+        assert!(
+            prompt_text("weekly_report", Some("fortnight"), None)
+                .unwrap_err()
+                .contains("last_7_days")
+        );
+        assert!(
+            prompt_text("what_changed", None, Some("vibes"))
+                .unwrap_err()
+                .contains("uniqueVisitors")
+        );
+    }
+
+    #[test]
+    fn completions_filter_by_prefix() {
+        assert_eq!(complete("period", "last_1"), vec!["last_12_months"]);
+        assert_eq!(complete("period", "").len(), 10);
+        assert!(complete("metric", "b").contains(&"bounceRate".to_string()));
+        assert!(complete("nope", "").is_empty());
+    }
+}
