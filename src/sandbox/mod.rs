@@ -659,17 +659,23 @@ fn sources(w: &Window, params: &HashMap<String, String>, limit: usize) -> Routed
         }
     };
     let t = w.total();
-    let sessions: std::collections::HashMap<String, u64> =
-        data::ranked(table, t.sessions).into_iter().collect();
+    let by =
+        |total: u64| -> HashMap<String, u64> { data::ranked(table, total).into_iter().collect() };
+    let (sessions, pageviews, bounced) = (by(t.sessions), by(t.pageviews), by(t.bounced));
+    let avg = t.duration_secs.checked_div(t.sessions).unwrap_or(0);
     Ok(Value::Array(
         data::ranked(table, t.visitors)
             .into_iter()
             .take(limit)
             .map(|(label, visitors)| {
+                let s = sessions.get(&label).copied().unwrap_or(0);
                 json!({
                     "source": label,
                     "visitors": visitors,
-                    "sessions": sessions.get(&label).copied().unwrap_or(0),
+                    "sessions": s,
+                    "pageViews": pageviews.get(&label).copied().unwrap_or(0),
+                    "bounceRate": data::pct(bounced.get(&label).copied().unwrap_or(0), s),
+                    "avgDuration": avg,
                 })
             })
             .collect(),
@@ -687,25 +693,32 @@ fn locations(w: &Window, params: &HashMap<String, String>, limit: usize) -> Rout
         )));
     }
     let weights: Vec<f64> = data::PLACES.iter().map(|p| p.4).collect();
-    let leaves = data::apportion(w.total().visitors, &weights);
-    let mut rows: Vec<(Value, u64)> = Vec::new();
+    let t = w.total();
+    let visitors = data::apportion(t.visitors, &weights);
+    let sessions = data::apportion(t.sessions, &weights);
+    let pageviews = data::apportion(t.pageviews, &weights);
+    // (place, [visitors, sessions, pageviews])
+    let mut rows: Vec<(Value, [u64; 3])> = Vec::new();
     for (i, (country, code, region, city, _)) in data::PLACES.iter().enumerate() {
         let key = match group {
             "country" => json!({ "country": country, "countryCode": code }),
             "region" => json!({ "country": country, "region": region }),
             _ => json!({ "country": country, "region": region, "city": city }),
         };
+        let add = [visitors[i], sessions[i], pageviews[i]];
         match rows.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, n)) => *n += leaves[i],
-            None => rows.push((key, leaves[i])),
+            Some((_, n)) => n.iter_mut().zip(add).for_each(|(a, b)| *a += b),
+            None => rows.push((key, add)),
         }
     }
-    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1[0]));
     Ok(Value::Array(
         rows.into_iter()
             .take(limit)
-            .map(|(mut key, n)| {
-                key["visitors"] = json!(n);
+            .map(|(mut key, [v, s, p])| {
+                key["visitors"] = json!(v);
+                key["sessions"] = json!(s);
+                key["pageViews"] = json!(p);
                 key
             })
             .collect(),
@@ -725,6 +738,7 @@ fn events(w: &Window, params: &HashMap<String, String>, limit: usize) -> Value {
                     "eventName": name,
                     "count": (v * per100 / 100.0).round() as u64,
                     "uniqueVisitors": (v * share).round() as u64,
+                    "conversionRate": (share * 1000.0).round() / 10.0,
                 })
             })
             .collect(),

@@ -37,6 +37,9 @@ pub struct ToolDef {
     pub description: &'static str,
     pub args: ArgsKind,
     pub shape: Shape,
+    /// Columns the text table shows, in order (numbers first, the label last so it needs no
+    /// padding). Empty: every scalar column. `structuredContent` always has every field.
+    pub columns: &'static [&'static str],
 }
 
 /// Every tool, in the order `tools/list` shows them.
@@ -47,6 +50,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "The signed-in project: its id, name and time zone. Call first when unsure which site the data is for.",
         args: ArgsKind::None,
         shape: Shape::Object,
+        columns: &[],
     },
     ToolDef {
         name: "get_analytics",
@@ -54,6 +58,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Headline traffic for a date window: unique visitors, pageviews, sessions, bounce rate (%) and average visit duration, with the change against the previous period. Answers 'how many visitors this week?' and 'is traffic up?'.",
         args: ArgsKind::Compare,
         shape: Shape::Object,
+        columns: &[],
     },
     ToolDef {
         name: "get_timeseries",
@@ -61,6 +66,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Visitors, pageviews and sessions per hour, day, week or month across a date window; compare adds changes in the totals. Answers 'how is traffic trending?'.",
         args: ArgsKind::Series,
         shape: Shape::Rows,
+        columns: &["date", "visitors", "pageViews", "sessions"],
     },
     ToolDef {
         name: "get_realtime",
@@ -68,6 +74,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "How many visitors are on the site right now (last few minutes).",
         args: ArgsKind::None,
         shape: Shape::Object,
+        columns: &[],
     },
     ToolDef {
         name: "get_top_pages",
@@ -75,6 +82,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Pages ranked by pageviews in a date window, with visitors per page.",
         args: ArgsKind::List,
         shape: Shape::Rows,
+        columns: &["pageViews", "visitors", "path"],
     },
     ToolDef {
         name: "get_traffic_sources",
@@ -82,6 +90,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Where visitors came from in a date window, grouped by referrer or by UTM source, medium or campaign.",
         args: ArgsKind::Sources,
         shape: Shape::Rows,
+        columns: &["visitors", "source", "referrer"],
     },
     ToolDef {
         name: "get_top_locations",
@@ -89,6 +98,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Visitors by country, region or city in a date window.",
         args: ArgsKind::Locations,
         shape: Shape::Rows,
+        columns: &["visitors", "city", "region", "country"],
     },
     ToolDef {
         name: "get_events",
@@ -96,6 +106,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Custom events (signups, clicks, purchases…) with counts and unique visitors in a date window; filter to one event with eventName.",
         args: ArgsKind::Events,
         shape: Shape::Rows,
+        columns: &["count", "eventName"],
     },
     ToolDef {
         name: "get_revenue",
@@ -103,6 +114,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Revenue for a date window: MRR, ARR, revenue collected, active, new and churned subscriptions, churn rate; compare adds changes. Answers 'what is my MRR?'.",
         args: ArgsKind::Compare,
         shape: Shape::Object,
+        columns: &[],
     },
     ToolDef {
         name: "get_revenue_timeseries",
@@ -110,6 +122,13 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Revenue, new and churned subscriptions and MRR per hour, day, week or month across a date window; compare adds changes in the totals.",
         args: ArgsKind::Series,
         shape: Shape::Rows,
+        columns: &[
+            "date",
+            "revenue",
+            "newSubscriptions",
+            "churnedSubscriptions",
+            "mrr",
+        ],
     },
     ToolDef {
         name: "get_top_customers",
@@ -117,6 +136,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Customers ranked by revenue in a date window, with plan and start date.",
         args: ArgsKind::List,
         shape: Shape::Rows,
+        columns: &["revenue", "plan", "name"],
     },
     ToolDef {
         name: "get_channel_roi",
@@ -124,6 +144,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Per marketing channel in a date window: visitors, customers, revenue, ad spend, CAC, LTV and ROI (%). Answers 'which channel pays off best?'.",
         args: ArgsKind::Window,
         shape: Shape::Rows,
+        columns: &["revenue", "adSpend", "roi", "channel"],
     },
     ToolDef {
         name: "get_api_usage",
@@ -131,6 +152,7 @@ pub const CATALOG: &[ToolDef] = &[
         description: "This server's use of the analytics API: requests left in the current rate-limit window, when it resets, and requests made since start. Costs no API request.",
         args: ArgsKind::None,
         shape: Shape::Object,
+        columns: &[],
     },
 ];
 

@@ -30,7 +30,7 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
     let data = &structured["data"];
     let mut out = String::from(tool.title);
     if let Some(w) = window {
-        out.push_str(" · ");
+        out.push_str(": ");
         out.push_str(&w.label());
     }
     out.push('\n');
@@ -48,7 +48,7 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
                     out.push_str(&headline(key, &current, Some(change), currency));
                 }
             }
-            out.push_str(&table(rows, currency, MAX_SERIES_ROWS));
+            out.push_str(&table(rows, currency, MAX_SERIES_ROWS, tool.columns));
         }
         Value::Object(map) => {
             let mut tables = Vec::new();
@@ -80,7 +80,7 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
             }
             for (key, rows) in tables {
                 out.push_str(&format!("{}:\n", label(key)));
-                out.push_str(&table(rows, currency, usize::MAX));
+                out.push_str(&table(rows, currency, usize::MAX, tool.columns));
             }
         }
         other => out.push_str(&cell("value", other, currency)),
@@ -103,10 +103,10 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
         let shown = rows["shown"].as_u64().unwrap_or(0);
         match &rows["truncated"] {
             Value::Bool(true) => out.push_str(&format!(
-                "showing {shown} of more than {shown} rows; ask with a higher limit (up to 100) for the rest.\n"
+                "Top {shown} shown; more exist (limit up to 100).\n"
             )),
             Value::Null => out.push_str(&format!(
-                "showing {shown} rows, the most one call returns; more may exist.\n"
+                "Showing {shown}, the most one call returns; more may exist.\n"
             )),
             _ => {}
         }
@@ -193,7 +193,7 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
 }
 
 /// An aligned table of the scalar columns of `rows`.
-fn table(rows: &[Value], currency: Option<&str>, max_rows: usize) -> String {
+fn table(rows: &[Value], currency: Option<&str>, max_rows: usize, prefer: &[&str]) -> String {
     if rows.is_empty() {
         return "No rows for this window.\n".to_string();
     }
@@ -206,6 +206,26 @@ fn table(rows: &[Value], currency: Option<&str>, max_rows: usize) -> String {
                     columns.push(k);
                 }
             }
+        }
+    }
+    // The tool's chosen columns when the rows have them (an upstream with another shape
+    // falls back to every column), always keeping one label column.
+    let chosen: Vec<&str> = prefer
+        .iter()
+        .copied()
+        .filter(|c| columns.contains(c))
+        .collect();
+    if !chosen.is_empty() {
+        let has_label = chosen
+            .iter()
+            .any(|c| rows.iter().any(|r| r.get(*c).is_some_and(Value::is_string)));
+        let first_label = columns
+            .iter()
+            .copied()
+            .find(|c| rows.iter().any(|r| r.get(*c).is_some_and(Value::is_string)));
+        columns = chosen;
+        if let (false, Some(label)) = (has_label, first_label) {
+            columns.push(label);
         }
     }
     if columns.is_empty() {
@@ -363,18 +383,21 @@ pub fn duration(secs: f64) -> String {
     }
 }
 
+/// Money for reading: cents below 1,000, whole units from 1,000 up, `$0` for nothing.
 fn money(x: f64, currency: Option<&str>) -> String {
     let cents = (x * 100.0).round() as i64;
-    let whole = thousands(cents / 100);
-    let frac = (cents % 100).abs();
-    let sign = if cents < 0 && cents / 100 == 0 {
-        "-"
+    let negative = cents < 0;
+    let amount = if cents == 0 {
+        "0".to_string()
+    } else if cents.abs() >= 100_000 {
+        thousands(((cents.abs() as f64) / 100.0).round() as i64)
     } else {
-        ""
+        format!("{}.{:02}", thousands(cents.abs() / 100), cents.abs() % 100)
     };
+    let sign = if negative { "-" } else { "" };
     match currency {
-        Some("USD") | None => format!("{sign}${whole}.{frac:02}").replace("$-", "-$"),
-        Some(code) => format!("{sign}{whole}.{frac:02} {}", clean(code, 5)),
+        Some("USD") | None => format!("{sign}${amount}"),
+        Some(code) => format!("{sign}{amount} {}", clean(code, 5)),
     }
 }
 
@@ -389,8 +412,11 @@ mod tests {
         assert_eq!(thousands(-1234567), "-1,234,567");
         assert_eq!(duration(125.0), "2m 05s");
         assert_eq!(duration(3720.0), "1h 02m");
-        assert_eq!(money(18400.5, None), "$18,400.50");
+        assert_eq!(money(18400.5, None), "$18,401");
+        assert_eq!(money(999.994, None), "$999.99");
+        assert_eq!(money(0.0, None), "$0");
         assert_eq!(money(-5.25, Some("EUR")), "-5.25 EUR");
+        assert_eq!(money(-1234.5, None), "-$1,235");
         assert_eq!(label("uniqueVisitors"), "Unique visitors");
         assert_eq!(label("adSpend"), "Ad spend");
         assert_eq!(label("mrr"), "MRR");
@@ -421,7 +447,7 @@ mod tests {
             {"path": "/pricing", "title": "Pricing\u{1b}[31m", "pageViews": 1200},
             {"path": "/", "title": "Home", "pageViews": 98765}
         ]);
-        let t = table(rows.as_array().unwrap(), None, 100);
+        let t = table(rows.as_array().unwrap(), None, 100, &[]);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "Path      Title    Page views");
         assert_eq!(lines[1], "/pricing  Pricing       1,200");

@@ -271,31 +271,22 @@ impl Resolved {
         })
     }
 
-    /// `2026-11-14 → 2026-11-20 (last 7 days, America/New_York)`, plus a note when today is
-    /// unfinished.
+    /// `2026-11-14 to 2026-11-20 (America/New_York, last 7 days)`, plus a note when today is
+    /// unfinished. Short: it heads every answer.
     pub fn label(&self) -> String {
         let (s, e) = (self.start.date(), self.end.date());
         let span = if s == e {
             s.to_string()
         } else {
-            format!("{s} → {e}")
+            format!("{s} to {e}")
         };
-        let mut parts = Vec::new();
+        let mut label = format!("{span} ({}", self.timezone);
         if let Some(p) = self.period {
-            let name = p.name().replace('_', " ");
-            parts.push(if self.defaulted {
-                format!("{name}, the default")
-            } else {
-                name
-            });
+            label.push_str(&format!(", {}", p.name().replace('_', " ")));
         }
-        parts.push(self.timezone.clone());
-        let mut label = format!("{span} ({})", parts.join(", "));
+        label.push(')');
         if self.includes_today {
-            label.push_str(&format!(
-                " · today so far, until {}",
-                self.end.strftime("%H:%M")
-            ));
+            label.push_str(&format!(", today until {}", self.end.strftime("%H:%M")));
         }
         label
     }
@@ -590,10 +581,9 @@ mod tests {
         .unwrap();
         assert!(r.defaulted && r.period == Some(Period::Last7Days));
         assert_eq!(r.timezone, "Europe/Berlin");
-        assert!(
-            r.label().contains("last 7 days, the default"),
-            "{}",
-            r.label()
+        assert_eq!(
+            r.label(),
+            "2026-11-14 to 2026-11-20 (Europe/Berlin, last 7 days)"
         );
         // A project zone that is not a real zone falls back to UTC rather than failing.
         assert_eq!(
