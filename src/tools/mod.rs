@@ -156,9 +156,6 @@ pub const CATALOG: &[ToolDef] = &[
     },
 ];
 
-/// Tools answered without an upstream request for their own data.
-const LOCAL_TOOLS: &[&str] = &["get_project", "get_api_usage"];
-
 /// Finds a tool by name.
 pub fn find(name: &str) -> Option<&'static ToolDef> {
     CATALOG.iter().find(|t| t.name == name)
@@ -194,7 +191,7 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
         properties.insert("window".into(), window.clone());
         required.push(json!("window"));
     }
-    if matches!(tool.args, ArgsKind::Compare | ArgsKind::Series) || tool.name == "get_analytics" {
+    if matches!(tool.args, ArgsKind::Compare | ArgsKind::Series) {
         let change = json!({
             "type": "object",
             "properties": {
@@ -219,7 +216,7 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
             }),
         );
     }
-    if tool.shape == Shape::Rows && tool.args != ArgsKind::Window && tool.args != ArgsKind::Series {
+    if tool.args.takes_limit() {
         properties.insert(
             "rows".into(),
             json!({
@@ -234,7 +231,7 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
         );
         required.push(json!("rows"));
     }
-    if !LOCAL_TOOLS.contains(&tool.name) || tool.name == "get_project" {
+    if tool.name != "get_api_usage" {
         properties.insert(
             "request".into(),
             json!({
@@ -459,7 +456,7 @@ impl Toolbox {
         let sent = query(window.as_ref());
         let mut data = normalize(self.api.get(&path, &sent).await?);
         let comparison = self
-            .compare(&plan, window.as_ref(), &path, &query, &data)
+            .compare(tool, &plan, window.as_ref(), &path, &query, &data)
             .await?;
         let rows = plan.limit.map(|limit| cut_rows(&mut data, limit));
         if self.options.mask_emails {
@@ -489,6 +486,7 @@ impl Toolbox {
     /// The `comparison` member: asked for with `compare`, or offered by the upstream.
     async fn compare(
         &self,
+        tool: &ToolDef,
         plan: &Plan,
         window: Option<&Resolved>,
         path: &str,
@@ -508,7 +506,7 @@ impl Toolbox {
         let previous = window
             .previous(wanted)
             .map_err(|message| ToolError::InvalidArgs {
-                tool: "compare",
+                tool: tool.name,
                 message,
             })?;
         let (prev_data, source) = match upstream {

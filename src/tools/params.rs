@@ -153,6 +153,16 @@ pub enum ArgsKind {
     Events,
 }
 
+impl ArgsKind {
+    /// List tools: they take `limit` and report whether more rows exist.
+    pub fn takes_limit(self) -> bool {
+        matches!(
+            self,
+            Self::List | Self::Sources | Self::Locations | Self::Events
+        )
+    }
+}
+
 /// The default row count for list tools.
 pub const DEFAULT_LIMIT: i64 = 10;
 
