@@ -76,10 +76,7 @@ fn main() {
     let slow = rt
         .block_on(sandbox::start(SandboxOptions {
             rate_limit: u32::MAX,
-            faults: vec![Fault {
-                path_contains: String::new(),
-                kind: FaultKind::Delay(Duration::from_millis(100)),
-            }],
+            faults: vec![Fault::new("", FaultKind::Delay(Duration::from_millis(100)))],
             ..SandboxOptions::default()
         }))
         .unwrap();

@@ -32,7 +32,7 @@ fn main() {
         .unwrap();
         let url = analytics_mcp::config::parse_api_url(&sb.base_url()).unwrap();
         let key = Credential::ApiKey(Secret::new(sb.api_key.clone()));
-        let api = ApiClient::new(url, Some(key), std::time::Duration::from_secs(10));
+        let api = ApiClient::new(url, Some(key), analytics_mcp::api::Limits::default());
         let toolbox = Toolbox::new(Arc::new(api), Endpoints::default(), None);
         let http = reqwest::Client::new();
 

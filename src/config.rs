@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+use crate::api::Limits;
 use crate::api::endpoints::{EndpointError, Endpoints};
 use crate::env_vars;
 
@@ -30,8 +31,16 @@ pub struct ConfigFile {
     pub api_url: Option<String>,
     /// Project id, skipping the `GET /me` look-up.
     pub project: Option<String>,
-    /// Whole-request timeout in seconds.
+    /// Whole-request timeout in seconds, retries included.
     pub timeout_secs: Option<f64>,
+    /// Connect timeout in seconds.
+    pub connect_timeout_secs: Option<f64>,
+    /// The longest `Retry-After` worth waiting for, in seconds (0: never wait).
+    pub max_retry_wait_secs: Option<f64>,
+    /// Answers larger than this many MiB are refused.
+    pub max_response_mib: Option<f64>,
+    /// How long successful answers are reused, in seconds (0 disables the cache).
+    pub cache_ttl_secs: Option<f64>,
     /// Show customer emails as `b…@example.com`.
     #[serde(default)]
     pub mask_emails: bool,
@@ -56,7 +65,9 @@ pub struct Settings {
     pub api_url: Url,
     pub project: Option<String>,
     pub endpoints: Endpoints,
-    pub timeout: Duration,
+    pub limits: Limits,
+    /// `None`: the built-in TTLs (60 s, 10 s for realtime); `Some(0)`: no cache.
+    pub cache_ttl: Option<Duration>,
     pub store: StorePreference,
     pub mask_emails: bool,
 }
@@ -90,8 +101,8 @@ pub enum ConfigError {
     InsecureUrl(String),
     #[error("{name} must be `file` or `keyring`, not `{value}`")]
     BadStore { name: &'static str, value: String },
-    #[error("the timeout must be a number of seconds between 0.1 and 600, not `{0}`")]
-    BadTimeout(String),
+    #[error("`{0}` must be a number between {1} and {2}, not `{3}`")]
+    OutOfRange(&'static str, f64, f64, String),
 }
 
 /// The config directory: `ANALYTICS_MCP_CONFIG_DIR`, else the OS default
@@ -148,11 +159,23 @@ pub fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
-fn parse_timeout(raw: &str) -> Result<Duration, ConfigError> {
+/// A number from the config or environment, checked against its range.
+fn ranged(name: &'static str, raw: &str, min: f64, max: f64) -> Result<f64, ConfigError> {
     match raw.trim().parse::<f64>() {
-        Ok(secs) if (0.1..=600.0).contains(&secs) => Ok(Duration::from_secs_f64(secs)),
-        _ => Err(ConfigError::BadTimeout(raw.to_string())),
+        Ok(x) if x.is_finite() && (min..=max).contains(&x) => Ok(x),
+        _ => Err(ConfigError::OutOfRange(name, min, max, raw.to_string())),
     }
+}
+
+fn secs(
+    name: &'static str,
+    value: Option<f64>,
+    min: f64,
+    max: f64,
+) -> Result<Option<Duration>, ConfigError> {
+    value
+        .map(|v| ranged(name, &v.to_string(), min, max).map(Duration::from_secs_f64))
+        .transpose()
 }
 
 impl Settings {
@@ -175,13 +198,32 @@ impl Settings {
             .or_else(|| env_vars::var(env_vars::PROJECT))
             .or(file.project);
 
+        let defaults = Limits::default();
         let timeout = match env_vars::var(env_vars::TIMEOUT_SECS) {
-            Some(raw) => parse_timeout(&raw)?,
-            None => match file.timeout_secs {
-                Some(secs) => parse_timeout(&secs.to_string())?,
-                None => DEFAULT_TIMEOUT,
-            },
+            Some(raw) => Duration::from_secs_f64(ranged(env_vars::TIMEOUT_SECS, &raw, 0.1, 600.0)?),
+            None => secs("timeout_secs", file.timeout_secs, 0.1, 600.0)?.unwrap_or(DEFAULT_TIMEOUT),
         };
+        let limits = Limits {
+            timeout,
+            connect_timeout: secs(
+                "connect_timeout_secs",
+                file.connect_timeout_secs,
+                0.1,
+                120.0,
+            )?
+            .unwrap_or(defaults.connect_timeout),
+            max_retry_wait: secs("max_retry_wait_secs", file.max_retry_wait_secs, 0.0, 300.0)?
+                .unwrap_or(defaults.max_retry_wait),
+            max_body: match file.max_response_mib {
+                Some(m) => {
+                    (ranged("max_response_mib", &m.to_string(), 0.01, 1024.0)? * 1024.0 * 1024.0)
+                        as usize
+                }
+                None => defaults.max_body,
+            },
+            ..defaults
+        };
+        let cache_ttl = secs("cache_ttl_secs", file.cache_ttl_secs, 0.0, 86_400.0)?;
 
         let store = match env_vars::var(env_vars::CREDENTIAL_STORE).as_deref() {
             None => StorePreference::Auto,
@@ -200,7 +242,8 @@ impl Settings {
             api_url,
             project,
             endpoints: Endpoints::with_overrides(&file.endpoints)?,
-            timeout,
+            limits,
+            cache_ttl,
             store,
             mask_emails: file.mask_emails,
         })

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 /// Why a Read API request failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("the API rejected the credential (401)")]
     Unauthorized { excerpt: String },
@@ -24,6 +24,10 @@ pub enum ApiError {
     Timeout(Duration),
     #[error("could not connect to the API at {origin}")]
     Connect { origin: String },
+    #[error("the connection to the API dropped mid-answer")]
+    Incomplete,
+    #[error("the API answered with a redirect ({status}), which is not followed")]
+    Redirected { status: u16 },
     #[error("the API answered with a body that is not JSON")]
     NotJson { excerpt: String },
     #[error("the API answered with more than {limit} bytes")]
@@ -57,7 +61,7 @@ impl ApiError {
                 match retry_after {
                     Some(d) => format!(
                         "The analytics API rate limit was reached (429). Retry in {} seconds.",
-                        d.as_secs().max(1)
+                        d.as_secs_f64().ceil().max(1.0)
                     ),
                     None => "The analytics API rate limit was reached (429). Retry in about a minute.".to_string(),
                 },
@@ -83,6 +87,16 @@ impl ApiError {
             Self::Connect { origin } => (
                 format!(
                     "Could not connect to the analytics API at {origin}. Check the network connection and the API URL (--api-url / ANALYTICS_MCP_API_URL)."
+                ),
+                "",
+            ),
+            Self::Incomplete => (
+                "The connection to the analytics API dropped in the middle of an answer, even after retrying. Retry shortly.".to_string(),
+                "",
+            ),
+            Self::Redirected { status } => (
+                format!(
+                    "The analytics API answered with a redirect ({status}). Redirects are not followed, so the key is never sent to another address; check the API URL (--api-url / ANALYTICS_MCP_API_URL)."
                 ),
                 "",
             ),

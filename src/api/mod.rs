@@ -1,37 +1,57 @@
-//! The Read API client: one authenticated GET, its errors, and the rate-limit state it saw.
+//! The Read API client: one authenticated GET with its deadline, retries, rate-limit manners
+//! and size cap.
 //!
 //! It knows nothing of tools or MCP. The credential is attached here and only here, and only
 //! to the configured origin: redirects are not followed, so a key can never be carried to
-//! another host.
+//! another host. Every call has one deadline that covers waiting, connecting, retrying and
+//! reading the body, so a stalled upstream costs at most that long.
 
 pub mod endpoints;
 pub mod error;
+pub mod limiter;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue};
-use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
 pub use error::ApiError;
+use limiter::Limiter;
+pub use limiter::RateLimitState;
 
 use crate::credentials::Credential;
 
-/// Bodies larger than this are refused rather than read into memory.
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The `X-RateLimit-*` headers of the most recent response that had them.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct RateLimitState {
-    pub limit: Option<u64>,
-    pub remaining: Option<u64>,
-    /// As the upstream sent it (seconds, epoch seconds or a date).
-    pub reset: Option<String>,
+/// Time and size limits for upstream calls.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// The whole call: waiting, connecting, retrying and reading the body.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Retries after a connection error, a dropped body, 502, 503, 504 or a short 429.
+    pub max_retries: u32,
+    /// The longest `Retry-After` (or rate-limit reset) worth waiting for before answering.
+    pub max_retry_wait: Duration,
+    /// Bodies larger than this are refused rather than read into memory.
+    pub max_body: usize,
 }
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 2,
+            max_retry_wait: Duration::from_secs(10),
+            max_body: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// The first wait before a retry; it doubles each time, with ±50% jitter.
+const BACKOFF_BASE: Duration = Duration::from_millis(200);
 
 /// An authenticated Read API client.
 #[derive(Debug)]
@@ -39,8 +59,8 @@ pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
     credential: Option<Credential>,
-    timeout: Duration,
-    rate: Mutex<RateLimitState>,
+    limits: Limits,
+    limiter: Mutex<Limiter>,
     requests: AtomicU64,
 }
 
@@ -48,12 +68,11 @@ pub struct ApiClient {
 pub type Query = Vec<(String, String)>;
 
 impl ApiClient {
-    pub fn new(base: Url, credential: Option<Credential>, timeout: Duration) -> Self {
+    pub fn new(base: Url, credential: Option<Credential>, limits: Limits) -> Self {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("analytics-mcp/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .timeout(timeout)
+            .connect_timeout(limits.connect_timeout.min(limits.timeout))
             // Never follow redirects: reqwest keeps custom headers such as X-API-Key across
             // them, which would hand the key to whatever host a redirect names.
             .redirect(reqwest::redirect::Policy::none())
@@ -63,8 +82,8 @@ impl ApiClient {
             http,
             base,
             credential,
-            timeout,
-            rate: Mutex::new(RateLimitState::default()),
+            limits,
+            limiter: Mutex::new(Limiter::default()),
             requests: AtomicU64::new(0),
         }
     }
@@ -79,7 +98,7 @@ impl ApiClient {
 
     /// The rate-limit headers seen last.
     pub fn rate_limit(&self) -> RateLimitState {
-        self.rate.lock().map(|r| r.clone()).unwrap_or_default()
+        self.limiter.lock().map(|l| l.state()).unwrap_or_default()
     }
 
     /// How many upstream requests this client has made.
@@ -88,10 +107,71 @@ impl ApiClient {
     }
 
     /// `GET base + path ? query` and return the `data` member of the JSON answer (or the whole
-    /// answer when it has no `data`).
+    /// answer when it has no `data`). Retries what is worth retrying, within one deadline.
     pub async fn get(&self, path: &str, query: &Query) -> Result<Value, ApiError> {
+        let deadline = Instant::now() + self.limits.timeout;
+        let mut attempt = 0;
+        loop {
+            self.wait_for_slot(deadline).await?;
+            let outcome = self.attempt(path, query, deadline).await;
+            let wait = match &outcome {
+                Err(e) if attempt < self.limits.max_retries => match e {
+                    ApiError::Connect { .. }
+                    | ApiError::Incomplete
+                    | ApiError::Server {
+                        status: 502..=504, ..
+                    } => Some(backoff(attempt)),
+                    ApiError::RateLimited {
+                        retry_after: Some(d),
+                    } if *d <= self.limits.max_retry_wait => Some(*d),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match wait {
+                Some(wait) if Instant::now() + wait < deadline => {
+                    tracing::debug!(%path, attempt, ?wait, "retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                _ => return outcome,
+            }
+        }
+    }
+
+    /// Waits for the next rate-limit window when the last headers said this one is used up,
+    /// or answers at once with when to retry if that wait is too long. Never sends a request
+    /// the upstream has already said it will refuse.
+    async fn wait_for_slot(&self, deadline: Instant) -> Result<(), ApiError> {
+        for _ in 0..2 {
+            let needed = match self.limiter.lock() {
+                Ok(mut l) => l.acquire(Instant::now()),
+                Err(_) => None,
+            };
+            let Some(wait) = needed else {
+                return Ok(());
+            };
+            if wait > self.limits.max_retry_wait || Instant::now() + wait >= deadline {
+                return Err(ApiError::RateLimited {
+                    retry_after: Some(wait),
+                });
+            }
+            tracing::debug!(?wait, "rate limit used up; waiting for the next window");
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    /// One request, bounded by `deadline`.
+    async fn attempt(
+        &self,
+        path: &str,
+        query: &Query,
+        deadline: Instant,
+    ) -> Result<Value, ApiError> {
         let url = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
-        let mut request = self.http.get(&url).query(query);
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut request = self.http.get(&url).query(query).timeout(left);
         match &self.credential {
             Some(Credential::ApiKey(key)) => {
                 let mut value = HeaderValue::from_str(key.expose())
@@ -105,9 +185,17 @@ impl ApiClient {
         tracing::debug!(%path, params = query.len(), "GET");
         let response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
-        self.record_rate_limit(response.headers());
+        if let Ok(mut l) = self.limiter.lock() {
+            l.observe(response.headers(), jiff::Timestamp::now(), Instant::now());
+        }
         let retry_after = retry_after(response.headers());
-        let body = read_capped(response, self.timeout, self).await?;
+        if status.is_redirection() {
+            // Not followed, on purpose (see `new`).
+            return Err(ApiError::Redirected {
+                status: status.as_u16(),
+            });
+        }
+        let body = self.read_capped(response).await?;
 
         if status.is_success() {
             let json: Value = serde_json::from_slice(&body).map_err(|_| ApiError::NotJson {
@@ -134,9 +222,33 @@ impl ApiClient {
         })
     }
 
+    /// Reads the body chunk by chunk, refusing more than the cap (and a declared length over
+    /// it before reading anything).
+    async fn read_capped(&self, mut response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+        let limit = self.limits.max_body;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(ApiError::TooLarge { limit });
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::TooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) if e.is_timeout() => return Err(ApiError::Timeout(self.limits.timeout)),
+                // The connection broke after the status line: worth another try.
+                Err(_) => return Err(ApiError::Incomplete),
+            }
+        }
+    }
+
     fn transport_error(&self, e: &reqwest::Error) -> ApiError {
         if e.is_timeout() {
-            ApiError::Timeout(self.timeout)
+            ApiError::Timeout(self.limits.timeout)
         } else if e.is_connect() {
             ApiError::Connect {
                 origin: self.base.origin().ascii_serialization(),
@@ -146,30 +258,11 @@ impl ApiClient {
             ApiError::Other(error::clean(&e.to_string(), 200))
         }
     }
+}
 
-    fn record_rate_limit(&self, headers: &HeaderMap) {
-        let num = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        let limit = num("x-ratelimit-limit");
-        let remaining = num("x-ratelimit-remaining");
-        let reset = headers
-            .get("x-ratelimit-reset")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| error::clean(v, 64));
-        if (limit.is_some() || remaining.is_some() || reset.is_some())
-            && let Ok(mut state) = self.rate.lock()
-        {
-            *state = RateLimitState {
-                limit,
-                remaining,
-                reset,
-            };
-        }
-    }
+/// The wait before retry number `attempt` (0-based): 200 ms, 400 ms, … with ±50% jitter.
+fn backoff(attempt: u32) -> Duration {
+    BACKOFF_BASE.mul_f64(2f64.powi(attempt as i32) * (0.5 + fastrand::f64()))
 }
 
 /// TLS uses rustls with the `ring` provider, chosen over reqwest's default (aws-lc-rs) for a
@@ -186,28 +279,4 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s >= 0.0 && *s < 86_400.0)
         .map(Duration::from_secs_f64)
-}
-
-/// Reads the body chunk by chunk, refusing more than [`MAX_BODY_BYTES`].
-async fn read_capped(
-    mut response: reqwest::Response,
-    timeout: Duration,
-    client: &ApiClient,
-) -> Result<Vec<u8>, ApiError> {
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(ApiError::TooLarge {
-                        limit: MAX_BODY_BYTES,
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(e) if e.is_timeout() => return Err(ApiError::Timeout(timeout)),
-            Err(e) => return Err(client.transport_error(&e)),
-        }
-    }
 }

@@ -32,7 +32,7 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
     let api = ApiClient::new(
         settings.api_url.clone(),
         Some(credential.clone()),
-        settings.timeout,
+        settings.limits,
     );
     let me = api.get("/me", &Vec::new()).await.map_err(|e| {
         let exit = Exit::Upstream;

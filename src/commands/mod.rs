@@ -60,7 +60,7 @@ pub(crate) async fn toolbox(
             .context("could not start the demo sandbox")?;
         let url = crate::config::parse_api_url(&sandbox.base_url())?;
         let key = Credential::ApiKey(Secret::new(sandbox.api_key.clone()));
-        let api = ApiClient::new(url, Some(key), settings.timeout);
+        let api = ApiClient::new(url, Some(key), settings.limits);
         let toolbox = Toolbox::new(Arc::new(api), settings.endpoints, None).with_options(options);
         return Ok((Arc::new(toolbox), Some(sandbox)));
     }
@@ -72,7 +72,7 @@ pub(crate) async fn toolbox(
             None
         }
     };
-    let api = ApiClient::new(settings.api_url.clone(), credential, settings.timeout);
+    let api = ApiClient::new(settings.api_url.clone(), credential, settings.limits);
     let toolbox =
         Toolbox::new(Arc::new(api), settings.endpoints, settings.project).with_options(options);
     Ok((Arc::new(toolbox), None))

@@ -34,7 +34,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     let api = ApiClient::new(
         settings.api_url.clone(),
         Some(found.credential),
-        settings.timeout,
+        settings.limits,
     );
     match api.get("/me", &Vec::new()).await {
         Ok(me) => {

@@ -48,25 +48,64 @@ pub enum FaultKind {
     Html,
     /// Answer 200 with this JSON body (for tests of odd or hostile upstream data).
     Json(String),
+    /// Answer 200 with JSON cut off mid-way.
+    InvalidJson,
+    /// Start a 200 answer, then drop the connection mid-body.
+    Reset,
+    /// Start a 200 answer, then send nothing more, forever.
+    Stall,
+    /// Answer 200 with a body of this many MiB.
+    Huge(usize),
+    /// Answer 302 to this URL.
+    Redirect(String),
 }
 
-/// A fault applied to requests whose path contains `path_contains`.
+/// A fault applied to requests whose path contains `path_contains`, the first `times` times
+/// (every time when `None`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
     pub path_contains: String,
     pub kind: FaultKind,
+    pub times: Option<u32>,
+}
+
+impl Fault {
+    pub fn new(path_contains: &str, kind: FaultKind) -> Self {
+        Self {
+            path_contains: path_contains.to_string(),
+            kind,
+            times: None,
+        }
+    }
 }
 
 impl std::str::FromStr for Fault {
     type Err = String;
 
-    /// `PATH=SPEC` where SPEC is `503`, `429:30` (Retry-After seconds), `delay:1500` (ms) or
-    /// `html`.
+    /// `PATH=SPEC[*N]`: SPEC is `503`, `429:30` (Retry-After seconds), `delay:1500` (ms),
+    /// `html`, `invalid-json`, `reset`, `stall`, `huge:50` (MiB) or `redirect:URL`; `*N`
+    /// applies it to the first N matching requests only.
     fn from_str(s: &str) -> Result<Self, String> {
-        let usage = "expected PATH=SPEC with SPEC one of 503, 429:30, delay:1500, html";
+        let usage = "expected PATH=SPEC[*N] with SPEC one of 503, 429:30, delay:1500, html, invalid-json, reset, stall, huge:50, redirect:URL";
         let (path, spec) = s.split_once('=').ok_or(usage)?;
+        let (spec, times) = match spec.rsplit_once('*') {
+            Some((spec, n)) if !spec.starts_with("redirect:") || n.parse::<u32>().is_ok() => {
+                (spec, Some(n.parse::<u32>().map_err(|_| usage)?))
+            }
+            _ => (spec, None),
+        };
         let kind = if spec == "html" {
             FaultKind::Html
+        } else if spec == "invalid-json" {
+            FaultKind::InvalidJson
+        } else if spec == "reset" {
+            FaultKind::Reset
+        } else if spec == "stall" {
+            FaultKind::Stall
+        } else if let Some(url) = spec.strip_prefix("redirect:") {
+            FaultKind::Redirect(url.to_string())
+        } else if let Some(mib) = spec.strip_prefix("huge:") {
+            FaultKind::Huge(mib.parse().map_err(|_| usage)?)
         } else if let Some(ms) = spec.strip_prefix("delay:") {
             FaultKind::Delay(Duration::from_millis(ms.parse().map_err(|_| usage)?))
         } else {
@@ -86,6 +125,7 @@ impl std::str::FromStr for Fault {
         Ok(Fault {
             path_contains: path.to_string(),
             kind,
+            times,
         })
     }
 }
@@ -134,6 +174,8 @@ impl Sandbox {
         Stats {
             requests: self.stats.requests.load(Ordering::Relaxed),
             connections: self.stats.peers.lock().map(|p| p.len() as u64).unwrap_or(0),
+            credentialed: self.stats.credentialed.load(Ordering::Relaxed),
+            rate_limited: self.stats.rate_limited.load(Ordering::Relaxed),
         }
     }
 }
@@ -151,12 +193,16 @@ struct AppState {
     window: Mutex<(Instant, u32)>,
     window_epoch: AtomicI64,
     stats: Arc<StatsInner>,
+    /// How often each fault has fired, for `Fault::times`.
+    fault_uses: Vec<std::sync::atomic::AtomicU32>,
 }
 
 /// Counters a test or benchmark reads to see what reached the upstream.
 #[derive(Default)]
 struct StatsInner {
     requests: AtomicU64,
+    credentialed: AtomicU64,
+    rate_limited: AtomicU64,
     peers: Mutex<HashSet<SocketAddr>>,
 }
 
@@ -167,6 +213,10 @@ pub struct Stats {
     pub requests: u64,
     /// Distinct client connections (by remote address and port).
     pub connections: u64,
+    /// Requests that carried `X-API-Key` or `Authorization`.
+    pub credentialed: u64,
+    /// Requests answered 429 because the rate limit was exceeded (not injected faults).
+    pub rate_limited: u64,
 }
 
 /// Starts a sandbox on 127.0.0.1 in the current tokio runtime.
@@ -175,11 +225,13 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
     let addr = listener.local_addr()?;
     let api_key = options.api_key.clone();
     let stats = Arc::new(StatsInner::default());
+    let fault_uses = options.faults.iter().map(|_| Default::default()).collect();
     let state = Arc::new(AppState {
         options,
         window: Mutex::new((Instant::now(), 0)),
         window_epoch: AtomicI64::new(jiff::Timestamp::now().as_second()),
         stats: stats.clone(),
+        fault_uses,
     });
     let app = Router::new()
         .fallback(handle)
@@ -204,6 +256,71 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
     })
 }
 
+/// The answer a fault gives, or `None` to carry on normally (after a delay).
+async fn fault_response(kind: &FaultKind) -> Option<Response> {
+    use axum::body::Body;
+    use futures_util::stream::{self, StreamExt};
+    let chunk =
+        |s: &'static str| Ok::<_, std::io::Error>(axum::body::Bytes::from_static(s.as_bytes()));
+    let json = [("content-type", "application/json")];
+    Some(match kind {
+        FaultKind::Delay(d) => {
+            tokio::time::sleep(*d).await;
+            return None;
+        }
+        FaultKind::Json(body) => (StatusCode::OK, json, body.clone()).into_response(),
+        FaultKind::InvalidJson => {
+            (StatusCode::OK, json, r#"{"data": [{"path": "/", "pageV"#).into_response()
+        }
+        FaultKind::Html => (
+            StatusCode::OK,
+            [("content-type", "text/html")],
+            "<html><body><h1>Down for maintenance</h1><p>Back soon.</p></body></html>",
+        )
+            .into_response(),
+        FaultKind::Reset => {
+            let body = stream::iter(vec![
+                chunk(r#"{"data": [{"path": "/", "#),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected reset",
+                )),
+            ]);
+            (StatusCode::OK, json, Body::from_stream(body)).into_response()
+        }
+        FaultKind::Stall => {
+            let body =
+                stream::iter(vec![chunk(r#"{"data": [{"path": "/", "#)]).chain(stream::pending());
+            (StatusCode::OK, json, Body::from_stream(body)).into_response()
+        }
+        FaultKind::Huge(mib) => {
+            let block = axum::body::Bytes::from(vec![b' '; 1024 * 1024]);
+            let body = stream::iter((0..*mib).map(move |_| Ok::<_, std::io::Error>(block.clone())));
+            (StatusCode::OK, json, Body::from_stream(body)).into_response()
+        }
+        FaultKind::Redirect(url) => {
+            let mut r = StatusCode::FOUND.into_response();
+            if let Ok(v) = HeaderValue::from_str(url) {
+                r.headers_mut().insert("location", v);
+            }
+            r
+        }
+        FaultKind::Status {
+            status,
+            retry_after,
+        } => {
+            let code = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = error(code, "Injected fault");
+            if let Some(secs) = retry_after
+                && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+            {
+                response.headers_mut().insert("retry-after", v);
+            }
+            response
+        }
+    })
+}
+
 fn error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }
@@ -220,42 +337,20 @@ async fn handle(
         peers.insert(peer);
     }
     let path = uri.path().to_string();
-    for fault in &state.options.faults {
+    if headers.contains_key("x-api-key") || headers.contains_key("authorization") {
+        state.stats.credentialed.fetch_add(1, Ordering::Relaxed);
+    }
+    for (fault, uses) in state.options.faults.iter().zip(&state.fault_uses) {
         if !path.contains(&fault.path_contains) {
             continue;
         }
-        match &fault.kind {
-            FaultKind::Delay(d) => tokio::time::sleep(*d).await,
-            FaultKind::Json(body) => {
-                return (
-                    StatusCode::OK,
-                    [("content-type", "application/json")],
-                    body.clone(),
-                )
-                    .into_response();
-            }
-            FaultKind::Html => {
-                return (
-                    StatusCode::OK,
-                    [("content-type", "text/html")],
-                    "<html><body><h1>Down for maintenance</h1><p>Back soon.</p></body></html>",
-                )
-                    .into_response();
-            }
-            FaultKind::Status {
-                status,
-                retry_after,
-            } => {
-                let code =
-                    StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let mut response = error(code, "Injected fault");
-                if let Some(secs) = retry_after
-                    && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-                {
-                    response.headers_mut().insert("retry-after", v);
-                }
-                return response;
-            }
+        if let Some(times) = fault.times
+            && uses.fetch_add(1, Ordering::Relaxed) >= times
+        {
+            continue;
+        }
+        if let Some(response) = fault_response(&fault.kind).await {
+            return response;
         }
     }
 
@@ -272,6 +367,7 @@ async fn handle(
 
     let (limit, remaining, reset, over) = state.count_request();
     let mut response = if over {
+        state.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
         let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
         let wait = (reset - jiff::Timestamp::now().as_second()).max(1);
         if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {

@@ -183,10 +183,7 @@ fn upstream_strings_are_sanitized_in_text_but_kept_in_structured_content() {
     ]});
     let (mut s, _sb, _env) = session_with(
         SandboxOptions {
-            faults: vec![Fault {
-                path_contains: "/sources".into(),
-                kind: FaultKind::Json(hostile.to_string()),
-            }],
+            faults: vec![Fault::new("/sources", FaultKind::Json(hostile.to_string()))],
             ..SandboxOptions::default()
         },
         None,
