@@ -83,10 +83,18 @@ fn main() {
     let mut s = Session::start(ours(&slow));
     s.initialize();
     let t = Instant::now();
-    for i in 0..200 {
+    // 200 different calls: identical ones would be shared into one upstream request.
+    let burst: Vec<Value> = (1..=100)
+        .flat_map(|limit| {
+            [
+                json!({"name": "get_top_pages", "arguments": {"limit": limit}}),
+                json!({"name": "get_traffic_sources", "arguments": {"limit": limit}}),
+            ]
+        })
+        .collect();
+    for (i, params) in burst.iter().enumerate() {
         s.send(
-            &json!({"jsonrpc": "2.0", "id": 10_000 + i, "method": "tools/call",
-            "params": {"name": "get_realtime", "arguments": {}}}),
+            &json!({"jsonrpc": "2.0", "id": 10_000 + i, "method": "tools/call", "params": params}),
         );
     }
     let mut answered = 0;
@@ -193,17 +201,18 @@ fn env_num(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// `analytics-mcp serve` against a sandbox, with the project fixed so no call waits for /me.
+/// `analytics-mcp serve` against a sandbox, with the project fixed so no call waits for /me
+/// and the cache off, so every call reaches the upstream.
 fn ours(sb: &Sandbox) -> Command {
+    let dir = std::env::temp_dir().join("analytics-mcp-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), "cache_ttl_secs = 0\n").unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_analytics-mcp"));
     c.arg("serve")
         .env("ANALYTICS_MCP_API_URL", sb.base_url())
         .env("ANALYTICS_MCP_API_KEY", &sb.api_key)
         .env("ANALYTICS_MCP_PROJECT", PROJECT_ID)
-        .env(
-            "ANALYTICS_MCP_CONFIG_DIR",
-            std::env::temp_dir().join("analytics-mcp-bench"),
-        )
+        .env("ANALYTICS_MCP_CONFIG_DIR", dir)
         .env("ANALYTICS_MCP_CREDENTIAL_STORE", "file");
     c
 }

@@ -6,6 +6,7 @@
 //! another host. Every call has one deadline that covers waiting, connecting, retrying and
 //! reading the body, so a stalled upstream costs at most that long.
 
+pub mod cache;
 pub mod endpoints;
 pub mod error;
 pub mod limiter;

@@ -53,6 +53,7 @@ pub(crate) async fn toolbox(
     let settings = settings(global)?;
     let options = Options {
         mask_emails: settings.mask_emails,
+        cache_ttl: settings.cache_ttl,
     };
     if demo {
         let sandbox = crate::sandbox::start(SandboxOptions::default())

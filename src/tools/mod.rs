@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
 
+use crate::api::cache::{Cache, Fetched};
 use crate::api::endpoints::{Endpoints, PROJECT_PLACEHOLDER};
 use crate::api::{ApiClient, ApiError, Query};
 use crate::clock;
@@ -231,6 +232,13 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
         );
         required.push(json!("rows"));
     }
+    if tool.name != "get_api_usage" && tool.name != "get_project" {
+        properties.insert(
+            "as_of".into(),
+            json!({"type": "string", "description": "When the API produced this answer (RFC 3339); older than the call when reused from the cache."}),
+        );
+        required.push(json!("as_of"));
+    }
     if tool.name != "get_api_usage" {
         properties.insert(
             "request".into(),
@@ -305,7 +313,14 @@ impl ToolError {
 pub struct Options {
     /// Show customer emails as `b…@example.com`, in text and structured content.
     pub mask_emails: bool,
+    /// How long answers are reused; `None`: [`DEFAULT_TTL`] ([`REALTIME_TTL`] for realtime).
+    pub cache_ttl: Option<std::time::Duration>,
 }
+
+/// How long an answer is reused by default.
+pub const DEFAULT_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long a realtime answer is reused at most.
+pub const REALTIME_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Runs tools: the API client, the endpoint table and the project id.
 #[derive(Debug)]
@@ -315,6 +330,7 @@ pub struct Toolbox {
     fixed_project: Option<String>,
     options: Options,
     me: OnceCell<Value>,
+    cache: Cache,
 }
 
 impl Toolbox {
@@ -325,6 +341,7 @@ impl Toolbox {
             fixed_project: project,
             options: Options::default(),
             me: OnceCell::new(),
+            cache: Cache::default(),
         }
     }
 
@@ -435,7 +452,12 @@ impl Toolbox {
                     Some(_) => "UTC".to_string(),
                     None => self.project_timezone().await?,
                 };
-                Some(window::resolve(req, &tz, clock::now()).map_err(invalid)?)
+                // Whole minutes: answers within a minute share a window, and so a cache entry.
+                let now = clock::now();
+                let now =
+                    jiff::Timestamp::from_second(now.as_second() - now.as_second().rem_euclid(60))
+                        .unwrap_or(now);
+                Some(window::resolve(req, &tz, now).map_err(invalid)?)
             }
             None => None,
         };
@@ -454,7 +476,10 @@ impl Toolbox {
             q
         };
         let sent = query(window.as_ref());
-        let mut data = normalize(self.api.get(&path, &sent).await?);
+        let ttl = self.ttl(tool);
+        let fetched = self.api.get_shared(&self.cache, &path, &sent, ttl).await?;
+        let (as_of, cached) = (fetched.as_of, fetched.cached);
+        let mut data = normalize(fetched.data);
         let comparison = self
             .compare(tool, &plan, window.as_ref(), &path, &query, &data)
             .await?;
@@ -477,10 +502,25 @@ impl Toolbox {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
         structured["request"] = json!({ "path": path, "params": params });
-        Ok(ToolOutput {
-            text: render::render_with_window(tool, &structured, window.as_ref()),
-            structured,
-        })
+        structured["as_of"] = json!(as_of.to_string());
+        let mut text = render::render_with_window(tool, &structured, window.as_ref());
+        if cached {
+            text.push_str(&format!(
+                "\n(Reused answer from {} UTC.)",
+                as_of.strftime("%H:%M:%S")
+            ));
+        }
+        Ok(ToolOutput { text, structured })
+    }
+
+    /// How long this tool's answers are reused.
+    fn ttl(&self, tool: &ToolDef) -> std::time::Duration {
+        let ttl = self.options.cache_ttl.unwrap_or(DEFAULT_TTL);
+        if tool.name == "get_realtime" {
+            ttl.min(REALTIME_TTL)
+        } else {
+            ttl
+        }
     }
 
     /// The `comparison` member: asked for with `compare`, or offered by the upstream.
@@ -513,10 +553,13 @@ impl Toolbox {
             Some(prev) if wanted == window::Compare::PreviousPeriod => {
                 (Value::Object(prev.clone()), "upstream")
             }
-            _ => (
-                normalize(self.api.get(path, &query(Some(&previous))).await?),
-                "computed",
-            ),
+            _ => {
+                let Fetched { data, .. } = self
+                    .api
+                    .get_shared(&self.cache, path, &query(Some(&previous)), self.ttl(tool))
+                    .await?;
+                (normalize(data), "computed")
+            }
         };
         Ok(Some(compare::build(
             data,

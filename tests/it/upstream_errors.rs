@@ -97,6 +97,8 @@ fn the_sandbox_rate_limit_surfaces_as_a_retry_hint() {
     let mut env = TestEnv::new();
     sb.configure(&mut env);
     env.set("ANALYTICS_MCP_PROJECT", "prj_demo_northwind");
+    // Every call must reach the sandbox, not the cache.
+    env.write_config("cache_ttl_secs = 0\n");
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
     for _ in 0..3 {
