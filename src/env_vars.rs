@@ -17,6 +17,8 @@ pub const CREDENTIAL_STORE: &str = "ANALYTICS_MCP_CREDENTIAL_STORE";
 pub const TIMEOUT_SECS: &str = "ANALYTICS_MCP_TIMEOUT_SECS";
 /// Log filter for stderr logs, in `tracing` env-filter syntax (default `warn`).
 pub const LOG: &str = "ANALYTICS_MCP_LOG";
+/// The conventional log filter, used when `ANALYTICS_MCP_LOG` is not set.
+pub const RUST_LOG: &str = "RUST_LOG";
 /// Pins "now" to an RFC 3339 instant for date presets and the sandbox (tests, recorded demos).
 pub const NOW: &str = "ANALYTICS_MCP_NOW";
 /// When set (any value but empty or `0`), tests that need an external program fail instead

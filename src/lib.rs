@@ -63,7 +63,9 @@ fn init_logging() {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_new(
         // rmcp logs every JSON-RPC error answer as a warning; those are answers, not problems.
-        env_vars::var(env_vars::LOG).unwrap_or_else(|| "warn,rmcp=error".to_string()),
+        env_vars::var(env_vars::LOG)
+            .or_else(|| env_vars::var(env_vars::RUST_LOG))
+            .unwrap_or_else(|| "warn,rmcp=error".to_string()),
     )
     .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rmcp=error"));
     let _ = tracing_subscriber::fmt()

@@ -254,6 +254,10 @@ impl ApiClient {
             ApiError::Connect {
                 origin: self.base.origin().ascii_serialization(),
             }
+        } else if e.is_request() || e.is_body() {
+            // The connection closed under the request (a reset, a pooled connection the
+            // server had dropped): worth another try.
+            ApiError::Incomplete
         } else {
             // reqwest's Display names the URL, which holds no secret; the key is a header.
             ApiError::Other(error::clean(&e.to_string(), 200))

@@ -176,6 +176,7 @@ impl Sandbox {
             connections: self.stats.peers.lock().map(|p| p.len() as u64).unwrap_or(0),
             credentialed: self.stats.credentialed.load(Ordering::Relaxed),
             rate_limited: self.stats.rate_limited.load(Ordering::Relaxed),
+            delays_done: self.stats.delays_done.load(Ordering::Relaxed),
         }
     }
 }
@@ -203,6 +204,7 @@ struct StatsInner {
     requests: AtomicU64,
     credentialed: AtomicU64,
     rate_limited: AtomicU64,
+    delays_done: AtomicU64,
     peers: Mutex<HashSet<SocketAddr>>,
 }
 
@@ -217,6 +219,8 @@ pub struct Stats {
     pub credentialed: u64,
     /// Requests answered 429 because the rate limit was exceeded (not injected faults).
     pub rate_limited: u64,
+    /// Injected delays that ran to the end (a dropped connection cancels its delay).
+    pub delays_done: u64,
 }
 
 /// Starts a sandbox on 127.0.0.1 in the current tokio runtime.
@@ -351,6 +355,9 @@ async fn handle(
         }
         if let Some(response) = fault_response(&fault.kind).await {
             return response;
+        }
+        if matches!(fault.kind, FaultKind::Delay(_)) {
+            state.stats.delays_done.fetch_add(1, Ordering::Relaxed);
         }
     }
 

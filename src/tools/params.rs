@@ -215,6 +215,7 @@ impl ArgsKind {
                 crate::api::error::clean(unknown, 40)
             ));
         }
+        check_types(&schema, args)?;
         let value = Value::Object(args.clone());
         let mut plan = Plan::default();
         match self {
@@ -272,6 +273,48 @@ impl ArgsKind {
         }
         Ok(plan)
     }
+}
+
+/// Checks each argument's JSON type (and enum value) against the schema, so an error names the
+/// argument even where serde cannot (inside flattened structs).
+fn check_types(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), String> {
+    let props = schema.get("properties").and_then(Value::as_object);
+    for (name, value) in args {
+        let Some(prop) = props.and_then(|p| p.get(name)) else {
+            continue;
+        };
+        let expected = prop.get("type").and_then(Value::as_str).unwrap_or_default();
+        let fits = match expected {
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            _ => true,
+        };
+        let shown = crate::api::error::clean(&value.to_string(), 40);
+        if !fits {
+            let what = match expected {
+                "integer" => "a whole number",
+                "string" => "a string",
+                other => other,
+            };
+            return Err(format!("`{name}` must be {what}, not {shown}."));
+        }
+        if let Some(allowed) = prop.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            let list: Vec<String> = allowed
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|a| format!("`{a}`"))
+                .collect();
+            return Err(format!(
+                "`{name}` = {shown} is not accepted; use one of {}.",
+                list.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What a tool call asks of the upstream, once its arguments are checked.

@@ -8,5 +8,6 @@ mod common;
 mod credentials;
 mod mcp_stdio;
 mod model_view;
+mod resilience;
 mod third_party;
 mod upstream_errors;

@@ -219,6 +219,13 @@ impl McpSession {
         stdin.flush().expect("flush");
     }
 
+    /// Writes raw bytes (which need not be UTF-8) as they are.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).expect("write");
+        stdin.flush().expect("flush");
+    }
+
     pub fn send(&mut self, msg: &Value) {
         self.send_raw(&msg.to_string());
     }

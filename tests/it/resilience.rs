@@ -1,0 +1,361 @@
+//! Under upstream faults, hostile input and a busy client, `serve` keeps serving, loses nothing
+//! and leaks nothing. Every case is a real tool call over stdio against a sandbox on 127.0.0.1;
+//! `McpSession::finish` checks that stdout stayed pure JSON-RPC.
+
+use std::time::{Duration, Instant};
+
+use analytics_mcp::sandbox::{Fault, SandboxOptions};
+use serde_json::json;
+
+use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
+
+/// A session against a sandbox with `faults`, the cache off so every call reaches it.
+fn faulty(faults: Vec<Fault>, timeout: &str) -> (McpSession, TestSandbox, TestEnv) {
+    let sb = TestSandbox::start(SandboxOptions {
+        faults,
+        ..SandboxOptions::default()
+    });
+    let mut env = TestEnv::new();
+    sb.configure(&mut env);
+    env.set("ANALYTICS_MCP_TIMEOUT_SECS", timeout);
+    env.write_config("cache_ttl_secs = 0\n");
+    let mut s = McpSession::spawn(&env, &[]);
+    s.initialize();
+    (s, sb, env)
+}
+
+fn fault(spec: &str) -> Fault {
+    spec.parse().expect("fault spec")
+}
+
+/// The error text of a call that must fail, after which a healthy call must still answer.
+fn fails_then_serves(s: &mut McpSession, tool: &str, key: &str) -> String {
+    let r = s.call(tool, json!({}));
+    assert_eq!(r["isError"], true, "{tool} should fail: {r}");
+    let text = text_of(&r);
+    assert!(!text.contains(key), "key leaked: {text}");
+    let next = s.call("get_project", json!({}));
+    assert_eq!(next["isError"], false, "the next call must be answered");
+    text
+}
+
+#[test]
+fn every_upstream_fault_is_an_actionable_tool_error() {
+    let (mut s, sb, _env) = faulty(
+        vec![
+            fault("/pages=500"),
+            fault("/sources=502"),
+            fault("/locations=503"),
+            fault("/events=504"),
+            fault("/revenue/customers=429:30"),
+            fault("/channel-roi=invalid-json"),
+            fault("/revenue/timeseries=html"),
+            fault("/analytics/timeseries=huge:50"),
+        ],
+        "10",
+    );
+    let key = sb.key().to_string();
+    let cases = [
+        ("get_top_pages", "(500)"),
+        ("get_traffic_sources", "(502)"),
+        ("get_top_locations", "(503)"),
+        ("get_events", "(504)"),
+        ("get_top_customers", "Retry in 30 seconds"),
+        ("get_channel_roi", "not JSON"),
+        ("get_revenue_timeseries", "maintenance"),
+        ("get_timeseries", "larger than 8 MiB"),
+    ];
+    for (tool, needle) in cases {
+        let text = fails_then_serves(&mut s, tool, &key);
+        assert!(text.contains(needle), "{tool}: {text}");
+    }
+    s.finish();
+}
+
+#[test]
+fn transient_faults_are_retried_and_the_call_succeeds() {
+    let (mut s, sb, _env) = faulty(
+        vec![
+            fault("/pages=503*2"),
+            fault("/sources=reset*1"),
+            fault("/locations=429:1*1"),
+            fault("/events=502*3"),
+        ],
+        "10",
+    );
+    let before = sb.sandbox.stats().requests;
+    // Two 503s, then the answer: two retries are allowed.
+    assert_eq!(s.call("get_top_pages", json!({}))["isError"], false);
+    // A connection reset mid-body, then the answer.
+    assert_eq!(s.call("get_traffic_sources", json!({}))["isError"], false);
+    // A 429 with a one-second Retry-After is waited out.
+    let t = Instant::now();
+    assert_eq!(s.call("get_top_locations", json!({}))["isError"], false);
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "Retry-After was honoured"
+    );
+    // Three 502s are one more than the retries allowed.
+    let r = s.call("get_events", json!({}));
+    assert!(text_of(&r).contains("(502)"), "{}", text_of(&r));
+    // 1 GET /me + 3 + 2 + 2 + 3 attempts.
+    assert_eq!(sb.sandbox.stats().requests - before, 11);
+    s.finish();
+}
+
+#[test]
+fn timeouts_stalled_and_dropped_bodies_end_at_the_deadline() {
+    let (mut s, sb, _env) = faulty(
+        vec![
+            fault("/pages=delay:5000"),
+            fault("/sources=stall"),
+            fault("/events=reset"),
+        ],
+        "1",
+    );
+    let key = sb.key().to_string();
+    for tool in ["get_top_pages", "get_traffic_sources"] {
+        let t = Instant::now();
+        let text = fails_then_serves(&mut s, tool, &key);
+        assert!(
+            text.contains("did not answer within 1 seconds"),
+            "{tool}: {text}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(4),
+            "{tool} took {:?}",
+            t.elapsed()
+        );
+    }
+    let text = fails_then_serves(&mut s, "get_events", &key);
+    assert!(text.contains("dropped in the middle"), "{text}");
+    s.finish();
+}
+
+#[test]
+fn a_redirect_to_another_origin_never_carries_the_key() {
+    let elsewhere = TestSandbox::start(SandboxOptions::default());
+    let target = format!("{}/projects/prj_demo_northwind/pages", elsewhere.url());
+    let (mut s, sb, _env) = faulty(vec![fault(&format!("/pages=redirect:{target}"))], "5");
+    let text = fails_then_serves(&mut s, "get_top_pages", sb.key());
+    assert!(
+        text.contains("redirect") && text.contains("never sent to another address"),
+        "{text}"
+    );
+    s.finish();
+    let seen = elsewhere.sandbox.stats();
+    assert_eq!(
+        (seen.requests, seen.credentialed),
+        (0, 0),
+        "the other origin saw nothing"
+    );
+}
+
+#[test]
+fn a_burst_of_200_calls_gets_200_answers_and_no_429() {
+    let sb = TestSandbox::start(SandboxOptions {
+        rate_limit: 100,
+        ..SandboxOptions::default()
+    });
+    let mut env = TestEnv::new();
+    sb.configure(&mut env);
+    let mut s = McpSession::spawn(&env, &[]);
+    s.initialize();
+    let kinds = [
+        json!({"name": "get_top_pages", "arguments": {"limit": 5}}),
+        json!({"name": "get_analytics", "arguments": {"period": "last_month"}}),
+        json!({"name": "get_realtime", "arguments": {}}),
+        json!({"name": "get_top_locations", "arguments": {"groupBy": "city"}}),
+        json!({"name": "get_revenue", "arguments": {}}),
+    ];
+    for i in 0..200 {
+        s.send(
+            &json!({"jsonrpc": "2.0", "id": 1000 + i, "method": "tools/call",
+            "params": kinds[i % kinds.len()]}),
+        );
+    }
+    let mut answered = std::collections::HashSet::new();
+    while answered.len() < 200 {
+        let msg = s.recv();
+        let Some(id) = msg["id"].as_i64().filter(|id| *id >= 1000) else {
+            continue;
+        };
+        assert_eq!(msg["result"]["isError"], false, "{msg}");
+        answered.insert(id);
+    }
+    s.finish();
+    let stats = sb.sandbox.stats();
+    assert_eq!(stats.rate_limited, 0, "no 429 reached the bridge");
+    // Five distinct calls and GET /me: sharing and the cache fold 200 calls into 6 requests.
+    assert_eq!(stats.requests, 6);
+}
+
+#[test]
+fn the_limiter_stops_a_burst_at_the_upstream_limit_instead_of_drawing_429s() {
+    let sb = TestSandbox::start(SandboxOptions {
+        rate_limit: 10,
+        ..SandboxOptions::default()
+    });
+    let mut env = TestEnv::new();
+    sb.configure(&mut env);
+    env.write_config("cache_ttl_secs = 0\n");
+    let mut s = McpSession::spawn(&env, &[]);
+    s.initialize();
+    assert_eq!(s.call("get_realtime", json!({}))["isError"], false); // learns the headers
+    for limit in 1..=20 {
+        s.send(
+            &json!({"jsonrpc": "2.0", "id": 500 + limit, "method": "tools/call",
+            "params": {"name": "get_top_pages", "arguments": {"limit": limit}}}),
+        );
+    }
+    let (mut ok, mut later) = (0, 0);
+    while ok + later < 20 {
+        let msg = s.recv();
+        if msg["id"].as_i64().is_none_or(|id| id < 500) {
+            continue;
+        }
+        if msg["result"]["isError"] == false {
+            ok += 1;
+        } else {
+            assert!(text_of(&msg["result"]).contains("Retry in"), "{msg}");
+            later += 1;
+        }
+    }
+    s.finish();
+    let stats = sb.sandbox.stats();
+    assert_eq!(
+        stats.rate_limited, 0,
+        "the bridge never ran into the sandbox's 429"
+    );
+    assert!(
+        ok >= 1 && later >= 1 && stats.requests <= 10,
+        "ok {ok}, later {later}, {stats:?}"
+    );
+}
+
+#[test]
+fn cancellation_drops_the_upstream_request() {
+    let (mut s, sb, _env) = faulty(vec![fault("/pages=delay:3000")], "10");
+    s.send(&json!({"jsonrpc": "2.0", "id": 77, "method": "tools/call",
+        "params": {"name": "get_top_pages", "arguments": {}}}));
+    std::thread::sleep(Duration::from_millis(500));
+    s.send(
+        &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": 77, "reason": "user gave up"}}),
+    );
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(
+        s.call("get_project", json!({}))["isError"],
+        false,
+        "still serving"
+    );
+    s.finish();
+    assert_eq!(
+        sb.sandbox.stats().delays_done,
+        0,
+        "the upstream request was abandoned"
+    );
+}
+
+#[test]
+fn hostile_json_rpc_input_is_refused_and_serving_continues() {
+    let (mut s, _sb, _env) = faulty(vec![], "5");
+    // A line over the 4 MiB cap.
+    let huge = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"get_events\",\"arguments\":{{\"eventName\":\"{}\"}}}}}}",
+        "x".repeat(5 * 1024 * 1024)
+    );
+    s.send_raw(&huge);
+    let r = s.recv();
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("larger than 4 MiB")
+    );
+    // Nesting deeper than any parser should follow.
+    let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+    s.send_raw(&format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{{\"name\":\"get_events\",\"arguments\":{{\"eventName\":{deep}}}}}}}"
+    ));
+    assert_eq!(s.recv()["error"]["code"], -32700);
+    // NaN is not JSON.
+    s.send_raw(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_top_pages","arguments":{"limit":NaN}}}"#);
+    assert_eq!(s.recv()["error"]["code"], -32700);
+    // Invalid UTF-8.
+    s.send_bytes(b"{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\",\"x\":\"\xff\xfe\"}\n");
+    let r = s.recv();
+    assert_eq!(r["error"]["code"], -32700);
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("UTF-8")
+    );
+
+    let bad_args = [
+        ("get_top_pages", json!({"limit": -5}), "1 to 100"),
+        ("get_top_pages", json!({"limit": 1e300}), "`limit`"),
+        (
+            "get_top_pages",
+            json!({"limit": 18446744073709551616u128 as f64}),
+            "`limit`",
+        ),
+        ("get_top_pages", json!({"limit": "10"}), "`limit`"),
+        (
+            "get_analytics",
+            json!({"startDate": 20261101}),
+            "`startDate`",
+        ),
+        ("get_analytics", json!({"period": ["today"]}), "`period`"),
+        (
+            "get_analytics",
+            json!({"admin": true}),
+            "unknown argument `admin`",
+        ),
+        (
+            "get_events",
+            json!({"eventName": "x".repeat(100_000)}),
+            "at most 200 characters",
+        ),
+        (
+            "get_events",
+            json!({"eventName": "a\u{0}b"}),
+            "at most 200 characters",
+        ),
+    ];
+    for (tool, args, needle) in bad_args {
+        let r = s.call(tool, args.clone());
+        assert_eq!(r["isError"], true, "{tool} {args}");
+        assert!(text_of(&r).contains(needle), "{tool}: {}", text_of(&r));
+        assert!(
+            text_of(&r).len() < 600,
+            "errors stay short even for huge input"
+        );
+    }
+    assert_eq!(s.call("get_project", json!({}))["isError"], false);
+    s.finish();
+}
+
+#[test]
+fn trace_logging_shows_no_secret() {
+    let (s, sb, mut env) = faulty(vec![fault("/pages=503*1")], "5");
+    s.finish();
+    env.set("RUST_LOG", "trace");
+    let mut s = McpSession::spawn(&env, &[]);
+    s.initialize();
+    for tool in ["get_top_pages", "get_analytics", "get_realtime"] {
+        assert_eq!(s.call(tool, json!({}))["isError"], false);
+    }
+    let done = s.finish();
+    assert!(
+        done.stderr.contains("TRACE") || done.stderr.contains("DEBUG"),
+        "trace logs were on"
+    );
+    assert!(
+        !done.stderr.contains(sb.key()),
+        "the key appeared in trace logs"
+    );
+    assert!(!done.stderr.contains(&sb.key()[6..]));
+}
