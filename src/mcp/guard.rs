@@ -350,6 +350,22 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn any_bytes_get_a_valid_answer_or_pass_through(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            init in proptest::prelude::any::<bool>(),
+        ) {
+            if let Verdict::Answer(line) = check(&bytes, &AtomicBool::new(init)) {
+                let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+                proptest::prop_assert_eq!(&v["jsonrpc"], "2.0");
+                proptest::prop_assert!(v["error"]["code"].is_i64());
+            }
+        }
+    }
+
     #[tokio::test]
     async fn oversized_lines_are_skipped_without_buffering() {
         let mut data = vec![b'x'; MAX_LINE_BYTES + 10];

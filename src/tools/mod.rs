@@ -7,6 +7,8 @@ pub mod compare;
 pub mod dates;
 pub mod guide;
 pub mod params;
+#[cfg(test)]
+mod props;
 pub mod render;
 pub mod window;
 

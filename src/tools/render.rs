@@ -359,7 +359,12 @@ fn is_percent(key: &str) -> bool {
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
+    let digits = thousands_u64(n.unsigned_abs());
+    if n < 0 { format!("-{digits}") } else { digits }
+}
+
+fn thousands_u64(n: u64) -> String {
+    let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -367,7 +372,7 @@ pub fn thousands(n: i64) -> String {
         }
         out.push(c);
     }
-    if n < 0 { format!("-{out}") } else { out }
+    out
 }
 
 /// Seconds → `2m 05s` (or `1h 02m`).
@@ -385,16 +390,18 @@ pub fn duration(secs: f64) -> String {
 
 /// Money for reading: cents below 1,000, whole units from 1,000 up, `$0` for nothing.
 fn money(x: f64, currency: Option<&str>) -> String {
-    let cents = (x * 100.0).round() as i64;
-    let negative = cents < 0;
-    let amount = if cents == 0 {
+    // Unsigned arithmetic on the magnitude: a huge upstream value cannot overflow.
+    let cents = (x * 100.0).round();
+    let magnitude = cents.abs();
+    let amount = if magnitude == 0.0 {
         "0".to_string()
-    } else if cents.abs() >= 100_000 {
-        thousands(((cents.abs() as f64) / 100.0).round() as i64)
+    } else if magnitude >= 100_000.0 {
+        thousands_u64((magnitude / 100.0).round() as u64)
     } else {
-        format!("{}.{:02}", thousands(cents.abs() / 100), cents.abs() % 100)
+        let c = magnitude as u64;
+        format!("{}.{:02}", thousands_u64(c / 100), c % 100)
     };
-    let sign = if negative { "-" } else { "" };
+    let sign = if cents < 0.0 { "-" } else { "" };
     match currency {
         Some("USD") | None => format!("{sign}${amount}"),
         Some(code) => format!("{sign}{amount} {}", clean(code, 5)),
