@@ -186,7 +186,8 @@ impl Store {
         Ok(removed)
     }
 
-    /// A warning when the credentials file is readable by others (Unix permissions).
+    /// A warning when the credentials file (0600) or its directory (0700) is open to others
+    /// (Unix permissions).
     pub fn file_permission_warning(&self) -> Option<String> {
         #[cfg(unix)]
         {
@@ -197,6 +198,15 @@ impl Store {
                     "{} has mode {mode:o}; others can read it. Fix with: chmod 600 {}",
                     self.file.display(),
                     self.file.display()
+                ));
+            }
+            let dir = self.file.parent()?;
+            let mode = std::fs::metadata(dir).ok()?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Some(format!(
+                    "{} has mode {mode:o}; others can list it. Fix with: chmod 700 {}",
+                    dir.display(),
+                    dir.display()
                 ));
             }
         }
@@ -306,6 +316,35 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interrupted_write_never_replaces_the_stored_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cfg").join(CREDENTIALS_FILE);
+        let first = encode(&Credential::ApiKey(Secret::new(
+            "hm_sk_first_key_0000000000".into(),
+        )));
+        write_private(&file, first.expose().as_bytes()).unwrap();
+        // A crash after writing the temp file but before the rename leaves only a stray
+        // temp file behind; the stored record is the old one, whole.
+        let tmp = file.with_file_name(format!(".{CREDENTIALS_FILE}.99999.tmp"));
+        std::fs::write(&tmp, &first.expose().as_bytes()[..10]).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), *first.expose());
+        // A write that cannot complete (the directory is gone read-only) keeps the old one.
+        use std::os::unix::fs::PermissionsExt;
+        let parent = file.parent().unwrap();
+        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let second = encode(&Credential::ApiKey(Secret::new(
+            "hm_sk_second_key_000000000".into(),
+        )));
+        let failed = write_private(&file, second.expose().as_bytes());
+        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700)).unwrap();
+        if failed.is_err() {
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), *first.expose());
+        } // (running as root, the write may succeed; then it is whole)
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(decode(&text, "x").is_ok(), "never a torn record");
+    }
 
     #[test]
     fn records_round_trip_and_reject_other_schemas() {

@@ -147,6 +147,11 @@ fn status_flags_a_readable_credentials_file_and_a_rejected_key() {
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let out = env.run(&["status"], "");
     assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    std::fs::set_permissions(env.config_dir(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod dir");
+    let out = env.run(&["status"], "");
+    assert!(out.stderr.contains("chmod 700"), "{}", out.stderr);
 
     env.set("ANALYTICS_MCP_API_KEY", "hm_sk_revoked_0000000000000000");
     let out = env.run(&["status"], "");
