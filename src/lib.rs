@@ -58,20 +58,24 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Logs go to stderr only; stdout belongs to JSON-RPC and data.
+/// Logs go to stderr only; stdout belongs to JSON-RPC and data. The filter is a level or a
+/// `target=level` list (`debug`, `warn,analytics_mcp=trace`): tracing's `Targets`, which needs
+/// no regex engine (about half a megabyte of binary).
 fn init_logging() {
     use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_new(
-        // rmcp logs every JSON-RPC error answer as a warning; those are answers, not problems.
-        env_vars::var(env_vars::LOG)
-            .or_else(|| env_vars::var(env_vars::RUST_LOG))
-            .unwrap_or_else(|| "warn,rmcp=error".to_string()),
-    )
-    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rmcp=error"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    // rmcp logs every JSON-RPC error answer as a warning; those are answers, not problems.
+    let default = "warn,rmcp=error";
+    let filter: Targets = env_vars::var(env_vars::LOG)
+        .or_else(|| env_vars::var(env_vars::RUST_LOG))
+        .and_then(|f| f.parse().ok())
+        .unwrap_or_else(|| default.parse().unwrap_or_default());
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
+        .with_target(false);
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
         .try_init();
 }
