@@ -317,6 +317,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn an_interrupted_write_never_replaces_the_stored_credential() {
         let dir = tempfile::tempdir().unwrap();
