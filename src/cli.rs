@@ -21,9 +21,6 @@ pub struct GlobalArgs {
     /// Read API base URL (https, or http to 127.0.0.1/localhost) [env: ANALYTICS_MCP_API_URL]
     #[arg(long, global = true, value_name = "URL")]
     pub api_url: Option<String>,
-    /// Project id to query instead of the one `GET /me` names [env: ANALYTICS_MCP_PROJECT]
-    #[arg(long, global = true, value_name = "ID")]
-    pub project: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +39,57 @@ pub enum Command {
     Logout,
     /// Run a local stand-in for the Read API with demo data, for trying things out and tests
     Sandbox(SandboxArgs),
+    /// Add analytics-mcp to an MCP client's config (Claude Desktop, Codex, Cursor, …)
+    Install(InstallArgs),
+    /// Remove analytics-mcp's entry from an MCP client's config, and nothing else
+    Uninstall(UninstallArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The client to configure
+    #[arg(required_unless_present = "list")]
+    pub client: Option<crate::install::Client>,
+    /// Show each client's config file and whether our entry is in it
+    #[arg(long, conflicts_with = "client")]
+    pub list: bool,
+    /// Server name in the client's config
+    #[arg(long, default_value = "analytics")]
+    pub name: String,
+    /// Point the entry at the built-in demo project (`serve --demo`)
+    #[arg(long)]
+    pub demo: bool,
+    /// Write the project's config in this directory (Cursor, VS Code, Gemini, Claude Code)
+    #[arg(long)]
+    pub project: bool,
+    /// Print the change as a diff and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// The client to remove the entry from
+    pub client: crate::install::Client,
+    /// Server name in the client's config
+    #[arg(long, default_value = "analytics")]
+    pub name: String,
+    /// Edit the project's config in this directory
+    #[arg(long)]
+    pub project: bool,
+    /// Print the change as a diff and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +97,9 @@ pub struct ServeArgs {
     /// Serve the built-in demo project from an in-process sandbox (no account needed)
     #[arg(long)]
     pub demo: bool,
+    /// Project id to query instead of the one `GET /me` names [env: ANALYTICS_MCP_PROJECT]
+    #[arg(long, value_name = "ID")]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -64,6 +115,9 @@ pub struct CallArgs {
     /// Query the built-in demo project from an in-process sandbox (no account needed)
     #[arg(long)]
     pub demo: bool,
+    /// Project id to query instead of the one `GET /me` names [env: ANALYTICS_MCP_PROJECT]
+    #[arg(long, value_name = "ID")]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ pub mod config;
 pub mod credentials;
 pub mod env_vars;
 pub mod error;
+pub mod install;
 pub mod mcp;
 pub mod output;
 pub mod sandbox;

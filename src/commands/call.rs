@@ -17,7 +17,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
         .into());
     }
     let arguments = parse_pairs(&args.args)?;
-    let (toolbox, _sandbox) = super::toolbox(global, args.demo).await?;
+    let (toolbox, _sandbox) = super::toolbox(global, args.demo, args.project.as_deref()).await?;
     match toolbox.call(&args.tool, Some(&arguments)).await {
         Ok(out) => {
             if args.json {

@@ -4,6 +4,7 @@
 //! in-process sandbox).
 
 mod call;
+mod install;
 mod login;
 mod logout;
 mod sandbox;
@@ -28,6 +29,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Serve(args) => serve::run(global, &args).await,
         Command::Call(args) => call::run(global, &args).await,
+        Command::Install(args) => install::install(&args),
+        Command::Uninstall(args) => install::uninstall(&args),
+        Command::Completions(args) => install::completions(&args),
+        Command::Man => install::man(),
         Command::Tools(args) => tools::run(&args),
         Command::Login(args) => login::run(global, &args).await,
         Command::Status => status::run(global).await,
@@ -37,9 +42,14 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
 }
 
 pub(crate) fn settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
+    settings_for(global, None)
+}
+
+/// Settings with a `--project` flag from `serve` or `call`.
+pub(crate) fn settings_for(global: &GlobalArgs, project: Option<&str>) -> anyhow::Result<Settings> {
     Settings::load(&Overrides {
         api_url: global.api_url.clone(),
-        project: global.project.clone(),
+        project: project.map(str::to_string),
     })
     .context("could not load settings")
 }
@@ -49,8 +59,9 @@ pub(crate) fn settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
 pub(crate) async fn toolbox(
     global: &GlobalArgs,
     demo: bool,
+    project: Option<&str>,
 ) -> anyhow::Result<(Arc<Toolbox>, Option<Sandbox>)> {
-    let settings = settings(global)?;
+    let settings = settings_for(global, project)?;
     let options = Options {
         mask_emails: settings.mask_emails,
         cache_ttl: settings.cache_ttl,

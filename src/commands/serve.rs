@@ -6,7 +6,7 @@ use crate::error::Exit;
 use crate::mcp::{AnalyticsServer, serve_stdio};
 
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> {
-    let (toolbox, _sandbox) = super::toolbox(global, args.demo).await?;
+    let (toolbox, _sandbox) = super::toolbox(global, args.demo, args.project.as_deref()).await?;
     if !toolbox.api().has_credential() {
         tracing::warn!("not signed in; tools will answer with how to sign in");
     }

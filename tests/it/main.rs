@@ -6,6 +6,7 @@
 mod cli;
 mod common;
 mod credentials;
+mod install;
 mod mcp_stdio;
 mod model_view;
 mod resilience;

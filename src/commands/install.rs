@@ -1,0 +1,308 @@
+//! `install`, `uninstall`, `completions`, `man`: setting up clients and shells.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs, InstallArgs, UninstallArgs};
+use crate::error::{CliError, Exit};
+use crate::install::{self, ALL, Client, Edit, Entry};
+use crate::output;
+
+fn home() -> anyhow::Result<PathBuf> {
+    directories::BaseDirs::new()
+        .map(|d| d.home_dir().to_path_buf())
+        .context("no home directory could be found")
+}
+
+fn project_dir(project: bool) -> anyhow::Result<Option<PathBuf>> {
+    Ok(if project {
+        Some(std::env::current_dir()?)
+    } else {
+        None
+    })
+}
+
+/// The file `client` keeps its servers in, or a usage error when it has no such file here.
+fn target(client: Client, project: bool) -> anyhow::Result<PathBuf> {
+    client
+        .config_path(&home()?, project_dir(project)?.as_deref())
+        .ok_or_else(|| {
+            CliError::new(
+                Exit::Usage,
+                format!("{} has no project config file", client.id()),
+            )
+            .with_hint("drop --project to configure it for your user")
+            .into()
+        })
+}
+
+/// `claude` on PATH, for Claude Code's own `claude mcp add`.
+fn claude_program() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("claude"))
+        .find(|p| p.is_file())
+}
+
+fn read(path: &Path) -> anyhow::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+    }
+}
+
+/// Writes `text` to `path` atomically (temp file, fsync, rename), keeping a `.bak` of what
+/// was there and the file's permissions.
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("config");
+    let existing = std::fs::metadata(path).ok();
+    if existing.is_some() {
+        std::fs::copy(path, dir.join(format!("{name}.bak")))
+            .with_context(|| format!("could not back up {}", path.display()))?;
+    }
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        if let Some(meta) = &existing {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("could not write {}", path.display()))
+}
+
+fn diff(path: &Path, edit: &Edit) -> String {
+    let shown = path.display().to_string();
+    similar::TextDiff::from_lines(&edit.before, &edit.after)
+        .unified_diff()
+        .header(&shown, &shown)
+        .to_string()
+}
+
+fn entry(args: &InstallArgs) -> anyhow::Result<Entry> {
+    let exe = std::env::current_exe().context("could not find this program's path")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let mut cli_args = vec!["serve".to_string()];
+    if args.demo {
+        cli_args.push("--demo".to_string());
+    }
+    Ok(Entry {
+        name: args.name.clone(),
+        command: exe.display().to_string(),
+        args: cli_args,
+    })
+}
+
+fn check_name(name: &str) -> Result<(), CliError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            Exit::Usage,
+            format!("`{name}` is not a usable server name: use letters, digits, - and _"),
+        ))
+    }
+}
+
+/// Applies `edit` to `path` (or prints it with `dry_run`) and says what happened.
+fn apply(path: &Path, edit: &Edit, dry_run: bool, done: &str) -> anyhow::Result<Exit> {
+    if !edit.changed() {
+        output::note(&format!("Nothing to change in {}.", path.display()));
+        return Ok(Exit::Success);
+    }
+    if dry_run {
+        output::data(&diff(path, edit));
+        output::note("(dry run: nothing was written)");
+        return Ok(Exit::Success);
+    }
+    write(path, &edit.after)?;
+    output::note(done);
+    Ok(Exit::Success)
+}
+
+pub fn install(args: &InstallArgs) -> anyhow::Result<Exit> {
+    if args.list {
+        return list(&args.name);
+    }
+    let Some(client) = args.client else {
+        return Err(CliError::new(Exit::Usage, "name a client, or use --list").into());
+    };
+    check_name(&args.name)?;
+    let entry = entry(args)?;
+    if client == Client::ClaudeCode
+        && !args.project
+        && let Some(claude) = claude_program()
+    {
+        return claude_mcp_add(&claude, &entry, args.dry_run);
+    }
+    let project = args.project || client == Client::ClaudeCode;
+    let path = target(client, project)?;
+    let text = read(&path)?;
+    let edit = install::install(client.format(), &path, &text, &entry)
+        .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
+    apply(
+        &path,
+        &edit,
+        args.dry_run,
+        &format!(
+            "✓ {} now starts `{} {}` as \"{}\" ({}). Restart it to load the server.",
+            client.id(),
+            entry.command,
+            entry.args.join(" "),
+            entry.name,
+            path.display()
+        ),
+    )
+}
+
+pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
+    check_name(&args.name)?;
+    if args.client == Client::ClaudeCode
+        && !args.project
+        && let Some(claude) = claude_program()
+    {
+        let argv = ["mcp", "remove", "--scope", "user", args.name.as_str()];
+        if args.dry_run {
+            output::data(&format!("{} {}", claude.display(), argv.join(" ")));
+            return Ok(Exit::Success);
+        }
+        let status = std::process::Command::new(&claude).args(argv).status()?;
+        return if status.success() {
+            output::note(&format!("✓ Removed \"{}\" from Claude Code.", args.name));
+            Ok(Exit::Success)
+        } else {
+            Err(CliError::new(
+                Exit::Failure,
+                format!("`claude mcp remove` failed ({status})"),
+            )
+            .into())
+        };
+    }
+    let project = args.project || args.client == Client::ClaudeCode;
+    let path = target(args.client, project)?;
+    let text = read(&path)?;
+    let edit = install::uninstall(args.client.format(), &path, &text, &args.name)
+        .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
+    if !edit.changed() {
+        output::note(&format!(
+            "No entry \"{}\" in {}; nothing to remove.",
+            args.name,
+            path.display()
+        ));
+        return Ok(Exit::Success);
+    }
+    apply(
+        &path,
+        &edit,
+        args.dry_run,
+        &format!("✓ Removed \"{}\" from {}.", args.name, path.display()),
+    )
+}
+
+fn claude_mcp_add(claude: &Path, entry: &Entry, dry_run: bool) -> anyhow::Result<Exit> {
+    let mut argv = vec![
+        "mcp",
+        "add",
+        "--scope",
+        "user",
+        entry.name.as_str(),
+        "--",
+        entry.command.as_str(),
+    ];
+    argv.extend(entry.args.iter().map(String::as_str));
+    if dry_run {
+        output::data(&format!("{} {}", claude.display(), argv.join(" ")));
+        output::note("(dry run: nothing was run)");
+        return Ok(Exit::Success);
+    }
+    let status = std::process::Command::new(claude)
+        .args(&argv)
+        .status()
+        .with_context(|| format!("could not run {}", claude.display()))?;
+    if status.success() {
+        output::note(&format!(
+            "✓ Claude Code now starts `{} {}` as \"{}\".",
+            entry.command,
+            entry.args.join(" "),
+            entry.name
+        ));
+        Ok(Exit::Success)
+    } else {
+        Err(CliError::new(Exit::Failure, format!("`claude mcp add` failed ({status})")).into())
+    }
+}
+
+/// One line per client: its file, whether it exists, and our entry.
+fn list(name: &str) -> anyhow::Result<Exit> {
+    let home = home()?;
+    let mut lines = Vec::new();
+    for client in ALL {
+        let Some(path) = client.config_path(&home, None) else {
+            continue;
+        };
+        let state = match std::fs::read_to_string(&path) {
+            Ok(text) => match install::find(client.format(), &text, name) {
+                Some((command, _)) if Path::new(&command).exists() => {
+                    format!("✓ \"{name}\" installed")
+                }
+                Some((command, _)) => {
+                    format!("✗ \"{name}\" points at a missing program: {command}")
+                }
+                None => "detected, not installed".to_string(),
+            },
+            // The client's own directory exists (a file right in HOME proves nothing).
+            Err(_) if path.parent().is_some_and(|p| p != home && p.exists()) => {
+                "detected, not installed".to_string()
+            }
+            Err(_) => "not detected".to_string(),
+        };
+        lines.push(format!(
+            "{:<15} {:<32} {}",
+            client.id(),
+            state,
+            path.display()
+        ));
+    }
+    if let Some(claude) = claude_program() {
+        lines.push(format!(
+            "{:<15} `claude` found at {}: install uses `claude mcp add`",
+            "",
+            claude.display()
+        ));
+    }
+    output::data(&lines.join("\n"));
+    Ok(Exit::Success)
+}
+
+pub fn completions(args: &CompletionsArgs) -> anyhow::Result<Exit> {
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "analytics-mcp", &mut out);
+    output::data(String::from_utf8_lossy(&out).trim_end());
+    Ok(Exit::Success)
+}
+
+pub fn man() -> anyhow::Result<Exit> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    output::data(String::from_utf8_lossy(&out).trim_end());
+    Ok(Exit::Success)
+}

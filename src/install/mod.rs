@@ -1,0 +1,182 @@
+//! Writing our entry into MCP clients' config files, keeping everything else as it was.
+//!
+//! One function per file format: JSON/JSONC through a concrete syntax tree (comments, order and
+//! formatting survive byte for byte outside our entry) and TOML through `toml_edit`. This
+//! module decides where each client keeps its file and what the entry says; it never touches
+//! the credential stores, and the entry never holds a secret.
+
+pub mod json;
+pub mod toml;
+
+use std::path::{Path, PathBuf};
+
+/// A client we can configure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Client {
+    ClaudeDesktop,
+    ClaudeCode,
+    Codex,
+    Cursor,
+    Vscode,
+    Windsurf,
+    Gemini,
+}
+
+pub const ALL: &[Client] = &[
+    Client::ClaudeDesktop,
+    Client::ClaudeCode,
+    Client::Codex,
+    Client::Cursor,
+    Client::Vscode,
+    Client::Windsurf,
+    Client::Gemini,
+];
+
+/// How a client's file holds servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `{"mcpServers": {NAME: {"command", "args"}}}` (and the like).
+    Json {
+        servers_key: &'static str,
+        with_type: bool,
+    },
+    /// Codex's `[mcp_servers.NAME]`.
+    Toml,
+}
+
+/// What the entry runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub name: String,
+    pub command: String,
+    pub args: Vec<String>,
+}
+
+impl Client {
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::ClaudeDesktop => "claude-desktop",
+            Self::ClaudeCode => "claude-code",
+            Self::Codex => "codex",
+            Self::Cursor => "cursor",
+            Self::Vscode => "vscode",
+            Self::Windsurf => "windsurf",
+            Self::Gemini => "gemini",
+        }
+    }
+
+    pub fn format(self) -> Format {
+        match self {
+            Self::Codex => Format::Toml,
+            Self::Vscode => Format::Json {
+                servers_key: "servers",
+                with_type: true,
+            },
+            Self::ClaudeCode => Format::Json {
+                servers_key: "mcpServers",
+                with_type: true,
+            },
+            _ => Format::Json {
+                servers_key: "mcpServers",
+                with_type: false,
+            },
+        }
+    }
+
+    /// The client's config file: the user-wide one, or the project's (in `project_dir`) for
+    /// clients that have one.
+    pub fn config_path(self, home: &Path, project_dir: Option<&Path>) -> Option<PathBuf> {
+        if let Some(dir) = project_dir {
+            return match self {
+                Self::Cursor => Some(dir.join(".cursor/mcp.json")),
+                Self::Vscode => Some(dir.join(".vscode/mcp.json")),
+                Self::Gemini => Some(dir.join(".gemini/settings.json")),
+                Self::ClaudeCode => Some(dir.join(".mcp.json")),
+                _ => None,
+            };
+        }
+        Some(match self {
+            Self::ClaudeDesktop => app_config(home, "Claude").join("claude_desktop_config.json"),
+            Self::ClaudeCode => home.join(".claude.json"),
+            Self::Codex => match crate::env_vars::var("CODEX_HOME") {
+                Some(dir) => PathBuf::from(dir).join("config.toml"),
+                None => home.join(".codex/config.toml"),
+            },
+            Self::Cursor => home.join(".cursor/mcp.json"),
+            Self::Vscode => app_config(home, "Code").join("User/mcp.json"),
+            Self::Windsurf => home.join(".codeium/windsurf/mcp_config.json"),
+            Self::Gemini => home.join(".gemini/settings.json"),
+        })
+    }
+}
+
+/// The per-user application config directory the way Electron apps place it.
+fn app_config(home: &Path, app: &str) -> PathBuf {
+    if cfg!(target_os = "macos") {
+        home.join("Library/Application Support").join(app)
+    } else if cfg!(windows) {
+        match std::env::var_os("APPDATA") {
+            Some(appdata) => PathBuf::from(appdata).join(app),
+            None => home.join("AppData/Roaming").join(app),
+        }
+    } else {
+        home.join(".config").join(app)
+    }
+}
+
+/// What changed in a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    pub before: String,
+    pub after: String,
+}
+
+impl Edit {
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// Why a client's file could not be edited.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error(
+        "{path} is not valid {format}: {message}. It was left as it was; fix it or move it aside, then run this again."
+    )]
+    Invalid {
+        path: String,
+        format: &'static str,
+        message: String,
+    },
+    #[error(
+        "{path}: `{key}` is not an object/table, so no server entry can go there. It was left as it was."
+    )]
+    WrongShape { path: String, key: String },
+}
+
+/// Adds or updates `entry` in `text`, the content of a file in `format` (empty: a new file).
+pub fn install(format: Format, path: &Path, text: &str, entry: &Entry) -> Result<Edit, EditError> {
+    match format {
+        Format::Json {
+            servers_key,
+            with_type,
+        } => json::upsert(path, text, servers_key, with_type, entry),
+        Format::Toml => toml::upsert(path, text, entry),
+    }
+}
+
+/// Removes the entry called `name`, and nothing else.
+pub fn uninstall(format: Format, path: &Path, text: &str, name: &str) -> Result<Edit, EditError> {
+    match format {
+        Format::Json { servers_key, .. } => json::remove(path, text, servers_key, name),
+        Format::Toml => toml::remove(path, text, name),
+    }
+}
+
+/// The entry `name` in `text`, if any: `(command, args)`.
+pub fn find(format: Format, text: &str, name: &str) -> Option<(String, Vec<String>)> {
+    match format {
+        Format::Json { servers_key, .. } => json::find(text, servers_key, name),
+        Format::Toml => toml::find(text, name),
+    }
+}

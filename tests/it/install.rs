@@ -1,0 +1,271 @@
+//! `install` / `uninstall` for each client, against real files in a temp HOME: a fresh file, a
+//! file with other servers and comments (kept byte for byte), a second run, an invalid file,
+//! `--dry-run`, and removal.
+
+use std::path::PathBuf;
+
+use crate::common::{TestEnv, bin};
+
+/// (client, path under HOME, key holding servers, comment syntax or None for TOML)
+const JSON_CLIENTS: &[(&str, &str, &str)] = &[
+    (
+        "claude-desktop",
+        ".config/Claude/claude_desktop_config.json",
+        "mcpServers",
+    ),
+    ("cursor", ".cursor/mcp.json", "mcpServers"),
+    ("vscode", ".config/Code/User/mcp.json", "servers"),
+    (
+        "windsurf",
+        ".codeium/windsurf/mcp_config.json",
+        "mcpServers",
+    ),
+    ("gemini", ".gemini/settings.json", "mcpServers"),
+];
+
+fn env() -> TestEnv {
+    let mut env = TestEnv::new();
+    // No `claude` program: Claude Code falls back to .mcp.json.
+    env.set("PATH", "/usr/bin:/bin");
+    env
+}
+
+fn home(env: &TestEnv) -> PathBuf {
+    env.dir.path().to_path_buf()
+}
+
+fn binary() -> String {
+    PathBuf::from(bin())
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+#[test]
+fn json_clients_fresh_files_get_a_working_entry() {
+    for (client, rel, key) in JSON_CLIENTS {
+        let env = env();
+        let out = env.run(&["install", client], "");
+        assert_eq!(out.code, 0, "{client}: {}", out.stderr);
+        let text = std::fs::read_to_string(home(&env).join(rel)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let entry = &v[key]["analytics"];
+        assert_eq!(entry["command"], binary(), "{client}");
+        assert_eq!(entry["args"], serde_json::json!(["serve"]), "{client}");
+        assert_eq!(
+            entry["type"] == "stdio",
+            *client == "vscode",
+            "{client}: {entry}"
+        );
+        assert!(!text.contains("hm_sk_"), "no secret in a client config");
+    }
+}
+
+#[test]
+fn json_clients_keep_everything_else_byte_for_byte() {
+    for (client, rel, key) in JSON_CLIENTS {
+        let env = env();
+        let path = home(&env).join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let original = format!(
+            "{{\n    // hand-written, with a comment\n    \"theme\":   \"dark\",\n    \"{key}\": {{\n        \"other\": {{ \"command\": \"npx\", \"args\": [\"-y\", \"other\"] }}\n    }},\n    \"zeta\": [1,2,3]\n}}\n"
+        );
+        std::fs::write(&path, &original).unwrap();
+
+        assert_eq!(env.run(&["install", client], "").code, 0, "{client}");
+        let after = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            after.contains("// hand-written, with a comment"),
+            "{client}: {after}"
+        );
+        assert!(
+            after.contains("\"theme\":   \"dark\""),
+            "{client}: formatting kept"
+        );
+        assert!(
+            after.contains("\"other\": { \"command\": \"npx\", \"args\": [\"-y\", \"other\"] }")
+        );
+        assert!(after.contains("\"analytics\""));
+        assert_eq!(
+            std::fs::read_to_string(path.with_extension("json.bak")).unwrap(),
+            original
+        );
+
+        // A second run changes nothing at all.
+        let again = env.run(&["install", client], "");
+        assert!(
+            again.stderr.contains("Nothing to change"),
+            "{client}: {}",
+            again.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
+
+        // Uninstall removes only our entry: the file is the user's again.
+        assert_eq!(env.run(&["uninstall", client], "").code, 0);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            original,
+            "{client}"
+        );
+        let gone = env.run(&["uninstall", client], "");
+        assert!(gone.stderr.contains("nothing to remove"), "{client}");
+    }
+}
+
+#[test]
+fn invalid_files_are_left_alone_with_line_and_column() {
+    for (client, rel, _) in JSON_CLIENTS {
+        let env = env();
+        let path = home(&env).join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let broken = "{\n  \"mcpServers\": {\n    \"a\": 1,,\n  }\n";
+        std::fs::write(&path, broken).unwrap();
+        let out = env.run(&["install", client], "");
+        assert_eq!(out.code, 1, "{client}");
+        assert!(
+            out.stderr.contains("is not valid JSON") && out.stderr.contains("line 3"),
+            "{client}: {}",
+            out.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+    }
+    let env = env();
+    let path = home(&env).join(".codex/config.toml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "[mcp_servers\nfoo = 1\n").unwrap();
+    let out = env.run(&["install", "codex"], "");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("is not valid TOML") && out.stderr.contains("line 1"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "[mcp_servers\nfoo = 1\n"
+    );
+}
+
+#[test]
+fn codex_keeps_comments_and_other_servers_and_honours_codex_home() {
+    let mut env = env();
+    let codex_home = home(&env).join("elsewhere");
+    env.set("CODEX_HOME", &codex_home.display().to_string());
+    std::fs::create_dir_all(&codex_home).unwrap();
+    let original = "# my codex config\nmodel = \"o4\"  # keep me\n\n[mcp_servers.other]\ncommand = \"other-server\"\nargs = [\"--x\"]\n";
+    let path = codex_home.join("config.toml");
+    std::fs::write(&path, original).unwrap();
+
+    let dry = env.run(&["install", "codex", "--dry-run", "--demo"], "");
+    assert!(
+        dry.stdout.contains("+[mcp_servers.analytics]") && dry.stdout.contains("\"--demo\""),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        original,
+        "dry run writes nothing"
+    );
+
+    assert_eq!(env.run(&["install", "codex", "--demo"], "").code, 0);
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        after.starts_with(original),
+        "everything before our table is untouched:\n{after}"
+    );
+    let doc: toml::Table = after.parse().unwrap();
+    let ours = &doc["mcp_servers"]["analytics"];
+    assert_eq!(ours["command"].as_str(), Some(binary().as_str()));
+    assert_eq!(ours["args"].as_array().unwrap().len(), 2);
+    assert_eq!(ours["startup_timeout_sec"].as_integer(), Some(10));
+    assert_eq!(ours["tool_timeout_sec"].as_integer(), Some(60));
+
+    assert!(
+        env.run(&["install", "codex", "--demo"], "")
+            .stderr
+            .contains("Nothing to change")
+    );
+    assert_eq!(env.run(&["uninstall", "codex"], "").code, 0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+}
+
+#[test]
+fn claude_code_without_the_claude_program_writes_the_project_mcp_json() {
+    let env = env();
+    let project = home(&env).join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    let out = env
+        .cmd()
+        .args(["install", "claude-code", "--name", "site-stats"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(v["mcpServers"]["site-stats"]["type"], "stdio");
+    assert_eq!(v["mcpServers"]["site-stats"]["command"], binary());
+}
+
+#[test]
+fn list_names_each_client_and_bad_names_are_refused() {
+    let env = env();
+    assert_eq!(env.run(&["install", "cursor"], "").code, 0);
+    let out = env.run(&["install", "--list"], "");
+    assert_eq!(out.code, 0);
+    for client in [
+        "claude-desktop",
+        "claude-code",
+        "codex",
+        "cursor",
+        "vscode",
+        "windsurf",
+        "gemini",
+    ] {
+        assert!(
+            out.stdout.contains(client),
+            "{client} missing:\n{}",
+            out.stdout
+        );
+    }
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("cursor") && l.contains("✓ \"analytics\" installed")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("windsurf") && l.contains("not detected"))
+    );
+    let bad = env.run(&["install", "cursor", "--name", "a b\"c"], "");
+    assert_eq!(bad.code, 2);
+}
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    let env = env();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = env.run(&["completions", shell], "");
+        assert_eq!(out.code, 0, "{shell}");
+        assert!(
+            out.stdout.contains("install") && out.stdout.contains("serve"),
+            "{shell}"
+        );
+    }
+    let man = env.run(&["man"], "");
+    assert_eq!(man.code, 0);
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH analytics-mcp"),
+        "{}",
+        &man.stdout[..200.min(man.stdout.len())]
+    );
+}
