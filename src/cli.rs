@@ -47,6 +47,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff)
     Man,
+    /// Check the setup: config, credential, a live API call, each client's entry
+    Doctor,
 }
 
 #[derive(Debug, Args)]

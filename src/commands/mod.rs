@@ -4,6 +4,7 @@
 //! in-process sandbox).
 
 mod call;
+mod doctor;
 mod install;
 mod login;
 mod logout;
@@ -33,6 +34,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Uninstall(args) => install::uninstall(&args),
         Command::Completions(args) => install::completions(&args),
         Command::Man => install::man(),
+        Command::Doctor => doctor::run(global).await,
         Command::Tools(args) => tools::run(&args),
         Command::Login(args) => login::run(global, &args).await,
         Command::Status => status::run(global).await,

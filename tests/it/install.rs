@@ -269,3 +269,46 @@ fn completions_and_man_page_are_generated() {
         &man.stdout[..200.min(man.stdout.len())]
     );
 }
+
+#[test]
+fn doctor_checks_everything_and_names_each_fix() {
+    use analytics_mcp::sandbox::SandboxOptions;
+    let sb = crate::common::TestSandbox::start(SandboxOptions::default());
+    let mut env = env();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+
+    // Signed out, nothing installed: a failure with its fix.
+    let out = env.run(&["doctor"], "");
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("✗ credential")
+            && out.stdout.contains("fix: analytics-mcp login --with-key"),
+        "{}",
+        out.stdout
+    );
+
+    // Signed in and installed: all green.
+    assert_eq!(env.run(&["login", "--with-key"], sb.key()).code, 0);
+    assert_eq!(env.run(&["install", "cursor"], "").code, 0);
+    let out = env.run(&["doctor"], "");
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    for line in ["✓ binary", "✓ config", "✓ credential", "✓ API", "✓ cursor"] {
+        assert!(out.stdout.contains(line), "{line} missing:\n{}", out.stdout);
+    }
+    assert!(out.stdout.contains("Northwind Notes (demo)"));
+    assert!(!out.all().contains(sb.key()), "doctor never prints the key");
+
+    // An entry pointing at a program that is gone.
+    let cursor = home(&env).join(".cursor/mcp.json");
+    let moved = std::fs::read_to_string(&cursor)
+        .unwrap()
+        .replace(&binary(), "/nowhere/analytics-mcp");
+    std::fs::write(&cursor, moved).unwrap();
+    let out = env.run(&["doctor"], "");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("✗ cursor") && out.stdout.contains("fix: analytics-mcp install cursor"),
+        "{}",
+        out.stdout
+    );
+}

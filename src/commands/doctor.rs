@@ -1,0 +1,159 @@
+//! `analytics-mcp doctor`: one screen of checks — the binary, the config file, the credential,
+//! a live API call, and each detected client's entry — each with ✓ or ✗ and the command that
+//! fixes it. Exits 1 when any check fails.
+
+use std::path::Path;
+
+use crate::api::ApiClient;
+use crate::cli::GlobalArgs;
+use crate::config::CONFIG_FILE;
+use crate::credentials::{self, store::Store};
+use crate::error::Exit;
+use crate::install::{self, ALL};
+use crate::output;
+
+struct Report {
+    lines: Vec<String>,
+    failed: bool,
+}
+
+impl Report {
+    fn ok(&mut self, what: &str, detail: impl AsRef<str>) {
+        self.lines.push(format!("✓ {what:<15} {}", detail.as_ref()));
+    }
+
+    fn fail(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
+        self.failed = true;
+        self.lines.push(format!("✗ {what:<15} {}", detail.as_ref()));
+        self.lines
+            .push(format!("  {:<15} fix: {}", "", fix.as_ref()));
+    }
+
+    fn note(&mut self, what: &str, detail: impl AsRef<str>) {
+        self.lines.push(format!("- {what:<15} {}", detail.as_ref()));
+    }
+}
+
+pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
+    let mut r = Report {
+        lines: Vec::new(),
+        failed: false,
+    };
+    let exe = std::env::current_exe()
+        .map(|p| p.canonicalize().unwrap_or(p).display().to_string())
+        .unwrap_or_else(|_| "analytics-mcp".to_string());
+    r.ok("binary", format!("{exe} {}", env!("CARGO_PKG_VERSION")));
+
+    let settings = match super::settings(global) {
+        Ok(s) => {
+            let file = s.config_dir.join(CONFIG_FILE);
+            if file.exists() {
+                r.ok("config", file.display().to_string());
+            } else {
+                r.ok("config", format!("defaults (no {})", file.display()));
+            }
+            s
+        }
+        Err(e) => {
+            r.fail(
+                "config",
+                format!("{e:#}"),
+                "correct the file named above (see README: Configuration)",
+            );
+            output::data(&r.lines.join("\n"));
+            return Ok(Exit::Failure);
+        }
+    };
+
+    let credential = match credentials::resolve(&settings) {
+        Ok(Some(found)) => {
+            r.ok(
+                "credential",
+                format!(
+                    "{} {} from {}",
+                    found.credential.kind(),
+                    found.credential.masked(),
+                    found.source
+                ),
+            );
+            if let Some(warning) = Store::new(&settings).file_permission_warning() {
+                r.fail("permissions", warning, "run the chmod command above");
+            }
+            Some(found.credential)
+        }
+        Ok(None) => {
+            r.fail(
+                "credential",
+                "not signed in",
+                "analytics-mcp login --with-key",
+            );
+            None
+        }
+        Err(e) => {
+            r.fail(
+                "credential",
+                e.to_string(),
+                "analytics-mcp logout, then analytics-mcp login --with-key",
+            );
+            None
+        }
+    };
+
+    if let Some(credential) = credential {
+        let api = ApiClient::new(settings.api_url.clone(), Some(credential), settings.limits);
+        match api.get("/me", &Vec::new()).await {
+            Ok(me) => r.ok(
+                "API",
+                format!(
+                    "{}: {}",
+                    settings.api_url,
+                    super::login::describe_project(&me)
+                ),
+            ),
+            Err(e) if e.is_auth() => {
+                r.fail("API", e.user_message(), "analytics-mcp login --with-key")
+            }
+            Err(e) => r.fail(
+                "API",
+                e.user_message(),
+                "check the network and --api-url / ANALYTICS_MCP_API_URL, then run doctor again",
+            ),
+        }
+    } else {
+        r.note("API", "not checked (no credential)");
+    }
+
+    let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
+    for client in ALL {
+        let Some(path) = home.as_deref().and_then(|h| client.config_path(h, None)) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // not detected: nothing to check
+        };
+        match install::find(client.format(), &text, "analytics") {
+            Some((command, _)) if Path::new(&command).exists() => {
+                r.ok(client.id(), format!("\"analytics\" → {command}"));
+            }
+            Some((command, _)) => r.fail(
+                client.id(),
+                format!("\"analytics\" points at a missing program: {command}"),
+                format!("analytics-mcp install {}", client.id()),
+            ),
+            None => r.note(
+                client.id(),
+                format!(
+                    "no \"analytics\" entry in {} (add: analytics-mcp install {})",
+                    path.display(),
+                    client.id()
+                ),
+            ),
+        }
+    }
+    output::data(&r.lines.join("\n"));
+    Ok(if r.failed {
+        Exit::Failure
+    } else {
+        Exit::Success
+    })
+}
