@@ -6,6 +6,7 @@
 mod cli;
 mod common;
 mod credentials;
+mod dist;
 mod install;
 mod mcp_stdio;
 mod model_view;
