@@ -121,3 +121,48 @@ fn inspector_cli_lists_tools_strictly_and_calls_one() {
     );
     assert!(!stderr.to_lowercase().contains("error"), "{stderr}");
 }
+
+#[test]
+fn inspector_launches_the_entry_install_wrote_for_claude_desktop() {
+    let Some(inspector) = inspector() else {
+        skip_or_fail(
+            "the MCP Inspector is not installed (run .ci/run, or npm install in .ci/node)",
+        );
+        return;
+    };
+    let env = crate::common::TestEnv::new();
+    let out = env.run(&["install", "claude-desktop", "--demo"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let path = env
+        .dir
+        .path()
+        .join(".config/Claude/claude_desktop_config.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("written")).expect("JSON");
+    let entry = &config["mcpServers"]["analytics"];
+    let command = entry["command"].as_str().expect("command");
+    let args: Vec<&str> = entry["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    let catalog = env.dir.path().join("catalog.json");
+    let out = Command::new(&inspector)
+        .arg("--cli")
+        .arg(command)
+        .args(&args)
+        .args(["--method", "tools/list"])
+        .env("MCP_CATALOG_PATH", &catalog)
+        .env_remove("ANALYTICS_MCP_API_KEY")
+        .output()
+        .expect("run inspector");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_str(&stdout).expect("tools/list JSON");
+    assert_eq!(listed["tools"].as_array().map(Vec::len), Some(13));
+}
