@@ -18,8 +18,6 @@ use crate::env_vars;
 
 /// The Himetrica Read API.
 pub const DEFAULT_API_URL: &str = "https://app.himetrica.com/api/v1";
-/// Whole-request timeout for Read API calls when nothing else is set.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The file name of the user's config inside the config directory.
 pub const CONFIG_FILE: &str = "config.toml";
 
@@ -201,7 +199,9 @@ impl Settings {
         let defaults = Limits::default();
         let timeout = match env_vars::var(env_vars::TIMEOUT_SECS) {
             Some(raw) => Duration::from_secs_f64(ranged(env_vars::TIMEOUT_SECS, &raw, 0.1, 600.0)?),
-            None => secs("timeout_secs", file.timeout_secs, 0.1, 600.0)?.unwrap_or(DEFAULT_TIMEOUT),
+            None => {
+                secs("timeout_secs", file.timeout_secs, 0.1, 600.0)?.unwrap_or(defaults.timeout)
+            }
         };
         let limits = Limits {
             timeout,
