@@ -83,6 +83,11 @@ impl Endpoints {
         Ok(endpoints)
     }
 
+    /// The path of `GET /me` (the `get_project` row, which a user may override).
+    pub fn me(&self) -> &str {
+        self.template("get_project").unwrap_or("/me")
+    }
+
     /// The path template for `tool`, if the tool is in the table.
     pub fn template(&self, tool: &str) -> Option<&str> {
         self.paths.get(tool).map(String::as_str)

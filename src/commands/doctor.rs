@@ -101,7 +101,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
 
     if let Some(credential) = credential {
         let api = ApiClient::new(settings.api_url.clone(), Some(credential), settings.limits);
-        match api.get("/me", &Vec::new()).await {
+        match api.get(settings.endpoints.me(), &Vec::new()).await {
             Ok(me) => r.ok(
                 "API",
                 format!(

@@ -34,13 +34,16 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
         Some(credential.clone()),
         settings.limits,
     );
-    let me = api.get("/me", &Vec::new()).await.map_err(|e| {
-        let exit = Exit::Upstream;
-        CliError::new(
-            exit,
-            format!("the key was not stored: {}", e.user_message()),
-        )
-    })?;
+    let me = api
+        .get(settings.endpoints.me(), &Vec::new())
+        .await
+        .map_err(|e| {
+            let exit = Exit::Upstream;
+            CliError::new(
+                exit,
+                format!("the key was not stored: {}", e.user_message()),
+            )
+        })?;
 
     let saved = Store::new(&settings).save(&credential)?;
     output::note(&format!("✓ Signed in: {}", describe_project(&me)));

@@ -36,7 +36,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         Some(found.credential),
         settings.limits,
     );
-    match api.get("/me", &Vec::new()).await {
+    match api.get(settings.endpoints.me(), &Vec::new()).await {
         Ok(me) => {
             lines.push(format!(
                 "Project:    {}",

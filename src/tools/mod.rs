@@ -361,11 +361,7 @@ impl Toolbox {
         if !self.api.has_credential() {
             return Err(ToolError::NotSignedIn);
         }
-        let path = self
-            .endpoints
-            .template("get_project")
-            .unwrap_or("/me")
-            .to_string();
+        let path = self.endpoints.me().to_string();
         self.me
             .get_or_try_init(|| async {
                 let data = self.api.get(&path, &Query::new()).await?;

@@ -212,3 +212,16 @@ fn sandbox_command_prints_url_and_key_first_and_serves_them() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("prj_demo_northwind"));
 }
+
+#[test]
+fn status_and_login_use_the_configured_me_path() {
+    let sb = TestSandbox::start(SandboxOptions::default());
+    let mut env = TestEnv::new();
+    sb.configure(&mut env);
+    env.write_config("[endpoints]\nget_project = \"/whoami\"\n");
+    let out = env.run(&["status"], "");
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(out.stderr.contains("/whoami") && out.stderr.contains("404"), "{}", out.stderr);
+    let out = env.run(&["call", "get_project"], "");
+    assert!(out.stderr.contains("/whoami"), "tools and commands agree: {}", out.stderr);
+}
