@@ -597,18 +597,12 @@ impl Toolbox {
     }
 }
 
-/// ` (resets at 15:31:00 UTC)` from epoch seconds or milliseconds, ` (resets in 42 s)` from a
-/// delay, or the raw value.
+/// ` (resets in 42 s)`, however the upstream spelled the reset (the limiter's parser and, like
+/// the limiter, the real clock, not the pinnable data clock), or the raw value when unreadable.
 fn reset_label(raw: &str) -> String {
-    match raw.trim().parse::<i64>() {
-        Ok(n) if n > 100_000_000_000 => jiff::Timestamp::from_millisecond(n)
-            .map(|t| format!(" (resets at {} UTC)", t.strftime("%H:%M:%S")))
-            .unwrap_or_default(),
-        Ok(n) if n > 1_000_000_000 => jiff::Timestamp::from_second(n)
-            .map(|t| format!(" (resets at {} UTC)", t.strftime("%H:%M:%S")))
-            .unwrap_or_default(),
-        Ok(n) => format!(" (resets in {n} s)"),
-        Err(_) => format!(" (resets {})", crate::api::error::clean(raw, 40)),
+    match crate::api::limiter::parse_reset(raw, jiff::Timestamp::now()) {
+        Some(wait) => format!(" (resets in {} s)", wait.as_secs_f64().ceil()),
+        None => format!(" (resets {})", crate::api::error::clean(raw, 40)),
     }
 }
 

@@ -221,7 +221,15 @@ fn status_and_login_use_the_configured_me_path() {
     env.write_config("[endpoints]\nget_project = \"/whoami\"\n");
     let out = env.run(&["status"], "");
     assert_eq!(out.code, 5, "{}", out.stderr);
-    assert!(out.stderr.contains("/whoami") && out.stderr.contains("404"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("/whoami") && out.stderr.contains("404"),
+        "{}",
+        out.stderr
+    );
     let out = env.run(&["call", "get_project"], "");
-    assert!(out.stderr.contains("/whoami"), "tools and commands agree: {}", out.stderr);
+    assert!(
+        out.stderr.contains("/whoami"),
+        "tools and commands agree: {}",
+        out.stderr
+    );
 }

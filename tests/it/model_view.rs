@@ -264,7 +264,7 @@ fn api_usage_reports_the_rate_limit_and_request_count() {
     assert_eq!(d["rateLimit"]["limit"], 50);
     assert_eq!(d["rateLimit"]["remaining"], 47);
     assert!(
-        text_of(&r).contains("47 of 50 requests left"),
+        text_of(&r).contains("47 of 50 requests left") && text_of(&r).contains("(resets in "),
         "{}",
         text_of(&r)
     );
