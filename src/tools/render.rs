@@ -127,17 +127,13 @@ fn headline(key: &str, value: &Value, change: Option<&Value>, currency: Option<&
             .get("change")
             .and_then(Value::as_f64)
             .filter(|_| is_percent(key));
-        match change.get("changePercent").and_then(Value::as_f64) {
+        let percent = change.get("changePercent").and_then(Value::as_f64);
+        match (points, percent) {
             // A rate moves in points: 42.0% → 40.2% is -1.8 pts, not -4.3%.
-            _ if points.is_some() => {
-                line.push_str(&format!(
-                    " ({:+.1} pts vs {prev})",
-                    points.unwrap_or_default()
-                ));
-            }
-            Some(p) => line.push_str(&format!(" ({p:+.1}% vs {prev})")),
-            None if value.as_f64() == Some(0.0) => line.push_str(" (no change, was 0)"),
-            None => line.push_str(" (up from 0)"),
+            (Some(pts), _) => line.push_str(&format!(" ({pts:+.1} pts vs {prev})")),
+            (None, Some(p)) => line.push_str(&format!(" ({p:+.1}% vs {prev})")),
+            (None, None) if value.as_f64() == Some(0.0) => line.push_str(" (no change, was 0)"),
+            (None, None) => line.push_str(" (up from 0)"),
         }
     }
     line.push('\n');
