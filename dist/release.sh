@@ -2,6 +2,7 @@
 # Builds a release of analytics-mcp for this machine's target:
 #   dist/out/analytics-mcp-<version>-<target>.tar.gz (+ .sha256)
 #   dist/out/analytics-mcp-<version>-<target>.mcpb   (+ .sha256), the Claude Desktop bundle
+#   dist/out/server.json, the MCP registry entry for that bundle (version, URL, fileSha256)
 # The binary is optimized and stripped (Cargo.toml: LTO, codegen-units = 1, strip).
 # The bundle is packed with the @anthropic-ai/mcpb CLI from .ci/node (bash .ci/install-clients).
 set -euo pipefail
@@ -34,6 +35,25 @@ if [ -x "$mcpb" ]; then
   "$mcpb" validate "$stage/bundle/manifest.json"
   "$mcpb" pack "$stage/bundle" "$out/$name.mcpb" > /dev/null
   (cd "$out" && sha256sum "$name.mcpb" > "$name.mcpb.sha256")
+
+  # The registry entry points at this bundle. OWNER is the GitHub owner releases are published
+  # under: RELEASE_OWNER, else GitHub Actions' GITHUB_REPOSITORY_OWNER, else left as OWNER.
+  owner="${RELEASE_OWNER:-${GITHUB_REPOSITORY_OWNER:-OWNER}}"
+  python3 - dist/server.json "$out/server.json" "$version" "$name.mcpb" \
+    "$(cut -d' ' -f1 "$out/$name.mcpb.sha256")" "$owner" <<'PY'
+import json, sys
+src, dst, version, bundle, sha, owner = sys.argv[1:]
+text = open(src, encoding="utf-8").read().replace("OWNER", owner)
+entry = json.loads(text)
+entry["version"] = version
+package = entry["packages"][0]
+package["version"] = version
+package["identifier"] = (
+    f"{entry['repository']['url']}/releases/download/v{version}/{bundle}"
+)
+package["fileSha256"] = sha
+open(dst, "w", encoding="utf-8").write(json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
+PY
 else
   echo "release.sh: $mcpb not found (run: bash .ci/install-clients); skipping the .mcpb bundle" >&2
 fi

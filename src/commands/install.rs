@@ -180,22 +180,24 @@ pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
         && !args.project
         && let Some(claude) = claude_program()
     {
-        let argv = ["mcp", "remove", "--scope", "user", args.name.as_str()];
-        if args.dry_run {
-            output::data(&format!("{} {}", claude.display(), argv.join(" ")));
+        if claude_user_entry(&args.name)?.is_none() {
+            output::note(&format!(
+                "No entry \"{}\" in Claude Code's user config; nothing to remove.",
+                args.name
+            ));
             return Ok(Exit::Success);
         }
-        let status = std::process::Command::new(&claude).args(argv).status()?;
-        return if status.success() {
-            output::note(&format!("✓ Removed \"{}\" from Claude Code.", args.name));
-            Ok(Exit::Success)
-        } else {
-            Err(CliError::new(
-                Exit::Failure,
-                format!("`claude mcp remove` failed ({status})"),
-            )
-            .into())
-        };
+        return claude_mcp(
+            &claude,
+            &["remove", "--scope", "user", &args.name],
+            args.dry_run,
+        )
+        .map(|()| {
+            if !args.dry_run {
+                output::note(&format!("✓ Removed \"{}\" from Claude Code.", args.name));
+            }
+            Exit::Success
+        });
     }
     let project = args.project || args.client == Client::ClaudeCode;
     let path = target(args.client, project)?;
@@ -218,37 +220,79 @@ pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
     )
 }
 
-fn claude_mcp_add(claude: &Path, entry: &Entry, dry_run: bool) -> anyhow::Result<Exit> {
-    let mut argv = vec![
-        "mcp",
-        "add",
-        "--scope",
-        "user",
-        entry.name.as_str(),
-        "--",
-        entry.command.as_str(),
-    ];
-    argv.extend(entry.args.iter().map(String::as_str));
+/// Our entry in Claude Code's user config (`~/.claude.json`), read rather than asked for:
+/// `claude mcp get` starts the server to report on it, and `claude mcp add` refuses a name
+/// that exists, so a second `install` must know before it runs anything.
+fn claude_user_entry(name: &str) -> anyhow::Result<Option<serde_json::Value>> {
+    let Some(path) = Client::ClaudeCode.config_path(&home()?, None) else {
+        return Ok(None);
+    };
+    let text = read(&path)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let config: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        CliError::new(
+            Exit::Failure,
+            format!("{} is not valid JSON: {e}", path.display()),
+        )
+        .with_hint("fix or move the file; Claude Code will not read it either")
+    })?;
+    Ok(config["mcpServers"].get(name).cloned())
+}
+
+/// Runs `claude mcp …` (or prints it with `dry_run`), its chatter on our stderr.
+fn claude_mcp(claude: &Path, argv: &[&str], dry_run: bool) -> anyhow::Result<()> {
     if dry_run {
-        output::data(&format!("{} {}", claude.display(), argv.join(" ")));
-        output::note("(dry run: nothing was run)");
-        return Ok(Exit::Success);
+        output::data(&format!("{} mcp {}", claude.display(), argv.join(" ")));
+        return Ok(());
     }
     let status = std::process::Command::new(claude)
-        .args(&argv)
+        .arg("mcp")
+        .args(argv)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::io::stderr())
         .status()
         .with_context(|| format!("could not run {}", claude.display()))?;
     if status.success() {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            Exit::Failure,
+            format!("`claude mcp {}` failed ({status})", argv[0]),
+        )
+        .into())
+    }
+}
+
+fn claude_mcp_add(claude: &Path, entry: &Entry, dry_run: bool) -> anyhow::Result<Exit> {
+    let started = format!("`{} {}`", entry.command, entry.args.join(" "));
+    if let Some(existing) = claude_user_entry(&entry.name)? {
+        let same = existing["command"] == entry.command.as_str()
+            && existing["args"] == serde_json::json!(entry.args);
+        if same {
+            output::note(&format!(
+                "Claude Code already starts {started} as \"{}\"; nothing to change.",
+                entry.name
+            ));
+            return Ok(Exit::Success);
+        }
+        // `claude mcp add` will not overwrite; replace the stale entry.
+        claude_mcp(claude, &["remove", "--scope", "user", &entry.name], dry_run)?;
+    }
+    let mut argv = vec!["add", "--scope", "user", entry.name.as_str(), "--"];
+    argv.push(entry.command.as_str());
+    argv.extend(entry.args.iter().map(String::as_str));
+    claude_mcp(claude, &argv, dry_run)?;
+    if dry_run {
+        output::note("(dry run: nothing was run)");
+    } else {
         output::note(&format!(
-            "✓ Claude Code now starts `{} {}` as \"{}\".",
-            entry.command,
-            entry.args.join(" "),
+            "✓ Claude Code now starts {started} as \"{}\".",
             entry.name
         ));
-        Ok(Exit::Success)
-    } else {
-        Err(CliError::new(Exit::Failure, format!("`claude mcp add` failed ({status})")).into())
     }
+    Ok(Exit::Success)
 }
 
 /// One line per client: its file, whether it exists, and our entry.

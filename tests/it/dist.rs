@@ -1,15 +1,11 @@
-//! Packaging: the MCP Bundle manifest matches the code and passes `mcpb validate`.
+//! Packaging: the MCP Bundle manifest and the registry's server.json match the code, pass
+//! `mcpb validate` and the registry's JSON Schema.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{bin, skip_or_fail};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::{bin, python_with, repo, skip_or_fail};
 
 fn manifest() -> Value {
     let text = std::fs::read_to_string(repo().join("dist/mcpb/manifest.json")).expect("manifest");
@@ -67,6 +63,78 @@ fn mcpb_validate_accepts_the_manifest() {
     );
     assert!(
         out.status.success() && text.contains("validation passes"),
+        "{text}"
+    );
+}
+
+fn server_json() -> Value {
+    let text = std::fs::read_to_string(repo().join("dist/server.json")).expect("server.json");
+    serde_json::from_str(&text).expect("server.json is JSON")
+}
+
+#[test]
+fn server_json_matches_the_crate_and_the_bundle() {
+    let entry = server_json();
+    assert_eq!(entry["version"], env!("CARGO_PKG_VERSION"));
+    let package = &entry["packages"][0];
+    assert_eq!(package["registryType"], "mcpb");
+    assert_eq!(package["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(package["transport"]["type"], "stdio");
+    let identifier = package["identifier"].as_str().expect("identifier");
+    assert!(
+        identifier.ends_with(&format!(
+            "analytics-mcp-{}-x86_64-unknown-linux-gnu.mcpb",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{identifier}"
+    );
+    // The one environment variable is the bundle's secret, and the registry marks it secret too.
+    let vars = package["environmentVariables"]
+        .as_array()
+        .expect("env vars");
+    assert_eq!(vars.len(), 1);
+    assert_eq!(vars[0]["name"], "ANALYTICS_MCP_API_KEY");
+    assert_eq!(vars[0]["isSecret"], true);
+    assert!(
+        manifest()["server"]["mcp_config"]["env"]
+            .get("ANALYTICS_MCP_API_KEY")
+            .is_some()
+    );
+}
+
+#[test]
+fn server_json_passes_the_registry_schema() {
+    let schema = repo().join(".ci/schemas/server.schema.json");
+    let Some(python) = python_with("jsonschema").filter(|_| schema.exists()) else {
+        skip_or_fail("the registry schema or jsonschema is missing (bash .ci/install-clients)");
+        return;
+    };
+    let check = |path: &std::path::Path| {
+        let out = Command::new(&python)
+            .arg(repo().join("tests/python/validate_server_json.py"))
+            .arg(&schema)
+            .arg(path)
+            .output()
+            .expect("run python");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, text) = check(&repo().join("dist/server.json"));
+    assert!(ok && text.trim() == "valid", "{text}");
+
+    // The check has teeth: a name without its namespace and an over-long description fail.
+    let mut broken = server_json();
+    broken["name"] = "analytics-mcp".into();
+    broken["description"] = "x".repeat(101).into();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("server.json");
+    std::fs::write(&path, broken.to_string()).expect("write");
+    let (ok, text) = check(&path);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("name:") && text.contains("description:"),
         "{text}"
     );
 }

@@ -5,30 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{bin, skip_or_fail};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The Python with the `mcp` package: `ANALYTICS_MCP_TEST_PYTHON`, the CI venv, or `python3`.
-fn python() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("ANALYTICS_MCP_TEST_PYTHON").map(PathBuf::from),
-        Some(repo().join(".ci/venv/bin/python")),
-        Some(PathBuf::from("python3")),
-    ];
-    candidates.into_iter().flatten().find(|p| {
-        Command::new(p)
-            .args(["-c", "import mcp, jsonschema"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-}
+use crate::common::{bin, python_with, repo, skip_or_fail};
 
 #[test]
 fn python_sdk_calls_every_tool_and_validates_structured_content() {
-    let Some(python) = python() else {
+    let Some(python) = python_with("mcp, jsonschema") else {
         skip_or_fail(
             "the Python `mcp` SDK is not installed (pip install -r tests/python/requirements.txt)",
         );
@@ -165,4 +146,217 @@ fn inspector_launches_the_entry_install_wrote_for_claude_desktop() {
     );
     let listed: serde_json::Value = serde_json::from_str(&stdout).expect("tools/list JSON");
     assert_eq!(listed["tools"].as_array().map(Vec::len), Some(13));
+}
+
+/// A program installed in `.ci/node` (Claude Code, Codex CLI), or None.
+fn node_program(name: &str) -> Option<PathBuf> {
+    let local = repo().join(".ci/node/node_modules/.bin").join(name);
+    local.exists().then_some(local)
+}
+
+/// A TestEnv whose PATH starts with `.ci/node`'s programs, and a Command for one of them in
+/// it. Claude Code's switches keep it offline and quiet (no updater, telemetry or reports).
+fn client_env() -> crate::common::TestEnv {
+    let mut env = crate::common::TestEnv::new();
+    let path = std::env::var("PATH").unwrap_or_default();
+    let bin_dir = repo().join(".ci/node/node_modules/.bin");
+    env.set("PATH", &format!("{}:{path}", bin_dir.display()));
+    for var in [
+        "DISABLE_AUTOUPDATER",
+        "DISABLE_TELEMETRY",
+        "DISABLE_ERROR_REPORTING",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC",
+    ] {
+        env.set(var, "1");
+    }
+    let codex_home = env.dir.path().join("codex-home");
+    std::fs::create_dir_all(&codex_home).expect("mkdir");
+    env.set("CODEX_HOME", &codex_home.display().to_string());
+    env
+}
+
+fn client_cmd(env: &crate::common::TestEnv, program: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_remove("ANALYTICS_MCP_API_KEY")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in &env.vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn run_client(env: &crate::common::TestEnv, program: &Path, args: &[&str]) -> (bool, String) {
+    let out = client_cmd(env, program)
+        .args(args)
+        .output()
+        .expect("run client");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn claude_code_connects_to_the_entry_install_added() {
+    let Some(claude) = node_program("claude") else {
+        skip_or_fail("Claude Code is not installed (bash .ci/install-clients)");
+        return;
+    };
+    let env = client_env();
+    let out = env.run(&["install", "claude-code", "--demo"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains("✓ Claude Code now starts"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "claude's chatter goes to stderr: {}",
+        out.stdout
+    );
+
+    // `claude mcp get` starts the server and reports; it exits 0 either way, so read it.
+    let (_, text) = run_client(&env, &claude, &["mcp", "get", "analytics"]);
+    assert!(text.contains("✔ Connected"), "{text}");
+    assert!(text.contains(&format!("Command: {}", bin())), "{text}");
+    assert!(text.contains("Args: serve --demo"), "{text}");
+
+    // A second install changes nothing (and does not trip over `claude mcp add`'s refusal).
+    let before = std::fs::read(env.dir.path().join(".claude.json")).expect(".claude.json");
+    let again = env.run(&["install", "claude-code", "--demo"], "");
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(
+        again.stderr.contains("nothing to change"),
+        "{}",
+        again.all()
+    );
+    let after = std::fs::read(env.dir.path().join(".claude.json")).expect(".claude.json");
+    let servers = |bytes: &[u8]| {
+        serde_json::from_slice::<serde_json::Value>(bytes).expect("JSON")["mcpServers"].clone()
+    };
+    assert_eq!(servers(&before), servers(&after));
+
+    // Without --demo the entry is replaced, not refused.
+    let replaced = env.run(&["install", "claude-code"], "");
+    assert_eq!(replaced.code, 0, "{}", replaced.all());
+    let (_, text) = run_client(&env, &claude, &["mcp", "get", "analytics"]);
+    assert!(text.contains("Args: serve\n"), "{text}");
+
+    let removed = env.run(&["uninstall", "claude-code"], "");
+    assert_eq!(removed.code, 0, "{}", removed.all());
+    let (_, text) = run_client(&env, &claude, &["mcp", "get", "analytics"]);
+    assert!(text.contains("No MCP server named \"analytics\""), "{text}");
+    let twice = env.run(&["uninstall", "claude-code"], "");
+    assert_eq!(twice.code, 0, "{}", twice.all());
+    assert!(
+        twice.stderr.contains("nothing to remove"),
+        "{}",
+        twice.all()
+    );
+}
+
+#[test]
+fn codex_reads_the_entry_and_its_app_server_lists_our_tools() {
+    let Some(codex) = node_program("codex") else {
+        skip_or_fail("Codex CLI is not installed (bash .ci/install-clients)");
+        return;
+    };
+    let env = client_env();
+    let out = env.run(&["install", "codex", "--demo"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    let (ok, text) = run_client(&env, &codex, &["mcp", "get", "analytics", "--json"]);
+    assert!(ok, "{text}");
+    let json_start = text.find('{').expect("JSON in codex's answer");
+    let entry: serde_json::Value = serde_json::Deserializer::from_str(&text[json_start..])
+        .into_iter()
+        .next()
+        .expect("one value")
+        .expect("codex mcp get --json");
+    assert_eq!(entry["enabled"], true);
+    assert_eq!(entry["transport"]["type"], "stdio");
+    assert_eq!(entry["transport"]["command"], bin());
+    assert_eq!(
+        entry["transport"]["args"],
+        serde_json::json!(["serve", "--demo"])
+    );
+    assert_eq!(entry["startup_timeout_sec"], 10.0);
+    assert_eq!(entry["tool_timeout_sec"], 60.0);
+
+    // The app server starts our server from that entry and lists its tools.
+    let listed = codex_app_server_status(&env, &codex);
+    let servers = listed["result"]["data"].as_array().expect("data");
+    let ours = servers
+        .iter()
+        .find(|s| s["name"] == "analytics")
+        .unwrap_or_else(|| panic!("no analytics server in {listed}"));
+    assert_eq!(ours["serverInfo"]["name"], "analytics-mcp");
+    assert!(ours["toolsError"].is_null(), "{ours}");
+    let tools = ours["tools"].as_object().expect("tools");
+    assert_eq!(tools.len(), 13, "{:?}", tools.keys().collect::<Vec<_>>());
+    assert!(tools.contains_key("get_analytics") && tools.contains_key("get_revenue"));
+
+    let removed = env.run(&["uninstall", "codex"], "");
+    assert_eq!(removed.code, 0, "{}", removed.all());
+    let (ok, text) = run_client(&env, &codex, &["mcp", "get", "analytics"]);
+    assert!(!ok, "codex still finds the entry: {text}");
+}
+
+/// `initialize`, then `mcpServerStatus/list` over `codex app-server`'s JSON-RPC lines; the
+/// answer to the second request. Every read is bounded by `WAIT`.
+fn codex_app_server_status(env: &crate::common::TestEnv, codex: &Path) -> serde_json::Value {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = client_cmd(env, codex)
+        .arg("app-server")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start codex app-server");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let answer = |stdin: &mut std::process::ChildStdin, id: u64, method: &str, params| {
+        let request =
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        writeln!(stdin, "{request}").expect("write");
+        let deadline = std::time::Instant::now() + crate::common::WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("codex app-server did not answer {method}"));
+            let message: serde_json::Value = serde_json::from_str(&line).expect("JSON line");
+            if message["id"] == id {
+                return message;
+            }
+        }
+    };
+    let init = answer(
+        &mut stdin,
+        1,
+        "initialize",
+        serde_json::json!({"clientInfo": {"name": "analytics-mcp-tests", "version": "1"}}),
+    );
+    assert!(init.get("result").is_some(), "{init}");
+    writeln!(
+        stdin,
+        "{}",
+        serde_json::json!({"jsonrpc": "2.0", "method": "initialized"})
+    )
+    .expect("write");
+    let listed = answer(&mut stdin, 2, "mcpServerStatus/list", serde_json::json!({}));
+    let _ = child.kill();
+    let _ = child.wait();
+    listed
 }

@@ -17,6 +17,27 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_analytics-mcp")
 }
 
+/// The project's root, where `.ci/` keeps the third-party clients the tests drive.
+pub fn repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A Python that can import `modules` (e.g. "mcp, jsonschema"): `ANALYTICS_MCP_TEST_PYTHON`,
+/// the CI venv, or `python3`.
+pub fn python_with(modules: &str) -> Option<std::path::PathBuf> {
+    let candidates = [
+        std::env::var_os("ANALYTICS_MCP_TEST_PYTHON").map(std::path::PathBuf::from),
+        Some(repo().join(".ci/venv/bin/python")),
+        Some(std::path::PathBuf::from("python3")),
+    ];
+    candidates.into_iter().flatten().find(|p| {
+        Command::new(p)
+            .args(["-c", &format!("import {modules}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
 /// The instant every test pins "now" to (bridge and sandbox alike), so answers are fixed.
 pub const NOW: &str = "2026-11-21T15:30:00Z";
 
