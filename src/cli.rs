@@ -21,6 +21,10 @@ pub struct GlobalArgs {
     /// Read API base URL (https, or http to 127.0.0.1/localhost) [env: ANALYTICS_MCP_API_URL]
     #[arg(long, global = true, value_name = "URL")]
     pub api_url: Option<String>,
+    /// Use a named profile: a [profiles.NAME] table in config.toml, with its own credential
+    /// [env: ANALYTICS_MCP_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +53,8 @@ pub enum Command {
     Man,
     /// Check the setup: config, credential, a live API call, each client's entry
     Doctor,
+    /// List the profiles in config.toml, their API and whether each is signed in
+    Profiles,
 }
 
 #[derive(Debug, Args)]
@@ -59,9 +65,10 @@ pub struct InstallArgs {
     /// Show each client's config file and whether our entry is in it
     #[arg(long, conflicts_with = "client")]
     pub list: bool,
-    /// Server name in the client's config
-    #[arg(long, default_value = "analytics")]
-    pub name: String,
+    /// Server name in the client's config [default: analytics, or analytics-PROFILE with
+    /// --profile]
+    #[arg(long)]
+    pub name: Option<String>,
     /// Point the entry at the built-in demo project (`serve --demo`)
     #[arg(long)]
     pub demo: bool,
@@ -77,9 +84,10 @@ pub struct InstallArgs {
 pub struct UninstallArgs {
     /// The client to remove the entry from
     pub client: crate::install::Client,
-    /// Server name in the client's config
-    #[arg(long, default_value = "analytics")]
-    pub name: String,
+    /// Server name in the client's config [default: analytics, or analytics-PROFILE with
+    /// --profile]
+    #[arg(long)]
+    pub name: Option<String>,
     /// Edit the project's config in this directory
     #[arg(long)]
     pub project: bool,

@@ -40,11 +40,82 @@ pub struct ConfigFile {
     /// How long successful answers are reused, in seconds (0 disables the cache).
     pub cache_ttl_secs: Option<f64>,
     /// Show customer emails as `b…@example.com`.
-    #[serde(default)]
-    pub mask_emails: bool,
+    pub mask_emails: Option<bool>,
     /// Per-tool path overrides, e.g. `get_top_pages = "/projects/{project}/top-pages"`.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
+    /// Named profiles, `[profiles.NAME]`: the same keys, each falling back to the top level.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ConfigFile>,
+}
+
+/// The profile the top level of `config.toml` describes.
+pub const DEFAULT_PROFILE: &str = "default";
+
+impl ConfigFile {
+    /// The settings of profile `name` (`None`: the top level): its keys over the top level's.
+    fn for_profile(mut self, name: Option<&str>, path: &Path) -> Result<Self, ConfigError> {
+        let Some(name) = name else {
+            return Ok(self);
+        };
+        let Some(profile) = self.profiles.remove(name) else {
+            return Err(ConfigError::UnknownProfile {
+                name: name.to_string(),
+                path: path.to_path_buf(),
+                known: self.profiles.keys().cloned().collect(),
+            });
+        };
+        if !profile.profiles.is_empty() {
+            return Err(ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: format!("[profiles.{name}] cannot hold profiles of its own"),
+            });
+        }
+        let mut endpoints = self.endpoints;
+        endpoints.extend(profile.endpoints);
+        Ok(Self {
+            api_url: profile.api_url.or(self.api_url),
+            project: profile.project.or(self.project),
+            timeout_secs: profile.timeout_secs.or(self.timeout_secs),
+            connect_timeout_secs: profile.connect_timeout_secs.or(self.connect_timeout_secs),
+            max_retry_wait_secs: profile.max_retry_wait_secs.or(self.max_retry_wait_secs),
+            max_response_mib: profile.max_response_mib.or(self.max_response_mib),
+            cache_ttl_secs: profile.cache_ttl_secs.or(self.cache_ttl_secs),
+            mask_emails: profile.mask_emails.or(self.mask_emails),
+            endpoints,
+            profiles: BTreeMap::new(),
+        })
+    }
+}
+
+/// Checks a profile name: 1–64 letters, digits, `-` and `_` (it names files and keychain
+/// entries).
+pub fn check_profile_name(name: &str) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::BadProfileName(name.to_string()))
+    }
+}
+
+/// The profile asked for by flag or `ANALYTICS_MCP_PROFILE`; `None` for the default one.
+pub fn selected_profile(flag: Option<&str>) -> Result<Option<String>, ConfigError> {
+    let name = flag
+        .map(str::to_string)
+        .or_else(|| env_vars::var(env_vars::PROFILE));
+    match name {
+        None => Ok(None),
+        Some(n) if n == DEFAULT_PROFILE => Ok(None),
+        Some(n) => {
+            check_profile_name(&n)?;
+            Ok(Some(n))
+        }
+    }
 }
 
 /// Which credential backend to use.
@@ -60,6 +131,8 @@ pub enum StorePreference {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub config_dir: PathBuf,
+    /// The profile in use; `None` is the top level of `config.toml` ("default").
+    pub profile: Option<String>,
     pub api_url: Url,
     pub project: Option<String>,
     pub endpoints: Endpoints,
@@ -73,6 +146,7 @@ pub struct Settings {
 /// Flags that override the environment and the config file.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
+    pub profile: Option<String>,
     pub api_url: Option<String>,
     pub project: Option<String>,
 }
@@ -99,8 +173,24 @@ pub enum ConfigError {
     InsecureUrl(String),
     #[error("{name} must be `file` or `keyring`, not `{value}`")]
     BadStore { name: &'static str, value: String },
+    #[error("no profile `{name}` in {path}{}", known_profiles(known))]
+    UnknownProfile {
+        name: String,
+        path: PathBuf,
+        known: Vec<String>,
+    },
+    #[error("`{0}` is not a usable profile name: use 1-64 letters, digits, - and _")]
+    BadProfileName(String),
     #[error("`{0}` must be a number between {1} and {2}, not `{3}`")]
     OutOfRange(&'static str, f64, f64, String),
+}
+
+fn known_profiles(known: &[String]) -> String {
+    if known.is_empty() {
+        "; it has none: add a [profiles.NAME] table".to_string()
+    } else {
+        format!("; its profiles: {}", known.join(", "))
+    }
 }
 
 /// The config directory: `ANALYTICS_MCP_CONFIG_DIR`, else the OS default
@@ -180,7 +270,9 @@ impl Settings {
     /// Resolves settings from flags, the environment and the config file.
     pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
         let config_dir = config_dir()?;
-        let file = read_config_file(&config_dir)?;
+        let profile = selected_profile(overrides.profile.as_deref())?;
+        let file = read_config_file(&config_dir)?
+            .for_profile(profile.as_deref(), &config_dir.join(CONFIG_FILE))?;
 
         let raw_url = overrides
             .api_url
@@ -239,13 +331,14 @@ impl Settings {
 
         Ok(Self {
             config_dir,
+            profile,
             api_url,
             project,
             endpoints: Endpoints::with_overrides(&file.endpoints)?,
             limits,
             cache_ttl,
             store,
-            mask_emails: file.mask_emails,
+            mask_emails: file.mask_emails.unwrap_or(false),
         })
     }
 }

@@ -9,6 +9,8 @@ pub const API_KEY: &str = "ANALYTICS_MCP_API_KEY";
 pub const API_URL: &str = "ANALYTICS_MCP_API_URL";
 /// The project id to query, skipping the `GET /me` look-up.
 pub const PROJECT: &str = "ANALYTICS_MCP_PROJECT";
+/// The profile to use, a `[profiles.NAME]` table of `config.toml` (default: the top level).
+pub const PROFILE: &str = "ANALYTICS_MCP_PROFILE";
 /// Where `config.toml` and the credentials file live (default: the OS config directory).
 pub const CONFIG_DIR: &str = "ANALYTICS_MCP_CONFIG_DIR";
 /// Force a credential backend: `file` or `keyring` (default: keyring, falling back to file).

@@ -51,6 +51,19 @@ pub fn run() -> ExitCode {
         Err(err) => {
             let (exit, hint) = match err.downcast_ref::<error::CliError>() {
                 Some(e) => (e.exit, e.hint.clone()),
+                // A profile that is not there is a mistake in the command, like an unknown flag.
+                None if err.chain().any(|c| {
+                    matches!(
+                        c.downcast_ref::<config::ConfigError>(),
+                        Some(
+                            config::ConfigError::UnknownProfile { .. }
+                                | config::ConfigError::BadProfileName(_)
+                        )
+                    )
+                }) =>
+                {
+                    (error::Exit::Usage, None)
+                }
                 None => (error::Exit::Failure, None),
             };
             output::error(&err, hint.as_deref());

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::CommandFactory;
 
-use crate::cli::{Cli, CompletionsArgs, InstallArgs, UninstallArgs};
+use crate::cli::{Cli, CompletionsArgs, GlobalArgs, InstallArgs, UninstallArgs};
 use crate::error::{CliError, Exit};
 use crate::install::{self, ALL, Client, Edit, Entry};
 use crate::output;
@@ -93,15 +93,39 @@ fn diff(path: &Path, edit: &Edit) -> String {
         .to_string()
 }
 
-fn entry(args: &InstallArgs) -> anyhow::Result<Entry> {
+/// The profile named by `--profile` or `ANALYTICS_MCP_PROFILE`, checked to exist in
+/// `config.toml` (an entry for a missing profile would fail in the client, out of sight).
+fn profile(global: &GlobalArgs) -> anyhow::Result<Option<String>> {
+    let profile = crate::config::selected_profile(global.profile.as_deref())?;
+    if profile.is_some() {
+        super::settings(global)?;
+    }
+    Ok(profile)
+}
+
+/// `--name`, else `analytics`, or `analytics-PROFILE` so that profiles do not collide.
+fn server_name(name: Option<&str>, profile: Option<&str>) -> Result<String, CliError> {
+    let name = match (name, profile) {
+        (Some(name), _) => name.to_string(),
+        (None, Some(profile)) => format!("analytics-{profile}"),
+        (None, None) => "analytics".to_string(),
+    };
+    check_name(&name)?;
+    Ok(name)
+}
+
+fn entry(args: &InstallArgs, name: String, profile: Option<&str>) -> anyhow::Result<Entry> {
     let exe = std::env::current_exe().context("could not find this program's path")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     let mut cli_args = vec!["serve".to_string()];
+    if let Some(profile) = profile {
+        cli_args.extend(["--profile".to_string(), profile.to_string()]);
+    }
     if args.demo {
         cli_args.push("--demo".to_string());
     }
     Ok(Entry {
-        name: args.name.clone(),
+        name,
         command: exe.display().to_string(),
         args: cli_args,
     })
@@ -139,15 +163,16 @@ fn apply(path: &Path, edit: &Edit, dry_run: bool, done: &str) -> anyhow::Result<
     Ok(Exit::Success)
 }
 
-pub fn install(args: &InstallArgs) -> anyhow::Result<Exit> {
+pub fn install(global: &GlobalArgs, args: &InstallArgs) -> anyhow::Result<Exit> {
+    let profile = profile(global)?;
+    let name = server_name(args.name.as_deref(), profile.as_deref())?;
     if args.list {
-        return list(&args.name);
+        return list(&name);
     }
     let Some(client) = args.client else {
         return Err(CliError::new(Exit::Usage, "name a client, or use --list").into());
     };
-    check_name(&args.name)?;
-    let entry = entry(args)?;
+    let entry = entry(args, name, profile.as_deref())?;
     if client == Client::ClaudeCode
         && !args.project
         && let Some(claude) = claude_program()
@@ -174,27 +199,23 @@ pub fn install(args: &InstallArgs) -> anyhow::Result<Exit> {
     )
 }
 
-pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
-    check_name(&args.name)?;
+pub fn uninstall(global: &GlobalArgs, args: &UninstallArgs) -> anyhow::Result<Exit> {
+    let profile = crate::config::selected_profile(global.profile.as_deref())?;
+    let name = &server_name(args.name.as_deref(), profile.as_deref())?;
     if args.client == Client::ClaudeCode
         && !args.project
         && let Some(claude) = claude_program()
     {
-        if claude_user_entry(&args.name)?.is_none() {
+        if claude_user_entry(name)?.is_none() {
             output::note(&format!(
                 "No entry \"{}\" in Claude Code's user config; nothing to remove.",
-                args.name
+                name
             ));
             return Ok(Exit::Success);
         }
-        return claude_mcp(
-            &claude,
-            &["remove", "--scope", "user", &args.name],
-            args.dry_run,
-        )
-        .map(|()| {
+        return claude_mcp(&claude, &["remove", "--scope", "user", name], args.dry_run).map(|()| {
             if !args.dry_run {
-                output::note(&format!("✓ Removed \"{}\" from Claude Code.", args.name));
+                output::note(&format!("✓ Removed \"{}\" from Claude Code.", name));
             }
             Exit::Success
         });
@@ -202,12 +223,12 @@ pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
     let project = args.project || args.client == Client::ClaudeCode;
     let path = target(args.client, project)?;
     let text = read(&path)?;
-    let edit = install::uninstall(args.client.format(), &path, &text, &args.name)
+    let edit = install::uninstall(args.client.format(), &path, &text, name)
         .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
     if !edit.changed() {
         output::note(&format!(
             "No entry \"{}\" in {}; nothing to remove.",
-            args.name,
+            name,
             path.display()
         ));
         return Ok(Exit::Success);
@@ -216,7 +237,7 @@ pub fn uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
         &path,
         &edit,
         args.dry_run,
-        &format!("✓ Removed \"{}\" from {}.", args.name, path.display()),
+        &format!("✓ Removed \"{}\" from {}.", name, path.display()),
     )
 }
 

@@ -46,7 +46,12 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
         })?;
 
     let saved = Store::new(&settings).save(&credential)?;
-    output::note(&format!("✓ Signed in: {}", describe_project(&me)));
+    let profile = settings
+        .profile
+        .as_deref()
+        .map(|p| format!(" (profile {p})"))
+        .unwrap_or_default();
+    output::note(&format!("✓ Signed in{profile}: {}", describe_project(&me)));
     match saved {
         Saved::Keyring => output::note(&format!(
             "  Key {} stored in the OS keychain.",

@@ -8,6 +8,7 @@ mod doctor;
 mod install;
 mod login;
 mod logout;
+mod profiles;
 mod sandbox;
 mod serve;
 mod status;
@@ -30,8 +31,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Serve(args) => serve::run(global, &args).await,
         Command::Call(args) => call::run(global, &args).await,
-        Command::Install(args) => install::install(&args),
-        Command::Uninstall(args) => install::uninstall(&args),
+        Command::Install(args) => install::install(global, &args),
+        Command::Uninstall(args) => install::uninstall(global, &args),
         Command::Completions(args) => install::completions(&args),
         Command::Man => install::man(),
         Command::Doctor => doctor::run(global).await,
@@ -40,6 +41,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Status => status::run(global).await,
         Command::Logout => logout::run(global),
         Command::Sandbox(args) => sandbox::run(&args).await,
+        Command::Profiles => profiles::run(global),
     }
 }
 
@@ -50,6 +52,7 @@ pub(crate) fn settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
 /// Settings with a `--project` flag from `serve` or `call`.
 pub(crate) fn settings_for(global: &GlobalArgs, project: Option<&str>) -> anyhow::Result<Settings> {
     Settings::load(&Overrides {
+        profile: global.profile.clone(),
         api_url: global.api_url.clone(),
         project: project.map(str::to_string),
     })

@@ -16,6 +16,13 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     };
     let mut lines = vec![
         format!(
+            "Profile:    {}",
+            settings
+                .profile
+                .as_deref()
+                .unwrap_or(crate::config::DEFAULT_PROFILE)
+        ),
+        format!(
             "Credential: {} {}",
             found.credential.kind(),
             found.credential.masked()

@@ -14,11 +14,26 @@ use serde::{Deserialize, Serialize};
 use super::{Credential, Resolved, Secret, Source};
 use crate::config::{Settings, StorePreference};
 
-/// The keychain service name; the account is the profile (`default` for now).
+/// The keychain service name; the account is the profile (`default`, or `profile:NAME`).
 pub const KEYRING_SERVICE: &str = "analytics-mcp";
 const KEYRING_ACCOUNT: &str = "default";
-/// The credentials file inside the config directory.
+/// The credentials file inside the config directory (the default profile's; a named
+/// profile's is `credentials.NAME.json`).
 pub const CREDENTIALS_FILE: &str = "credentials.json";
+
+/// The keychain account and the file that hold `profile`'s credential.
+pub fn location(config_dir: &Path, profile: Option<&str>) -> (String, PathBuf) {
+    match profile {
+        None => (
+            KEYRING_ACCOUNT.to_string(),
+            config_dir.join(CREDENTIALS_FILE),
+        ),
+        Some(name) => (
+            format!("profile:{name}"),
+            config_dir.join(format!("credentials.{name}.json")),
+        ),
+    }
+}
 /// The record format this release writes.
 const SCHEMA: u32 = 1;
 /// A keychain that does not answer in this time is treated as unreachable (D-Bus can hang).
@@ -66,14 +81,18 @@ pub enum Saved {
 /// The credential stores as the settings select them.
 pub struct Store {
     preference: StorePreference,
+    account: String,
     file: PathBuf,
 }
 
 impl Store {
+    /// The stores for the settings' profile.
     pub fn new(settings: &Settings) -> Self {
+        let (account, file) = location(&settings.config_dir, settings.profile.as_deref());
         Self {
             preference: settings.store,
-            file: settings.config_dir.join(CREDENTIALS_FILE),
+            account,
+            file,
         }
     }
 
@@ -84,7 +103,7 @@ impl Store {
     /// The stored credential, or `None`.
     pub fn load(&self) -> Result<Option<Resolved>, StoreError> {
         if self.preference != StorePreference::File {
-            match keyring_call(|e| e.get_password()) {
+            match keyring_call(&self.account, |e| e.get_password()) {
                 Ok(text) => {
                     return Ok(Some(Resolved {
                         credential: decode(&text, "the OS keychain")?,
@@ -126,7 +145,7 @@ impl Store {
         let text = encode(credential);
         if self.preference != StorePreference::File {
             let owned = text.clone();
-            match keyring_call(move |e| e.set_password(owned.expose())) {
+            match keyring_call(&self.account, move |e| e.set_password(owned.expose())) {
                 Ok(()) => {
                     // One source of truth: a file left from an earlier headless login would
                     // otherwise resurface after a later logout.
@@ -159,7 +178,7 @@ impl Store {
     pub fn delete(&self) -> Result<Vec<String>, StoreError> {
         let mut removed = Vec::new();
         if self.preference != StorePreference::File {
-            match keyring_call(|e| e.delete_credential()) {
+            match keyring_call(&self.account, |e| e.delete_credential()) {
                 Ok(()) => removed.push("removed the credential from the OS keychain".to_string()),
                 Err(KeyringFailure::NoEntry) => {}
                 Err(KeyringFailure::Unavailable(why)) => {
@@ -241,11 +260,13 @@ enum KeyringFailure {
 
 /// Runs one keychain operation on a helper thread, giving up after [`KEYRING_TIMEOUT`].
 fn keyring_call<T: Send + 'static>(
+    account: &str,
     op: impl FnOnce(&keyring::Entry) -> keyring::Result<T> + Send + 'static,
 ) -> Result<T, KeyringFailure> {
     let (tx, rx) = mpsc::channel();
+    let account = account.to_string();
     std::thread::spawn(move || {
-        let result = keyring::Entry::new(KEYRING_SERVICE, KEYRING_ACCOUNT).and_then(|e| op(&e));
+        let result = keyring::Entry::new(KEYRING_SERVICE, &account).and_then(|e| op(&e));
         let _ = tx.send(result);
     });
     match rx.recv_timeout(KEYRING_TIMEOUT) {
@@ -275,7 +296,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir).map_err(io("create", dir))?;
-    let tmp = dir.join(format!(".{CREDENTIALS_FILE}.{}.tmp", std::process::id()));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(CREDENTIALS_FILE);
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);

@@ -10,6 +10,7 @@ mod dist;
 mod install;
 mod mcp_stdio;
 mod model_view;
+mod profiles;
 mod resilience;
 mod third_party;
 mod upstream_errors;

@@ -1,0 +1,43 @@
+//! `profiles`: the profiles in `config.toml`, what each talks to, and whether it is signed in.
+
+use anyhow::Context;
+
+use crate::cli::GlobalArgs;
+use crate::config::{self, DEFAULT_PROFILE, Overrides, Settings};
+use crate::credentials;
+use crate::error::Exit;
+use crate::output;
+
+pub fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
+    let dir = config::config_dir()?;
+    let file = config::read_config_file(&dir)?;
+    let current = config::selected_profile(global.profile.as_deref())?;
+    let names = std::iter::once(DEFAULT_PROFILE.to_string()).chain(file.profiles.into_keys());
+    let mut lines = Vec::new();
+    for name in names {
+        let profile = (name != DEFAULT_PROFILE).then(|| name.clone());
+        let settings = Settings::load(&Overrides {
+            profile: Some(name.clone()),
+            api_url: None,
+            project: None,
+        })
+        .with_context(|| format!("profile `{name}`"))?;
+        // Only what is stored counts here: ANALYTICS_MCP_API_KEY would apply to every one.
+        let signed_in = match credentials::store::Store::new(&settings).load() {
+            Ok(Some(found)) => format!("signed in ({}, {})", found.credential.kind(), found.source),
+            Ok(None) => "not signed in".to_string(),
+            Err(e) => format!("credential unreadable: {e}"),
+        };
+        let marker = if profile == current { "*" } else { " " };
+        lines.push(format!(
+            "{marker} {name:<16} {:<40} {signed_in}",
+            settings.api_url
+        ));
+    }
+    output::data(&lines.join("\n"));
+    output::note(&format!(
+        "* is the profile in use. Add one as a [profiles.NAME] table in {}; use it with --profile NAME.",
+        dir.join(config::CONFIG_FILE).display()
+    ));
+    Ok(Exit::Success)
+}
