@@ -35,7 +35,7 @@ pub enum Command {
     Call(CallArgs),
     /// List the tools and their parameters
     Tools(ToolsArgs),
-    /// Sign in: store a secret key with --with-key (read from a prompt or stdin, never argv)
+    /// Sign in with the browser (OAuth), or store a secret key with --with-key
     Login(LoginArgs),
     /// Show which credential is in use and check it against the API
     Status,
@@ -142,6 +142,16 @@ pub struct LoginArgs {
     /// Store a secret key (hm_sk_…): typed at a hidden prompt, or piped on stdin
     #[arg(long)]
     pub with_key: bool,
+    /// Print the sign-in URL instead of opening a browser (for SSH sessions)
+    #[arg(long, conflicts_with = "with_key")]
+    pub no_browser: bool,
+    /// Listen for the browser's return on this port of 127.0.0.1 (default: a free one); pin it
+    /// to forward it over SSH (`ssh -L PORT:127.0.0.1:PORT`)
+    #[arg(long, value_name = "PORT", conflicts_with = "with_key")]
+    pub callback_port: Option<u16>,
+    /// Give up waiting for the browser after this many seconds [default: 300]
+    #[arg(long, value_name = "SECS", conflicts_with = "with_key")]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -156,4 +166,7 @@ pub struct SandboxArgs {
     /// PATH matches any request path containing it. Repeatable.
     #[arg(long, value_name = "PATH=SPEC")]
     pub fault: Vec<Fault>,
+    /// Lifetime of the access tokens its authorization server issues, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    pub token_ttl: u64,
 }

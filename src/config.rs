@@ -44,9 +44,32 @@ pub struct ConfigFile {
     /// Per-tool path overrides, e.g. `get_top_pages = "/projects/{project}/top-pages"`.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
+    /// Browser sign-in: pinned endpoints, client id, scopes, callback port.
+    pub oauth: Option<OAuthConfig>,
     /// Named profiles, `[profiles.NAME]`: the same keys, each falling back to the top level.
     #[serde(default)]
     pub profiles: BTreeMap<String, ConfigFile>,
+}
+
+/// `[oauth]`: what browser sign-in would otherwise discover or choose. All optional.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// The authorization server's issuer URL (skips RFC 9728 discovery).
+    pub issuer: Option<String>,
+    /// With `token_endpoint`: skip discovery entirely.
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub registration_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    /// A pre-registered public client id (skips dynamic registration).
+    pub client_id: Option<String>,
+    /// Scopes to ask for (default: what the API's metadata lists).
+    pub scopes: Option<Vec<String>>,
+    /// A fixed loopback port for the callback (default: a free one).
+    pub callback_port: Option<u16>,
+    /// How long `login` waits for the browser, in seconds (default 300).
+    pub login_timeout_secs: Option<u64>,
 }
 
 /// The profile the top level of `config.toml` describes.
@@ -82,6 +105,7 @@ impl ConfigFile {
             max_response_mib: profile.max_response_mib.or(self.max_response_mib),
             cache_ttl_secs: profile.cache_ttl_secs.or(self.cache_ttl_secs),
             mask_emails: profile.mask_emails.or(self.mask_emails),
+            oauth: profile.oauth.or(self.oauth),
             endpoints,
             profiles: BTreeMap::new(),
         })
@@ -141,6 +165,7 @@ pub struct Settings {
     pub cache_ttl: Option<Duration>,
     pub store: StorePreference,
     pub mask_emails: bool,
+    pub oauth: OAuthConfig,
 }
 
 /// Flags that override the environment and the config file.
@@ -339,6 +364,7 @@ impl Settings {
             cache_ttl,
             store,
             mask_emails: file.mask_emails.unwrap_or(false),
+            oauth: file.oauth.unwrap_or_default(),
         })
     }
 }

@@ -11,6 +11,9 @@ pub const API_URL: &str = "ANALYTICS_MCP_API_URL";
 pub const PROJECT: &str = "ANALYTICS_MCP_PROJECT";
 /// The profile to use, a `[profiles.NAME]` table of `config.toml` (default: the top level).
 pub const PROFILE: &str = "ANALYTICS_MCP_PROFILE";
+/// The browser `login` opens, a program and arguments (`%s` stands for the URL); default:
+/// the system's. The same variable gh, git and xdg-open read.
+pub const BROWSER: &str = "BROWSER";
 /// Where `config.toml` and the credentials file live (default: the OS config directory).
 pub const CONFIG_DIR: &str = "ANALYTICS_MCP_CONFIG_DIR";
 /// Force a credential backend: `file` or `keyring` (default: keyring, falling back to file).

@@ -36,6 +36,10 @@ pub enum ApiError {
     Shape(String),
     #[error("the request failed: {0}")]
     Other(String),
+    #[error("{0}; sign in again")]
+    SignInAgain(String),
+    #[error("{0}")]
+    Token(String),
 }
 
 impl ApiError {
@@ -113,6 +117,11 @@ impl ApiError {
                 "",
             ),
             Self::Other(detail) => (format!("The request to the analytics API failed: {detail}."), ""),
+            Self::SignInAgain(why) => (
+                format!("The browser sign-in has lapsed: {why}. Sign in again with `analytics-mcp login`."),
+                "",
+            ),
+            Self::Token(why) => (format!("Could not get an access token: {why}."), ""),
         };
         if excerpt.is_empty() {
             sentence
@@ -123,7 +132,7 @@ impl ApiError {
 
     /// True when signing in again is the fix.
     pub fn is_auth(&self) -> bool {
-        matches!(self, Self::Unauthorized { .. })
+        matches!(self, Self::Unauthorized { .. } | Self::SignInAgain(_))
     }
 }
 

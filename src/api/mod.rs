@@ -23,7 +23,31 @@ pub use error::ApiError;
 use limiter::Limiter;
 pub use limiter::RateLimitState;
 
-use crate::credentials::Credential;
+use crate::auth::{AuthError, TokenManager};
+use crate::credentials::{Credential, Secret};
+
+/// How requests are authenticated.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// `X-API-Key: hm_sk_…`.
+    ApiKey(Secret<String>),
+    /// `Authorization: Bearer …`, refreshed as needed.
+    OAuth(std::sync::Arc<TokenManager>),
+    /// `Authorization: Bearer …` as given, never refreshed (checking a token just issued).
+    Bearer(Secret<String>),
+}
+
+impl Auth {
+    /// The way to send `credential` for the settings' profile.
+    pub fn new(settings: &crate::config::Settings, credential: Credential) -> Self {
+        match credential {
+            Credential::ApiKey(key) => Self::ApiKey(key),
+            Credential::OAuth(tokens) => {
+                Self::OAuth(std::sync::Arc::new(TokenManager::new(settings, tokens)))
+            }
+        }
+    }
+}
 
 /// Time and size limits for upstream calls.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,7 +83,7 @@ const BACKOFF_BASE: Duration = Duration::from_millis(200);
 pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
-    credential: Option<Credential>,
+    auth: Option<Auth>,
     limits: Limits,
     limiter: Mutex<Limiter>,
     requests: AtomicU64,
@@ -69,7 +93,7 @@ pub struct ApiClient {
 pub type Query = Vec<(String, String)>;
 
 impl ApiClient {
-    pub fn new(base: Url, credential: Option<Credential>, limits: Limits) -> Self {
+    pub fn new(base: Url, auth: Option<Auth>, limits: Limits) -> Self {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("analytics-mcp/", env!("CARGO_PKG_VERSION")))
@@ -82,7 +106,7 @@ impl ApiClient {
         Self {
             http,
             base,
-            credential,
+            auth,
             limits,
             limiter: Mutex::new(Limiter::default()),
             requests: AtomicU64::new(0),
@@ -94,7 +118,15 @@ impl ApiClient {
     }
 
     pub fn has_credential(&self) -> bool {
-        self.credential.is_some()
+        self.auth.is_some()
+    }
+
+    /// The token manager, when signed in through the browser.
+    pub fn token_manager(&self) -> Option<&TokenManager> {
+        match &self.auth {
+            Some(Auth::OAuth(m)) => Some(m),
+            _ => None,
+        }
     }
 
     /// The rate-limit headers seen last.
@@ -112,9 +144,25 @@ impl ApiClient {
     pub async fn get(&self, path: &str, query: &Query) -> Result<Value, ApiError> {
         let deadline = Instant::now() + self.limits.timeout;
         let mut attempt = 0;
+        let mut refreshed = false;
         loop {
             self.wait_for_slot(deadline).await?;
-            let outcome = self.attempt(path, query, deadline).await;
+            let bearer = match &self.auth {
+                Some(Auth::OAuth(m)) => Some(within(deadline, m.bearer()).await?),
+                Some(Auth::Bearer(token)) => Some(token.clone()),
+                _ => None,
+            };
+            let outcome = self.attempt(path, query, deadline, bearer.as_ref()).await;
+            // A rejected access token is refreshed once, and the call tried again.
+            if let (Err(ApiError::Unauthorized { .. }), Some(Auth::OAuth(m)), Some(token)) =
+                (&outcome, &self.auth, &bearer)
+                && !refreshed
+            {
+                tracing::debug!(%path, "access token rejected; refreshing");
+                within(deadline, m.after_rejection(token)).await?;
+                refreshed = true;
+                continue;
+            }
             let wait = match &outcome {
                 Err(e) if attempt < self.limits.max_retries => match e {
                     ApiError::Connect { .. }
@@ -169,18 +217,24 @@ impl ApiClient {
         path: &str,
         query: &Query,
         deadline: Instant,
+        bearer: Option<&Secret<String>>,
     ) -> Result<Value, ApiError> {
         let url = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
         let left = deadline.saturating_duration_since(Instant::now());
         let mut request = self.http.get(&url).query(query).timeout(left);
-        match &self.credential {
-            Some(Credential::ApiKey(key)) => {
-                let mut value = HeaderValue::from_str(key.expose())
-                    .map_err(|_| ApiError::Other("the stored key has invalid characters".into()))?;
-                value.set_sensitive(true);
-                request = request.header("X-API-Key", value);
+        let header = match (&self.auth, bearer) {
+            (Some(Auth::ApiKey(key)), _) => Some(("X-API-Key", key.expose().clone())),
+            (Some(Auth::OAuth(_) | Auth::Bearer(_)), Some(token)) => {
+                Some(("Authorization", format!("Bearer {}", token.expose())))
             }
-            None => {}
+            _ => None,
+        };
+        if let Some((name, value)) = header {
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                ApiError::Other("the stored credential has invalid characters".into())
+            })?;
+            value.set_sensitive(true);
+            request = request.header(name, value);
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(%path, params = query.len(), "GET");
@@ -268,6 +322,20 @@ impl ApiClient {
 /// The wait before retry number `attempt` (0-based): 200 ms, 400 ms, … with ±50% jitter.
 fn backoff(attempt: u32) -> Duration {
     BACKOFF_BASE.mul_f64(2f64.powi(attempt as i32) * (0.5 + fastrand::f64()))
+}
+
+/// Runs a token step within the call's deadline, as an [`ApiError`].
+async fn within<T>(
+    deadline: Instant,
+    step: impl std::future::Future<Output = Result<T, AuthError>>,
+) -> Result<T, ApiError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(left, step).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(AuthError::SignInAgain(why))) => Err(ApiError::SignInAgain(why)),
+        Ok(Err(e)) => Err(ApiError::Token(e.to_string())),
+        Err(_) => Err(ApiError::Timeout(left)),
+    }
 }
 
 /// TLS uses rustls with the `ring` provider, chosen over reqwest's default (aws-lc-rs) for a

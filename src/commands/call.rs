@@ -28,7 +28,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
             Ok(Exit::Success)
         }
         Err(e @ ToolError::NotSignedIn) => Err(CliError::new(Exit::NotSignedIn, e.message())
-            .with_hint("run `analytics-mcp login --with-key`, or try `--demo`")
+            .with_hint("run `analytics-mcp login` (browser) or `login --with-key`, or try `--demo`")
             .into()),
         Err(e) => Err(CliError::new(Exit::ToolError, e.message()).into()),
     }

@@ -85,7 +85,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             r.fail(
                 "credential",
                 "not signed in",
-                "analytics-mcp login --with-key",
+                "analytics-mcp login (or login --with-key)",
             );
             None
         }
@@ -93,14 +93,15 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             r.fail(
                 "credential",
                 e.to_string(),
-                "analytics-mcp logout, then analytics-mcp login --with-key",
+                "analytics-mcp logout, then analytics-mcp login",
             );
             None
         }
     };
 
     if let Some(credential) = credential {
-        let api = ApiClient::new(settings.api_url.clone(), Some(credential), settings.limits);
+        let auth = crate::api::Auth::new(&settings, credential);
+        let api = ApiClient::new(settings.api_url.clone(), Some(auth), settings.limits);
         match api.get(settings.endpoints.me(), &Vec::new()).await {
             Ok(me) => r.ok(
                 "API",
@@ -110,9 +111,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
                     super::login::describe_project(&me)
                 ),
             ),
-            Err(e) if e.is_auth() => {
-                r.fail("API", e.user_message(), "analytics-mcp login --with-key")
-            }
+            Err(e) if e.is_auth() => r.fail("API", e.user_message(), "analytics-mcp login"),
             Err(e) => r.fail(
                 "API",
                 e.user_message(),

@@ -18,10 +18,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::api::ApiClient;
+use crate::api::{ApiClient, Auth};
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::{Overrides, Settings};
-use crate::credentials::{self, Credential, Secret};
+use crate::credentials::{self, Secret};
 use crate::error::Exit;
 use crate::sandbox::{Sandbox, SandboxOptions};
 use crate::tools::{Options, Toolbox};
@@ -39,7 +39,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Tools(args) => tools::run(&args),
         Command::Login(args) => login::run(global, &args).await,
         Command::Status => status::run(global).await,
-        Command::Logout => logout::run(global),
+        Command::Logout => logout::run(global).await,
         Command::Sandbox(args) => sandbox::run(&args).await,
         Command::Profiles => profiles::run(global),
     }
@@ -76,13 +76,13 @@ pub(crate) async fn toolbox(
             .await
             .context("could not start the demo sandbox")?;
         let url = crate::config::parse_api_url(&sandbox.base_url())?;
-        let key = Credential::ApiKey(Secret::new(sandbox.api_key.clone()));
+        let key = Auth::ApiKey(Secret::new(sandbox.api_key.clone()));
         let api = ApiClient::new(url, Some(key), settings.limits);
         let toolbox = Toolbox::new(Arc::new(api), settings.endpoints, None).with_options(options);
         return Ok((Arc::new(toolbox), Some(sandbox)));
     }
     let credential = match credentials::resolve(&settings) {
-        Ok(found) => found.map(|r| r.credential),
+        Ok(found) => found.map(|r| Auth::new(&settings, r.credential)),
         Err(e) => {
             // A broken store must not stop the server: tools will say "not signed in".
             tracing::warn!("could not read the stored credential: {e}");

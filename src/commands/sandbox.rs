@@ -1,4 +1,5 @@
-//! `analytics-mcp sandbox`: runs the local Read API stand-in until Ctrl-C.
+//! `analytics-mcp sandbox`: runs the local Read API stand-in (and its authorization server)
+//! until Ctrl-C.
 
 use crate::cli::SandboxArgs;
 use crate::error::Exit;
@@ -10,6 +11,10 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<Exit> {
         port: args.port,
         rate_limit: args.rate_limit,
         faults: args.fault.clone(),
+        oauth: sandbox::oauth::OAuthOptions {
+            access_ttl: std::time::Duration::from_secs(args.token_ttl.max(1)),
+            ..Default::default()
+        },
         ..SandboxOptions::default()
     })
     .await?;
@@ -17,8 +22,10 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<Exit> {
     output::data(&sandbox.base_url());
     output::data(&sandbox.api_key);
     output::note(&format!(
-        "Sandbox Read API for the demo project on {}. Try:\n  ANALYTICS_MCP_API_URL={} ANALYTICS_MCP_API_KEY=<the key above> analytics-mcp call get_analytics\nPress Ctrl-C to stop.",
+        "Sandbox Read API for the demo project on {}. Try:\n  ANALYTICS_MCP_API_URL={} ANALYTICS_MCP_API_KEY=<the key above> analytics-mcp call get_analytics\nor sign in with its authorization server ({}, consent page in the browser):\n  analytics-mcp login --api-url {}\nPress Ctrl-C to stop.",
         sandbox.addr,
+        sandbox.base_url(),
+        sandbox.origin(),
         sandbox.base_url()
     ));
     tokio::signal::ctrl_c().await?;

@@ -2,7 +2,7 @@
 
 use crate::api::ApiClient;
 use crate::cli::GlobalArgs;
-use crate::credentials::{self, Source, store::Store};
+use crate::credentials::{self, Credential, Source, store::Store};
 use crate::error::{CliError, Exit};
 use crate::output;
 
@@ -11,25 +11,47 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     let store = Store::new(&settings);
     let Some(found) = credentials::resolve(&settings)? else {
         return Err(CliError::new(Exit::NotSignedIn, "not signed in")
-            .with_hint("run `analytics-mcp login --with-key`, or set ANALYTICS_MCP_API_KEY")
+            .with_hint("run `analytics-mcp login` (browser) or `login --with-key`, or set ANALYTICS_MCP_API_KEY")
             .into());
     };
-    let mut lines = vec![
-        format!(
-            "Profile:    {}",
-            settings
-                .profile
-                .as_deref()
-                .unwrap_or(crate::config::DEFAULT_PROFILE)
-        ),
-        format!(
-            "Credential: {} {}",
-            found.credential.kind(),
+    let mut lines = vec![format!(
+        "Profile:    {}",
+        settings
+            .profile
+            .as_deref()
+            .unwrap_or(crate::config::DEFAULT_PROFILE)
+    )];
+    if let Credential::OAuth(tokens) = &found.credential {
+        lines.push("Method:     browser sign-in (OAuth)".to_string());
+        lines.push(format!("Issuer:     {}", tokens.issuer));
+        lines.push(format!(
+            "Scopes:     {}",
+            if tokens.scopes.is_empty() {
+                "(none named)".to_string()
+            } else {
+                tokens.scopes.join(" ")
+            }
+        ));
+        lines.push(format!(
+            "Expires:    {}",
+            describe_expiry(tokens.expires_at)
+        ));
+        lines.push(format!(
+            "Refresh:    {}",
+            if tokens.refresh_token.is_some() {
+                "a refresh token is stored"
+            } else {
+                "no refresh token: sign in again when the access token expires"
+            }
+        ));
+    } else {
+        lines.push(format!(
+            "Method:     secret key {}",
             found.credential.masked()
-        ),
-        format!("Source:     {}", found.source),
-        format!("API:        {}", settings.api_url),
-    ];
+        ));
+    }
+    lines.push(format!("Source:     {}", found.source));
+    lines.push(format!("API:        {}", settings.api_url));
     if matches!(found.source, Source::File(_))
         && settings.store == crate::config::StorePreference::Auto
     {
@@ -40,7 +62,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     }
     let api = ApiClient::new(
         settings.api_url.clone(),
-        Some(found.credential),
+        Some(crate::api::Auth::new(&settings, found.credential)),
         settings.limits,
     );
     match api.get(settings.endpoints.me(), &Vec::new()).await {
@@ -49,14 +71,22 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
                 "Project:    {}",
                 super::login::describe_project(&me)
             ));
-            lines.push("Live check: ✓ the API accepted the credential".to_string());
+            let refreshed = api.token_manager().is_some_and(|m| m.refresh_count() > 0);
+            lines.push(format!(
+                "Live check: ✓ the API accepted the credential{}",
+                if refreshed {
+                    " (after refreshing the access token)"
+                } else {
+                    ""
+                }
+            ));
             output::data(&lines.join("\n"));
             Ok(Exit::Success)
         }
         Err(e) => {
             output::data(&lines.join("\n"));
             let hint = if e.is_auth() {
-                "run `analytics-mcp login --with-key` to store a working key"
+                "run `analytics-mcp login` (or `login --with-key`) to sign in again"
             } else {
                 "check the network and the API URL, then run `analytics-mcp status` again"
             };
@@ -67,5 +97,34 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             .with_hint(hint)
             .into())
         }
+    }
+}
+
+/// `2026-11-21T16:00:00Z (in 29 min)`, or `expired …` when past.
+fn describe_expiry(expires_at: Option<i64>) -> String {
+    let Some(at) = expires_at else {
+        return "not stated by the server".to_string();
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let when = jiff::Timestamp::from_second(at)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| at.to_string());
+    let left = at - now;
+    let span = |secs: i64| {
+        if secs >= 3600 {
+            format!("{} h {} min", secs / 3600, (secs % 3600) / 60)
+        } else if secs >= 60 {
+            format!("{} min", secs / 60)
+        } else {
+            format!("{secs} s")
+        }
+    };
+    if left > 0 {
+        format!("{when} (in {})", span(left))
+    } else {
+        format!(
+            "{when} (expired {} ago; refreshed on next use)",
+            span(-left)
+        )
     }
 }

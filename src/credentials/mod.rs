@@ -24,19 +24,60 @@ pub const KEY_PREFIX: &str = "hm_sk_";
 pub enum Credential {
     /// A secret key, sent as `X-API-Key`.
     ApiKey(Secret<String>),
+    /// Tokens from the browser sign-in; the access token is sent as `Authorization: Bearer`.
+    OAuth(OAuthTokens),
+}
+
+/// What a browser sign-in leaves behind: enough to use, refresh and revoke the tokens
+/// without discovering the authorization server again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthTokens {
+    pub issuer: String,
+    pub client_id: String,
+    pub token_endpoint: String,
+    pub revocation_endpoint: Option<String>,
+    /// The RFC 8707 resource the tokens are for (the API base URL).
+    pub resource: String,
+    pub scopes: Vec<String>,
+    pub access_token: Secret<String>,
+    pub refresh_token: Option<Secret<String>>,
+    /// When the access token expires, in Unix seconds; `None` when the server did not say.
+    pub expires_at: Option<i64>,
+    /// The access token's lifetime as issued (`expires_in`), in seconds.
+    pub lifetime_secs: Option<i64>,
+}
+
+impl OAuthTokens {
+    /// True when the access token has expired or will within `margin_secs`.
+    pub fn expires_within(&self, margin_secs: i64) -> bool {
+        self.expires_at
+            .is_some_and(|at| at - margin_secs <= jiff::Timestamp::now().as_second())
+    }
+
+    /// True when the access token is due for a refresh: within `margin_secs` of expiry, or
+    /// within half its lifetime when that is shorter (so a short-lived token is still used).
+    pub fn due_for_refresh(&self, margin_secs: i64) -> bool {
+        let margin = match self.lifetime_secs {
+            Some(life) => margin_secs.min(life / 2),
+            None => margin_secs,
+        };
+        self.expires_within(margin)
+    }
 }
 
 impl Credential {
-    /// A form safe to show: `hm_sk_…a1b2`.
+    /// A form safe to show: `hm_sk_…a1b2`; nothing at all of an OAuth token.
     pub fn masked(&self) -> String {
         match self {
             Self::ApiKey(key) => key.masked(),
+            Self::OAuth(_) => "(hidden)".to_string(),
         }
     }
 
     pub fn kind(&self) -> &'static str {
         match self {
             Self::ApiKey(_) => "secret key",
+            Self::OAuth(_) => "OAuth token",
         }
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Credential, Resolved, Secret, Source};
+use super::{Credential, OAuthTokens, Resolved, Secret, Source};
 use crate::config::{Settings, StorePreference};
 
 /// The keychain service name; the account is the profile (`default`, or `profile:NAME`).
@@ -39,11 +39,34 @@ const SCHEMA: u32 = 1;
 /// A keychain that does not answer in this time is treated as unreachable (D-Bus can hang).
 const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The stored form: `kind` is `api_key` (with `api_key`) or `oauth` (with `oauth`).
 #[derive(Serialize, Deserialize)]
 struct Record {
     schema: u32,
     kind: String,
-    api_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    api_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    oauth: Option<OAuthRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OAuthRecord {
+    issuer: String,
+    client_id: String,
+    token_endpoint: String,
+    #[serde(default)]
+    revocation_endpoint: Option<String>,
+    resource: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    expires_at: Option<i64>,
+    #[serde(default)]
+    lifetime_secs: Option<i64>,
 }
 
 /// Why a store could not be read or written.
@@ -234,22 +257,56 @@ impl Store {
 }
 
 fn encode(credential: &Credential) -> Secret<String> {
-    let Credential::ApiKey(key) = credential;
-    let record = Record {
-        schema: SCHEMA,
-        kind: "api_key".to_string(),
-        api_key: key.expose().clone(),
+    let record = match credential {
+        Credential::ApiKey(key) => Record {
+            schema: SCHEMA,
+            kind: "api_key".to_string(),
+            api_key: Some(key.expose().clone()),
+            oauth: None,
+        },
+        Credential::OAuth(t) => Record {
+            schema: SCHEMA,
+            kind: "oauth".to_string(),
+            api_key: None,
+            oauth: Some(OAuthRecord {
+                issuer: t.issuer.clone(),
+                client_id: t.client_id.clone(),
+                token_endpoint: t.token_endpoint.clone(),
+                revocation_endpoint: t.revocation_endpoint.clone(),
+                resource: t.resource.clone(),
+                scopes: t.scopes.clone(),
+                access_token: t.access_token.expose().clone(),
+                refresh_token: t.refresh_token.as_ref().map(|r| r.expose().clone()),
+                expires_at: t.expires_at,
+                lifetime_secs: t.lifetime_secs,
+            }),
+        },
     };
     Secret::new(serde_json::to_string_pretty(&record).unwrap_or_default())
 }
 
 fn decode(text: &str, place: &str) -> Result<Credential, StoreError> {
-    let record: Record =
-        serde_json::from_str(text).map_err(|_| StoreError::Corrupt(place.to_string()))?;
-    if record.schema != SCHEMA || record.kind != "api_key" {
-        return Err(StoreError::Corrupt(place.to_string()));
+    let corrupt = || StoreError::Corrupt(place.to_string());
+    let record: Record = serde_json::from_str(text).map_err(|_| corrupt())?;
+    if record.schema != SCHEMA {
+        return Err(corrupt());
     }
-    Ok(Credential::ApiKey(Secret::new(record.api_key)))
+    match (record.kind.as_str(), record.api_key, record.oauth) {
+        ("api_key", Some(key), None) => Ok(Credential::ApiKey(Secret::new(key))),
+        ("oauth", None, Some(o)) => Ok(Credential::OAuth(OAuthTokens {
+            issuer: o.issuer,
+            client_id: o.client_id,
+            token_endpoint: o.token_endpoint,
+            revocation_endpoint: o.revocation_endpoint,
+            resource: o.resource,
+            scopes: o.scopes,
+            access_token: Secret::new(o.access_token),
+            refresh_token: o.refresh_token.map(Secret::new),
+            expires_at: o.expires_at,
+            lifetime_secs: o.lifetime_secs,
+        })),
+        _ => Err(corrupt()),
+    }
 }
 
 enum KeyringFailure {
@@ -285,7 +342,7 @@ fn keyring_call<T: Send + 'static>(
 }
 
 /// Writes `bytes` to `path` with mode 0600 (directory 0700), atomically.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let io = |action: &'static str, p: &Path| {
         let p = p.to_path_buf();
         move |source| StoreError::Io {
@@ -380,5 +437,26 @@ mod tests {
         let newer = text.expose().replace("\"schema\": 1", "\"schema\": 2");
         assert!(decode(&newer, "x").is_err());
         assert!(decode("not json", "x").is_err());
+
+        let o = Credential::OAuth(OAuthTokens {
+            issuer: "https://auth.example".into(),
+            client_id: "c1".into(),
+            token_endpoint: "https://auth.example/token".into(),
+            revocation_endpoint: None,
+            resource: "https://api.example/v1".into(),
+            scopes: vec!["read".into()],
+            access_token: Secret::new("at".into()),
+            refresh_token: Some(Secret::new("rt".into())),
+            expires_at: Some(1_800_000_000),
+            lifetime_secs: Some(3600),
+        });
+        assert_eq!(decode(encode(&o).expose(), "x").unwrap(), o);
+        // A record must be one kind or the other, not both.
+        let both = encode(&o).expose().replacen(
+            "\"kind\": \"oauth\",",
+            "\"kind\": \"oauth\", \"api_key\": \"k\",",
+            1,
+        );
+        assert!(decode(&both, "x").is_err());
     }
 }

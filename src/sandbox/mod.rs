@@ -6,6 +6,7 @@
 //! `--demo` starts one in-process. It stands alone: nothing here uses the bridge's modules.
 
 pub mod data;
+pub mod oauth;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -141,6 +142,8 @@ pub struct SandboxOptions {
     /// A fixed "now" for dates and realtime (default: the clock, which `ANALYTICS_MCP_NOW`
     /// can pin).
     pub now: Option<jiff::Timestamp>,
+    /// The authorization server's behaviour (token lifetime, PKCE methods, …).
+    pub oauth: oauth::OAuthOptions,
 }
 
 impl Default for SandboxOptions {
@@ -151,6 +154,7 @@ impl Default for SandboxOptions {
             rate_limit: DEFAULT_RATE_LIMIT,
             faults: Vec::new(),
             now: None,
+            oauth: oauth::OAuthOptions::default(),
         }
     }
 }
@@ -160,6 +164,7 @@ pub struct Sandbox {
     pub addr: SocketAddr,
     pub api_key: String,
     stats: Arc<StatsInner>,
+    oauth: Arc<oauth::AuthServer>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -167,6 +172,16 @@ impl Sandbox {
     /// The Read API base URL, e.g. `http://127.0.0.1:41234/api/v1`.
     pub fn base_url(&self) -> String {
         format!("http://{}{API_PREFIX}", self.addr)
+    }
+
+    /// The origin, which is also the authorization server's issuer.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// What the authorization server has done so far.
+    pub fn oauth_stats(&self) -> oauth::OAuthStats {
+        self.oauth.stats()
     }
 
     /// Requests and connections seen so far.
@@ -191,6 +206,8 @@ impl Drop for Sandbox {
 
 struct AppState {
     options: SandboxOptions,
+    origin: String,
+    oauth: Arc<oauth::AuthServer>,
     window: Mutex<(Instant, u32)>,
     window_epoch: AtomicI64,
     stats: Arc<StatsInner>,
@@ -230,8 +247,11 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
     let api_key = options.api_key.clone();
     let stats = Arc::new(StatsInner::default());
     let fault_uses = options.faults.iter().map(|_| Default::default()).collect();
+    let oauth = Arc::new(oauth::AuthServer::new(options.oauth.clone()));
     let state = Arc::new(AppState {
         options,
+        origin: format!("http://{addr}"),
+        oauth: oauth.clone(),
         window: Mutex::new((Instant::now(), 0)),
         window_epoch: AtomicI64::new(jiff::Timestamp::now().as_second()),
         stats: stats.clone(),
@@ -256,6 +276,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
         addr,
         api_key,
         stats,
+        oauth,
         shutdown: Some(tx),
     })
 }
@@ -332,9 +353,11 @@ fn error(status: StatusCode, message: &str) -> Response {
 async fn handle(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
 ) -> Response {
     state.stats.requests.fetch_add(1, Ordering::Relaxed);
     if let Ok(mut peers) = state.stats.peers.lock() {
@@ -361,15 +384,38 @@ async fn handle(
         }
     }
 
+    if let Some(response) = state
+        .oauth
+        .handle(&state.origin, &method, &path, &params, &body)
+    {
+        return response;
+    }
     let Some(rest) = path.strip_prefix(API_PREFIX) else {
         return error(StatusCode::NOT_FOUND, "Not found");
     };
-    match headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        None => return error(StatusCode::UNAUTHORIZED, "Missing API key"),
-        Some(key) if key != state.options.api_key => {
-            return error(StatusCode::UNAUTHORIZED, "Invalid API key");
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let refused = match (
+        headers.get("x-api-key").and_then(|v| v.to_str().ok()),
+        bearer,
+    ) {
+        (Some(key), _) if key != state.options.api_key => Some("Invalid API key"),
+        (Some(_), _) => None,
+        (None, Some(token)) if !state.oauth.check_bearer(token) => {
+            Some("Invalid or expired access token")
         }
-        Some(_) => {}
+        (None, Some(_)) => None,
+        (None, None) => Some("Missing API key or bearer token"),
+    };
+    if let Some(message) = refused {
+        let mut r = error(StatusCode::UNAUTHORIZED, message);
+        let challenge = oauth::AuthServer::challenge(&state.origin, bearer.is_some());
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            r.headers_mut().insert("www-authenticate", v);
+        }
+        return r;
     }
 
     let (limit, remaining, reset, over) = state.count_request();

@@ -184,11 +184,3 @@ fn a_damaged_store_keeps_serve_running() {
     assert_eq!(env.run(&["logout"], "").code, 0);
     assert_eq!(env.run(&["status"], "").code, 4);
 }
-
-#[test]
-fn login_without_with_key_explains_what_works_today() {
-    let env = TestEnv::new();
-    let out = env.run(&["login"], "");
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("--with-key"), "{}", out.stderr);
-}

@@ -281,8 +281,7 @@ fn doctor_checks_everything_and_names_each_fix() {
     let out = env.run(&["doctor"], "");
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(
-        out.stdout.contains("✗ credential")
-            && out.stdout.contains("fix: analytics-mcp login --with-key"),
+        out.stdout.contains("✗ credential") && out.stdout.contains("fix: analytics-mcp login"),
         "{}",
         out.stdout
     );

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod browser;
 mod cli;
 mod common;
 mod credentials;
@@ -10,6 +11,7 @@ mod dist;
 mod install;
 mod mcp_stdio;
 mod model_view;
+mod oauth;
 mod profiles;
 mod resilience;
 mod third_party;

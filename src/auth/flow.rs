@@ -1,0 +1,231 @@
+//! The browser sign-in, start to finish: discover, pick a client id, listen on loopback,
+//! open the checked authorization URL, wait for the return, and exchange the code (PKCE S256,
+//! RFC 8707 `resource`) with the `oauth2` crate.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope,
+    TokenResponse, TokenUrl,
+};
+use tokio::sync::oneshot;
+
+use super::http::AuthHttp;
+use super::metadata::{self, Discovered};
+use super::{AuthError, browser, loopback, registration};
+use crate::config::Settings;
+use crate::credentials::{OAuthTokens, Secret};
+
+/// How the person wants the sign-in run.
+#[derive(Debug, Clone)]
+pub struct LoginOptions {
+    /// Print the URL instead of opening a browser.
+    pub no_browser: bool,
+    /// Listen on this port instead of a free one (for SSH port forwarding).
+    pub callback_port: Option<u16>,
+    /// How long to wait for the browser.
+    pub timeout: Duration,
+}
+
+/// A finished exchange: the tokens, and the browser tab waiting to be told how it ended.
+pub struct SignedIn {
+    pub tokens: OAuthTokens,
+    reply: oneshot::Sender<Result<String, String>>,
+    server: loopback::Server,
+}
+
+impl SignedIn {
+    /// Tells the browser tab the outcome (`Ok(" to Project")` or `Err(why)`) and waits until
+    /// the page has been delivered.
+    pub async fn tell_browser(self, outcome: Result<String, String>) {
+        let _ = self.reply.send(outcome);
+        self.server.close().await;
+    }
+}
+
+/// Runs the browser sign-in for the settings' API. Prints the URL (and a spinner when stderr
+/// is a terminal) to stderr; never prints a code, a verifier or a token.
+pub async fn login(settings: &Settings, options: &LoginOptions) -> Result<SignedIn, AuthError> {
+    let http = AuthHttp::new();
+    let discovered = metadata::discover(
+        &http,
+        &settings.api_url,
+        settings.endpoints.me(),
+        &settings.oauth,
+    )
+    .await?;
+    let Discovered {
+        server,
+        resource,
+        scopes: resource_scopes,
+    } = discovered;
+    if !server
+        .code_challenge_methods_supported
+        .iter()
+        .any(|m| m == "S256")
+    {
+        return Err(AuthError::NoPkce {
+            issuer: server.issuer,
+        });
+    }
+    let scopes = settings.oauth.scopes.clone().unwrap_or(resource_scopes);
+
+    // Reuse the port of a remembered registration when free, so it can be reused too.
+    let remembered = registration::remembered(&settings.config_dir, &server.issuer);
+    let port = options
+        .callback_port
+        .or(settings.oauth.callback_port)
+        .unwrap_or(0);
+    let listener = match (port, &remembered) {
+        (0, Some(r)) => match remembered_port(&r.redirect_uri) {
+            Some(p) => match loopback::bind(p).await {
+                Ok(l) => l,
+                Err(_) => loopback::bind(0).await?,
+            },
+            None => loopback::bind(0).await?,
+        },
+        (p, _) => loopback::bind(p).await?,
+    };
+    let redirect_uri = listener.redirect_uri();
+
+    let client_id = match &settings.oauth.client_id {
+        Some(id) => id.clone(),
+        None => match remembered.filter(|r| r.redirect_uri == redirect_uri) {
+            Some(r) => r.client_id,
+            None => {
+                let endpoint = server.registration_endpoint.as_deref().ok_or_else(|| {
+                    AuthError::Registration(format!(
+                        "{} offers no dynamic client registration; set `client_id` under [oauth] in config.toml",
+                        server.issuer
+                    ))
+                })?;
+                registration::remember(&settings.config_dir, &server.issuer, None)?;
+                let r = registration::register(&http, endpoint, &redirect_uri, &scopes).await?;
+                registration::remember(&settings.config_dir, &server.issuer, Some(&r))?;
+                r.client_id
+            }
+        },
+    };
+
+    let invalid = |what: &str| AuthError::Discovery {
+        api: settings.api_url.to_string(),
+        why: format!("the {what} is not a valid URL"),
+    };
+    let client = BasicClient::new(ClientId::new(client_id.clone()))
+        .set_auth_uri(
+            AuthUrl::new(server.authorization_endpoint.clone())
+                .map_err(|_| invalid("authorization endpoint"))?,
+        )
+        .set_token_uri(
+            TokenUrl::new(server.token_endpoint.clone()).map_err(|_| invalid("token endpoint"))?,
+        )
+        .set_redirect_uri(RedirectUrl::new(redirect_uri).map_err(|_| invalid("redirect URI"))?);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(scopes.iter().cloned().map(Scope::new))
+        .set_pkce_challenge(challenge)
+        .add_extra_param("resource", resource.clone())
+        .url();
+    let auth_url = browser::check_authorization_url(auth_url.as_str(), &server.issuer)?;
+
+    let mut callbacks = listener.serve(
+        state.secret().clone(),
+        server.issuer.clone(),
+        server.authorization_response_iss_parameter_supported,
+    );
+    eprintln!("Sign in to {} in your browser.", server.issuer);
+    eprintln!("If no browser opens, visit this URL:\n\n  {auth_url}\n");
+    if !options.no_browser
+        && let Err(why) = browser::open(&auth_url)
+    {
+        eprintln!("({why}; open the URL above yourself.)");
+    }
+
+    let callback = match wait(&mut callbacks.returns, options.timeout).await {
+        Ok(callback) => callback,
+        Err(e) => {
+            callbacks.close().await;
+            return Err(e);
+        }
+    };
+    let token = client
+        .exchange_code(AuthorizationCode::new(callback.code))
+        .set_pkce_verifier(verifier)
+        .add_extra_param("resource", resource.clone())
+        .request_async(&http)
+        .await;
+    let token = match token {
+        Ok(t) => t,
+        Err(e) => {
+            let why = super::describe_token_error(&e);
+            let _ = callback
+                .done
+                .send(Err(format!("The code exchange failed: {why}.")));
+            return Err(AuthError::Exchange(why));
+        }
+    };
+    let granted: Vec<String> = match token.scopes() {
+        Some(s) => s.iter().map(|s| s.to_string()).collect(),
+        None => scopes,
+    };
+    Ok(SignedIn {
+        tokens: OAuthTokens {
+            issuer: server.issuer,
+            client_id,
+            token_endpoint: server.token_endpoint,
+            revocation_endpoint: server.revocation_endpoint,
+            resource,
+            scopes: granted,
+            access_token: Secret::new(token.access_token().secret().clone()),
+            refresh_token: token
+                .refresh_token()
+                .map(|r| Secret::new(r.secret().clone())),
+            expires_at: token
+                .expires_in()
+                .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
+            lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
+        },
+        reply: callback.done,
+        server: callbacks,
+    })
+}
+
+fn remembered_port(redirect_uri: &str) -> Option<u16> {
+    url::Url::parse(redirect_uri).ok()?.port()
+}
+
+/// Waits for the browser's return, with a spinner on a terminal, until `timeout`.
+async fn wait(
+    returns: &mut tokio::sync::mpsc::Receiver<Result<loopback::Callback, AuthError>>,
+    timeout: Duration,
+) -> Result<loopback::Callback, AuthError> {
+    let started = Instant::now();
+    let spinner = std::io::stderr().is_terminal();
+    if !spinner {
+        eprintln!("Waiting for the browser (up to {} s)…", timeout.as_secs());
+    }
+    let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let mut frame = 0;
+    let outcome = loop {
+        tokio::select! {
+            got = returns.recv() => break got.unwrap_or(Err(AuthError::Listen("the callback listener stopped".into()))),
+            _ = &mut deadline => break Err(AuthError::TimedOut(timeout)),
+            _ = tick.tick(), if spinner => {
+                let left = timeout.saturating_sub(started.elapsed()).as_secs();
+                eprint!("\r{} Waiting for you to approve in the browser… ({left} s left, Ctrl-C to cancel) ", frames[frame % frames.len()]);
+                let _ = std::io::stderr().flush();
+                frame += 1;
+            }
+        }
+    };
+    if spinner {
+        eprint!("\r\x1b[2K");
+    }
+    outcome
+}

@@ -1,0 +1,257 @@
+//! Tokens in use: hands out a current access token, refreshing it shortly before it expires
+//! and once after the API rejects it, and revokes tokens on sign-out.
+//!
+//! Refreshing is one process at a time: a lock file beside the credentials is held across
+//! read → refresh → write, and the stored record is re-read after taking it, so several
+//! `serve` processes started by one client never spend (and burn) the same rotating refresh
+//! token. Within a process, one async mutex does the same for concurrent calls.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{ClientId, RefreshToken, RequestTokenError, TokenResponse, TokenUrl};
+
+use super::AuthError;
+use super::http::AuthHttp;
+use crate::config::Settings;
+use crate::credentials::store::Store;
+use crate::credentials::{Credential, OAuthTokens, Secret};
+
+/// Refresh when the access token has less than this left (or half its lifetime, if shorter).
+const MARGIN_SECS: i64 = 30;
+/// How long to wait for another process's refresh before giving up.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+/// Attempts at a refresh that fails for a reason other than `invalid_grant`.
+const ATTEMPTS: u32 = 3;
+
+pub struct TokenManager {
+    http: AuthHttp,
+    store: Store,
+    lock_path: PathBuf,
+    current: tokio::sync::Mutex<OAuthTokens>,
+    refreshes: AtomicU64,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenManager(…)")
+    }
+}
+
+impl TokenManager {
+    pub fn new(settings: &Settings, tokens: OAuthTokens) -> Self {
+        let store = Store::new(settings);
+        let lock_path = store.file_path().with_extension("lock");
+        Self {
+            http: AuthHttp::new(),
+            store,
+            lock_path,
+            current: tokio::sync::Mutex::new(tokens),
+            refreshes: AtomicU64::new(0),
+        }
+    }
+
+    /// Refreshes this process has made (for `status` and tests).
+    pub fn refresh_count(&self) -> u64 {
+        self.refreshes.load(Ordering::Relaxed)
+    }
+
+    /// The tokens as they are now.
+    pub async fn tokens(&self) -> OAuthTokens {
+        self.current.lock().await.clone()
+    }
+
+    /// An access token good for at least [`MARGIN_SECS`] more, refreshing it if needed.
+    pub async fn bearer(&self) -> Result<Secret<String>, AuthError> {
+        let mut current = self.current.lock().await;
+        if current.due_for_refresh(MARGIN_SECS) {
+            self.refresh(&mut current, None).await?;
+        }
+        Ok(current.access_token.clone())
+    }
+
+    /// After the API rejected `rejected`: a newer token if another call or process already
+    /// refreshed, else a refresh now.
+    pub async fn after_rejection(
+        &self,
+        rejected: &Secret<String>,
+    ) -> Result<Secret<String>, AuthError> {
+        let mut current = self.current.lock().await;
+        if current.access_token != *rejected {
+            return Ok(current.access_token.clone());
+        }
+        self.refresh(&mut current, Some(rejected)).await?;
+        Ok(current.access_token.clone())
+    }
+
+    /// Refreshes under the cross-process lock. `rejected` forces a refresh unless the stored
+    /// token has already moved on from it.
+    async fn refresh(
+        &self,
+        current: &mut OAuthTokens,
+        rejected: Option<&Secret<String>>,
+    ) -> Result<(), AuthError> {
+        let _lock = self.lock().await?;
+        // Another process may have refreshed while we waited: use its tokens.
+        match self.store.load()? {
+            Some(found) => {
+                if let Credential::OAuth(stored) = found.credential
+                    && stored.issuer == current.issuer
+                    && stored.access_token != current.access_token
+                    && rejected.is_none_or(|r| stored.access_token != *r)
+                    && !stored.expires_within(0)
+                {
+                    tracing::debug!("using the token another process refreshed");
+                    *current = stored;
+                    return Ok(());
+                }
+            }
+            None => return Err(AuthError::SignInAgain("you were signed out".into())),
+        }
+        let refresh_token = current.refresh_token.clone().ok_or_else(|| {
+            AuthError::SignInAgain("the access token expired and there is no refresh token".into())
+        })?;
+        let fresh = self.exchange(current, &refresh_token).await?;
+        self.store.save(&Credential::OAuth(fresh.clone()))?;
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+        *current = fresh;
+        Ok(())
+    }
+
+    /// The refresh grant, retried with backoff unless the answer is a definite `invalid_grant`.
+    async fn exchange(
+        &self,
+        current: &OAuthTokens,
+        refresh_token: &Secret<String>,
+    ) -> Result<OAuthTokens, AuthError> {
+        let token_url = TokenUrl::new(current.token_endpoint.clone())
+            .map_err(|_| AuthError::SignInAgain("the stored token endpoint is not a URL".into()))?;
+        let client =
+            BasicClient::new(ClientId::new(current.client_id.clone())).set_token_uri(token_url);
+        let mut attempt = 0;
+        loop {
+            let answer = client
+                .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().clone()))
+                .add_extra_param("resource", current.resource.clone())
+                .request_async(&self.http)
+                .await;
+            match answer {
+                Ok(token) => {
+                    return Ok(OAuthTokens {
+                        access_token: Secret::new(token.access_token().secret().clone()),
+                        // A server that does not rotate keeps the old refresh token valid.
+                        refresh_token: token
+                            .refresh_token()
+                            .map(|r| Secret::new(r.secret().clone()))
+                            .or_else(|| current.refresh_token.clone()),
+                        expires_at: token
+                            .expires_in()
+                            .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
+                        lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
+                        scopes: token
+                            .scopes()
+                            .map(|s| s.iter().map(|s| s.to_string()).collect())
+                            .unwrap_or_else(|| current.scopes.clone()),
+                        ..current.clone()
+                    });
+                }
+                Err(RequestTokenError::ServerResponse(r))
+                    if *r.error() == BasicErrorResponseType::InvalidGrant =>
+                {
+                    return Err(AuthError::SignInAgain(
+                        "the authorization server no longer accepts the refresh token (revoked or expired)".into(),
+                    ));
+                }
+                Err(e) => {
+                    let why = super::describe_token_error(&e);
+                    attempt += 1;
+                    if attempt >= ATTEMPTS {
+                        return Err(AuthError::Temporary(why));
+                    }
+                    let wait = Duration::from_millis(250 << attempt);
+                    tracing::debug!(%why, ?wait, "refresh failed; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Takes the cross-process lock, polling (bounded by [`LOCK_WAIT`]).
+    async fn lock(&self) -> Result<std::fs::File, AuthError> {
+        if let Some(dir) = self.lock_path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock_path)
+            .map_err(|e| {
+                AuthError::Store(format!("could not open {}: {e}", self.lock_path.display()))
+            })?;
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(AuthError::Temporary(format!(
+                        "another analytics-mcp process held {} for {} s",
+                        self.lock_path.display(),
+                        LOCK_WAIT.as_secs()
+                    )));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(AuthError::Store(format!(
+                        "could not lock {}: {e}",
+                        self.lock_path.display()
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// What `logout` did about the tokens at the server.
+pub enum Revoked {
+    /// Revoked at this endpoint.
+    Done(String),
+    /// The server has no revocation endpoint.
+    Unsupported,
+}
+
+/// Revokes the refresh token, then the access token (RFC 7009: a form POST per token, any
+/// 200 is success). Done by hand: the `oauth2` crate insists on https here, and the sandbox
+/// (like any loopback server) is http.
+pub async fn revoke(tokens: &OAuthTokens) -> Result<Revoked, AuthError> {
+    let Some(endpoint) = &tokens.revocation_endpoint else {
+        return Ok(Revoked::Unsupported);
+    };
+    let url = super::metadata::check_endpoint(endpoint, "revocation endpoint")
+        .map_err(AuthError::Http)?;
+    let http = AuthHttp::new();
+    let mut revocable = Vec::new();
+    if let Some(r) = &tokens.refresh_token {
+        revocable.push((r, "refresh_token"));
+    }
+    revocable.push((&tokens.access_token, "access_token"));
+    for (token, hint) in revocable {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", token.expose())
+            .append_pair("token_type_hint", hint)
+            .append_pair("client_id", &tokens.client_id)
+            .finish();
+        let answer = http.post_form(&url, form).await?;
+        if answer.status != 200 {
+            return Err(AuthError::Http(format!(
+                "revocation at {endpoint} answered {}",
+                answer.status
+            )));
+        }
+    }
+    Ok(Revoked::Done(endpoint.clone()))
+}

@@ -1,0 +1,595 @@
+//! The sandbox's authorization server, so browser sign-in can be tried and tested with no
+//! account: RFC 9728 protected-resource and RFC 8414 server metadata, RFC 7591 registration,
+//! an authorization endpoint with a real consent page (Approve / Deny), a token endpoint that
+//! verifies PKCE S256 and issues short-lived access tokens and rotating refresh tokens (a
+//! reused refresh token is `invalid_grant`, and revokes its family), and RFC 7009 revocation.
+//! The Read API accepts these bearer tokens beside the demo key.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::data;
+
+/// The scope the sandbox's Read API understands.
+pub const SCOPE: &str = "analytics:read";
+/// How long an authorization code may wait for its exchange.
+const CODE_TTL: Duration = Duration::from_secs(60);
+
+/// How the authorization server behaves, for tests.
+#[derive(Debug, Clone)]
+pub struct OAuthOptions {
+    /// Lifetime of access tokens (short, so tests can see expiry).
+    pub access_ttl: Duration,
+    /// PKCE methods advertised (and accepted); without `S256` clients must refuse to go on.
+    pub pkce_methods: Vec<String>,
+    /// An authorization endpoint to advertise instead of the real one (tests of URL checks).
+    pub authorization_endpoint: Option<String>,
+    /// Whether a revocation endpoint exists.
+    pub revocation: bool,
+    /// Answer this many refresh grants with 503 before serving them (temporary failures).
+    pub refresh_failures: u32,
+}
+
+impl Default for OAuthOptions {
+    fn default() -> Self {
+        Self {
+            access_ttl: Duration::from_secs(3600),
+            pkce_methods: vec!["S256".to_string()],
+            authorization_endpoint: None,
+            revocation: true,
+            refresh_failures: 0,
+        }
+    }
+}
+
+/// What the authorization server has done, for tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OAuthStats {
+    pub registrations: u64,
+    pub consents_shown: u64,
+    pub approvals: u64,
+    pub denials: u64,
+    pub code_exchanges: u64,
+    /// Successful refresh grants.
+    pub refreshes: u64,
+    /// Refresh grants refused with `invalid_grant`.
+    pub refresh_rejected: u64,
+    pub revocations: u64,
+    /// Read API requests whose bearer token was refused.
+    pub bearer_rejected: u64,
+}
+
+struct Client {
+    name: String,
+    redirect_uris: Vec<String>,
+}
+
+struct Pending {
+    client_id: String,
+    redirect_uri: String,
+    state: Option<String>,
+    challenge: String,
+    resource: Option<String>,
+    scope: String,
+}
+
+struct Code {
+    client_id: String,
+    redirect_uri: String,
+    challenge: String,
+    resource: Option<String>,
+    scope: String,
+    issued: Instant,
+}
+
+struct Access {
+    family: u64,
+    expires: Instant,
+}
+
+struct Refresh {
+    client_id: String,
+    family: u64,
+    scope: String,
+    used: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    clients: HashMap<String, Client>,
+    pending: HashMap<String, Pending>,
+    codes: HashMap<String, Code>,
+    access: HashMap<String, Access>,
+    refresh: HashMap<String, Refresh>,
+    next_family: u64,
+}
+
+pub struct AuthServer {
+    options: OAuthOptions,
+    inner: Mutex<Inner>,
+    registrations: AtomicU64,
+    consents_shown: AtomicU64,
+    approvals: AtomicU64,
+    denials: AtomicU64,
+    code_exchanges: AtomicU64,
+    refreshes: AtomicU64,
+    refresh_rejected: AtomicU64,
+    revocations: AtomicU64,
+    bearer_rejected: AtomicU64,
+    refresh_failures_left: std::sync::atomic::AtomicU32,
+}
+
+fn random(prefix: &str) -> String {
+    format!("{prefix}{}", oauth2::CsrfToken::new_random().secret())
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response()
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert("location", v);
+    }
+    r
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// A form or query string as a map (last value wins).
+pub fn form(body: &[u8]) -> HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+impl AuthServer {
+    pub fn new(options: OAuthOptions) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            registrations: AtomicU64::new(0),
+            consents_shown: AtomicU64::new(0),
+            approvals: AtomicU64::new(0),
+            denials: AtomicU64::new(0),
+            code_exchanges: AtomicU64::new(0),
+            refreshes: AtomicU64::new(0),
+            refresh_rejected: AtomicU64::new(0),
+            revocations: AtomicU64::new(0),
+            bearer_rejected: AtomicU64::new(0),
+            refresh_failures_left: std::sync::atomic::AtomicU32::new(options.refresh_failures),
+            options,
+        }
+    }
+
+    pub fn stats(&self) -> OAuthStats {
+        let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        OAuthStats {
+            registrations: n(&self.registrations),
+            consents_shown: n(&self.consents_shown),
+            approvals: n(&self.approvals),
+            denials: n(&self.denials),
+            code_exchanges: n(&self.code_exchanges),
+            refreshes: n(&self.refreshes),
+            refresh_rejected: n(&self.refresh_rejected),
+            revocations: n(&self.revocations),
+            bearer_rejected: n(&self.bearer_rejected),
+        }
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The `WWW-Authenticate` value for a 401 from the Read API.
+    pub fn challenge(origin: &str, bearer_given: bool) -> String {
+        let error = if bearer_given {
+            ", error=\"invalid_token\""
+        } else {
+            ""
+        };
+        format!(
+            "Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource{}\"{error}",
+            super::API_PREFIX
+        )
+    }
+
+    /// Whether `token` is a live access token.
+    pub fn check_bearer(&self, token: &str) -> bool {
+        let ok = self
+            .inner()
+            .access
+            .get(token)
+            .is_some_and(|a| a.expires > Instant::now());
+        if !ok {
+            self.bearer_rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        ok
+    }
+
+    /// Answers the OAuth paths; `None` for any other path.
+    pub fn handle(
+        &self,
+        origin: &str,
+        method: &axum::http::Method,
+        path: &str,
+        query: &HashMap<String, String>,
+        body: &[u8],
+    ) -> Option<Response> {
+        let post = method == axum::http::Method::POST;
+        Some(match path {
+            "/.well-known/oauth-protected-resource"
+            | "/.well-known/oauth-protected-resource/api/v1" => axum::Json(json!({
+                "resource": format!("{origin}{}", super::API_PREFIX),
+                "authorization_servers": [origin],
+                "scopes_supported": [SCOPE],
+                "bearer_methods_supported": ["header"],
+                "resource_name": "Himetrica sandbox Read API",
+            }))
+            .into_response(),
+            "/.well-known/oauth-authorization-server" => self.metadata(origin),
+            "/oauth/register" if post => self.register(body),
+            "/oauth/authorize" if !post => self.authorize(query),
+            "/oauth/authorize" if post => self.decide(origin, &form(body)),
+            "/oauth/token" if post => self.token(&form(body)),
+            "/oauth/revoke" if post && self.options.revocation => self.revoke(&form(body)),
+            _ => return None,
+        })
+    }
+
+    fn metadata(&self, origin: &str) -> Response {
+        let mut m = json!({
+            "issuer": origin,
+            "authorization_endpoint": self.options.authorization_endpoint.clone()
+                .unwrap_or_else(|| format!("{origin}/oauth/authorize")),
+            "token_endpoint": format!("{origin}/oauth/token"),
+            "registration_endpoint": format!("{origin}/oauth/register"),
+            "scopes_supported": [SCOPE],
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "code_challenge_methods_supported": self.options.pkce_methods,
+            "authorization_response_iss_parameter_supported": true,
+        });
+        if self.options.revocation {
+            m["revocation_endpoint"] = format!("{origin}/oauth/revoke").into();
+        }
+        axum::Json(m).into_response()
+    }
+
+    fn register(&self, body: &[u8]) -> Response {
+        let Ok(request) = serde_json::from_slice::<Value>(body) else {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_client_metadata",
+                "the body is not JSON",
+            );
+        };
+        let uris: Vec<String> = request["redirect_uris"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u.as_str().map(str::to_string))
+            .collect();
+        let acceptable = |u: &String| {
+            url::Url::parse(u).is_ok_and(|url| {
+                url.scheme() == "https"
+                    || (url.scheme() == "http"
+                        && matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")))
+            })
+        };
+        if uris.is_empty() || !uris.iter().all(acceptable) {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_redirect_uri",
+                "redirect_uris must be https or http on a loopback host",
+            );
+        }
+        let name = request["client_name"]
+            .as_str()
+            .unwrap_or("an unnamed client")
+            .to_string();
+        let client_id = random("sbx_client_");
+        self.inner().clients.insert(
+            client_id.clone(),
+            Client {
+                name: name.clone(),
+                redirect_uris: uris.clone(),
+            },
+        );
+        self.registrations.fetch_add(1, Ordering::Relaxed);
+        (
+            StatusCode::CREATED,
+            axum::Json(json!({
+                "client_id": client_id,
+                "client_name": name,
+                "redirect_uris": uris,
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+            })),
+        )
+            .into_response()
+    }
+
+    /// The consent page. Errors about the client or redirect URI are shown here, never sent
+    /// to an unverified redirect URI.
+    fn authorize(&self, q: &HashMap<String, String>) -> Response {
+        let page_error = |msg: &str| {
+            (
+                StatusCode::BAD_REQUEST,
+                Html(format!(
+                    "<!doctype html><title>Sign-in error</title><h1>Sign-in error</h1><p id=\"error\">{}</p>",
+                    escape(msg)
+                )),
+            )
+                .into_response()
+        };
+        let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+        let (client_id, redirect_uri) = (get("client_id"), get("redirect_uri"));
+        let mut inner = self.inner();
+        let Some(client) = inner.clients.get(&client_id) else {
+            return page_error("Unknown client_id.");
+        };
+        if !client.redirect_uris.contains(&redirect_uri) {
+            return page_error("redirect_uri is not registered for this client.");
+        }
+        let client_name = client.name.clone();
+        let bounce = |error: &str| {
+            let mut to = url::Url::parse(&redirect_uri).expect("registered URIs parse");
+            to.query_pairs_mut().append_pair("error", error);
+            if let Some(s) = q.get("state") {
+                to.query_pairs_mut().append_pair("state", s);
+            }
+            redirect(to.as_str())
+        };
+        if get("response_type") != "code" {
+            return bounce("unsupported_response_type");
+        }
+        let method = q
+            .get("code_challenge_method")
+            .map(String::as_str)
+            .unwrap_or("plain");
+        if get("code_challenge").is_empty()
+            || !self.options.pkce_methods.iter().any(|m| m == method)
+        {
+            return bounce("invalid_request");
+        }
+        let scope = q.get("scope").cloned().unwrap_or_else(|| SCOPE.to_string());
+        if scope.split_whitespace().any(|s| s != SCOPE) {
+            return bounce("invalid_scope");
+        }
+        let request_id = random("sbx_req_");
+        let redirect_host = url::Url::parse(&redirect_uri)
+            .ok()
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+            })
+            .unwrap_or_default();
+        inner.pending.insert(
+            request_id.clone(),
+            Pending {
+                client_id,
+                redirect_uri,
+                state: q.get("state").cloned(),
+                challenge: get("code_challenge"),
+                resource: q.get("resource").cloned(),
+                scope: scope.clone(),
+            },
+        );
+        drop(inner);
+        self.consents_shown.fetch_add(1, Ordering::Relaxed);
+        Html(format!(
+            r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Authorize {client} · Himetrica sandbox</title>
+<style>body{{font:16px system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}
+button{{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}}</style></head>
+<body>
+<h1>Allow <span id="client">{client}</span> to read <span id="project">{project}</span>?</h1>
+<p>It will be able to read this project's analytics ({scope}). It cannot change anything.</p>
+<p>After you decide, you will be sent back to <code id="redirect-host">{host}</code>.</p>
+<form method="post" action="/oauth/authorize">
+<input type="hidden" name="request" value="{request}">
+<button type="submit" name="decision" value="approve" id="approve">Approve</button>
+<button type="submit" name="decision" value="deny" id="deny">Deny</button>
+</form>
+</body></html>"#,
+            client = escape(&client_name),
+            project = escape(data::PROJECT_NAME),
+            scope = escape(&scope),
+            host = escape(&redirect_host),
+            request = escape(&request_id),
+        ))
+        .into_response()
+    }
+
+    fn decide(&self, origin: &str, f: &HashMap<String, String>) -> Response {
+        let request = f.get("request").cloned().unwrap_or_default();
+        let Some(p) = self.inner().pending.remove(&request) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                Html("<p id=\"error\">This request has expired; start again.</p>"),
+            )
+                .into_response();
+        };
+        let Ok(mut to) = url::Url::parse(&p.redirect_uri) else {
+            return StatusCode::BAD_REQUEST.into_response();
+        };
+        if f.get("decision").map(String::as_str) == Some("approve") {
+            let code = random("sbx_code_");
+            self.inner().codes.insert(
+                code.clone(),
+                Code {
+                    client_id: p.client_id,
+                    redirect_uri: p.redirect_uri,
+                    challenge: p.challenge,
+                    resource: p.resource,
+                    scope: p.scope,
+                    issued: Instant::now(),
+                },
+            );
+            self.approvals.fetch_add(1, Ordering::Relaxed);
+            to.query_pairs_mut().append_pair("code", &code);
+        } else {
+            self.denials.fetch_add(1, Ordering::Relaxed);
+            to.query_pairs_mut()
+                .append_pair("error", "access_denied")
+                .append_pair("error_description", "The request was denied.");
+        }
+        if let Some(s) = &p.state {
+            to.query_pairs_mut().append_pair("state", s);
+        }
+        to.query_pairs_mut().append_pair("iss", origin);
+        redirect(to.as_str())
+    }
+
+    fn token(&self, f: &HashMap<String, String>) -> Response {
+        let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+        match get("grant_type") {
+            "authorization_code" => {
+                let Some(code) = self.inner().codes.remove(get("code")) else {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "unknown or used code",
+                    );
+                };
+                let verifier = oauth2::PkceCodeVerifier::new(get("code_verifier").to_string());
+                let computed = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+                if code.issued.elapsed() > CODE_TTL
+                    || code.client_id != get("client_id")
+                    || code.redirect_uri != get("redirect_uri")
+                    || computed.as_str() != code.challenge
+                    || code
+                        .resource
+                        .as_deref()
+                        .is_some_and(|r| f.get("resource").is_some_and(|x| x != r))
+                {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "the code, client, redirect_uri or code_verifier does not match",
+                    );
+                }
+                self.code_exchanges.fetch_add(1, Ordering::Relaxed);
+                let family = {
+                    let mut inner = self.inner();
+                    inner.next_family += 1;
+                    inner.next_family
+                };
+                self.issue(&code.client_id, family, &code.scope)
+            }
+            "refresh_token" => {
+                let failing = self
+                    .refresh_failures_left
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                    .is_ok();
+                if failing {
+                    return oauth_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "temporarily_unavailable",
+                        "try again shortly",
+                    );
+                }
+                let mut inner = self.inner();
+                let Some(r) = inner.refresh.get_mut(get("refresh_token")) else {
+                    drop(inner);
+                    self.refresh_rejected.fetch_add(1, Ordering::Relaxed);
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "unknown or revoked refresh token",
+                    );
+                };
+                if r.used || r.client_id != get("client_id") {
+                    // Reuse of a rotated token: revoke the whole family (OAuth 2.1 §4.3.1).
+                    let family = r.family;
+                    inner.refresh.retain(|_, t| t.family != family);
+                    inner.access.retain(|_, t| t.family != family);
+                    drop(inner);
+                    self.refresh_rejected.fetch_add(1, Ordering::Relaxed);
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "refresh token already used",
+                    );
+                }
+                r.used = true;
+                let (client_id, family, scope) = (r.client_id.clone(), r.family, r.scope.clone());
+                drop(inner);
+                self.refreshes.fetch_add(1, Ordering::Relaxed);
+                self.issue(&client_id, family, &scope)
+            }
+            _ => oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "use authorization_code or refresh_token",
+            ),
+        }
+    }
+
+    fn issue(&self, client_id: &str, family: u64, scope: &str) -> Response {
+        let access = random("sbx_at_");
+        let refresh = random("sbx_rt_");
+        let ttl = self.options.access_ttl;
+        let mut inner = self.inner();
+        inner.access.insert(
+            access.clone(),
+            Access {
+                family,
+                expires: Instant::now() + ttl,
+            },
+        );
+        inner.refresh.insert(
+            refresh.clone(),
+            Refresh {
+                client_id: client_id.to_string(),
+                family,
+                scope: scope.to_string(),
+                used: false,
+            },
+        );
+        drop(inner);
+        let mut r = axum::Json(json!({
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": ttl.as_secs_f64().ceil() as u64,
+            "refresh_token": refresh,
+            "scope": scope,
+        }))
+        .into_response();
+        r.headers_mut()
+            .insert("cache-control", HeaderValue::from_static("no-store"));
+        r
+    }
+
+    fn revoke(&self, f: &HashMap<String, String>) -> Response {
+        let token = f.get("token").map(String::as_str).unwrap_or("");
+        let mut inner = self.inner();
+        if let Some(r) = inner.refresh.remove(token) {
+            let family = r.family;
+            inner.refresh.retain(|_, t| t.family != family);
+            inner.access.retain(|_, t| t.family != family);
+        } else {
+            inner.access.remove(token);
+        }
+        drop(inner);
+        self.revocations.fetch_add(1, Ordering::Relaxed);
+        StatusCode::OK.into_response()
+    }
+}

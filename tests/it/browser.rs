@@ -1,0 +1,106 @@
+//! Browser sign-in with a real browser: Debian's Chromium, headless, named in `BROWSER`
+//! through `tests/browser/chromium-browser.sh`, loads the sandbox's consent page and clicks
+//! Approve (or Deny). `.ci/install-clients` installs Chromium and playwright-core; locally the
+//! test skips with a reason when they are missing, under CI it fails.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use analytics_mcp::sandbox::oauth::OAuthOptions;
+
+use crate::common::{TestEnv, TestSandbox, repo, skip_or_fail};
+use crate::oauth::{credentials_path, sandbox, stored};
+
+fn chromium_ready() -> bool {
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let driver = repo().join(".ci/node/node_modules/playwright-core");
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if Path::new(&chromium).exists() && driver.exists() && node {
+        return true;
+    }
+    skip_or_fail("Chromium, node or playwright-core is missing (bash .ci/install-clients)");
+    false
+}
+
+fn chromium_env(sb: &TestSandbox, action: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    let wrapper = repo().join("tests/browser/chromium-browser.sh");
+    env.set("BROWSER", &wrapper.display().to_string());
+    env.set("CHROMIUM_ACTION", action);
+    let log = env.dir.path().join("chromium.txt");
+    env.set("CHROMIUM_LOG", &log.display().to_string());
+    env
+}
+
+/// What Chromium saw, once it has written it (it closes after `login` has finished).
+fn chromium_log(env: &TestEnv) -> String {
+    let path = env.dir.path().join("chromium.txt");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(text) = std::fs::read_to_string(&path)
+            && !text.is_empty()
+        {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("Chromium wrote nothing to {}", path.display());
+}
+
+#[test]
+fn chromium_approves_and_login_signs_in_then_a_call_uses_the_token() {
+    if !chromium_ready() {
+        return;
+    }
+    let sb = sandbox(OAuthOptions::default());
+    let env = chromium_env(&sb, "approve");
+    let out = env.run(&["login", "--timeout", "60"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains("Signed in with the browser"),
+        "{}",
+        out.stderr
+    );
+    let seen = chromium_log(&env);
+    assert!(
+        seen.contains("consent: Allow analytics-mcp to read Northwind Notes (demo)?"),
+        "{seen}"
+    );
+    assert!(seen.contains("title: Signed in"), "{seen}");
+    assert_eq!(stored(&env)["kind"], "oauth");
+
+    let before = sb.sandbox.stats().credentialed;
+    let out = env.run(&["call", "get_analytics"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("Unique visitors"), "{}", out.stdout);
+    assert!(sb.sandbox.stats().credentialed > before);
+    let oauth = sb.sandbox.oauth_stats();
+    assert_eq!(
+        (oauth.approvals, oauth.code_exchanges, oauth.bearer_rejected),
+        (1, 1, 0)
+    );
+}
+
+#[test]
+fn chromium_denies_and_login_fails_with_nothing_stored() {
+    if !chromium_ready() {
+        return;
+    }
+    let sb = sandbox(OAuthOptions::default());
+    let env = chromium_env(&sb, "deny");
+    let out = env.run(&["login", "--timeout", "60"], "");
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains("sign-in was denied in the browser"),
+        "{}",
+        out.stderr
+    );
+    let seen = chromium_log(&env);
+    assert!(seen.contains("title: Sign-in failed"), "{seen}");
+    assert!(!credentials_path(&env).exists());
+    assert_eq!(sb.sandbox.oauth_stats().denials, 1);
+}
