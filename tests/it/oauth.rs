@@ -82,6 +82,8 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
     let mut env = browser_env(&sb, "approve");
     let mut seen = String::new();
 
+    // Every log level is on for the sign-in, the call and the sign-out.
+    env.set("ANALYTICS_MCP_LOG", "trace");
     let out = login(&env);
     seen.push_str(&out.all());
     assert_eq!(out.code, 0, "{}", out.all());
@@ -107,12 +109,10 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
     let stats = sb.sandbox.oauth_stats();
     assert_eq!((stats.registrations, stats.code_exchanges), (1, 1));
 
-    env.set("ANALYTICS_MCP_LOG", "trace");
     let out = env.run(&["call", "get_analytics"], "");
     seen.push_str(&out.all());
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("visitors"), "{}", out.stdout);
-    env.set("ANALYTICS_MCP_LOG", "warn");
 
     let out = env.run(&["status"], "");
     seen.push_str(&out.all());
@@ -340,10 +340,11 @@ fn an_expired_access_token_is_refreshed_before_the_call() {
         access_ttl: Duration::from_secs(2),
         ..OAuthOptions::default()
     });
-    let env = browser_env(&sb, "approve");
+    let mut env = browser_env(&sb, "approve");
     assert_eq!(login(&env).code, 0);
     let before = stored(&env);
     std::thread::sleep(Duration::from_millis(2100));
+    env.set("ANALYTICS_MCP_LOG", "trace");
     let out = env.run(&["call", "get_realtime"], "");
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
