@@ -149,6 +149,10 @@ pub struct LoginArgs {
     /// to forward it over SSH (`ssh -L PORT:127.0.0.1:PORT`)
     #[arg(long, value_name = "PORT", conflicts_with = "with_key")]
     pub callback_port: Option<u16>,
+    /// Create (or repoint) the profile named by --profile to bridge this hosted MCP server
+    /// (Streamable HTTP), then sign in to it
+    #[arg(long, value_name = "URL")]
+    pub mcp_url: Option<String>,
     /// Give up waiting for the browser after this many seconds [default: 300]
     #[arg(long, value_name = "SECS", conflicts_with = "with_key")]
     pub timeout: Option<u64>,

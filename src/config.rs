@@ -27,6 +27,15 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub struct ConfigFile {
     /// Read API base URL.
     pub api_url: Option<String>,
+    /// A hosted MCP server (Streamable HTTP) to bridge instead of the Read API.
+    pub mcp_url: Option<String>,
+    /// With `mcp_url`: only the upstream tools matching one of these globs.
+    pub tools: Option<Vec<String>>,
+    /// With `mcp_url`: drop the upstream tools matching one of these globs.
+    pub exclude_tools: Option<Vec<String>>,
+    /// With `mcp_url` and `login --with-key`: the header the key is sent in (default
+    /// `Authorization`, as `Bearer <key>`).
+    pub key_header: Option<String>,
     /// Project id, skipping the `GET /me` look-up.
     pub project: Option<String>,
     /// Whole-request timeout in seconds, retries included.
@@ -98,6 +107,11 @@ impl ConfigFile {
         endpoints.extend(profile.endpoints);
         Ok(Self {
             api_url: profile.api_url.or(self.api_url),
+            // An MCP upstream belongs to its profile alone: it is never inherited.
+            mcp_url: profile.mcp_url,
+            tools: profile.tools,
+            exclude_tools: profile.exclude_tools,
+            key_header: profile.key_header,
             project: profile.project.or(self.project),
             timeout_secs: profile.timeout_secs.or(self.timeout_secs),
             connect_timeout_secs: profile.connect_timeout_secs.or(self.connect_timeout_secs),
@@ -151,6 +165,30 @@ pub enum StorePreference {
     File,
 }
 
+/// A hosted MCP server to bridge (a profile with `mcp_url`).
+#[derive(Debug, Clone)]
+pub struct McpUpstream {
+    pub url: Url,
+    /// Globs of tool names to keep (empty: all).
+    pub tools: Vec<String>,
+    /// Globs of tool names to drop.
+    pub exclude_tools: Vec<String>,
+    /// Where a static key goes: `Authorization` (as `Bearer <key>`) or another header name.
+    pub key_header: String,
+}
+
+impl McpUpstream {
+    /// Whether the tool named `name` passes the profile's filters.
+    pub fn keeps(&self, name: &str) -> bool {
+        let matches = |globs: &[String]| {
+            globs
+                .iter()
+                .any(|g| glob::Pattern::new(g).is_ok_and(|p| p.matches(name)))
+        };
+        (self.tools.is_empty() || matches(&self.tools)) && !matches(&self.exclude_tools)
+    }
+}
+
 /// Everything a command needs to know, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -166,6 +204,8 @@ pub struct Settings {
     pub store: StorePreference,
     pub mask_emails: bool,
     pub oauth: OAuthConfig,
+    /// Set when the profile bridges a hosted MCP server instead of the Read API.
+    pub mcp: Option<McpUpstream>,
 }
 
 /// Flags that override the environment and the config file.
@@ -240,6 +280,55 @@ pub fn read_config_file(dir: &Path) -> Result<ConfigFile, ConfigError> {
     toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path,
         message: e.to_string().trim().to_string(),
+    })
+}
+
+/// Creates or updates `[profiles.NAME] mcp_url = …` in `config.toml`, keeping everything else
+/// in the file (comments, order) as it was. The file is replaced atomically.
+pub fn set_profile_mcp_url(dir: &Path, name: &str, url: &Url) -> Result<(), ConfigError> {
+    check_profile_name(name)?;
+    let path = dir.join(CONFIG_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        ConfigError::Parse {
+            path: path.clone(),
+            message: e.to_string().trim().to_string(),
+        }
+    })?;
+    let profiles = doc
+        .entry("profiles")
+        .or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            toml_edit::Item::Table(t)
+        })
+        .as_table_mut()
+        .ok_or_else(|| ConfigError::Parse {
+            path: path.clone(),
+            message: "`profiles` is not a table".into(),
+        })?;
+    let profile = profiles
+        .entry(name)
+        .or_insert_with(toml_edit::table)
+        .as_table_mut()
+        .ok_or_else(|| ConfigError::Parse {
+            path: path.clone(),
+            message: format!("`profiles.{name}` is not a table"),
+        })?;
+    profile["mcp_url"] = toml_edit::value(url.as_str());
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{CONFIG_FILE}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, doc.to_string())?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
     })
 }
 
@@ -365,6 +454,17 @@ impl Settings {
             store,
             mask_emails: file.mask_emails.unwrap_or(false),
             oauth: file.oauth.unwrap_or_default(),
+            mcp: match file.mcp_url {
+                Some(raw) => Some(McpUpstream {
+                    url: parse_api_url(&raw)?,
+                    tools: file.tools.unwrap_or_default(),
+                    exclude_tools: file.exclude_tools.unwrap_or_default(),
+                    key_header: file
+                        .key_header
+                        .unwrap_or_else(|| "Authorization".to_string()),
+                }),
+                None => None,
+            },
         })
     }
 }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod credentials;
 pub mod env_vars;
 pub mod error;
+pub mod hosted;
 pub mod install;
 pub mod mcp;
 pub mod output;

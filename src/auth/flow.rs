@@ -45,17 +45,19 @@ impl SignedIn {
     }
 }
 
-/// Runs the browser sign-in for the settings' API. Prints the URL (and a spinner when stderr
-/// is a terminal) to stderr; never prints a code, a verifier or a token.
-pub async fn login(settings: &Settings, options: &LoginOptions) -> Result<SignedIn, AuthError> {
+/// Runs the browser sign-in for the resource at `resource_url` (the Read API, or a hosted MCP
+/// server), whose `probe_path` answers 401 with a challenge when asked without a credential.
+/// Prints the URL (and a spinner when stderr is a terminal) to stderr; never prints a code, a
+/// verifier or a token.
+pub async fn login(
+    settings: &Settings,
+    resource_url: &url::Url,
+    probe_path: &str,
+    options: &LoginOptions,
+) -> Result<SignedIn, AuthError> {
     let http = AuthHttp::new();
-    let discovered = metadata::discover(
-        &http,
-        &settings.api_url,
-        settings.endpoints.me(),
-        &settings.oauth,
-    )
-    .await?;
+    let discovered =
+        metadata::discover(&http, resource_url, probe_path, &settings.oauth).await?;
     let Discovered {
         server,
         resource,
@@ -110,7 +112,7 @@ pub async fn login(settings: &Settings, options: &LoginOptions) -> Result<Signed
     };
 
     let invalid = |what: &str| AuthError::Discovery {
-        api: settings.api_url.to_string(),
+        api: resource_url.to_string(),
         why: format!("the {what} is not a valid URL"),
     };
     let client = BasicClient::new(ClientId::new(client_id.clone()))

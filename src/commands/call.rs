@@ -8,6 +8,12 @@ use crate::output;
 use crate::tools::{self, ToolError};
 
 pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
+    if !args.demo {
+        let settings = super::settings_for(global, args.project.as_deref())?;
+        if let Some(mcp) = settings.mcp.clone() {
+            return hosted(&settings, mcp, args).await;
+        }
+    }
     if tools::find(&args.tool).is_none() {
         return Err(CliError::new(
             Exit::Usage,
@@ -32,6 +38,37 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
             .into()),
         Err(e) => Err(CliError::new(Exit::ToolError, e.message()).into()),
     }
+}
+
+/// `call` through a hosted MCP server: the text blocks (or with `--json` the structured
+/// content, else the whole result); exit 3 when the tool answered with an error.
+async fn hosted(
+    settings: &crate::config::Settings,
+    mcp: crate::config::McpUpstream,
+    args: &CallArgs,
+) -> anyhow::Result<Exit> {
+    let arguments = parse_pairs(&args.args)?;
+    let upstream = super::hosted(settings, mcp);
+    let request = rmcp::model::CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments);
+    let result = upstream.call_tool(request).await;
+    let text: Vec<String> = result
+        .content
+        .iter()
+        .filter_map(|block| block.as_text().map(|t| t.text.clone()))
+        .collect();
+    if result.is_error == Some(true) {
+        return Err(CliError::new(Exit::ToolError, text.join("\n")).into());
+    }
+    if args.json {
+        let value = match &result.structured_content {
+            Some(v) => v.clone(),
+            None => serde_json::to_value(&result)?,
+        };
+        output::data(&serde_json::to_string_pretty(&value)?);
+    } else {
+        output::data(&text.join("\n"));
+    }
+    Ok(Exit::Success)
 }
 
 /// `name=value` pairs into tool arguments. Values that read as JSON numbers or booleans are

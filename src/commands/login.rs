@@ -13,7 +13,10 @@ use crate::api::{ApiClient, Auth};
 use crate::auth::AuthError;
 use crate::auth::flow::LoginOptions;
 use crate::cli::{GlobalArgs, LoginArgs};
-use crate::config::Settings;
+use crate::config::{McpUpstream, Settings};
+use crate::credentials::Secret;
+use crate::hosted::client::UpstreamAuth;
+use crate::hosted::proxy::Upstream;
 use crate::credentials::store::{Saved, Store};
 use crate::credentials::{self, Credential};
 use crate::env_vars;
@@ -21,11 +24,22 @@ use crate::error::{CliError, Exit};
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> {
+    if let Some(raw) = &args.mcp_url {
+        let Some(profile) = crate::config::selected_profile(global.profile.as_deref())? else {
+            return Err(CliError::new(Exit::Usage, "--mcp-url needs --profile NAME")
+                .with_hint("e.g. analytics-mcp login --mcp-url https://api.zenovay.com/mcp --profile zenovay")
+                .into());
+        };
+        let url = crate::config::parse_api_url(raw)?;
+        crate::config::set_profile_mcp_url(&crate::config::config_dir()?, &profile, &url)?;
+        output::note(&format!("Profile `{profile}` now bridges {url}."));
+    }
     let settings = super::settings(global)?;
-    if args.with_key {
-        with_key(&settings).await
-    } else {
-        with_browser(&settings, args).await
+    match (&settings.mcp, args.with_key) {
+        (Some(mcp), true) => hosted_with_key(&settings, mcp).await,
+        (Some(mcp), false) => hosted_with_browser(&settings, mcp, args).await,
+        (None, true) => with_key(&settings).await,
+        (None, false) => with_browser(&settings, args).await,
     }
 }
 
@@ -66,22 +80,27 @@ async fn with_key(settings: &Settings) -> anyhow::Result<Exit> {
 
 /// The browser sign-in (OAuth 2.1 + PKCE); the tokens are stored only once `GET /me`
 /// accepts them.
-async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<Exit> {
+fn login_options(settings: &Settings, args: &LoginArgs) -> Result<LoginOptions, CliError> {
     let timeout = args
         .timeout
         .or(settings.oauth.login_timeout_secs)
         .unwrap_or(DEFAULT_LOGIN_TIMEOUT_SECS);
     if timeout == 0 {
-        return Err(CliError::new(Exit::Usage, "--timeout must be at least 1 second").into());
+        return Err(CliError::new(Exit::Usage, "--timeout must be at least 1 second"));
     }
-    let options = LoginOptions {
+    Ok(LoginOptions {
         no_browser: args.no_browser,
         callback_port: args.callback_port,
         timeout: Duration::from_secs(timeout),
-    };
-    let signed_in = crate::auth::flow::login(settings, &options)
-        .await
-        .map_err(auth_error)?;
+    })
+}
+
+async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<Exit> {
+    let options = login_options(settings, args)?;
+    let signed_in =
+        crate::auth::flow::login(settings, &settings.api_url, settings.endpoints.me(), &options)
+            .await
+            .map_err(auth_error)?;
     let tokens = signed_in.tokens.clone();
     let credential = Credential::OAuth(tokens.clone());
     let api = ApiClient::new(
@@ -128,6 +147,100 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
     ));
     warn_env_key();
     Ok(Exit::Success)
+}
+
+/// Browser sign-in to a hosted MCP server: the same flow with the MCP URL as the resource,
+/// confirmed by connecting and listing the server's tools before anything is stored.
+async fn hosted_with_browser(
+    settings: &Settings,
+    mcp: &McpUpstream,
+    args: &LoginArgs,
+) -> anyhow::Result<Exit> {
+    let options = login_options(settings, args)?;
+    let signed_in = crate::auth::flow::login(settings, &mcp.url, "", &options)
+        .await
+        .map_err(auth_error)?;
+    let tokens = signed_in.tokens.clone();
+    let probe = UpstreamAuth::Key {
+        header: "Authorization".into(),
+        key: tokens.access_token.clone(),
+    };
+    let described = match describe_hosted(settings, mcp, probe).await {
+        Ok(d) => d,
+        Err(why) => {
+            signed_in
+                .tell_browser(Err("The server did not accept the new token; see the terminal.".into()))
+                .await;
+            return Err(CliError::new(Exit::Upstream, format!("nothing was stored: {why}")).into());
+        }
+    };
+    let saved = Store::new(settings).save(&Credential::OAuth(tokens.clone()))?;
+    signed_in
+        .tell_browser(Ok(format!(" to {}", mcp.url.origin().ascii_serialization())))
+        .await;
+    output::note(&format!(
+        "✓ Signed in{} with the browser to {described}",
+        profile_suffix(settings)
+    ));
+    output::note(&format!(
+        "  Issuer {}; tokens stored {}.",
+        tokens.issuer,
+        describe_saved(&saved)
+    ));
+    Ok(Exit::Success)
+}
+
+/// A static key (or bearer token) for a hosted MCP server, sent in the profile's
+/// `key_header`; checked by connecting before it is stored.
+async fn hosted_with_key(settings: &Settings, mcp: &McpUpstream) -> anyhow::Result<Exit> {
+    let raw = read_key()?;
+    let key = raw.trim();
+    if key.is_empty() || key.len() > 4096 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(CliError::new(
+            Exit::Usage,
+            "that is not a usable key: paste the whole key or token, without spaces or quotes",
+        )
+        .into());
+    }
+    let key = Secret::new(key.to_string());
+    let auth = UpstreamAuth::Key {
+        header: mcp.key_header.clone(),
+        key: key.clone(),
+    };
+    let described = describe_hosted(settings, mcp, auth)
+        .await
+        .map_err(|why| CliError::new(Exit::Upstream, format!("the key was not stored: {why}")))?;
+    let credential = Credential::ApiKey(key);
+    let saved = Store::new(settings).save(&credential)?;
+    output::note(&format!(
+        "✓ Signed in{} to {described}",
+        profile_suffix(settings)
+    ));
+    output::note(&format!(
+        "  Key {} (sent as {}) stored {}.",
+        credential.masked(),
+        mcp.key_header,
+        describe_saved(&saved)
+    ));
+    Ok(Exit::Success)
+}
+
+/// Connects to the hosted server with `auth` and says what is there: `host: N tools (M kept
+/// by this profile's filters)`.
+async fn describe_hosted(
+    settings: &Settings,
+    mcp: &McpUpstream,
+    auth: UpstreamAuth,
+) -> Result<String, String> {
+    let upstream = Upstream::new(mcp.clone(), settings.profile.as_deref(), auth);
+    let count = super::all_hosted_tools(&upstream).await?.len();
+    let host = mcp.url.origin().ascii_serialization();
+    let unfiltered = mcp.tools.is_empty() && mcp.exclude_tools.is_empty();
+    Ok(if unfiltered {
+        format!("{host}: {count} tools")
+    } else {
+        format!("{host}: {count} tools kept by this profile's filters")
+    })
 }
 
 /// How long `login` waits for the browser unless told otherwise.

@@ -20,7 +20,11 @@ use anyhow::Context;
 
 use crate::api::{ApiClient, Auth};
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::config::{Overrides, Settings};
+use crate::auth::TokenManager;
+use crate::config::{McpUpstream, Overrides, Settings};
+use crate::credentials::Credential;
+use crate::hosted::client::UpstreamAuth;
+use crate::hosted::proxy::Upstream;
 use crate::credentials::{self, Secret};
 use crate::error::Exit;
 use crate::sandbox::{Sandbox, SandboxOptions};
@@ -36,7 +40,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Completions(args) => install::completions(&args),
         Command::Man => install::man(),
         Command::Doctor => doctor::run(global).await,
-        Command::Tools(args) => tools::run(&args),
+        Command::Tools(args) => tools::run(global, &args).await,
         Command::Login(args) => login::run(global, &args).await,
         Command::Status => status::run(global).await,
         Command::Logout => logout::run(global).await,
@@ -94,3 +98,46 @@ pub(crate) async fn toolbox(
         Toolbox::new(Arc::new(api), settings.endpoints, settings.project).with_options(options);
     Ok((Arc::new(toolbox), None))
 }
+
+/// The hosted MCP upstream of a profile with `mcp_url`, with the profile's stored credential
+/// (or `ANALYTICS_MCP_API_KEY` as a static key).
+pub(crate) fn hosted(settings: &Settings, mcp: McpUpstream) -> Arc<Upstream> {
+    let auth = match credentials::resolve(settings) {
+        Ok(Some(found)) => match found.credential {
+            Credential::ApiKey(key) => UpstreamAuth::Key {
+                header: mcp.key_header.clone(),
+                key,
+            },
+            Credential::OAuth(tokens) => {
+                UpstreamAuth::OAuth(Arc::new(TokenManager::new(settings, tokens)))
+            }
+        },
+        Ok(None) => UpstreamAuth::None,
+        Err(e) => {
+            tracing::warn!("could not read the stored credential: {e}");
+            UpstreamAuth::None
+        }
+    };
+    Arc::new(Upstream::new(mcp, settings.profile.as_deref(), auth))
+}
+
+/// Every tool the upstream lists (after the profile's filters), page by page, at most
+/// [`MAX_PAGES`] pages.
+pub(crate) async fn all_hosted_tools(upstream: &Upstream) -> Result<Vec<rmcp::model::Tool>, String> {
+    let mut tools = Vec::new();
+    let mut cursor = None;
+    for _ in 0..MAX_PAGES {
+        let page = upstream
+            .list_tools(Some(rmcp::model::PaginatedRequestParams::default().with_cursor(cursor)))
+            .await?;
+        tools.extend(page.tools);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Ok(tools)
+}
+
+/// A bound on paging through an upstream's lists.
+const MAX_PAGES: usize = 50;

@@ -29,10 +29,11 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             Err(e) => format!("credential unreadable: {e}"),
         };
         let marker = if profile == current { "*" } else { " " };
-        lines.push(format!(
-            "{marker} {name:<16} {:<40} {signed_in}",
-            settings.api_url
-        ));
+        let target = match &settings.mcp {
+            Some(mcp) => format!("{} (hosted MCP)", mcp.url),
+            None => settings.api_url.to_string(),
+        };
+        lines.push(format!("{marker} {name:<16} {target:<40} {signed_in}"));
     }
     output::data(&lines.join("\n"));
     output::note(&format!(

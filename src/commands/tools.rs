@@ -1,14 +1,29 @@
-//! `analytics-mcp tools`: the tool list with parameters, as a person or as `tools/list` JSON.
+//! `analytics-mcp tools`: the tool list with parameters, as a person or as `tools/list` JSON;
+//! with a profile that bridges a hosted MCP server, that server's tools (after its filters).
 
 use serde_json::Value;
 
-use crate::cli::ToolsArgs;
-use crate::error::Exit;
+use crate::cli::{GlobalArgs, ToolsArgs};
+use crate::error::{CliError, Exit};
 use crate::mcp::tool_list;
 use crate::output;
 
-pub fn run(args: &ToolsArgs) -> anyhow::Result<Exit> {
-    let tools = tool_list();
+pub async fn run(global: &GlobalArgs, args: &ToolsArgs) -> anyhow::Result<Exit> {
+    // A profile that bridges a hosted MCP server lists that server's tools (filtered). Our
+    // own catalog needs no settings, so a broken config.toml only matters with --profile.
+    let settings = match super::settings(global) {
+        Ok(settings) => Some(settings),
+        Err(e) if crate::config::selected_profile(global.profile.as_deref())?.is_some() => {
+            return Err(e);
+        }
+        Err(_) => None,
+    };
+    let tools = match settings.as_ref().and_then(|s| s.mcp.clone().map(|m| (s, m))) {
+        Some((settings, mcp)) => super::all_hosted_tools(&super::hosted(settings, mcp))
+            .await
+            .map_err(|e| CliError::new(Exit::Upstream, e))?,
+        None => tool_list(),
+    };
     if args.json {
         output::data(&serde_json::to_string_pretty(
             &serde_json::json!({ "tools": tools }),

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
-use super::AnalyticsServer;
+use rmcp::ServerHandler;
 
 /// The largest JSON-RPC line accepted from the client.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
@@ -41,13 +41,14 @@ const KNOWN_METHODS: &[&str] = &[
 ];
 
 /// Serves `server` on this process's stdin/stdout until the client closes stdin.
-pub async fn serve_stdio(server: AnalyticsServer) -> anyhow::Result<()> {
+pub async fn serve_stdio<S: ServerHandler>(server: S) -> anyhow::Result<()> {
     serve_on(server, tokio::io::stdin(), tokio::io::stdout()).await
 }
 
 /// Serves on any reader/writer pair (stdio in production, pipes in tests).
-pub async fn serve_on<R, W>(server: AnalyticsServer, input: R, output: W) -> anyhow::Result<()>
+pub async fn serve_on<S, R, W>(server: S, input: R, output: W) -> anyhow::Result<()>
 where
+    S: ServerHandler,
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
     W: tokio::io::AsyncWrite + Unpin + Send + 'static,
 {

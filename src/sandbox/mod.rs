@@ -6,6 +6,7 @@
 //! `--demo` starts one in-process. It stands alone: nothing here uses the bridge's modules.
 
 pub mod data;
+pub mod mcp;
 pub mod oauth;
 
 use std::collections::{HashMap, HashSet};
@@ -144,6 +145,9 @@ pub struct SandboxOptions {
     pub now: Option<jiff::Timestamp>,
     /// The authorization server's behaviour (token lifetime, PKCE methods, …).
     pub oauth: oauth::OAuthOptions,
+    /// Tools of the hosted MCP endpoint that answer with a JSON-RPC error code
+    /// (Zenovay's -32001, -32002, -32003, -32007, -32008).
+    pub mcp_errors: HashMap<String, i64>,
 }
 
 impl Default for SandboxOptions {
@@ -155,6 +159,7 @@ impl Default for SandboxOptions {
             faults: Vec::new(),
             now: None,
             oauth: oauth::OAuthOptions::default(),
+            mcp_errors: HashMap::new(),
         }
     }
 }
@@ -165,6 +170,7 @@ pub struct Sandbox {
     pub api_key: String,
     stats: Arc<StatsInner>,
     oauth: Arc<oauth::AuthServer>,
+    mcp: Arc<mcp::McpEndpoint>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -177,6 +183,21 @@ impl Sandbox {
     /// The origin, which is also the authorization server's issuer.
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The hosted MCP endpoint's URL, e.g. `http://127.0.0.1:41234/mcp`.
+    pub fn mcp_url(&self) -> String {
+        format!("http://{}{}", self.addr, mcp::PATH)
+    }
+
+    /// What the hosted MCP endpoint has done so far.
+    pub fn mcp_stats(&self) -> mcp::McpStats {
+        self.mcp.stats()
+    }
+
+    /// Makes the hosted MCP endpoint forget its sessions (as a restart would).
+    pub fn drop_mcp_sessions(&self) {
+        self.mcp.drop_sessions();
     }
 
     /// What the authorization server has done so far.
@@ -208,6 +229,7 @@ struct AppState {
     options: SandboxOptions,
     origin: String,
     oauth: Arc<oauth::AuthServer>,
+    mcp: Arc<mcp::McpEndpoint>,
     window: Mutex<(Instant, u32)>,
     window_epoch: AtomicI64,
     stats: Arc<StatsInner>,
@@ -248,10 +270,12 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
     let stats = Arc::new(StatsInner::default());
     let fault_uses = options.faults.iter().map(|_| Default::default()).collect();
     let oauth = Arc::new(oauth::AuthServer::new(options.oauth.clone()));
+    let mcp = Arc::new(mcp::McpEndpoint::new(options.mcp_errors.clone()));
     let state = Arc::new(AppState {
         options,
         origin: format!("http://{addr}"),
         oauth: oauth.clone(),
+        mcp: mcp.clone(),
         window: Mutex::new((Instant::now(), 0)),
         window_epoch: AtomicI64::new(jiff::Timestamp::now().as_second()),
         stats: stats.clone(),
@@ -277,6 +301,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
         api_key,
         stats,
         oauth,
+        mcp,
         shutdown: Some(tx),
     })
 }
@@ -390,7 +415,11 @@ async fn handle(
     {
         return response;
     }
-    let Some(rest) = path.strip_prefix(API_PREFIX) else {
+    let resource = if path == mcp::PATH {
+        mcp::PATH
+    } else if path.starts_with(API_PREFIX) {
+        API_PREFIX
+    } else {
         return error(StatusCode::NOT_FOUND, "Not found");
     };
     let bearer = headers
@@ -403,6 +432,8 @@ async fn handle(
     ) {
         (Some(key), _) if key != state.options.api_key => Some("Invalid API key"),
         (Some(_), _) => None,
+        // The MCP endpoint also takes the demo key as a static bearer token.
+        (None, Some(token)) if resource == mcp::PATH && token == state.options.api_key => None,
         (None, Some(token)) if !state.oauth.check_bearer(token) => {
             Some("Invalid or expired access token")
         }
@@ -411,12 +442,16 @@ async fn handle(
     };
     if let Some(message) = refused {
         let mut r = error(StatusCode::UNAUTHORIZED, message);
-        let challenge = oauth::AuthServer::challenge(&state.origin, bearer.is_some());
+        let challenge = oauth::AuthServer::challenge(&state.origin, resource, bearer.is_some());
         if let Ok(v) = HeaderValue::from_str(&challenge) {
             r.headers_mut().insert("www-authenticate", v);
         }
         return r;
     }
+    if resource == mcp::PATH {
+        return state.mcp.handle(&method, &headers, &body);
+    }
+    let rest = path.strip_prefix(API_PREFIX).unwrap_or_default();
 
     let (limit, remaining, reset, over) = state.count_request();
     let mut response = if over {

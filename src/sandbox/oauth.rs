@@ -195,17 +195,15 @@ impl AuthServer {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The `WWW-Authenticate` value for a 401 from the Read API.
-    pub fn challenge(origin: &str, bearer_given: bool) -> String {
+    /// The `WWW-Authenticate` value for a 401 from the resource at `path` (the Read API's
+    /// prefix, or the MCP endpoint).
+    pub fn challenge(origin: &str, path: &str, bearer_given: bool) -> String {
         let error = if bearer_given {
             ", error=\"invalid_token\""
         } else {
             ""
         };
-        format!(
-            "Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource{}\"{error}",
-            super::API_PREFIX
-        )
+        format!("Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource{path}\"{error}")
     }
 
     /// Whether `token` is a live access token.
@@ -232,6 +230,14 @@ impl AuthServer {
     ) -> Option<Response> {
         let post = method == axum::http::Method::POST;
         Some(match path {
+            "/.well-known/oauth-protected-resource/mcp" => axum::Json(json!({
+                "resource": format!("{origin}{}", super::mcp::PATH),
+                "authorization_servers": [origin],
+                "scopes_supported": [SCOPE],
+                "bearer_methods_supported": ["header"],
+                "resource_name": "Sandbox hosted MCP server",
+            }))
+            .into_response(),
             "/.well-known/oauth-protected-resource"
             | "/.well-known/oauth-protected-resource/api/v1" => axum::Json(json!({
                 "resource": format!("{origin}{}", super::API_PREFIX),

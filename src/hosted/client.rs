@@ -1,0 +1,235 @@
+//! The HTTP side of an MCP upstream: rmcp's Streamable HTTP client transport over our
+//! reqwest client, with the credential attached to every request — the current OAuth access
+//! token (refreshed before expiry, and once after a 401) or a static key in its header.
+//! Sessions the upstream forgets (HTTP 404) are re-established by rmcp
+//! (`reinit_on_expired_session`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures_util::stream::BoxStream;
+use reqwest::header::{HeaderName, HeaderValue};
+use rmcp::model::ClientJsonRpcMessage;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::{
+    SseError, StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError,
+    StreamableHttpPostResponse,
+};
+use sse_stream::Sse;
+
+use crate::auth::TokenManager;
+use crate::credentials::Secret;
+
+/// How requests to the upstream are authenticated.
+#[derive(Clone)]
+pub enum UpstreamAuth {
+    None,
+    /// A static key: `Authorization: Bearer <key>`, or `<header>: <key>`.
+    Key { header: String, key: Secret<String> },
+    OAuth(Arc<TokenManager>),
+}
+
+/// reqwest, plus the credential on every request.
+#[derive(Clone)]
+pub struct AuthedClient {
+    http: reqwest::Client,
+    auth: UpstreamAuth,
+}
+
+type Failure = StreamableHttpError<reqwest::Error>;
+
+/// The largest SSE event accepted when rmcp does not say (its own default, 16 MiB).
+const MAX_SSE_EVENT: usize = 16 * 1024 * 1024;
+
+fn rejected(e: &Failure) -> bool {
+    match e {
+        StreamableHttpError::AuthRequired(_) => true,
+        StreamableHttpError::HttpStatus(s) => s.status == 401,
+        _ => false,
+    }
+}
+
+impl AuthedClient {
+    pub fn new(auth: UpstreamAuth) -> Self {
+        crate::api::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("analytics-mcp/", env!("CARGO_PKG_VERSION")))
+            // Never follow redirects: the token must not travel to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self { http, auth }
+    }
+
+    /// The bearer token and extra headers for the next request.
+    async fn credential(
+        &self,
+        mut headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<(Option<String>, HashMap<HeaderName, HeaderValue>), Failure> {
+        match &self.auth {
+            UpstreamAuth::None => Ok((None, headers)),
+            UpstreamAuth::Key { header, key } if header.eq_ignore_ascii_case("authorization") => {
+                Ok((Some(key.expose().clone()), headers))
+            }
+            UpstreamAuth::Key { header, key } => {
+                let name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+                    StreamableHttpError::UnexpectedServerResponse(
+                        format!("`{header}` is not a valid header name (key_header)").into(),
+                    )
+                })?;
+                let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
+                    StreamableHttpError::UnexpectedServerResponse(
+                        "the stored key has characters a header cannot carry".into(),
+                    )
+                })?;
+                value.set_sensitive(true);
+                headers.insert(name, value);
+                Ok((None, headers))
+            }
+            UpstreamAuth::OAuth(m) => {
+                let token = m.bearer().await.map_err(token_failure)?;
+                Ok((Some(token.expose().clone()), headers))
+            }
+        }
+    }
+
+    /// After a 401: a refreshed token, or `None` when refreshing cannot help.
+    async fn after_rejection(&self, sent: Option<&str>) -> Result<bool, Failure> {
+        let (UpstreamAuth::OAuth(m), Some(sent)) = (&self.auth, sent) else {
+            return Ok(false);
+        };
+        m.after_rejection(&Secret::new(sent.to_string()))
+            .await
+            .map_err(token_failure)?;
+        Ok(true)
+    }
+}
+
+fn token_failure(e: crate::auth::AuthError) -> Failure {
+    StreamableHttpError::UnexpectedServerResponse(e.to_string().into())
+}
+
+impl StreamableHttpClient for AuthedClient {
+    type Error = reqwest::Error;
+
+    async fn post_message(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        _auth: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<StreamableHttpPostResponse, Failure> {
+        self.post_message_with_max_sse_event_size(
+            uri,
+            message,
+            session_id,
+            None,
+            custom_headers,
+            MAX_SSE_EVENT,
+        )
+        .await
+    }
+
+    async fn post_message_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        _auth: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<StreamableHttpPostResponse, Failure> {
+        let (token, headers) = self.credential(custom_headers.clone()).await?;
+        let first = self
+            .http
+            .post_message_with_max_sse_event_size(
+                uri.clone(),
+                message.clone(),
+                session_id.clone(),
+                token.clone(),
+                headers,
+                max_sse_event_size,
+            )
+            .await;
+        match first {
+            Err(e) if rejected(&e) && self.after_rejection(token.as_deref()).await? => {
+                let (token, headers) = self.credential(custom_headers).await?;
+                self.http
+                    .post_message_with_max_sse_event_size(
+                        uri,
+                        message,
+                        session_id,
+                        token,
+                        headers,
+                        max_sse_event_size,
+                    )
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn delete_session(
+        &self,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        _auth: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<(), Failure> {
+        let (token, headers) = self.credential(custom_headers).await?;
+        self.http
+            .delete_session(uri, session_id, token, headers)
+            .await
+    }
+
+    async fn get_stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        _auth: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, Failure> {
+        self.get_stream_with_max_sse_event_size(
+            uri,
+            session_id,
+            last_event_id,
+            None,
+            custom_headers,
+            MAX_SSE_EVENT,
+        )
+        .await
+    }
+
+    async fn get_stream_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        _auth: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<BoxStream<'static, Result<Sse, SseError>>, Failure> {
+        let (token, headers) = self.credential(custom_headers).await?;
+        self.http
+            .get_stream_with_max_sse_event_size(
+                uri,
+                session_id,
+                last_event_id,
+                token,
+                headers,
+                max_sse_event_size,
+            )
+            .await
+    }
+}
+
+/// The transport for `url`: our authenticated client, with sessions re-established when the
+/// upstream forgets them.
+pub fn transport(url: &url::Url, auth: UpstreamAuth) -> StreamableHttpClientTransport<AuthedClient> {
+    let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
+        .reinit_on_expired_session(true);
+    StreamableHttpClientTransport::with_client(AuthedClient::new(auth), config)
+}
