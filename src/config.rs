@@ -293,12 +293,12 @@ pub fn set_profile_mcp_url(dir: &Path, name: &str, url: &Url) -> Result<(), Conf
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => return Err(ConfigError::Read { path, source }),
     };
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        ConfigError::Parse {
-            path: path.clone(),
-            message: e.to_string().trim().to_string(),
-        }
-    })?;
+    let mut doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| ConfigError::Parse {
+                path: path.clone(),
+                message: e.to_string().trim().to_string(),
+            })?;
     let profiles = doc
         .entry("profiles")
         .or_insert_with(|| {

@@ -56,8 +56,7 @@ pub async fn login(
     options: &LoginOptions,
 ) -> Result<SignedIn, AuthError> {
     let http = AuthHttp::new();
-    let discovered =
-        metadata::discover(&http, resource_url, probe_path, &settings.oauth).await?;
+    let discovered = metadata::discover(&http, resource_url, probe_path, &settings.oauth).await?;
     let Discovered {
         server,
         resource,

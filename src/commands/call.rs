@@ -49,7 +49,8 @@ async fn hosted(
 ) -> anyhow::Result<Exit> {
     let arguments = parse_pairs(&args.args)?;
     let upstream = super::hosted(settings, mcp);
-    let request = rmcp::model::CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments);
+    let request =
+        rmcp::model::CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments);
     let result = upstream.call_tool(request).await;
     let text: Vec<String> = result
         .content

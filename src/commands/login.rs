@@ -15,12 +15,12 @@ use crate::auth::flow::LoginOptions;
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::{McpUpstream, Settings};
 use crate::credentials::Secret;
-use crate::hosted::client::UpstreamAuth;
-use crate::hosted::proxy::Upstream;
 use crate::credentials::store::{Saved, Store};
 use crate::credentials::{self, Credential};
 use crate::env_vars;
 use crate::error::{CliError, Exit};
+use crate::hosted::client::UpstreamAuth;
+use crate::hosted::proxy::Upstream;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> {
@@ -86,7 +86,10 @@ fn login_options(settings: &Settings, args: &LoginArgs) -> Result<LoginOptions, 
         .or(settings.oauth.login_timeout_secs)
         .unwrap_or(DEFAULT_LOGIN_TIMEOUT_SECS);
     if timeout == 0 {
-        return Err(CliError::new(Exit::Usage, "--timeout must be at least 1 second"));
+        return Err(CliError::new(
+            Exit::Usage,
+            "--timeout must be at least 1 second",
+        ));
     }
     Ok(LoginOptions {
         no_browser: args.no_browser,
@@ -97,10 +100,14 @@ fn login_options(settings: &Settings, args: &LoginArgs) -> Result<LoginOptions, 
 
 async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<Exit> {
     let options = login_options(settings, args)?;
-    let signed_in =
-        crate::auth::flow::login(settings, &settings.api_url, settings.endpoints.me(), &options)
-            .await
-            .map_err(auth_error)?;
+    let signed_in = crate::auth::flow::login(
+        settings,
+        &settings.api_url,
+        settings.endpoints.me(),
+        &options,
+    )
+    .await
+    .map_err(auth_error)?;
     let tokens = signed_in.tokens.clone();
     let credential = Credential::OAuth(tokens.clone());
     let api = ApiClient::new(
@@ -169,14 +176,19 @@ async fn hosted_with_browser(
         Ok(d) => d,
         Err(why) => {
             signed_in
-                .tell_browser(Err("The server did not accept the new token; see the terminal.".into()))
+                .tell_browser(Err(
+                    "The server did not accept the new token; see the terminal.".into(),
+                ))
                 .await;
             return Err(CliError::new(Exit::Upstream, format!("nothing was stored: {why}")).into());
         }
     };
     let saved = Store::new(settings).save(&Credential::OAuth(tokens.clone()))?;
     signed_in
-        .tell_browser(Ok(format!(" to {}", mcp.url.origin().ascii_serialization())))
+        .tell_browser(Ok(format!(
+            " to {}",
+            mcp.url.origin().ascii_serialization()
+        )))
         .await;
     output::note(&format!(
         "✓ Signed in{} with the browser to {described}",
@@ -195,7 +207,10 @@ async fn hosted_with_browser(
 async fn hosted_with_key(settings: &Settings, mcp: &McpUpstream) -> anyhow::Result<Exit> {
     let raw = read_key()?;
     let key = raw.trim();
-    if key.is_empty() || key.len() > 4096 || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if key.is_empty()
+        || key.len() > 4096
+        || key.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(CliError::new(
             Exit::Usage,
             "that is not a usable key: paste the whole key or token, without spaces or quotes",

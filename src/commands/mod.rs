@@ -19,14 +19,14 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::api::{ApiClient, Auth};
-use crate::cli::{Cli, Command, GlobalArgs};
 use crate::auth::TokenManager;
+use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::{McpUpstream, Overrides, Settings};
 use crate::credentials::Credential;
-use crate::hosted::client::UpstreamAuth;
-use crate::hosted::proxy::Upstream;
 use crate::credentials::{self, Secret};
 use crate::error::Exit;
+use crate::hosted::client::UpstreamAuth;
+use crate::hosted::proxy::Upstream;
 use crate::sandbox::{Sandbox, SandboxOptions};
 use crate::tools::{Options, Toolbox};
 
@@ -123,12 +123,16 @@ pub(crate) fn hosted(settings: &Settings, mcp: McpUpstream) -> Arc<Upstream> {
 
 /// Every tool the upstream lists (after the profile's filters), page by page, at most
 /// [`MAX_PAGES`] pages.
-pub(crate) async fn all_hosted_tools(upstream: &Upstream) -> Result<Vec<rmcp::model::Tool>, String> {
+pub(crate) async fn all_hosted_tools(
+    upstream: &Upstream,
+) -> Result<Vec<rmcp::model::Tool>, String> {
     let mut tools = Vec::new();
     let mut cursor = None;
     for _ in 0..MAX_PAGES {
         let page = upstream
-            .list_tools(Some(rmcp::model::PaginatedRequestParams::default().with_cursor(cursor)))
+            .list_tools(Some(
+                rmcp::model::PaginatedRequestParams::default().with_cursor(cursor),
+            ))
             .await?;
         tools.extend(page.tools);
         cursor = page.next_cursor;

@@ -18,7 +18,10 @@ pub async fn run(global: &GlobalArgs, args: &ToolsArgs) -> anyhow::Result<Exit> 
         }
         Err(_) => None,
     };
-    let tools = match settings.as_ref().and_then(|s| s.mcp.clone().map(|m| (s, m))) {
+    let tools = match settings
+        .as_ref()
+        .and_then(|s| s.mcp.clone().map(|m| (s, m)))
+    {
         Some((settings, mcp)) => super::all_hosted_tools(&super::hosted(settings, mcp))
             .await
             .map_err(|e| CliError::new(Exit::Upstream, e))?,

@@ -25,7 +25,10 @@ use crate::credentials::Secret;
 pub enum UpstreamAuth {
     None,
     /// A static key: `Authorization: Bearer <key>`, or `<header>: <key>`.
-    Key { header: String, key: Secret<String> },
+    Key {
+        header: String,
+        key: Secret<String>,
+    },
     OAuth(Arc<TokenManager>),
 }
 
@@ -228,8 +231,11 @@ impl StreamableHttpClient for AuthedClient {
 
 /// The transport for `url`: our authenticated client, with sessions re-established when the
 /// upstream forgets them.
-pub fn transport(url: &url::Url, auth: UpstreamAuth) -> StreamableHttpClientTransport<AuthedClient> {
-    let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
-        .reinit_on_expired_session(true);
+pub fn transport(
+    url: &url::Url,
+    auth: UpstreamAuth,
+) -> StreamableHttpClientTransport<AuthedClient> {
+    let config =
+        StreamableHttpClientTransportConfig::with_uri(url.as_str()).reinit_on_expired_session(true);
     StreamableHttpClientTransport::with_client(AuthedClient::new(auth), config)
 }

@@ -15,7 +15,9 @@ use rmcp::model::{
     ServerCapabilities,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext, RunningService, ServiceError};
-use rmcp::{ClientHandler, ErrorData as McpError, RoleClient, RoleServer, ServerHandler, ServiceExt};
+use rmcp::{
+    ClientHandler, ErrorData as McpError, RoleClient, RoleServer, ServerHandler, ServiceExt,
+};
 
 use super::client::{UpstreamAuth, transport};
 use super::errors;
@@ -165,9 +167,7 @@ impl Upstream {
         loop {
             match peer.call_tool(request.clone()).await {
                 Ok(result) => return result,
-                Err(ServiceError::McpError(e))
-                    if e.code.0 == errors::AUTH_REQUIRED && !retried =>
-                {
+                Err(ServiceError::McpError(e)) if e.code.0 == errors::AUTH_REQUIRED && !retried => {
                     retried = true;
                     if !self.refresh_after_rejection().await {
                         return tool_error(errors::describe(
@@ -179,7 +179,12 @@ impl Upstream {
                     }
                 }
                 Err(ServiceError::McpError(e)) => {
-                    return tool_error(errors::describe(e.code.0, &e.message, &name, &self.profile));
+                    return tool_error(errors::describe(
+                        e.code.0,
+                        &e.message,
+                        &name,
+                        &self.profile,
+                    ));
                 }
                 Err(e) => return tool_error(self.service_error(&e)),
             }
@@ -229,7 +234,13 @@ impl HostedServer {
 
 impl ServerHandler for HostedServer {
     fn get_info(&self) -> InitializeResult {
-        let host = self.upstream.config.url.host_str().unwrap_or("?").to_string();
+        let host = self
+            .upstream
+            .config
+            .url
+            .host_str()
+            .unwrap_or("?")
+            .to_string();
         InitializeResult::new(
             ServerCapabilities::builder()
                 .enable_tools()

@@ -19,11 +19,17 @@ pub const PATH: &str = "/mcp";
 
 /// Zenovay's JSON-RPC error codes, as the sandbox answers them.
 pub const ERROR_CODES: &[(i64, &str)] = &[
-    (-32001, "Authentication required: the access token is invalid or expired"),
+    (
+        -32001,
+        "Authentication required: the access token is invalid or expired",
+    ),
     (-32002, "This feature requires a higher plan"),
     (-32003, "Daily request limit reached"),
     (-32007, "Write permission required"),
-    (-32008, "This tool category is not enabled for your organization"),
+    (
+        -32008,
+        "This tool category is not enabled for your organization",
+    ),
 ];
 
 /// Counters for tests.
@@ -218,11 +224,17 @@ impl McpEndpoint {
                         "isError": true
                     }});
                 }
-                let visitors = if website == "web_northwind" { 9167 } else { 2140 };
-                let mut data = json!({"website_id": website, "visitors": visitors, "period": "last_7_days"});
+                let visitors = if website == "web_northwind" {
+                    9167
+                } else {
+                    2140
+                };
+                let mut data =
+                    json!({"website_id": website, "visitors": visitors, "period": "last_7_days"});
                 if args["compare"].as_bool() == Some(true) {
                     data["previous"] = json!(visitors - 333);
-                    data["change_percent"] = json!(((333.0 / (visitors - 333) as f64) * 1000.0).round() / 10.0);
+                    data["change_percent"] =
+                        json!(((333.0 / (visitors - 333) as f64) * 1000.0).round() / 10.0);
                 }
                 text_result(&data)
             }
@@ -230,7 +242,9 @@ impl McpEndpoint {
             "create_goal" => {
                 return rpc_error(id, -32007, ERROR_CODES[3].1);
             }
-            "get_api_usage" => text_result(&json!({"used_today": self.tool_calls.load(Ordering::Relaxed), "daily_limit": 1000, "resets": "00:00 UTC"})),
+            "get_api_usage" => text_result(
+                &json!({"used_today": self.tool_calls.load(Ordering::Relaxed), "daily_limit": 1000, "resets": "00:00 UTC"}),
+            ),
             _ => return rpc_error(id, -32601, &format!("Unknown tool: {name}")),
         };
         json!({"jsonrpc": "2.0", "id": id, "result": result})

@@ -203,7 +203,9 @@ impl AuthServer {
         } else {
             ""
         };
-        format!("Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource{path}\"{error}")
+        format!(
+            "Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource{path}\"{error}"
+        )
     }
 
     /// Whether `token` is a live access token.

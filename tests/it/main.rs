@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod credentials;
 mod dist;
+mod hosted;
 mod install;
 mod mcp_stdio;
 mod model_view;

@@ -1,0 +1,409 @@
+//! Bridging a hosted MCP server: the sandbox's Streamable HTTP endpoint (`/mcp`, behind its
+//! OAuth server) reached through `serve --profile`, `call` and `tools`, over real stdio and
+//! real HTTP.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp::sandbox::oauth::OAuthOptions;
+use serde_json::{Value, json};
+
+use crate::common::{McpSession, TestEnv, TestSandbox, repo, text_of};
+
+fn hosted_sandbox(oauth: OAuthOptions, errors: &[(&str, i64)]) -> TestSandbox {
+    TestSandbox::start(SandboxOptions {
+        oauth,
+        mcp_errors: errors
+            .iter()
+            .map(|(t, c)| (t.to_string(), *c))
+            .collect::<HashMap<_, _>>(),
+        ..SandboxOptions::default()
+    })
+}
+
+/// A signed-in profile `zen` bridging the sandbox's MCP endpoint (browser sign-in through the
+/// fake browser), with `extra` lines added to its table.
+fn signed_in(sb: &TestSandbox, extra: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.set(
+        "BROWSER",
+        &repo()
+            .join("tests/browser/fake_browser.py")
+            .display()
+            .to_string(),
+    );
+    env.set(
+        "FAKE_BROWSER_LOG",
+        &env.dir.path().join("page.txt").display().to_string(),
+    );
+    env.write_config(&format!(
+        "[profiles.zen]\nmcp_url = \"{}\"\n{extra}",
+        sb.sandbox.mcp_url()
+    ));
+    let out = env.run(&["login", "--profile", "zen", "--timeout", "15"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    env
+}
+
+fn credentials(env: &TestEnv) -> std::path::PathBuf {
+    env.config_dir().join("credentials.zen.json")
+}
+
+fn set_expiry(env: &TestEnv, from_now: i64) {
+    let path = credentials(env);
+    let mut record: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("stored")).expect("JSON");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    record["oauth"]["expires_at"] = json!(now + from_now);
+    std::fs::write(&path, record.to_string()).expect("write");
+}
+
+fn tool_names(list: &Value) -> Vec<String> {
+    list["result"]["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
+    let sb = hosted_sandbox(OAuthOptions::default(), &[]);
+    let mut env = TestEnv::new();
+    env.set(
+        "BROWSER",
+        &repo()
+            .join("tests/browser/fake_browser.py")
+            .display()
+            .to_string(),
+    );
+    env.write_config("# my settings\nmask_emails = true\n");
+    let out = env.run(
+        &[
+            "login",
+            "--mcp-url",
+            &sb.sandbox.mcp_url(),
+            "--profile",
+            "zen",
+            "--timeout",
+            "15",
+        ],
+        "",
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains("with the browser to http://127.0.0.1"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(": 4 tools"), "{}", out.stderr);
+    let config = std::fs::read_to_string(env.config_dir().join("config.toml")).expect("config");
+    assert!(
+        config.starts_with("# my settings\nmask_emails = true\n"),
+        "{config}"
+    );
+    assert!(config.contains("[profiles.zen]"), "{config}");
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(credentials(&env)).expect("stored"))
+            .expect("JSON");
+    assert_eq!(
+        record["oauth"]["resource"],
+        sb.sandbox.mcp_url(),
+        "the token is for the MCP URL"
+    );
+
+    let out = env.run(&["profiles"], "");
+    assert!(out.stdout.contains("(hosted MCP)"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains("zen") && l.contains("signed in (OAuth token")),
+        "{}",
+        out.stdout
+    );
+
+    // --mcp-url without --profile is refused before anything is written.
+    let out = env.run(&["login", "--mcp-url", &sb.sandbox.mcp_url()], "");
+    assert_eq!(out.code, 2, "{}", out.all());
+}
+
+#[test]
+fn serve_forwards_tools_prompts_resources_and_completion_with_filters() {
+    let sb = hosted_sandbox(OAuthOptions::default(), &[]);
+    let env = signed_in(
+        &sb,
+        "tools = [\"get_*\", \"list_*\"]\nexclude_tools = [\"get_api_usage\"]\n",
+    );
+    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
+    let init = s.initialize();
+    assert!(
+        init["instructions"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/mcp"),
+        "{init}"
+    );
+
+    let list = s.request("tools/list", json!({}));
+    assert_eq!(
+        tool_names(&list),
+        vec!["list_websites", "get_visitors"],
+        "{list}"
+    );
+
+    let result = s.call(
+        "get_visitors",
+        json!({"website_id": "web_northwind", "compare": true}),
+    );
+    assert_eq!(result["isError"], false, "{result}");
+    assert_eq!(result["structuredContent"]["visitors"], 9167);
+    assert_eq!(result["structuredContent"]["previous"], 8834);
+
+    // Filtered out: the model is told, and the upstream never sees the call.
+    let calls = sb.sandbox.mcp_stats().tool_calls;
+    let result = s.call("get_api_usage", json!({}));
+    assert_eq!(result["isError"], true);
+    assert!(
+        text_of(&result).contains("not among this profile's tools"),
+        "{result}"
+    );
+    assert_eq!(sb.sandbox.mcp_stats().tool_calls, calls);
+
+    let prompts = s.request("prompts/list", json!({}));
+    assert_eq!(
+        prompts["result"]["prompts"][0]["name"], "traffic_summary",
+        "{prompts}"
+    );
+    let prompt = s.request(
+        "prompts/get",
+        json!({"name": "traffic_summary", "arguments": {"website_id": "web_docs"}}),
+    );
+    assert!(prompt.to_string().contains("website web_docs"), "{prompt}");
+    let read = s.request("resources/read", json!({"uri": "zenovay://websites"}));
+    assert!(read.to_string().contains("web_northwind"), "{read}");
+    let done = s.request(
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "traffic_summary"}, "argument": {"name": "website_id", "value": "web"}}),
+    );
+    assert_eq!(
+        done["result"]["completion"]["values"],
+        json!(["web_northwind", "web_docs"]),
+        "{done}"
+    );
+    let finished = s.finish();
+    for line in finished.stdout_lines {
+        serde_json::from_str::<Value>(&line).expect("stdout carries JSON-RPC only");
+    }
+}
+
+#[test]
+fn tools_and_call_work_from_the_terminal() {
+    let sb = hosted_sandbox(OAuthOptions::default(), &[]);
+    let env = signed_in(&sb, "");
+    let out = env.run(&["tools", "--profile", "zen"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("get_visitors") && out.stdout.contains("website_id"),
+        "{}",
+        out.stdout
+    );
+    let out = env.run(
+        &[
+            "call",
+            "get_visitors",
+            "website_id=web_docs",
+            "--json",
+            "--profile",
+            "zen",
+        ],
+        "",
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let data: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(data["visitors"], 2140);
+    let out = env.run(
+        &[
+            "call",
+            "get_visitors",
+            "website_id=nope",
+            "--profile",
+            "zen",
+        ],
+        "",
+    );
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.stderr.contains("Unknown website_id"), "{}", out.stderr);
+}
+
+#[test]
+fn each_upstream_error_code_becomes_an_actionable_tool_result() {
+    for (code, expect) in [
+        (-32002, "needs a higher plan"),
+        (-32003, "do not retry before 00:00 UTC"),
+        (-32007, "needs write permission"),
+        (-32008, "not enabled for this organization"),
+    ] {
+        let sb = hosted_sandbox(OAuthOptions::default(), &[("get_visitors", code)]);
+        let env = signed_in(&sb, "");
+        let out = env.run(
+            &[
+                "call",
+                "get_visitors",
+                "website_id=web_docs",
+                "--profile",
+                "zen",
+            ],
+            "",
+        );
+        assert_eq!(out.code, 3, "{code}: {}", out.all());
+        assert!(out.stderr.contains(expect), "{code}: {}", out.stderr);
+        assert_eq!(
+            sb.sandbox.oauth_stats().refreshes,
+            0,
+            "{code} is not a sign-in problem"
+        );
+    }
+    // -32601: a tool the server does not have.
+    let sb = hosted_sandbox(OAuthOptions::default(), &[]);
+    let env = signed_in(&sb, "");
+    let out = env.run(&["call", "get_funnels", "--profile", "zen"], "");
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stderr.contains("has no tool `get_funnels`"),
+        "{}",
+        out.stderr
+    );
+
+    // -32001: refreshed once, then "sign in again" naming the profile.
+    let sb = hosted_sandbox(OAuthOptions::default(), &[("get_visitors", -32001)]);
+    let env = signed_in(&sb, "");
+    let out = env.run(
+        &[
+            "call",
+            "get_visitors",
+            "website_id=web_docs",
+            "--profile",
+            "zen",
+        ],
+        "",
+    );
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stderr.contains("analytics-mcp login --profile zen"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        sb.sandbox.oauth_stats().refreshes,
+        1,
+        "one refresh before giving up"
+    );
+    assert_eq!(
+        sb.sandbox.mcp_stats().tool_calls,
+        2,
+        "the call was tried again once"
+    );
+}
+
+#[test]
+fn an_expired_token_is_refreshed_mid_session_and_a_dropped_session_is_reestablished() {
+    let sb = hosted_sandbox(
+        OAuthOptions {
+            access_ttl: Duration::from_secs(2),
+            ..OAuthOptions::default()
+        },
+        &[],
+    );
+    let env = signed_in(&sb, "");
+    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
+    s.initialize();
+    let first = s.call("list_websites", json!({}));
+    assert_eq!(first["isError"], false, "{first}");
+
+    std::thread::sleep(Duration::from_millis(2100));
+    let again = s.call("get_visitors", json!({"website_id": "web_northwind"}));
+    assert_eq!(again["isError"], false, "{again}");
+    assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
+
+    // The upstream forgets its sessions (a restart): the bridge starts a new one and the
+    // call goes through.
+    let sessions = sb.sandbox.mcp_stats().sessions_created;
+    sb.sandbox.drop_mcp_sessions();
+    let after = s.call("get_visitors", json!({"website_id": "web_docs"}));
+    assert_eq!(after["isError"], false, "{after}");
+    let stats = sb.sandbox.mcp_stats();
+    assert!(stats.unknown_sessions >= 1, "{stats:?}");
+    assert_eq!(stats.sessions_created, sessions + 1, "{stats:?}");
+    s.finish();
+}
+
+#[test]
+fn two_serve_processes_share_one_refresh_token() {
+    let sb = hosted_sandbox(OAuthOptions::default(), &[]);
+    let env = signed_in(&sb, "");
+    set_expiry(&env, -10);
+    let mut a = McpSession::spawn(&env, &["--profile", "zen"]);
+    let mut b = McpSession::spawn(&env, &["--profile", "zen"]);
+    a.initialize();
+    b.initialize();
+    for (s, id) in [(&mut a, 7001), (&mut b, 7002)] {
+        s.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "list_websites", "arguments": {}}}));
+    }
+    for (s, id) in [(&mut a, 7001), (&mut b, 7002)] {
+        let resp = s.recv_id(&json!(id));
+        assert_eq!(resp["result"]["isError"], false, "{resp}");
+    }
+    let stats = sb.sandbox.oauth_stats();
+    assert_eq!(
+        (stats.refreshes, stats.refresh_rejected),
+        (1, 0),
+        "{stats:?}"
+    );
+    a.finish();
+    b.finish();
+}
+
+#[test]
+fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
+    let sb = hosted_sandbox(OAuthOptions::default(), &[]);
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "[profiles.zen]\nmcp_url = \"{}\"\nkey_header = \"X-API-Key\"\n",
+        sb.sandbox.mcp_url()
+    ));
+    // Not signed in: the server starts, and the client is told how to sign in.
+    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
+    s.initialize();
+    let list = s.request("tools/list", json!({}));
+    assert!(
+        list.to_string()
+            .contains("analytics-mcp login --profile zen"),
+        "{list}"
+    );
+    s.finish();
+
+    let out = env.run(
+        &["login", "--with-key", "--profile", "zen"],
+        &format!("{}\n", sb.key()),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("sent as X-API-Key"), "{}", out.stderr);
+    assert!(!out.all().contains(sb.key()), "the key is never printed");
+    let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("web_northwind"), "{}", out.stdout);
+
+    // A wrong key is refused and not stored.
+    let out = env.run(
+        &["login", "--with-key", "--profile", "zen"],
+        "wrong-key-123\n",
+    );
+    assert_eq!(out.code, 5, "{}", out.all());
+    let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
+    assert_eq!(out.code, 0, "the earlier key still works: {}", out.all());
+}
