@@ -39,6 +39,8 @@ pub struct McpStats {
     pub tool_calls: u64,
     /// Requests refused for a session id it does not know.
     pub unknown_sessions: u64,
+    /// `notifications/cancelled` received.
+    pub cancellations: u64,
 }
 
 pub struct McpEndpoint {
@@ -48,7 +50,13 @@ pub struct McpEndpoint {
     sessions_created: AtomicU64,
     tool_calls: AtomicU64,
     unknown_sessions: AtomicU64,
+    cancellations: AtomicU64,
+    /// Set by `enable_beta_tools`: `get_funnels` joins the list.
+    beta: std::sync::atomic::AtomicBool,
 }
+
+/// How long `slow_report` takes unless cancelled.
+const SLOW: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn rpc_error(id: &Value, code: i64, message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
@@ -62,6 +70,8 @@ impl McpEndpoint {
             sessions_created: AtomicU64::new(0),
             tool_calls: AtomicU64::new(0),
             unknown_sessions: AtomicU64::new(0),
+            cancellations: AtomicU64::new(0),
+            beta: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -70,6 +80,7 @@ impl McpEndpoint {
             sessions_created: self.sessions_created.load(Ordering::Relaxed),
             tool_calls: self.tool_calls.load(Ordering::Relaxed),
             unknown_sessions: self.unknown_sessions.load(Ordering::Relaxed),
+            cancellations: self.cancellations.load(Ordering::Relaxed),
         }
     }
 
@@ -82,7 +93,7 @@ impl McpEndpoint {
     }
 
     /// Answers `/mcp` (already authorized).
-    pub fn handle(&self, method: &Method, headers: &HeaderMap, body: &[u8]) -> Response {
+    pub async fn handle(&self, method: &Method, headers: &HeaderMap, body: &[u8]) -> Response {
         let session = headers
             .get("mcp-session-id")
             .and_then(|v| v.to_str().ok())
@@ -167,11 +178,43 @@ impl McpEndpoint {
         }
         let Some(id) = id else {
             // A notification (initialized, cancelled, …): accepted, nothing to answer.
+            if method_name == "notifications/cancelled" {
+                self.cancellations.fetch_add(1, Ordering::Relaxed);
+            }
             return StatusCode::ACCEPTED.into_response();
         };
+        let tool = message["params"]["name"].as_str().unwrap_or_default();
+        if method_name == "tools/call" && tool == "slow_report" {
+            self.tool_calls.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(SLOW).await;
+            return axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": text_result(&json!({"report": "done"}))})).into_response();
+        }
+        if method_name == "tools/call" && tool == "enable_beta_tools" {
+            // The answer is an SSE stream: the list-changed notification, then the result.
+            self.tool_calls.fetch_add(1, Ordering::Relaxed);
+            self.beta.store(true, Ordering::Relaxed);
+            let notice = json!({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"});
+            let result =
+                json!({"jsonrpc": "2.0", "id": id, "result": text_result(&json!({"beta": true}))});
+            let body =
+                format!("event: message\ndata: {notice}\n\nevent: message\ndata: {result}\n\n");
+            return ([("content-type", "text/event-stream")], body).into_response();
+        }
         let answer = match method_name.as_str() {
             "ping" => json!({"jsonrpc": "2.0", "id": id, "result": {}}),
-            "tools/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"tools": tools()}}),
+            "tools/list" => {
+                let mut list = tools();
+                if self.beta.load(Ordering::Relaxed)
+                    && let Some(items) = list.as_array_mut()
+                {
+                    items.push(json!({
+                        "name": "get_funnels",
+                        "description": "Funnel conversion by step (beta).",
+                        "inputSchema": {"type": "object", "properties": {}}
+                    }));
+                }
+                json!({"jsonrpc": "2.0", "id": id, "result": {"tools": list}})
+            }
             "tools/call" => self.call(&id, &message["params"]),
             "prompts/list" => json!({"jsonrpc": "2.0", "id": id, "result": {"prompts": [{
                 "name": "traffic_summary",
@@ -242,6 +285,9 @@ impl McpEndpoint {
             "create_goal" => {
                 return rpc_error(id, -32007, ERROR_CODES[3].1);
             }
+            "get_funnels" if self.beta.load(Ordering::Relaxed) => {
+                text_result(&json!({"funnels": [{"name": "signup", "conversion": 0.31}]}))
+            }
             "get_api_usage" => text_result(
                 &json!({"used_today": self.tool_calls.load(Ordering::Relaxed), "daily_limit": 1000, "resets": "00:00 UTC"}),
             ),
@@ -280,6 +326,16 @@ fn tools() -> Value {
         {
             "name": "get_api_usage",
             "description": "Requests used today against the daily limit.",
+            "inputSchema": {"type": "object", "properties": {}}
+        },
+        {
+            "name": "enable_beta_tools",
+            "description": "Turn on beta tools (the tool list changes).",
+            "inputSchema": {"type": "object", "properties": {}}
+        },
+        {
+            "name": "slow_report",
+            "description": "A report that takes a while (10 s).",
             "inputSchema": {"type": "object", "properties": {}}
         },
         {

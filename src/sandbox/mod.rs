@@ -449,7 +449,7 @@ async fn handle(
         return r;
     }
     if resource == mcp::PATH {
-        return state.mcp.handle(&method, &headers, &body);
+        return state.mcp.handle(&method, &headers, &body).await;
     }
     let rest = path.strip_prefix(API_PREFIX).unwrap_or_default();
 

@@ -104,3 +104,35 @@ fn chromium_denies_and_login_fails_with_nothing_stored() {
     assert!(!credentials_path(&env).exists());
     assert_eq!(sb.sandbox.oauth_stats().denials, 1);
 }
+
+#[test]
+fn chromium_signs_in_to_a_hosted_mcp_server_and_serve_uses_it() {
+    if !chromium_ready() {
+        return;
+    }
+    let sb = sandbox(OAuthOptions::default());
+    let mut env = chromium_env(&sb, "approve");
+    env.vars.retain(|(k, _)| k != "ANALYTICS_MCP_API_URL");
+    let mcp_url = sb.sandbox.mcp_url();
+    let out = env.run(
+        &[
+            "login",
+            "--mcp-url",
+            &mcp_url,
+            "--profile",
+            "zen",
+            "--timeout",
+            "60",
+        ],
+        "",
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let seen = chromium_log(&env);
+    assert!(seen.contains("title: Signed in"), "{seen}");
+    let mut s = crate::common::McpSession::spawn(&env, &["--profile", "zen"]);
+    s.initialize();
+    let result = s.call("list_websites", serde_json::json!({}));
+    assert_eq!(result["isError"], false, "{result}");
+    assert!(crate::common::text_of(&result).contains("web_northwind"));
+    s.finish();
+}

@@ -101,7 +101,7 @@ fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains(": 4 tools"), "{}", out.stderr);
+    assert!(out.stderr.contains(": 6 tools"), "{}", out.stderr);
     let config = std::fs::read_to_string(env.config_dir().join("config.toml")).expect("config");
     assert!(
         config.starts_with("# my settings\nmask_emails = true\n"),
@@ -406,4 +406,44 @@ fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
     assert_eq!(out.code, 5, "{}", out.all());
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
     assert_eq!(out.code, 0, "the earlier key still works: {}", out.all());
+}
+
+#[test]
+fn list_changed_notifications_and_cancellation_pass_through() {
+    let sb = hosted_sandbox(OAuthOptions::default(), &[]);
+    let env = signed_in(&sb, "");
+    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
+    s.initialize();
+    assert!(!tool_names(&s.request("tools/list", json!({}))).contains(&"get_funnels".to_string()));
+
+    // The upstream announces a changed tool list inside its answer; our client hears it.
+    let result = s.call("enable_beta_tools", json!({}));
+    assert_eq!(result["isError"], false, "{result}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let heard = |lines: &[String]| {
+        lines
+            .iter()
+            .any(|l| l.contains("notifications/tools/list_changed"))
+    };
+    while !heard(&s.stdout_lines) && std::time::Instant::now() < deadline {
+        s.send(&json!({"jsonrpc": "2.0", "id": 8000, "method": "ping"}));
+        s.recv_id(&json!(8000));
+    }
+    assert!(heard(&s.stdout_lines), "{:?}", s.stdout_lines);
+    assert!(tool_names(&s.request("tools/list", json!({}))).contains(&"get_funnels".to_string()));
+
+    // A cancelled call is cancelled upstream too, and the session carries on.
+    s.send(&json!({"jsonrpc": "2.0", "id": 9001, "method": "tools/call", "params": {"name": "slow_report", "arguments": {}}}));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sb.sandbox.mcp_stats().tool_calls < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.send(&json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 9001, "reason": "user stopped"}}));
+    while sb.sandbox.mcp_stats().cancellations == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sb.sandbox.mcp_stats().cancellations, 1);
+    let after = s.call("list_websites", json!({}));
+    assert_eq!(after["isError"], false, "{after}");
+    s.finish();
 }
