@@ -189,6 +189,57 @@ fn main() {
         report.skipped("mcp-remote: bench/node missing (run bash bench/install-peers)");
     }
 
+    // 7. Hosted MCP: `serve --profile` and mcp-remote bridging the same Streamable HTTP
+    // endpoint (the sandbox's /mcp, the demo key as a static bearer token), against a direct
+    // POST to it.
+    if node_dir.join("mcp-remote").exists() {
+        let url = sb.mcp_url();
+        let bearer = format!("Bearer {}", sb.api_key);
+        eprintln!(
+            "cold start: serve --profile (hosted) × {}",
+            cold_runs.min(30)
+        );
+        let ours_cold = cold_start(|| ours_hosted(&sb), cold_runs.min(30));
+        report.cold("analytics-mcp serve --profile → sandbox /mcp", &ours_cold);
+        let home = tempfile::tempdir().unwrap();
+        let remote = || {
+            let mut c = Command::new("node");
+            c.arg(node_dir.join("mcp-remote/dist/proxy.js"))
+                .arg(&url)
+                .args(["--header", &format!("Authorization:{bearer}")])
+                .arg("--allow-http")
+                .arg("--silent")
+                .env("HOME", home.path());
+            c
+        };
+        eprintln!("cold start: mcp-remote (hosted) × {}", cold_runs.min(30));
+        let remote_cold = cold_start(remote, cold_runs.min(30));
+        report.cold("mcp-remote → sandbox /mcp", &remote_cold);
+
+        let mut direct = StreamableHttp::connect_with(&rt, &url, Some(&bearer));
+        let none = json!({});
+        for (name, make) in [
+            (
+                "analytics-mcp serve --profile → sandbox /mcp",
+                &(|| ours_hosted(&sb)) as &dyn Fn() -> Command,
+            ),
+            ("mcp-remote → sandbox /mcp", &remote as &dyn Fn() -> Command),
+        ] {
+            eprintln!("per call: {name} × {calls}");
+            let mut s = Session::start(make());
+            s.initialize();
+            let (via, base) = interleave(
+                calls,
+                || s.call("list_websites", none.clone()),
+                || direct.call(&rt, "list_websites", &none),
+            );
+            s.close();
+            report.per_call(name, "POST to the sandbox /mcp", &via, &base);
+        }
+    } else {
+        report.skipped("hosted MCP: bench/node missing (run bash bench/install-peers)");
+    }
+
     drop(sb);
     drop(slow);
     println!("{}", report.render(cold_runs, calls));
@@ -212,6 +263,24 @@ fn ours(sb: &Sandbox) -> Command {
         .env("ANALYTICS_MCP_API_URL", sb.base_url())
         .env("ANALYTICS_MCP_API_KEY", &sb.api_key)
         .env("ANALYTICS_MCP_PROJECT", PROJECT_ID)
+        .env("ANALYTICS_MCP_CONFIG_DIR", dir)
+        .env("ANALYTICS_MCP_CREDENTIAL_STORE", "file");
+    c
+}
+
+/// `analytics-mcp serve --profile bench`, a profile bridging the sandbox's hosted MCP endpoint
+/// with the demo key as a static bearer token.
+fn ours_hosted(sb: &Sandbox) -> Command {
+    let dir = std::env::temp_dir().join("analytics-mcp-bench-hosted");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!("[profiles.bench]\nmcp_url = \"{}\"\n", sb.mcp_url()),
+    )
+    .unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_analytics-mcp"));
+    c.args(["serve", "--profile", "bench"])
+        .env("ANALYTICS_MCP_API_KEY", &sb.api_key)
         .env("ANALYTICS_MCP_CONFIG_DIR", dir)
         .env("ANALYTICS_MCP_CREDENTIAL_STORE", "file");
     c
@@ -371,16 +440,22 @@ struct StreamableHttp {
     http: reqwest::Client,
     url: String,
     session: String,
+    authorization: Option<String>,
     next_id: i64,
 }
 
 impl StreamableHttp {
     fn connect(rt: &tokio::runtime::Runtime, url: &str) -> Self {
+        Self::connect_with(rt, url, None)
+    }
+
+    fn connect_with(rt: &tokio::runtime::Runtime, url: &str, authorization: Option<&str>) -> Self {
         let http = reqwest::Client::new();
         let mut me = Self {
             http,
             url: url.to_string(),
             session: String::new(),
+            authorization: authorization.map(str::to_string),
             next_id: 0,
         };
         let (session, init) = rt.block_on(me.post(&json!({"jsonrpc": "2.0", "id": 0,
@@ -402,6 +477,9 @@ impl StreamableHttp {
             .body(body.to_string());
         if !self.session.is_empty() {
             req = req.header("mcp-session-id", &self.session);
+        }
+        if let Some(value) = &self.authorization {
+            req = req.header("authorization", value);
         }
         let resp = req.send().await.unwrap();
         let session = resp

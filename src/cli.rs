@@ -153,6 +153,10 @@ pub struct LoginArgs {
     /// (Streamable HTTP), then sign in to it
     #[arg(long, value_name = "URL")]
     pub mcp_url: Option<String>,
+    /// With --mcp-url: the header a --with-key key is sent in, e.g. X-API-Key [default:
+    /// Authorization, as a bearer token]
+    #[arg(long, value_name = "NAME", requires = "mcp_url")]
+    pub key_header: Option<String>,
     /// Give up waiting for the browser after this many seconds [default: 300]
     #[arg(long, value_name = "SECS", conflicts_with = "with_key")]
     pub timeout: Option<u64>,
@@ -170,7 +174,21 @@ pub struct SandboxArgs {
     /// PATH matches any request path containing it. Repeatable.
     #[arg(long, value_name = "PATH=SPEC")]
     pub fault: Vec<Fault>,
+    /// Make a tool of the hosted MCP endpoint (/mcp) answer with a JSON-RPC error code, e.g.
+    /// get_visitors=-32003. Repeatable.
+    #[arg(long, value_name = "TOOL=CODE", value_parser = parse_mcp_error)]
+    pub mcp_error: Vec<(String, i64)>,
     /// Lifetime of the access tokens its authorization server issues, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     pub token_ttl: u64,
+}
+
+fn parse_mcp_error(raw: &str) -> Result<(String, i64), String> {
+    let (tool, code) = raw
+        .split_once('=')
+        .ok_or("expected TOOL=CODE, e.g. get_visitors=-32003")?;
+    let code = code
+        .parse::<i64>()
+        .map_err(|_| format!("`{code}` is not a JSON-RPC error code"))?;
+    Ok((tool.to_string(), code))
 }

@@ -283,9 +283,14 @@ pub fn read_config_file(dir: &Path) -> Result<ConfigFile, ConfigError> {
     })
 }
 
-/// Creates or updates `[profiles.NAME] mcp_url = …` in `config.toml`, keeping everything else
+/// Creates or updates `[profiles.NAME] mcp_url = …` (and `key_header`) in `config.toml`, keeping everything else
 /// in the file (comments, order) as it was. The file is replaced atomically.
-pub fn set_profile_mcp_url(dir: &Path, name: &str, url: &Url) -> Result<(), ConfigError> {
+pub fn set_profile_mcp_url(
+    dir: &Path,
+    name: &str,
+    url: &Url,
+    key_header: Option<&str>,
+) -> Result<(), ConfigError> {
     check_profile_name(name)?;
     let path = dir.join(CONFIG_FILE);
     let text = match std::fs::read_to_string(&path) {
@@ -320,6 +325,9 @@ pub fn set_profile_mcp_url(dir: &Path, name: &str, url: &Url) -> Result<(), Conf
             message: format!("`profiles.{name}` is not a table"),
         })?;
     profile["mcp_url"] = toml_edit::value(url.as_str());
+    if let Some(header) = key_header {
+        profile["key_header"] = toml_edit::value(header);
+    }
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let tmp = dir.join(format!(".{CONFIG_FILE}.{}.tmp", std::process::id()));

@@ -99,7 +99,25 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         }
     };
 
-    if let Some(credential) = credential {
+    if let (Some(_), Some(mcp)) = (&credential, settings.mcp.clone()) {
+        // A profile bridging a hosted MCP server: connect and list its tools.
+        let upstream = super::hosted(&settings, mcp.clone());
+        match super::all_hosted_tools(&upstream).await {
+            Ok(tools) => r.ok(
+                "MCP server",
+                format!(
+                    "{}: {} tools after this profile's filters",
+                    mcp.url,
+                    tools.len()
+                ),
+            ),
+            Err(e) => r.fail(
+                "MCP server",
+                e,
+                "analytics-mcp login --profile NAME, or check mcp_url in config.toml",
+            ),
+        }
+    } else if let Some(credential) = credential {
         let auth = crate::api::Auth::new(&settings, credential);
         let api = ApiClient::new(settings.api_url.clone(), Some(auth), settings.limits);
         match api.get(settings.endpoints.me(), &Vec::new()).await {

@@ -31,7 +31,21 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
                 .into());
         };
         let url = crate::config::parse_api_url(raw)?;
-        crate::config::set_profile_mcp_url(&crate::config::config_dir()?, &profile, &url)?;
+        if let Some(header) = &args.key_header
+            && reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err()
+        {
+            return Err(CliError::new(
+                Exit::Usage,
+                format!("`{header}` is not a valid HTTP header name"),
+            )
+            .into());
+        }
+        crate::config::set_profile_mcp_url(
+            &crate::config::config_dir()?,
+            &profile,
+            &url,
+            args.key_header.as_deref(),
+        )?;
         output::note(&format!("Profile `{profile}` now bridges {url}."));
     }
     let settings = super::settings(global)?;

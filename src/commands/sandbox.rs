@@ -11,6 +11,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<Exit> {
         port: args.port,
         rate_limit: args.rate_limit,
         faults: args.fault.clone(),
+        mcp_errors: args.mcp_error.iter().cloned().collect(),
         oauth: sandbox::oauth::OAuthOptions {
             access_ttl: std::time::Duration::from_secs(args.token_ttl.max(1)),
             ..Default::default()
@@ -22,11 +23,13 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<Exit> {
     output::data(&sandbox.base_url());
     output::data(&sandbox.api_key);
     output::note(&format!(
-        "Sandbox Read API for the demo project on {}. Try:\n  ANALYTICS_MCP_API_URL={} ANALYTICS_MCP_API_KEY=<the key above> analytics-mcp call get_analytics\nor sign in with its authorization server ({}, consent page in the browser):\n  analytics-mcp login --api-url {}\nPress Ctrl-C to stop.",
+        "Sandbox Read API for the demo project on {}. Try:\n  ANALYTICS_MCP_API_URL={} ANALYTICS_MCP_API_KEY=<the key above> analytics-mcp call get_analytics\nor sign in with its authorization server ({}, consent page in the browser):\n  analytics-mcp login --api-url {}\nIts hosted MCP endpoint: {} (try: analytics-mcp login --mcp-url {} --profile sandbox)\nPress Ctrl-C to stop.",
         sandbox.addr,
         sandbox.base_url(),
         sandbox.origin(),
-        sandbox.base_url()
+        sandbox.base_url(),
+        sandbox.mcp_url(),
+        sandbox.mcp_url()
     ));
     tokio::signal::ctrl_c().await?;
     Ok(Exit::Success)

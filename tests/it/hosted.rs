@@ -372,10 +372,26 @@ fn two_serve_processes_share_one_refresh_token() {
 fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
     let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let env = TestEnv::new();
-    env.write_config(&format!(
-        "[profiles.zen]\nmcp_url = \"{}\"\nkey_header = \"X-API-Key\"\n",
-        sb.sandbox.mcp_url()
-    ));
+    let url = sb.sandbox.mcp_url();
+    // The profile is created even though this first key is refused (and not stored).
+    let out = env.run(
+        &[
+            "login",
+            "--mcp-url",
+            &url,
+            "--profile",
+            "zen",
+            "--key-header",
+            "X-API-Key",
+            "--with-key",
+        ],
+        "wrong-key-123\n",
+    );
+    assert_eq!(out.code, 5, "{}", out.all());
+    let config = std::fs::read_to_string(env.config_dir().join("config.toml")).expect("config");
+    assert!(config.contains("key_header = \"X-API-Key\""), "{config}");
+    assert!(!credentials(&env).exists());
+
     // Not signed in: the server starts, and the client is told how to sign in.
     let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
     s.initialize();
@@ -398,7 +414,7 @@ fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("web_northwind"), "{}", out.stdout);
 
-    // A wrong key is refused and not stored.
+    // A wrong key is refused and the stored one stays.
     let out = env.run(
         &["login", "--with-key", "--profile", "zen"],
         "wrong-key-123\n",
