@@ -126,15 +126,19 @@ impl ConfigFile {
     }
 }
 
-/// Checks a profile name: 1–64 letters, digits, `-` and `_` (it names files and keychain
-/// entries).
-pub fn check_profile_name(name: &str) -> Result<(), ConfigError> {
-    let ok = !name.is_empty()
+/// True for 1–64 ASCII letters, digits, `-` and `_`: safe as a file name part, a keychain
+/// account, a TOML key and a client's server name.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
         && name.len() <= 64
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
-    if ok {
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+}
+
+/// Checks a profile name (it names files and keychain entries).
+pub fn check_profile_name(name: &str) -> Result<(), ConfigError> {
+    if is_plain_name(name) {
         Ok(())
     } else {
         Err(ConfigError::BadProfileName(name.to_string()))

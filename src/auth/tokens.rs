@@ -94,12 +94,11 @@ impl TokenManager {
         rejected: Option<&Secret<String>>,
     ) -> Result<(), AuthError> {
         let _lock = self.lock().await?;
-        // Another process may have refreshed while we waited: use its tokens.
-        match self.store.load()? {
-            Some(found) => {
-                if let Credential::OAuth(stored) = found.credential
-                    && stored.issuer == current.issuer
-                    && stored.access_token != current.access_token
+        // Another process may have refreshed while we waited: use its tokens. A stored
+        // credential that is no longer this sign-in (a new login, a key) is never overwritten.
+        match self.store.load()?.map(|found| found.credential) {
+            Some(Credential::OAuth(stored)) if stored.issuer == current.issuer => {
+                if stored.access_token != current.access_token
                     && rejected.is_none_or(|r| stored.access_token != *r)
                     && !stored.expires_within(0)
                 {
@@ -107,6 +106,11 @@ impl TokenManager {
                     *current = stored;
                     return Ok(());
                 }
+            }
+            Some(_) => {
+                return Err(AuthError::SignInAgain(
+                    "the stored credential was replaced by another sign-in; restart the MCP client to use it".into(),
+                ));
             }
             None => return Err(AuthError::SignInAgain("you were signed out".into())),
         }

@@ -132,12 +132,7 @@ fn entry(args: &InstallArgs, name: String, profile: Option<&str>) -> anyhow::Res
 }
 
 fn check_name(name: &str) -> Result<(), CliError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
-    if ok {
+    if crate::config::is_plain_name(name) {
         Ok(())
     } else {
         Err(CliError::new(

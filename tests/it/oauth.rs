@@ -208,15 +208,7 @@ fn unsafe_authorization_urls_are_never_opened() {
             ..OAuthOptions::default()
         });
         let mut env = browser_env(&sb, "approve");
-        let marker = env.dir.path().join("browser-was-started");
-        let script = env.dir.path().join("browser.sh");
-        std::fs::write(
-            &script,
-            format!("#!/bin/sh\ntouch '{}'\n", marker.display()),
-        )
-        .expect("script");
-        chmod_x(&script);
-        env.set("BROWSER", &script.display().to_string());
+        let marker = marker_browser(&mut env);
         let out = login(&env);
         assert_ne!(out.code, 0, "{advertised}: {}", out.all());
         // Refused when discovered (scheme) or before opening (host): either way, never opened.
@@ -230,6 +222,21 @@ fn unsafe_authorization_urls_are_never_opened() {
         assert!(!marker.exists(), "{advertised} was opened");
         assert!(!credentials_path(&env).exists());
     }
+}
+
+/// Makes `BROWSER` a script that only leaves a marker file; returns the marker's path, which
+/// exists once anything was "opened".
+fn marker_browser(env: &mut TestEnv) -> PathBuf {
+    let marker = env.dir.path().join("browser-was-started");
+    let script = env.dir.path().join("browser.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ntouch '{}'\n", marker.display()),
+    )
+    .expect("script");
+    chmod_x(&script);
+    env.set("BROWSER", &script.display().to_string());
+    marker
 }
 
 pub fn chmod_x(path: &std::path::Path) {
@@ -288,15 +295,7 @@ fn no_browser_prints_the_url_for_a_browser_elsewhere() {
     use std::io::{BufRead, BufReader};
     let sb = sandbox(OAuthOptions::default());
     let mut env = browser_env(&sb, "approve");
-    let marker = env.dir.path().join("browser-was-started");
-    let script = env.dir.path().join("browser.sh");
-    std::fs::write(
-        &script,
-        format!("#!/bin/sh\ntouch '{}'\n", marker.display()),
-    )
-    .expect("script");
-    chmod_x(&script);
-    env.set("BROWSER", &script.display().to_string());
+    let marker = marker_browser(&mut env);
     let mut child = env
         .cmd()
         .args(["login", "--no-browser", "--timeout", "15"])
