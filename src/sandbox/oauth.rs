@@ -601,3 +601,190 @@ button{{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}}</style></head>
         StatusCode::OK.into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    const ORIGIN: &str = "http://127.0.0.1:9";
+
+    fn status_and_json(r: Response) -> (u16, Value) {
+        let status = r.status().as_u16();
+        let body =
+            futures_util::FutureExt::now_or_never(axum::body::to_bytes(r.into_body(), 1 << 20))
+                .expect("a ready body")
+                .expect("body");
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    fn location(r: &Response) -> url::Url {
+        let raw = r.headers()["location"].to_str().expect("location");
+        url::Url::parse(raw).expect("a URL")
+    }
+
+    fn param(url: &url::Url, name: &str) -> Option<String> {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// Registration → consent → approve → code, with this PKCE verifier's challenge.
+    fn code_for(server: &AuthServer, verifier: &str) -> (String, String) {
+        let redirect = "http://127.0.0.1:5555/callback";
+        let body = json!({"redirect_uris": [redirect], "client_name": "t"}).to_string();
+        let (status, reg) = status_and_json(
+            server
+                .handle(
+                    ORIGIN,
+                    &Method::POST,
+                    "/oauth/register",
+                    &HashMap::new(),
+                    body.as_bytes(),
+                )
+                .expect("route"),
+        );
+        assert_eq!(status, 201);
+        let client_id = reg["client_id"].as_str().expect("client_id").to_string();
+        let challenge = oauth2::PkceCodeChallenge::from_code_verifier_sha256(
+            &oauth2::PkceCodeVerifier::new(verifier.to_string()),
+        );
+        let query: HashMap<String, String> = [
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", redirect),
+            ("state", "s1"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let page = server
+            .handle(ORIGIN, &Method::GET, "/oauth/authorize", &query, b"")
+            .expect("route");
+        let html =
+            futures_util::FutureExt::now_or_never(axum::body::to_bytes(page.into_body(), 1 << 20))
+                .expect("ready")
+                .expect("body");
+        let html = String::from_utf8_lossy(&html).into_owned();
+        assert!(html.contains("Northwind Notes (demo)") && html.contains("127.0.0.1:5555"));
+        let request = html
+            .split("name=\"request\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("request id");
+        let form = format!("request={request}&decision=approve");
+        let back = server
+            .handle(
+                ORIGIN,
+                &Method::POST,
+                "/oauth/authorize",
+                &HashMap::new(),
+                form.as_bytes(),
+            )
+            .expect("route");
+        let to = location(&back);
+        assert_eq!(param(&to, "state").as_deref(), Some("s1"));
+        assert_eq!(param(&to, "iss").as_deref(), Some(ORIGIN));
+        (client_id, param(&to, "code").expect("code"))
+    }
+
+    fn token(server: &AuthServer, form: &[(&str, &str)]) -> (u16, Value) {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        status_and_json(
+            server
+                .handle(
+                    ORIGIN,
+                    &Method::POST,
+                    "/oauth/token",
+                    &HashMap::new(),
+                    body.as_bytes(),
+                )
+                .expect("route"),
+        )
+    }
+
+    #[test]
+    fn the_token_endpoint_checks_pkce_and_rotates_refresh_tokens() {
+        let server = AuthServer::new(OAuthOptions::default());
+        let verifier = "v".repeat(50);
+        let redirect = "http://127.0.0.1:5555/callback";
+
+        // A wrong verifier is refused, and the code is spent either way.
+        let (client, code) = code_for(&server, &verifier);
+        let wrong = "w".repeat(50);
+        let (status, answer) = token(
+            &server,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", &client),
+                ("redirect_uri", redirect),
+                ("code_verifier", &wrong),
+            ],
+        );
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+        let (status, _) = token(
+            &server,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", &client),
+                ("redirect_uri", redirect),
+                ("code_verifier", &verifier),
+            ],
+        );
+        assert_eq!(status, 400, "a code is single-use");
+
+        // The right verifier gets tokens; the refresh token rotates, and reuse is refused.
+        let (client, code) = code_for(&server, &verifier);
+        let (status, tokens) = token(
+            &server,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("client_id", &client),
+                ("redirect_uri", redirect),
+                ("code_verifier", &verifier),
+            ],
+        );
+        assert_eq!(status, 200, "{tokens}");
+        assert!(server.check_bearer(tokens["access_token"].as_str().expect("access")));
+        let first = tokens["refresh_token"]
+            .as_str()
+            .expect("refresh")
+            .to_string();
+        let (status, rotated) = token(
+            &server,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &first),
+                ("client_id", &client),
+            ],
+        );
+        assert_eq!(status, 200);
+        assert_ne!(rotated["refresh_token"], tokens["refresh_token"]);
+        let (status, reused) = token(
+            &server,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &first),
+                ("client_id", &client),
+            ],
+        );
+        assert_eq!(
+            (status, reused["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+        // Reuse revoked the whole family, the rotated tokens included.
+        assert!(!server.check_bearer(rotated["access_token"].as_str().expect("access")));
+        let stats = server.stats();
+        assert_eq!((stats.refreshes, stats.refresh_rejected), (1, 1));
+    }
+}

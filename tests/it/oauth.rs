@@ -531,3 +531,22 @@ fn an_api_without_a_sign_in_server_points_to_with_key() {
     );
     assert!(out.stderr.contains("login --with-key"), "{}", out.stderr);
 }
+
+#[test]
+fn logout_says_when_the_server_cannot_revoke_and_still_signs_out() {
+    let sb = sandbox(OAuthOptions {
+        revocation: false,
+        ..OAuthOptions::default()
+    });
+    let env = browser_env(&sb, "approve");
+    assert_eq!(login(&env).code, 0);
+    let out = env.run(&["logout"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains("has no revocation endpoint"),
+        "{}",
+        out.stderr
+    );
+    assert!(!credentials_path(&env).exists());
+    assert_eq!(sb.sandbox.oauth_stats().revocations, 0);
+}
