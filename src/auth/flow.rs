@@ -137,12 +137,14 @@ pub async fn login(
         server.issuer.clone(),
         server.authorization_response_iss_parameter_supported,
     );
-    eprintln!("Sign in to {} in your browser.", server.issuer);
-    eprintln!("If no browser opens, visit this URL:\n\n  {auth_url}\n");
+    crate::output::note(&format!("Sign in to {} in your browser.", server.issuer));
+    crate::output::note(&format!(
+        "If no browser opens, visit this URL:\n\n  {auth_url}\n"
+    ));
     if !options.no_browser
         && let Err(why) = browser::open(&auth_url)
     {
-        eprintln!("({why}; open the URL above yourself.)");
+        crate::output::note(&format!("({why}; open the URL above yourself.)"));
     }
 
     let callback = match wait(&mut callbacks.returns, options.timeout).await {
@@ -206,7 +208,10 @@ async fn wait(
     let started = Instant::now();
     let spinner = std::io::stderr().is_terminal();
     if !spinner {
-        eprintln!("Waiting for the browser (up to {} s)…", timeout.as_secs());
+        crate::output::note(&format!(
+            "Waiting for the browser (up to {} s)…",
+            timeout.as_secs()
+        ));
     }
     let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     let mut tick = tokio::time::interval(Duration::from_millis(100));

@@ -123,6 +123,8 @@ impl Upstream {
 
     fn connect_error(&self, detail: &str) -> String {
         let detail = crate::api::error::clean(detail, 300);
+        // rmcp wraps the transport's `AuthRequired` (a 401) in its initialize error; its text
+        // is the only stable handle on it from here.
         if detail.contains("Auth required") || detail.contains("401") {
             format!(
                 "the hosted MCP server at {} wants a sign-in: run `{}`",
