@@ -442,7 +442,9 @@ async fn handle(
     };
     if let Some(message) = refused {
         let mut r = error(StatusCode::UNAUTHORIZED, message);
-        let challenge = oauth::AuthServer::challenge(&state.origin, resource, bearer.is_some());
+        let challenge = state
+            .oauth
+            .challenge(&state.origin, resource, bearer.is_some());
         if let Ok(v) = HeaderValue::from_str(&challenge) {
             r.headers_mut().insert("www-authenticate", v);
         }

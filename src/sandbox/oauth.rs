@@ -34,6 +34,9 @@ pub struct OAuthOptions {
     pub revocation: bool,
     /// Answer this many refresh grants with 503 before serving them (temporary failures).
     pub refresh_failures: u32,
+    /// Serve RFC 9728 protected-resource metadata (and name it in 401 challenges). Without
+    /// it, clients must fall back to the server's own origin, as with Zenovay.
+    pub resource_metadata: bool,
 }
 
 impl Default for OAuthOptions {
@@ -44,6 +47,7 @@ impl Default for OAuthOptions {
             authorization_endpoint: None,
             revocation: true,
             refresh_failures: 0,
+            resource_metadata: true,
         }
     }
 }
@@ -197,15 +201,19 @@ impl AuthServer {
 
     /// The `WWW-Authenticate` value for a 401 from the resource at `path` (the Read API's
     /// prefix, or the MCP endpoint).
-    pub fn challenge(origin: &str, path: &str, bearer_given: bool) -> String {
+    pub fn challenge(&self, origin: &str, path: &str, bearer_given: bool) -> String {
         let error = if bearer_given {
             ", error=\"invalid_token\""
         } else {
             ""
         };
-        format!(
-            "Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource{path}\"{error}"
-        )
+        if self.options.resource_metadata {
+            format!(
+                "Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource{path}\"{error}"
+            )
+        } else {
+            format!("Bearer realm=\"sandbox\"{error}")
+        }
     }
 
     /// Whether `token` is a live access token.
@@ -231,6 +239,11 @@ impl AuthServer {
         body: &[u8],
     ) -> Option<Response> {
         let post = method == axum::http::Method::POST;
+        if path.starts_with("/.well-known/oauth-protected-resource")
+            && !self.options.resource_metadata
+        {
+            return Some(StatusCode::NOT_FOUND.into_response());
+        }
         Some(match path {
             "/.well-known/oauth-protected-resource/mcp" => axum::Json(json!({
                 "resource": format!("{origin}{}", super::mcp::PATH),

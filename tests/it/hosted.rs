@@ -463,3 +463,23 @@ fn list_changed_notifications_and_cancellation_pass_through() {
     assert_eq!(after["isError"], false, "{after}");
     s.finish();
 }
+
+#[test]
+fn without_protected_resource_metadata_the_servers_own_origin_is_asked() {
+    // Zenovay publishes only /.well-known/oauth-authorization-server on the API's origin.
+    let sb = hosted_sandbox(
+        OAuthOptions {
+            resource_metadata: false,
+            ..OAuthOptions::default()
+        },
+        &[],
+    );
+    let env = signed_in(&sb, "");
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(credentials(&env)).expect("stored"))
+            .expect("JSON");
+    assert_eq!(record["oauth"]["issuer"], sb.sandbox.origin());
+    assert_eq!(record["oauth"]["resource"], sb.sandbox.mcp_url());
+    let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+}
