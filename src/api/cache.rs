@@ -96,23 +96,33 @@ impl ApiClient {
                 .in_flight
                 .lock()
                 .map_err(|_| ApiError::Other("the request table is unusable".into()))?;
+            // Looked up again under the lock: a request may have finished since the first look.
+            if !ttl.is_zero()
+                && let Some(hit) = cache.lookup(&key, ttl)
+            {
+                return Ok(hit);
+            }
             in_flight.entry(key.clone()).or_default().clone()
         };
         let outcome = cell
             .get_or_init(|| async { self.get(path, query).await.map(|v| (v, clock::now())) })
             .await
             .clone();
-        // Whoever finishes clears the entry (the caller that started it may have been
-        // cancelled), unless a newer request for the key has replaced it already.
+        // Cache first, then clear the in-flight entry: the other order leaves a moment in
+        // which a new caller finds neither and sends the request again. Whoever finishes
+        // clears the entry (the caller that started it may have been cancelled), unless a
+        // newer request for the key has replaced it already.
+        if let Ok((data, as_of)) = &outcome
+            && !ttl.is_zero()
+        {
+            cache.store(key.clone(), *as_of, data.clone(), ttl);
+        }
         if let Ok(mut in_flight) = cache.in_flight.lock()
             && in_flight.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell))
         {
             in_flight.remove(&key);
         }
         let (data, as_of) = outcome?;
-        if !ttl.is_zero() {
-            cache.store(key, as_of, data.clone(), ttl);
-        }
         Ok(Fetched {
             data,
             as_of,

@@ -366,14 +366,14 @@ fn an_expired_access_token_is_refreshed_before_the_call() {
 #[test]
 fn a_rejected_access_token_is_refreshed_once_and_the_call_retried() {
     let sb = sandbox(OAuthOptions {
-        access_ttl: Duration::from_secs(1),
+        access_ttl: Duration::from_secs(2),
         ..OAuthOptions::default()
     });
     let env = browser_env(&sb, "approve");
     assert_eq!(login(&env).code, 0);
     // We believe the token is good for an hour; the server has already let it lapse.
     set_expiry(&env, 3600);
-    std::thread::sleep(Duration::from_millis(1100));
+    std::thread::sleep(Duration::from_millis(2100));
     let out = env.run(&["call", "get_realtime"], "");
     assert_eq!(out.code, 0, "{}", out.all());
     let stats = sb.sandbox.oauth_stats();
