@@ -58,6 +58,15 @@ pub struct McpEndpoint {
 /// How long `slow_report` takes unless cancelled.
 const SLOW: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Zenovay's wording for one of its codes ("Error" for any other).
+fn error_message(code: i64) -> &'static str {
+    ERROR_CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, m)| *m)
+        .unwrap_or("Error")
+}
+
 fn rpc_error(id: &Value, code: i64, message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
 }
@@ -246,12 +255,7 @@ impl McpEndpoint {
         self.tool_calls.fetch_add(1, Ordering::Relaxed);
         let name = params["name"].as_str().unwrap_or_default();
         if let Some(code) = self.errors.get(name) {
-            let message = ERROR_CODES
-                .iter()
-                .find(|(c, _)| c == code)
-                .map(|(_, m)| *m)
-                .unwrap_or("Error");
-            return rpc_error(id, *code, message);
+            return rpc_error(id, *code, error_message(*code));
         }
         let args = &params["arguments"];
         let result = match name {
@@ -283,7 +287,7 @@ impl McpEndpoint {
             }
             // The sandbox's accounts are read-only, as a read-scoped sign-in would be.
             "create_goal" => {
-                return rpc_error(id, -32007, ERROR_CODES[3].1);
+                return rpc_error(id, -32007, error_message(-32007));
             }
             "get_funnels" if self.beta.load(Ordering::Relaxed) => {
                 text_result(&json!({"funnels": [{"name": "signup", "conversion": 0.31}]}))
