@@ -94,15 +94,7 @@ pub type Query = Vec<(String, String)>;
 
 impl ApiClient {
     pub fn new(base: Url, auth: Option<Auth>, limits: Limits) -> Self {
-        install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("analytics-mcp/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(limits.connect_timeout.min(limits.timeout))
-            // Never follow redirects: reqwest keeps custom headers such as X-API-Key across
-            // them, which would hand the key to whatever host a redirect names.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        let http = http_client(|b| b.connect_timeout(limits.connect_timeout.min(limits.timeout)));
         Self {
             http,
             base,
@@ -336,6 +328,29 @@ async fn within<T>(
         Ok(Err(e)) => Err(ApiError::Token(e.to_string())),
         Err(_) => Err(ApiError::Timeout(left)),
     }
+}
+
+/// The HTTP client every part of the program uses (Read API, sign-in, hosted MCP servers):
+/// our user agent, rustls with `ring`, and redirects never followed — reqwest keeps custom
+/// headers such as X-API-Key across them, which would hand a credential to whatever host a
+/// redirect names. `configure` adds the caller's timeouts.
+pub fn http_client(
+    configure: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> reqwest::Client {
+    install_crypto_provider();
+    let base = || {
+        reqwest::Client::builder()
+            .user_agent(concat!("analytics-mcp/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+    };
+    configure(base()).build().unwrap_or_else(|e| {
+        tracing::warn!("HTTP client settings refused ({e}); using the defaults without redirects");
+        // `reqwest::Client::new()` would follow redirects; it panics in this case too.
+        #[allow(clippy::expect_used)]
+        base()
+            .build()
+            .expect("the HTTP client could not start (TLS set-up failed)")
+    })
 }
 
 /// TLS uses rustls with the `ring` provider, chosen over reqwest's default (aws-lc-rs) for a

@@ -43,14 +43,9 @@ impl Default for AuthHttp {
 
 impl AuthHttp {
     pub fn new() -> Self {
-        crate::api::install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("analytics-mcp/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(TIMEOUT)
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        let client = crate::api::http_client(|b| {
+            b.connect_timeout(Duration::from_secs(10)).timeout(TIMEOUT)
+        });
         Self { client }
     }
 

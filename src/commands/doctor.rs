@@ -99,9 +99,9 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         }
     };
 
-    if let (Some(_), Some(mcp)) = (&credential, settings.mcp.clone()) {
+    if let (Some(found), Some(mcp)) = (&credential, settings.mcp.clone()) {
         // A profile bridging a hosted MCP server: connect and list its tools.
-        let upstream = super::hosted(&settings, mcp.clone());
+        let upstream = super::hosted_with(&settings, mcp.clone(), Some(found.clone()));
         match super::all_hosted_tools(&upstream).await {
             Ok(tools) => r.ok(
                 "MCP server",

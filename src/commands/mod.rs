@@ -85,38 +85,47 @@ pub(crate) async fn toolbox(
         let toolbox = Toolbox::new(Arc::new(api), settings.endpoints, None).with_options(options);
         return Ok((Arc::new(toolbox), Some(sandbox)));
     }
-    let credential = match credentials::resolve(&settings) {
-        Ok(found) => found.map(|r| Auth::new(&settings, r.credential)),
-        Err(e) => {
-            // A broken store must not stop the server: tools will say "not signed in".
-            tracing::warn!("could not read the stored credential: {e}");
-            None
-        }
-    };
-    let api = ApiClient::new(settings.api_url.clone(), credential, settings.limits);
+    let auth = stored_credential(&settings).map(|c| Auth::new(&settings, c));
+    let api = ApiClient::new(settings.api_url.clone(), auth, settings.limits);
     let toolbox =
         Toolbox::new(Arc::new(api), settings.endpoints, settings.project).with_options(options);
     Ok((Arc::new(toolbox), None))
 }
 
+/// The credential in use (environment, keychain or file), or `None`. A broken store must not
+/// stop `serve`: it is logged, and the tools say "not signed in".
+fn stored_credential(settings: &Settings) -> Option<Credential> {
+    match credentials::resolve(settings) {
+        Ok(found) => found.map(|r| r.credential),
+        Err(e) => {
+            tracing::warn!("could not read the stored credential: {e}");
+            None
+        }
+    }
+}
+
 /// The hosted MCP upstream of a profile with `mcp_url`, with the profile's stored credential
 /// (or `ANALYTICS_MCP_API_KEY` as a static key).
 pub(crate) fn hosted(settings: &Settings, mcp: McpUpstream) -> Arc<Upstream> {
-    let auth = match credentials::resolve(settings) {
-        Ok(Some(found)) => match found.credential {
-            Credential::ApiKey(key) => UpstreamAuth::Key {
-                header: mcp.key_header.clone(),
-                key,
-            },
-            Credential::OAuth(tokens) => {
-                UpstreamAuth::OAuth(Arc::new(TokenManager::new(settings, tokens)))
-            }
+    let credential = stored_credential(settings);
+    hosted_with(settings, mcp, credential)
+}
+
+/// The hosted MCP upstream with `credential` (already read by the caller).
+pub(crate) fn hosted_with(
+    settings: &Settings,
+    mcp: McpUpstream,
+    credential: Option<Credential>,
+) -> Arc<Upstream> {
+    let auth = match credential {
+        Some(Credential::ApiKey(key)) => UpstreamAuth::Key {
+            header: mcp.key_header.clone(),
+            key,
         },
-        Ok(None) => UpstreamAuth::None,
-        Err(e) => {
-            tracing::warn!("could not read the stored credential: {e}");
-            UpstreamAuth::None
+        Some(Credential::OAuth(tokens)) => {
+            UpstreamAuth::OAuth(Arc::new(TokenManager::new(settings, tokens)))
         }
+        None => UpstreamAuth::None,
     };
     Arc::new(Upstream::new(mcp, settings.profile.as_deref(), auth))
 }

@@ -54,14 +54,9 @@ fn rejected(e: &Failure) -> bool {
 
 impl AuthedClient {
     pub fn new(auth: UpstreamAuth) -> Self {
-        crate::api::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("analytics-mcp/", env!("CARGO_PKG_VERSION")))
-            // Never follow redirects: the token must not travel to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        // No redirects (see `http_client`): the token must not travel to another host.
+        let http =
+            crate::api::http_client(|b| b.connect_timeout(std::time::Duration::from_secs(10)));
         Self { http, auth }
     }
 

@@ -137,7 +137,7 @@ impl McpEndpoint {
         let id = message.get("id").cloned();
         let method_name = message["method"].as_str().unwrap_or_default().to_string();
         if method_name == "initialize" {
-            let new_id = oauth2::CsrfToken::new_random().secret().clone();
+            let new_id = super::oauth::random("sbx_session_");
             self.sessions
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -129,7 +129,8 @@ pub struct AuthServer {
     refresh_failures_left: std::sync::atomic::AtomicU32,
 }
 
-fn random(prefix: &str) -> String {
+/// A random token with `prefix` (OS randomness, as the oauth2 crate draws it).
+pub(super) fn random(prefix: &str) -> String {
     format!("{prefix}{}", oauth2::CsrfToken::new_random().secret())
 }
 
