@@ -9,7 +9,8 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, repo, text_of};
+use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
+use crate::oauth::{set_expiry_in, use_fake_browser};
 
 fn hosted_sandbox(oauth: OAuthOptions, errors: &[(&str, i64)]) -> TestSandbox {
     TestSandbox::start(SandboxOptions {
@@ -26,17 +27,7 @@ fn hosted_sandbox(oauth: OAuthOptions, errors: &[(&str, i64)]) -> TestSandbox {
 /// fake browser), with `extra` lines added to its table.
 fn signed_in(sb: &TestSandbox, extra: &str) -> TestEnv {
     let mut env = TestEnv::new();
-    env.set(
-        "BROWSER",
-        &repo()
-            .join("tests/browser/fake_browser.py")
-            .display()
-            .to_string(),
-    );
-    env.set(
-        "FAKE_BROWSER_LOG",
-        &env.dir.path().join("page.txt").display().to_string(),
-    );
+    use_fake_browser(&mut env, "approve");
     env.write_config(&format!(
         "[profiles.zen]\nmcp_url = \"{}\"\n{extra}",
         sb.sandbox.mcp_url()
@@ -50,16 +41,12 @@ fn credentials(env: &TestEnv) -> std::path::PathBuf {
     env.config_dir().join("credentials.zen.json")
 }
 
+fn stored(env: &TestEnv) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(credentials(env)).expect("stored")).expect("JSON")
+}
+
 fn set_expiry(env: &TestEnv, from_now: i64) {
-    let path = credentials(env);
-    let mut record: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("stored")).expect("JSON");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    record["oauth"]["expires_at"] = json!(now + from_now);
-    std::fs::write(&path, record.to_string()).expect("write");
+    set_expiry_in(&credentials(env), from_now);
 }
 
 fn tool_names(list: &Value) -> Vec<String> {
@@ -75,13 +62,7 @@ fn tool_names(list: &Value) -> Vec<String> {
 fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
     let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let mut env = TestEnv::new();
-    env.set(
-        "BROWSER",
-        &repo()
-            .join("tests/browser/fake_browser.py")
-            .display()
-            .to_string(),
-    );
+    use_fake_browser(&mut env, "approve");
     env.write_config("# my settings\nmask_emails = true\n");
     let out = env.run(
         &[
@@ -108,9 +89,7 @@ fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
         "{config}"
     );
     assert!(config.contains("[profiles.zen]"), "{config}");
-    let record: Value =
-        serde_json::from_str(&std::fs::read_to_string(credentials(&env)).expect("stored"))
-            .expect("JSON");
+    let record = stored(&env);
     assert_eq!(
         record["oauth"]["resource"],
         sb.sandbox.mcp_url(),
@@ -482,9 +461,7 @@ fn without_protected_resource_metadata_the_servers_own_origin_is_asked() {
         &[],
     );
     let env = signed_in(&sb, "");
-    let record: Value =
-        serde_json::from_str(&std::fs::read_to_string(credentials(&env)).expect("stored"))
-            .expect("JSON");
+    let record = stored(&env);
     assert_eq!(record["oauth"]["issuer"], sb.sandbox.origin());
     assert_eq!(record["oauth"]["resource"], sb.sandbox.mcp_url());
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");

@@ -23,12 +23,17 @@ pub fn sandbox(oauth: OAuthOptions) -> TestSandbox {
 pub fn browser_env(sb: &TestSandbox, action: &str) -> TestEnv {
     let mut env = TestEnv::new();
     env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    use_fake_browser(&mut env, action);
+    env
+}
+
+/// Makes `BROWSER` the fake browser, doing `action` and logging to `page.txt`.
+pub fn use_fake_browser(env: &mut TestEnv, action: &str) {
     let browser = repo().join("tests/browser/fake_browser.py");
     env.set("BROWSER", &browser.display().to_string());
     env.set("FAKE_BROWSER_ACTION", action);
     let log = env.dir.path().join("page.txt");
     env.set("FAKE_BROWSER_LOG", &log.display().to_string());
-    env
 }
 
 /// The callback page the fake browser saw. It writes it after `login` has finished, so wait.
@@ -53,15 +58,21 @@ pub fn stored(env: &TestEnv) -> Value {
     serde_json::from_str(&text).expect("JSON")
 }
 
-/// Moves the stored access token's expiry by `delta` seconds from now.
+/// Moves the stored access token's expiry to `from_now` seconds from now.
 fn set_expiry(env: &TestEnv, from_now: i64) {
-    let mut record = stored(env);
+    set_expiry_in(&credentials_path(env), from_now);
+}
+
+/// The same for the credentials file at `path` (a profile's).
+pub fn set_expiry_in(path: &std::path::Path, from_now: i64) {
+    let text = std::fs::read_to_string(path).expect("credentials stored");
+    let mut record: Value = serde_json::from_str(&text).expect("JSON");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
     record["oauth"]["expires_at"] = json!(now + from_now);
-    std::fs::write(credentials_path(env), record.to_string()).expect("write");
+    std::fs::write(path, record.to_string()).expect("write");
 }
 
 fn login(env: &TestEnv) -> crate::common::Output {
