@@ -8,11 +8,11 @@ use crate::output;
 use crate::tools::{self, ToolError};
 
 pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
-    if !args.demo {
-        let settings = super::settings_for(global, args.project.as_deref())?;
-        if let Some(mcp) = settings.mcp.clone() {
-            return hosted(&settings, mcp, args).await;
-        }
+    let settings = super::settings_for(global, args.project.as_deref())?;
+    if let Some(mcp) = settings.mcp.clone()
+        && !args.demo
+    {
+        return hosted(&settings, mcp, args).await;
     }
     if tools::find(&args.tool).is_none() {
         return Err(CliError::new(
@@ -23,7 +23,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
         .into());
     }
     let arguments = parse_pairs(&args.args)?;
-    let (toolbox, _sandbox) = super::toolbox(global, args.demo, args.project.as_deref()).await?;
+    let (toolbox, _sandbox) = super::toolbox(settings, args.demo).await?;
     match toolbox.call(&args.tool, Some(&arguments)).await {
         Ok(out) => {
             if args.json {

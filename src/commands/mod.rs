@@ -63,14 +63,12 @@ pub(crate) fn settings_for(global: &GlobalArgs, project: Option<&str>) -> anyhow
     .context("could not load settings")
 }
 
-/// A toolbox for `serve` and `call`. With `demo`, the sandbox it starts is returned too and
-/// must be kept alive while the toolbox is used.
+/// A toolbox for `serve` and `call` over the Read API of `settings`. With `demo`, the sandbox
+/// it starts is returned too and must be kept alive while the toolbox is used.
 pub(crate) async fn toolbox(
-    global: &GlobalArgs,
+    settings: Settings,
     demo: bool,
-    project: Option<&str>,
 ) -> anyhow::Result<(Arc<Toolbox>, Option<Sandbox>)> {
-    let settings = settings_for(global, project)?;
     let options = Options {
         mask_emails: settings.mask_emails,
         cache_ttl: settings.cache_ttl,

@@ -19,7 +19,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> 
         serve_stdio(HostedServer::new(super::hosted(&settings, mcp))).await?;
         return Ok(Exit::Success);
     }
-    let (toolbox, _sandbox) = super::toolbox(global, args.demo, args.project.as_deref()).await?;
+    let (toolbox, _sandbox) = super::toolbox(settings, args.demo).await?;
     if !toolbox.api().has_credential() {
         tracing::warn!("not signed in; tools will answer with how to sign in");
     }
