@@ -173,10 +173,10 @@ pub enum StorePreference {
 #[derive(Debug, Clone)]
 pub struct McpUpstream {
     pub url: Url,
-    /// Globs of tool names to keep (empty: all).
-    pub tools: Vec<String>,
+    /// Globs of tool names to keep (empty: all), compiled once when the settings load.
+    pub tools: Vec<glob::Pattern>,
     /// Globs of tool names to drop.
-    pub exclude_tools: Vec<String>,
+    pub exclude_tools: Vec<glob::Pattern>,
     /// Where a static key goes: `Authorization` (as `Bearer <key>`) or another header name.
     pub key_header: String,
 }
@@ -184,13 +184,24 @@ pub struct McpUpstream {
 impl McpUpstream {
     /// Whether the tool named `name` passes the profile's filters.
     pub fn keeps(&self, name: &str) -> bool {
-        let matches = |globs: &[String]| {
-            globs
-                .iter()
-                .any(|g| glob::Pattern::new(g).is_ok_and(|p| p.matches(name)))
-        };
+        let matches = |globs: &[glob::Pattern]| globs.iter().any(|p| p.matches(name));
         (self.tools.is_empty() || matches(&self.tools)) && !matches(&self.exclude_tools)
     }
+}
+
+/// Compiles the `tools`/`exclude_tools` globs named `key`; a bad one is a config error rather
+/// than a filter that silently matches nothing.
+fn globs(key: &'static str, raw: Option<Vec<String>>) -> Result<Vec<glob::Pattern>, ConfigError> {
+    raw.unwrap_or_default()
+        .iter()
+        .map(|g| {
+            glob::Pattern::new(g).map_err(|e| ConfigError::BadGlob {
+                key,
+                glob: g.clone(),
+                why: e.msg.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Everything a command needs to know, resolved.
@@ -247,6 +258,12 @@ pub enum ConfigError {
         name: String,
         path: PathBuf,
         known: Vec<String>,
+    },
+    #[error("`{glob}` in `{key}` is not a glob ({why}); use * and ? and [abc], e.g. \"get_*\"")]
+    BadGlob {
+        key: &'static str,
+        glob: String,
+        why: String,
     },
     #[error("`{0}` is not a usable profile name: use 1-64 letters, digits, - and _")]
     BadProfileName(String),
@@ -469,8 +486,8 @@ impl Settings {
             mcp: match file.mcp_url {
                 Some(raw) => Some(McpUpstream {
                     url: parse_api_url(&raw)?,
-                    tools: file.tools.unwrap_or_default(),
-                    exclude_tools: file.exclude_tools.unwrap_or_default(),
+                    tools: globs("tools", file.tools)?,
+                    exclude_tools: globs("exclude_tools", file.exclude_tools)?,
                     key_header: file
                         .key_header
                         .unwrap_or_else(|| "Authorization".to_string()),
@@ -518,5 +535,22 @@ mod tests {
                 "{bad} accepted"
             );
         }
+    }
+
+    #[test]
+    fn tool_filters_are_compiled_once_and_bad_globs_are_refused() {
+        let mcp = McpUpstream {
+            url: parse_api_url("https://api.example/mcp").unwrap(),
+            tools: globs("tools", Some(vec!["get_*".into(), "list_websites".into()])).unwrap(),
+            exclude_tools: globs("exclude_tools", Some(vec!["get_api_*".into()])).unwrap(),
+            key_header: "Authorization".into(),
+        };
+        assert!(mcp.keeps("get_visitors") && mcp.keeps("list_websites"));
+        assert!(!mcp.keeps("get_api_usage") && !mcp.keeps("create_goal"));
+        let err = globs("tools", Some(vec!["get_[".into()])).unwrap_err();
+        assert!(
+            err.to_string().contains("`get_[` in `tools` is not a glob"),
+            "{err}"
+        );
     }
 }
