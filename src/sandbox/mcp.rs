@@ -53,7 +53,13 @@ pub struct McpEndpoint {
     cancellations: AtomicU64,
     /// Set by `enable_beta_tools`: `get_funnels` joins the list.
     beta: std::sync::atomic::AtomicBool,
+    /// Methods whose requests are accepted and never answered (within [`HANG`]).
+    hang: Vec<String>,
 }
+
+/// How long a hung request waits before the sandbox answers it after all (bounded, so a
+/// test run always ends).
+const HANG: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// How long `slow_report` takes unless cancelled.
 const SLOW: std::time::Duration = std::time::Duration::from_secs(10);
@@ -72,9 +78,10 @@ fn rpc_error(id: &Value, code: i64, message: &str) -> Value {
 }
 
 impl McpEndpoint {
-    pub fn new(errors: HashMap<String, i64>) -> Self {
+    pub fn new(errors: HashMap<String, i64>, hang: Vec<String>) -> Self {
         Self {
             errors,
+            hang,
             sessions: Mutex::new(HashSet::new()),
             sessions_created: AtomicU64::new(0),
             tool_calls: AtomicU64::new(0),
@@ -136,6 +143,9 @@ impl McpEndpoint {
         };
         let id = message.get("id").cloned();
         let method_name = message["method"].as_str().unwrap_or_default().to_string();
+        if id.is_some() && self.hang.contains(&method_name) {
+            tokio::time::sleep(HANG).await;
+        }
         if method_name == "initialize" {
             let new_id = super::oauth::random("sbx_session_");
             self.sessions

@@ -139,6 +139,8 @@ pub struct SandboxOptions {
     pub port: u16,
     pub api_key: String,
     pub rate_limit: u32,
+    /// The rate-limit window (one minute, like Himetrica's).
+    pub rate_window: Duration,
     pub faults: Vec<Fault>,
     /// A fixed "now" for dates and realtime (default: the clock, which `ANALYTICS_MCP_NOW`
     /// can pin).
@@ -148,6 +150,9 @@ pub struct SandboxOptions {
     /// Tools of the hosted MCP endpoint that answer with a JSON-RPC error code
     /// (Zenovay's -32001, -32002, -32003, -32007, -32008).
     pub mcp_errors: HashMap<String, i64>,
+    /// Methods the hosted MCP endpoint accepts and never answers (e.g. `initialize`,
+    /// `tools/call`): a server that hangs.
+    pub mcp_hang: Vec<String>,
 }
 
 impl Default for SandboxOptions {
@@ -156,10 +161,12 @@ impl Default for SandboxOptions {
             port: 0,
             api_key: DEMO_KEY.to_string(),
             rate_limit: DEFAULT_RATE_LIMIT,
+            rate_window: Duration::from_secs(60),
             faults: Vec::new(),
             now: None,
             oauth: oauth::OAuthOptions::default(),
             mcp_errors: HashMap::new(),
+            mcp_hang: Vec::new(),
         }
     }
 }
@@ -188,6 +195,17 @@ impl Sandbox {
     /// The hosted MCP endpoint's URL, e.g. `http://127.0.0.1:41234/mcp`.
     pub fn mcp_url(&self) -> String {
         format!("http://{}{}", self.addr, mcp::PATH)
+    }
+
+    /// Whether any request so far carried `secret` in its `X-API-Key` or `Authorization`
+    /// header.
+    pub fn received_credential(&self, secret: &str) -> bool {
+        self.stats
+            .credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|v| v.contains(secret))
     }
 
     /// What the hosted MCP endpoint has done so far.
@@ -245,7 +263,12 @@ struct StatsInner {
     rate_limited: AtomicU64,
     delays_done: AtomicU64,
     peers: Mutex<HashSet<SocketAddr>>,
+    /// Every distinct `X-API-Key` / `Authorization` value received (at most
+    /// [`MAX_CREDENTIALS_KEPT`]), so a test can tell which secrets reached this origin.
+    credentials: Mutex<HashSet<String>>,
 }
+
+const MAX_CREDENTIALS_KEPT: usize = 10_000;
 
 /// What the sandbox has seen so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,14 +293,17 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
     let stats = Arc::new(StatsInner::default());
     let fault_uses = options.faults.iter().map(|_| Default::default()).collect();
     let oauth = Arc::new(oauth::AuthServer::new(options.oauth.clone()));
-    let mcp = Arc::new(mcp::McpEndpoint::new(options.mcp_errors.clone()));
+    let mcp = Arc::new(mcp::McpEndpoint::new(
+        options.mcp_errors.clone(),
+        options.mcp_hang.clone(),
+    ));
     let state = Arc::new(AppState {
         options,
         origin: format!("http://{addr}"),
         oauth: oauth.clone(),
         mcp: mcp.clone(),
         window: Mutex::new((Instant::now(), 0)),
-        window_epoch: AtomicI64::new(jiff::Timestamp::now().as_second()),
+        window_epoch: AtomicI64::new(jiff::Timestamp::now().as_millisecond()),
         stats: stats.clone(),
         fault_uses,
     });
@@ -391,6 +417,18 @@ async fn handle(
     let path = uri.path().to_string();
     if headers.contains_key("x-api-key") || headers.contains_key("authorization") {
         state.stats.credentialed.fetch_add(1, Ordering::Relaxed);
+        let mut seen = state
+            .stats
+            .credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for name in ["x-api-key", "authorization"] {
+            if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok())
+                && seen.len() < MAX_CREDENTIALS_KEPT
+            {
+                seen.insert(v.to_string());
+            }
+        }
     }
     for (fault, uses) in state.options.faults.iter().zip(&state.fault_uses) {
         if !path.contains(&fault.path_contains) {
@@ -413,6 +451,14 @@ async fn handle(
         .oauth
         .handle(&state.origin, &method, &path, &params, &body)
     {
+        // A slow token endpoint answers late, after it has already rotated the tokens.
+        let delay = state.options.oauth.refresh_delay;
+        if !delay.is_zero()
+            && path == "/oauth/token"
+            && oauth::form(&body).get("grant_type").map(String::as_str) == Some("refresh_token")
+        {
+            tokio::time::sleep(delay).await;
+        }
         return response;
     }
     let resource = if path == mcp::PATH {
@@ -485,18 +531,21 @@ async fn handle(
 }
 
 impl AppState {
-    /// Counts one request in the current one-minute window: `(limit, remaining, reset epoch
-    /// seconds, over the limit)`.
+    /// Counts one request in the current window: `(limit, remaining, reset epoch seconds,
+    /// over the limit)`. The reset is rounded up to the second, so a client that waits for
+    /// it never arrives before the window has turned.
     fn count_request(&self) -> (u32, u32, i64, bool) {
         let limit = self.options.rate_limit;
+        let length = self.options.rate_window.max(Duration::from_millis(100));
         let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
-        if window.0.elapsed() >= Duration::from_secs(60) {
+        if window.0.elapsed() >= length {
             *window = (Instant::now(), 0);
             self.window_epoch
-                .store(jiff::Timestamp::now().as_second(), Ordering::Relaxed);
+                .store(jiff::Timestamp::now().as_millisecond(), Ordering::Relaxed);
         }
         window.1 = window.1.saturating_add(1);
-        let reset = self.window_epoch.load(Ordering::Relaxed) + 60;
+        let ends_ms = self.window_epoch.load(Ordering::Relaxed) + length.as_millis() as i64;
+        let reset = (ends_ms + 999).div_euclid(1000);
         (
             limit,
             limit.saturating_sub(window.1),

@@ -34,6 +34,9 @@ pub struct OAuthOptions {
     pub revocation: bool,
     /// Answer this many refresh grants with 503 before serving them (temporary failures).
     pub refresh_failures: u32,
+    /// Hold each refresh grant's answer this long after the tokens have been rotated (a
+    /// slow token endpoint: a client that gives up meanwhile has spent its refresh token).
+    pub refresh_delay: Duration,
     /// Serve RFC 9728 protected-resource metadata (and name it in 401 challenges). Without
     /// it, clients must fall back to the server's own origin, as with Zenovay.
     pub resource_metadata: bool,
@@ -47,6 +50,7 @@ impl Default for OAuthOptions {
             authorization_endpoint: None,
             revocation: true,
             refresh_failures: 0,
+            refresh_delay: Duration::ZERO,
             resource_metadata: true,
         }
     }
