@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use analytics_mcp::api::endpoints::Endpoints;
 use analytics_mcp::api::{ApiClient, Auth};
-use analytics_mcp::credentials::Secret;
+use analytics_mcp::credentials::{Bound, Origin, Secret};
 use analytics_mcp::sandbox::{self, SandboxOptions};
 use analytics_mcp::tools::{ArgsKind, CATALOG, Shape, Toolbox};
 
@@ -31,7 +31,10 @@ fn main() {
         .await
         .unwrap();
         let url = analytics_mcp::config::parse_api_url(&sb.base_url()).unwrap();
-        let key = Auth::ApiKey(Secret::new(sb.api_key.clone()));
+        let key = Auth::ApiKey(Bound::new(
+            Secret::new(sb.api_key.clone()),
+            Origin::of(&url),
+        ));
         let api = ApiClient::new(url, Some(key), analytics_mcp::api::Limits::default());
         let toolbox = Toolbox::new(Arc::new(api), Endpoints::default(), None);
         let http = reqwest::Client::new();

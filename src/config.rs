@@ -50,6 +50,8 @@ pub struct ConfigFile {
     pub cache_ttl_secs: Option<f64>,
     /// Show customer emails as `b…@example.com`.
     pub mask_emails: Option<bool>,
+    /// Tool calls `serve` works on at once (default 32); the rest wait, in order.
+    pub max_concurrent_calls: Option<u32>,
     /// Per-tool path overrides, e.g. `get_top_pages = "/projects/{project}/top-pages"`.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
@@ -119,6 +121,7 @@ impl ConfigFile {
             max_response_mib: profile.max_response_mib.or(self.max_response_mib),
             cache_ttl_secs: profile.cache_ttl_secs.or(self.cache_ttl_secs),
             mask_emails: profile.mask_emails.or(self.mask_emails),
+            max_concurrent_calls: profile.max_concurrent_calls.or(self.max_concurrent_calls),
             oauth: profile.oauth.or(self.oauth),
             endpoints,
             profiles: BTreeMap::new(),
@@ -410,6 +413,12 @@ fn secs(
 }
 
 impl Settings {
+    /// The server this profile's credential is for: the hosted MCP server of a profile with
+    /// `mcp_url`, else the Read API.
+    pub fn credential_target(&self) -> &Url {
+        self.mcp.as_ref().map_or(&self.api_url, |m| &m.url)
+    }
+
     /// Resolves settings from flags, the environment and the config file.
     pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
         let config_dir = config_dir()?;
@@ -455,6 +464,10 @@ impl Settings {
                         as usize
                 }
                 None => defaults.max_body,
+            },
+            max_in_flight: match file.max_concurrent_calls {
+                Some(n) => ranged("max_concurrent_calls", &n.to_string(), 1.0, 1024.0)? as usize,
+                None => defaults.max_in_flight,
             },
             ..defaults
         };

@@ -40,6 +40,12 @@ pub enum ApiError {
     SignInAgain(String),
     #[error("{0}")]
     Token(String),
+    /// The credential belongs to another origin; nothing was sent.
+    #[error(transparent)]
+    WrongOrigin(#[from] crate::credentials::WrongOrigin),
+    /// The credential store holds something unusable (never read as "not signed in").
+    #[error("{0}")]
+    CredentialStore(String),
 }
 
 impl ApiError {
@@ -122,6 +128,8 @@ impl ApiError {
                 "",
             ),
             Self::Token(why) => (format!("Could not get an access token: {why}."), ""),
+            Self::WrongOrigin(e) => (format!("Refused to send the credential: {e}."), ""),
+            Self::CredentialStore(why) => (format!("{}.", why.trim_end_matches('.')), ""),
         };
         if excerpt.is_empty() {
             sentence
@@ -132,7 +140,10 @@ impl ApiError {
 
     /// True when signing in again is the fix.
     pub fn is_auth(&self) -> bool {
-        matches!(self, Self::Unauthorized { .. } | Self::SignInAgain(_))
+        matches!(
+            self,
+            Self::Unauthorized { .. } | Self::SignInAgain(_) | Self::WrongOrigin(_)
+        )
     }
 }
 

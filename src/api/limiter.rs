@@ -3,13 +3,24 @@
 //! Each response says how many requests are left in the window and when it resets. The
 //! limiter counts down locally as requests go out, so a burst of concurrent tool calls stops
 //! at the upstream's limit instead of running into 429s, and waits for (or reports) the reset.
-//! Before any headers are seen it lets everything through.
+//! Every request takes a slot, including one that had to wait: when a window resets, the new
+//! one starts with the limit the headers named, not with "unknown". Headers that say nothing
+//! is left but give no usable reset count as a [`FALLBACK_WINDOW`]. Before any headers are
+//! seen it lets everything through.
 
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use reqwest::header::HeaderMap;
 use serde::Serialize;
+
+/// The window assumed when the upstream says a window is used up but not when it resets.
+pub const FALLBACK_WINDOW: Duration = Duration::from_secs(60);
+/// How long a request waits when a new window's slots are used up before any response of
+/// that window has said when it resets.
+const PROBE_WAIT: Duration = Duration::from_millis(100);
+/// Resets this close together name the same window (responses arrive in any order).
+const SAME_WINDOW: Duration = Duration::from_millis(1500);
 
 /// The `X-RateLimit-*` headers of the most recent response that had them, as sent.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -24,8 +35,14 @@ pub struct RateLimitState {
 #[derive(Debug, Default)]
 pub struct Limiter {
     seen: RateLimitState,
+    /// The window's size, from `X-RateLimit-Limit`.
+    limit: Option<u64>,
+    /// Requests left in this window after those already sent.
     left: Option<u64>,
     reset_at: Option<Instant>,
+    /// The reset that ended the previous window: late responses that still name it are
+    /// about a window that is over, and must not cut into this one's count.
+    ended: Option<Instant>,
 }
 
 impl Limiter {
@@ -33,21 +50,22 @@ impl Limiter {
         self.seen.clone()
     }
 
-    /// Takes a slot for one request. `None`: go ahead. `Some(wait)`: the window is used up
-    /// and resets in `wait`.
+    /// Takes a slot for one request. `None`: go ahead. `Some(wait)`: the window is used up;
+    /// ask again after `wait`.
     pub fn acquire(&mut self, now: Instant) -> Option<Duration> {
-        if self.reset_at.is_some_and(|r| now >= r) {
-            // A new window: the next response will tell how much of it is left.
-            self.left = None;
+        if let Some(reset) = self.reset_at.filter(|r| now >= *r) {
+            // A new window, as large as the last one (unknown if no limit was ever named).
+            self.ended = Some(reset);
             self.reset_at = None;
+            self.left = self.limit;
         }
         match self.left {
-            Some(0) => Some(
-                self.reset_at
-                    .map(|r| r.saturating_duration_since(now))
-                    .unwrap_or(Duration::from_secs(1))
+            Some(0) => Some(match self.reset_at {
+                Some(r) => r
+                    .saturating_duration_since(now)
                     .max(Duration::from_millis(1)),
-            ),
+                None => PROBE_WAIT,
+            }),
             Some(n) => {
                 self.left = Some(n - 1);
                 None
@@ -75,23 +93,40 @@ impl Limiter {
             remaining,
             reset: reset.map(|r| crate::api::error::clean(r, 64)),
         };
+        if limit.is_some() {
+            self.limit = limit;
+        }
         let reset_at = reset
             .and_then(|r| parse_reset(r, now))
             .map(|d| now_instant + d);
+        if let Some(r) = reset_at {
+            let stale = self.ended.is_some_and(|ended| r < ended + SAME_WINDOW)
+                || self.reset_at.is_some_and(|a| r + SAME_WINDOW < a);
+            if stale {
+                return; // a late answer from a window that has already ended
+            }
+        }
         if let Some(remaining) = remaining {
-            // Responses to requests in flight arrive in any order: within one window keep the
-            // smaller count; a new reset time means a new window.
-            let same_window = match (self.reset_at, reset_at) {
-                (Some(a), Some(b)) => a.max(b) - a.min(b) < Duration::from_secs(2),
+            // Within one window keep the smaller count (answers to requests in flight arrive
+            // in any order); a reset further on means a new window, counted afresh.
+            let new_window = match (self.reset_at, reset_at) {
+                (Some(a), Some(b)) => b > a + SAME_WINDOW,
                 _ => false,
             };
-            self.left = Some(match (same_window, self.left) {
-                (true, Some(left)) => left.min(remaining),
+            self.left = Some(match (new_window, self.left) {
+                (false, Some(left)) => left.min(remaining),
                 _ => remaining,
             });
         }
-        if reset_at.is_some() {
-            self.reset_at = reset_at;
+        match reset_at {
+            Some(r) if self.reset_at.is_none_or(|a| r > a + SAME_WINDOW) => self.reset_at = Some(r),
+            Some(_) => {}
+            // Nothing left and no word of when that ends: assume a window, so a request
+            // goes out again (and learns more) after it instead of never.
+            None if self.left == Some(0) && self.reset_at.is_none() => {
+                self.reset_at = Some(now_instant + FALLBACK_WINDOW);
+            }
+            None => {}
         }
     }
 }
@@ -171,5 +206,59 @@ mod tests {
         assert!(wait <= Duration::from_secs(30) && wait > Duration::from_secs(29));
         assert_eq!(l.acquire(t0 + Duration::from_secs(31)), None, "new window");
         assert_eq!(l.state().remaining, Some(2));
+    }
+
+    fn headers(limit: &str, remaining: &str, reset: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-limit", HeaderValue::from_str(limit).unwrap());
+        h.insert(
+            "x-ratelimit-remaining",
+            HeaderValue::from_str(remaining).unwrap(),
+        );
+        if let Some(r) = reset {
+            h.insert("x-ratelimit-reset", HeaderValue::from_str(r).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn after_a_reset_every_request_takes_a_slot_of_the_new_window() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        l.observe(&headers("3", "0", Some("5")), now(), t0);
+        assert!(l.acquire(t0).is_some(), "used up");
+        let t1 = t0 + Duration::from_secs(6);
+        // The waiters all wake after the reset: only the limit's worth go.
+        assert_eq!(l.acquire(t1), None);
+        assert_eq!(l.acquire(t1), None);
+        assert_eq!(l.acquire(t1), None);
+        assert_eq!(l.acquire(t1), Some(PROBE_WAIT), "the fourth waits");
+        // A late answer from the window that ended does not cut into this one.
+        l.observe(&headers("3", "2", Some("5")), now(), t0);
+        assert_eq!(l.acquire(t1), Some(PROBE_WAIT));
+        // This window's first answer says when it ends.
+        let later: Timestamp = "2026-11-21T15:30:06Z".parse().unwrap();
+        l.observe(&headers("3", "2", Some("4")), later, t1);
+        let wait = l.acquire(t1).expect("still used up");
+        assert!(wait > Duration::from_secs(3), "{wait:?}");
+    }
+
+    #[test]
+    fn nothing_left_without_a_reset_is_a_bounded_window_not_a_lock_out() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        l.observe(&headers("10", "0", None), now(), t0);
+        let wait = l.acquire(t0).expect("used up");
+        assert!(
+            wait <= FALLBACK_WINDOW && wait > FALLBACK_WINDOW / 2,
+            "{wait:?}"
+        );
+        let after = t0 + FALLBACK_WINDOW + Duration::from_millis(1);
+        assert_eq!(l.acquire(after), None, "a request goes out again");
+        // An unparsable reset is the same as none.
+        let mut l = Limiter::default();
+        l.observe(&headers("10", "0", Some("soon")), now(), t0);
+        assert!(l.acquire(t0).is_some_and(|w| w <= FALLBACK_WINDOW));
+        assert_eq!(l.acquire(after), None);
     }
 }

@@ -24,17 +24,21 @@ use limiter::Limiter;
 pub use limiter::RateLimitState;
 
 use crate::auth::{AuthError, TokenManager};
-use crate::credentials::{Credential, Secret};
+use crate::credentials::{Bound, Credential};
 
-/// How requests are authenticated.
+/// How requests are authenticated. Every credential is [`Bound`] to its origin and attached
+/// only through [`Bound::for_request`].
 #[derive(Debug, Clone)]
 pub enum Auth {
     /// `X-API-Key: hm_sk_…`.
-    ApiKey(Secret<String>),
+    ApiKey(Bound),
     /// `Authorization: Bearer …`, refreshed as needed.
     OAuth(std::sync::Arc<TokenManager>),
     /// `Authorization: Bearer …` as given, never refreshed (checking a token just issued).
-    Bearer(Secret<String>),
+    Bearer(Bound),
+    /// The credential store could not be read: every call says so (file and fix) rather
+    /// than "not signed in".
+    Unreadable(String),
 }
 
 impl Auth {
@@ -61,6 +65,9 @@ pub struct Limits {
     pub max_retry_wait: Duration,
     /// Bodies larger than this are refused rather than read into memory.
     pub max_body: usize,
+    /// Tool calls worked on at once by `serve` (the rest wait, in order), and upstream
+    /// requests in flight at once per client.
+    pub max_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -71,9 +78,13 @@ impl Default for Limits {
             max_retries: 2,
             max_retry_wait: Duration::from_secs(10),
             max_body: 8 * 1024 * 1024,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
+
+/// Tool calls (and upstream requests) in flight at once unless `max_concurrent_calls` says.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 
 /// The first wait before a retry; it doubles each time, with ±50% jitter.
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
@@ -86,6 +97,8 @@ pub struct ApiClient {
     auth: Option<Auth>,
     limits: Limits,
     limiter: Mutex<Limiter>,
+    /// One permit per upstream request in flight.
+    slots: tokio::sync::Semaphore,
     requests: AtomicU64,
 }
 
@@ -101,6 +114,7 @@ impl ApiClient {
             auth,
             limits,
             limiter: Mutex::new(Limiter::default()),
+            slots: tokio::sync::Semaphore::new(limits.max_in_flight.max(1)),
             requests: AtomicU64::new(0),
         }
     }
@@ -142,6 +156,7 @@ impl ApiClient {
             let bearer = match &self.auth {
                 Some(Auth::OAuth(m)) => Some(within(deadline, m.bearer()).await?),
                 Some(Auth::Bearer(token)) => Some(token.clone()),
+                Some(Auth::Unreadable(why)) => return Err(ApiError::CredentialStore(why.clone())),
                 _ => None,
             };
             let outcome = self.attempt(path, query, deadline, bearer.as_ref()).await;
@@ -151,7 +166,7 @@ impl ApiClient {
                 && !refreshed
             {
                 tracing::debug!(%path, "access token rejected; refreshing");
-                within(deadline, m.after_rejection(token)).await?;
+                within(deadline, m.after_rejection(token.secret())).await?;
                 refreshed = true;
                 continue;
             }
@@ -181,10 +196,13 @@ impl ApiClient {
     }
 
     /// Waits for the next rate-limit window when the last headers said this one is used up,
-    /// or answers at once with when to retry if that wait is too long. Never sends a request
-    /// the upstream has already said it will refuse.
+    /// or answers at once with when to retry if that wait is too long (with
+    /// `max_retry_wait_secs = 0`, always). Never sends a request the upstream has already said
+    /// it will refuse; a request that waited takes a slot like any other.
     async fn wait_for_slot(&self, deadline: Instant) -> Result<(), ApiError> {
-        for _ in 0..2 {
+        // Each round sleeps at least a millisecond, and the deadline ends the loop; the
+        // count is a second bound.
+        for _ in 0..10_000 {
             let needed = match self.limiter.lock() {
                 Ok(mut l) => l.acquire(Instant::now()),
                 Err(_) => None,
@@ -200,7 +218,7 @@ impl ApiClient {
             tracing::debug!(?wait, "rate limit used up; waiting for the next window");
             tokio::time::sleep(wait).await;
         }
-        Ok(())
+        Err(ApiError::RateLimited { retry_after: None })
     }
 
     /// One request, bounded by `deadline`.
@@ -209,16 +227,21 @@ impl ApiClient {
         path: &str,
         query: &Query,
         deadline: Instant,
-        bearer: Option<&Secret<String>>,
+        bearer: Option<&Bound>,
     ) -> Result<Value, ApiError> {
         let url = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
+        let _slot = tokio::time::timeout_at(deadline.into(), self.slots.acquire())
+            .await
+            .map_err(|_| ApiError::Timeout(self.limits.timeout))?;
         let left = deadline.saturating_duration_since(Instant::now());
         let mut request = self.http.get(&url).query(query).timeout(left);
+        // The one place a Read API request gets a credential: only for its own origin.
         let header = match (&self.auth, bearer) {
-            (Some(Auth::ApiKey(key)), _) => Some(("X-API-Key", key.expose().clone())),
-            (Some(Auth::OAuth(_) | Auth::Bearer(_)), Some(token)) => {
-                Some(("Authorization", format!("Bearer {}", token.expose())))
-            }
+            (Some(Auth::ApiKey(key)), _) => Some(("X-API-Key", key.for_request(&url)?.to_string())),
+            (Some(Auth::OAuth(_) | Auth::Bearer(_)), Some(token)) => Some((
+                "Authorization",
+                format!("Bearer {}", token.for_request(&url)?),
+            )),
             _ => None,
         };
         if let Some((name, value)) = header {

@@ -1,13 +1,18 @@
 //! Tokens in use: hands out a current access token, refreshing it shortly before it expires
 //! and once after the API rejects it, and revokes tokens on sign-out.
 //!
-//! Refreshing is one process at a time: a lock file beside the credentials is held across
-//! read → refresh → write, and the stored record is re-read after taking it, so several
-//! `serve` processes started by one client never spend (and burn) the same rotating refresh
-//! token. Within a process, one async mutex does the same for concurrent calls.
+//! A refresh can never lose a token chain:
+//! - it is one process at a time: a lock file beside the credentials is held across
+//!   read → refresh → write;
+//! - it always spends the refresh token of the newest stored record, never the one this
+//!   process holds in memory, which another process may have rotated (and so spent) since;
+//! - it is one refresh per process at a time, run as its own task: a caller that is cancelled
+//!   or times out only stops waiting, while the refresh goes on to store the rotated tokens;
+//! - keychain and file I/O run on tokio's blocking pool, not on the async workers.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
@@ -17,7 +22,7 @@ use super::AuthError;
 use super::http::AuthHttp;
 use crate::config::Settings;
 use crate::credentials::store::Store;
-use crate::credentials::{Credential, OAuthTokens, Secret};
+use crate::credentials::{Bound, Credential, OAuthTokens, Secret};
 
 /// Refresh when the access token has less than this left (or half its lifetime, if shorter).
 const MARGIN_SECS: i64 = 30;
@@ -26,12 +31,28 @@ const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// Attempts at a refresh that fails for a reason other than `invalid_grant`.
 const ATTEMPTS: u32 = 3;
 
+/// The tokens of one sign-in, shared by every call of this process.
 pub struct TokenManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     http: AuthHttp,
     store: Store,
     lock_path: PathBuf,
-    current: tokio::sync::Mutex<OAuthTokens>,
+    current: Mutex<OAuthTokens>,
+    /// Held by the refresh in flight: later ones wait for it, then use what it stored.
+    refreshing: tokio::sync::Mutex<()>,
     refreshes: AtomicU64,
+}
+
+/// Why a refresh is wanted.
+#[derive(Clone)]
+enum Need {
+    /// The access token is about to expire.
+    Due,
+    /// The server refused this access token.
+    Rejected(Secret<String>),
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -45,67 +66,99 @@ impl TokenManager {
         let store = Store::new(settings);
         let lock_path = store.file_path().with_extension("lock");
         Self {
-            http: AuthHttp::new(),
-            store,
-            lock_path,
-            current: tokio::sync::Mutex::new(tokens),
-            refreshes: AtomicU64::new(0),
+            inner: Arc::new(Inner {
+                http: AuthHttp::new(),
+                store,
+                lock_path,
+                current: Mutex::new(tokens),
+                refreshing: tokio::sync::Mutex::new(()),
+                refreshes: AtomicU64::new(0),
+            }),
         }
     }
 
     /// Refreshes this process has made (for `status` and tests).
     pub fn refresh_count(&self) -> u64 {
-        self.refreshes.load(Ordering::Relaxed)
+        self.inner.refreshes.load(Ordering::Relaxed)
     }
 
     /// The tokens as they are now.
     pub async fn tokens(&self) -> OAuthTokens {
-        self.current.lock().await.clone()
+        self.inner.current()
     }
 
     /// An access token good for at least [`MARGIN_SECS`] more, refreshing it if needed.
-    pub async fn bearer(&self) -> Result<Secret<String>, AuthError> {
-        let mut current = self.current.lock().await;
-        if current.due_for_refresh(MARGIN_SECS) {
-            self.refresh(&mut current, None).await?;
+    pub async fn bearer(&self) -> Result<Bound, AuthError> {
+        let current = self.inner.current();
+        if !current.due_for_refresh(MARGIN_SECS) {
+            return Ok(current.bound_access());
         }
-        Ok(current.access_token.clone())
+        Ok(self.refresh(Need::Due).await?.bound_access())
     }
 
-    /// After the API rejected `rejected`: a newer token if another call or process already
+    /// After the server rejected `rejected`: a newer token if another call or process already
     /// refreshed, else a refresh now.
-    pub async fn after_rejection(
-        &self,
-        rejected: &Secret<String>,
-    ) -> Result<Secret<String>, AuthError> {
-        let mut current = self.current.lock().await;
+    pub async fn after_rejection(&self, rejected: &Secret<String>) -> Result<Bound, AuthError> {
+        let current = self.inner.current();
         if current.access_token != *rejected {
-            return Ok(current.access_token.clone());
+            return Ok(current.bound_access());
         }
-        self.refresh(&mut current, Some(rejected)).await?;
-        Ok(current.access_token.clone())
+        Ok(self
+            .refresh(Need::Rejected(rejected.clone()))
+            .await?
+            .bound_access())
     }
 
-    /// Refreshes under the cross-process lock. `rejected` forces a refresh unless the stored
-    /// token has already moved on from it.
-    async fn refresh(
-        &self,
-        current: &mut OAuthTokens,
-        rejected: Option<&Secret<String>>,
-    ) -> Result<(), AuthError> {
+    /// Waits (at most `limit`) for a refresh in flight to store its tokens: a command about
+    /// to exit calls this so a timed-out call does not take the rotated tokens with it.
+    pub async fn settle(&self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, self.inner.refreshing.lock()).await;
+    }
+
+    /// Runs the refresh as a task of its own, so dropping this future (a cancelled call, a
+    /// deadline) never drops the refresh between the token endpoint's answer and the write.
+    async fn refresh(&self, need: Need) -> Result<OAuthTokens, AuthError> {
+        let inner = self.inner.clone();
+        tokio::spawn(async move { inner.refresh(need).await })
+            .await
+            .map_err(|e| AuthError::Temporary(format!("the refresh task ended early: {e}")))?
+    }
+}
+
+impl Inner {
+    fn current(&self) -> OAuthTokens {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_current(&self, tokens: OAuthTokens) {
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = tokens;
+    }
+
+    /// One refresh in this process at a time, under the cross-process lock, from the newest
+    /// stored record.
+    async fn refresh(&self, need: Need) -> Result<OAuthTokens, AuthError> {
+        let _one = self.refreshing.lock().await;
+        // A refresh this process finished while we waited may have done the job.
+        let current = self.current();
+        let done = match &need {
+            Need::Due => !current.due_for_refresh(MARGIN_SECS),
+            Need::Rejected(r) => current.access_token != *r,
+        };
+        if done {
+            return Ok(current);
+        }
         let _lock = self.lock().await?;
-        // Another process may have refreshed while we waited: use its tokens. A stored
-        // credential that is no longer this sign-in (a new login, a key) is never overwritten.
-        match self.store.load()?.map(|found| found.credential) {
-            Some(Credential::OAuth(stored)) if stored.issuer == current.issuer => {
-                if stored.access_token != current.access_token
-                    && rejected.is_none_or(|r| stored.access_token != *r)
-                    && !stored.expires_within(0)
-                {
-                    tracing::debug!("using the token another process refreshed");
-                    *current = stored;
-                    return Ok(());
-                }
+        // The store is the truth: another process may have refreshed, rotating (and so
+        // spending) the refresh token this one holds in memory. A stored credential that is
+        // no longer this sign-in (a key, another server) is never overwritten.
+        let stored = match self.store.load_async().await?.map(|found| found.credential) {
+            Some(Credential::OAuth(stored))
+                if stored.issuer == current.issuer && stored.resource == current.resource =>
+            {
+                stored
             }
             Some(_) => {
                 return Err(AuthError::SignInAgain(
@@ -113,15 +166,36 @@ impl TokenManager {
                 ));
             }
             None => return Err(AuthError::SignInAgain("you were signed out".into())),
+        };
+        let rejected = match &need {
+            Need::Rejected(r) => Some(r),
+            Need::Due => None,
+        };
+        if stored.access_token != current.access_token
+            && rejected.is_none_or(|r| stored.access_token != *r)
+            && !stored.due_for_refresh(MARGIN_SECS)
+        {
+            tracing::debug!("using the token another process refreshed");
+            self.set_current(stored.clone());
+            return Ok(stored);
         }
-        let refresh_token = current.refresh_token.clone().ok_or_else(|| {
+        let refresh_token = stored.refresh_token.clone().ok_or_else(|| {
             AuthError::SignInAgain("the access token expired and there is no refresh token".into())
         })?;
-        let fresh = self.exchange(current, &refresh_token).await?;
-        self.store.save(&Credential::OAuth(fresh.clone()))?;
+        let fresh = self.exchange(&stored, &refresh_token).await?;
+        // From here the old refresh token is spent: the new tokens must reach the store.
         self.refreshes.fetch_add(1, Ordering::Relaxed);
-        *current = fresh;
-        Ok(())
+        self.set_current(fresh.clone());
+        if let Err(e) = self
+            .store
+            .save_async(&Credential::OAuth(fresh.clone()))
+            .await
+        {
+            tracing::warn!(
+                "the refreshed tokens could not be stored ({e}); this process keeps using them, other processes will have to sign in again"
+            );
+        }
+        Ok(fresh)
     }
 
     /// The refresh grant, retried with backoff unless the answer is a definite `invalid_grant`.

@@ -24,7 +24,12 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
     }
     let arguments = parse_pairs(&args.args)?;
     let (toolbox, _sandbox) = super::toolbox(settings, args.demo).await?;
-    match toolbox.call(&args.tool, Some(&arguments)).await {
+    let outcome = toolbox.call(&args.tool, Some(&arguments)).await;
+    // A refresh this call started (and perhaps timed out on) stores its tokens before exit.
+    if let Some(tokens) = toolbox.api().token_manager() {
+        tokens.settle(std::time::Duration::from_secs(10)).await;
+    }
+    match outcome {
         Ok(out) => {
             if args.json {
                 output::data(&serde_json::to_string_pretty(&out.structured)?);
@@ -48,7 +53,7 @@ async fn hosted(
     args: &CallArgs,
 ) -> anyhow::Result<Exit> {
     let arguments = parse_pairs(&args.args)?;
-    let upstream = super::hosted(settings, mcp);
+    let upstream = super::hosted(settings, mcp).await;
     let request =
         rmcp::model::CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments);
     let result = upstream.call_tool(request).await;

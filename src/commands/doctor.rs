@@ -65,7 +65,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         }
     };
 
-    let credential = match credentials::resolve(&settings) {
+    let credential = match credentials::resolve(&settings).await {
         Ok(Some(found)) => {
             r.ok(
                 "credential",
@@ -93,7 +93,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             r.fail(
                 "credential",
                 e.to_string(),
-                "analytics-mcp logout, then analytics-mcp login",
+                "fix or remove the file named above, then analytics-mcp login",
             );
             None
         }

@@ -14,9 +14,8 @@ use crate::auth::AuthError;
 use crate::auth::flow::LoginOptions;
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::{McpUpstream, Settings};
-use crate::credentials::Secret;
 use crate::credentials::store::{Saved, Store};
-use crate::credentials::{self, Credential};
+use crate::credentials::{self, Bound, Credential, Origin, Secret};
 use crate::env_vars;
 use crate::error::{CliError, Exit};
 use crate::hosted::client::UpstreamAuth;
@@ -60,7 +59,8 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
 async fn with_key(settings: &Settings) -> anyhow::Result<Exit> {
     let raw = read_key()?;
     let key = credentials::validate_key(&raw).map_err(|m| CliError::new(Exit::Usage, m))?;
-    let credential = Credential::ApiKey(key);
+    // The key is checked against, stored for and only ever sent to this API's origin.
+    let credential = Credential::ApiKey(Bound::new(key, Origin::of(&settings.api_url)));
 
     let api = ApiClient::new(
         settings.api_url.clone(),
@@ -77,7 +77,7 @@ async fn with_key(settings: &Settings) -> anyhow::Result<Exit> {
             )
         })?;
 
-    let saved = Store::new(settings).save(&credential)?;
+    let saved = Store::new(settings).save_async(&credential).await?;
     output::note(&format!(
         "✓ Signed in{}: {}",
         profile_suffix(settings),
@@ -126,7 +126,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
     let credential = Credential::OAuth(tokens.clone());
     let api = ApiClient::new(
         settings.api_url.clone(),
-        Some(Auth::Bearer(tokens.access_token.clone())),
+        Some(Auth::Bearer(tokens.bound_access())),
         settings.limits,
     );
     let me = match api.get(settings.endpoints.me(), &Vec::new()).await {
@@ -144,7 +144,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
             .into());
         }
     };
-    let saved = Store::new(settings).save(&credential)?;
+    let saved = Store::new(settings).save_async(&credential).await?;
     let project = describe_project(&me);
     let name = me
         .get("name")
@@ -184,7 +184,7 @@ async fn hosted_with_browser(
     let tokens = signed_in.tokens.clone();
     let probe = UpstreamAuth::Key {
         header: "Authorization".into(),
-        key: tokens.access_token.clone(),
+        key: tokens.bound_access(),
     };
     let described = match describe_hosted(settings, mcp, probe).await {
         Ok(d) => d,
@@ -197,7 +197,9 @@ async fn hosted_with_browser(
             return Err(CliError::new(Exit::Upstream, format!("nothing was stored: {why}")).into());
         }
     };
-    let saved = Store::new(settings).save(&Credential::OAuth(tokens.clone()))?;
+    let saved = Store::new(settings)
+        .save_async(&Credential::OAuth(tokens.clone()))
+        .await?;
     signed_in
         .tell_browser(Ok(format!(
             " to {}",
@@ -231,7 +233,7 @@ async fn hosted_with_key(settings: &Settings, mcp: &McpUpstream) -> anyhow::Resu
         )
         .into());
     }
-    let key = Secret::new(key.to_string());
+    let key = Bound::new(Secret::new(key.to_string()), Origin::of(&mcp.url));
     let auth = UpstreamAuth::Key {
         header: mcp.key_header.clone(),
         key: key.clone(),
@@ -240,7 +242,7 @@ async fn hosted_with_key(settings: &Settings, mcp: &McpUpstream) -> anyhow::Resu
         .await
         .map_err(|why| CliError::new(Exit::Upstream, format!("the key was not stored: {why}")))?;
     let credential = Credential::ApiKey(key);
-    let saved = Store::new(settings).save(&credential)?;
+    let saved = Store::new(settings).save_async(&credential).await?;
     output::note(&format!(
         "✓ Signed in{} to {described}",
         profile_suffix(settings)
@@ -261,7 +263,12 @@ async fn describe_hosted(
     mcp: &McpUpstream,
     auth: UpstreamAuth,
 ) -> Result<String, String> {
-    let upstream = Upstream::new(mcp.clone(), settings.profile.as_deref(), auth);
+    let upstream = Upstream::new(
+        mcp.clone(),
+        settings.profile.as_deref(),
+        auth,
+        settings.limits,
+    );
     let count = super::all_hosted_tools(&upstream).await?.len();
     let host = mcp.url.origin().ascii_serialization();
     let unfiltered = mcp.tools.is_empty() && mcp.exclude_tools.is_empty();

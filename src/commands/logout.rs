@@ -14,7 +14,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     let settings = super::settings(global)?;
     let store = Store::new(&settings);
     // Revoke browser sign-in tokens at the server first; a failure there still signs out here.
-    if let Ok(Some(found)) = store.load()
+    if let Ok(Some(found)) = store.load_async().await
         && let Credential::OAuth(tokens) = &found.credential
     {
         match crate::auth::tokens::revoke(tokens).await {
@@ -30,7 +30,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             )),
         }
     }
-    let removed = store.delete()?;
+    let removed = store.delete_async().await?;
     if removed.is_empty() {
         output::note("No stored credential; nothing to remove.");
     } else {

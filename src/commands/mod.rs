@@ -22,8 +22,7 @@ use crate::api::{ApiClient, Auth};
 use crate::auth::TokenManager;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::{McpUpstream, Overrides, Settings};
-use crate::credentials::Credential;
-use crate::credentials::{self, Secret};
+use crate::credentials::{self, Bound, Credential, Origin, Secret, StoreError};
 use crate::error::Exit;
 use crate::hosted::client::UpstreamAuth;
 use crate::hosted::proxy::Upstream;
@@ -78,12 +77,18 @@ pub(crate) async fn toolbox(
             .await
             .context("could not start the demo sandbox")?;
         let url = crate::config::parse_api_url(&sandbox.base_url())?;
-        let key = Auth::ApiKey(Secret::new(sandbox.api_key.clone()));
+        let key = Auth::ApiKey(Bound::new(
+            Secret::new(sandbox.api_key.clone()),
+            Origin::of(&url),
+        ));
         let api = ApiClient::new(url, Some(key), settings.limits);
         let toolbox = Toolbox::new(Arc::new(api), settings.endpoints, None).with_options(options);
         return Ok((Arc::new(toolbox), Some(sandbox)));
     }
-    let auth = stored_credential(&settings).map(|c| Auth::new(&settings, c));
+    let auth = match stored_credential(&settings).await {
+        Ok(credential) => credential.map(|c| Auth::new(&settings, c)),
+        Err(e) => Some(Auth::Unreadable(e.to_string())),
+    };
     let api = ApiClient::new(settings.api_url.clone(), auth, settings.limits);
     let toolbox =
         Toolbox::new(Arc::new(api), settings.endpoints, settings.project).with_options(options);
@@ -91,22 +96,29 @@ pub(crate) async fn toolbox(
 }
 
 /// The credential in use (environment, keychain or file), or `None`. A broken store must not
-/// stop `serve`: it is logged, and the tools say "not signed in".
-fn stored_credential(settings: &Settings) -> Option<Credential> {
-    match credentials::resolve(settings) {
-        Ok(found) => found.map(|r| r.credential),
-        Err(e) => {
-            tracing::warn!("could not read the stored credential: {e}");
-            None
-        }
+/// stop `serve`, nor read as "not signed in": the caller makes every tool say what is wrong
+/// with it (the file, and the fix).
+async fn stored_credential(settings: &Settings) -> Result<Option<Credential>, StoreError> {
+    let found = credentials::resolve(settings).await;
+    if let Err(e) = &found {
+        tracing::warn!("{e}");
     }
+    Ok(found?.map(|r| r.credential))
 }
 
-/// The hosted MCP upstream of a profile with `mcp_url`, with the profile's stored credential
-/// (or `ANALYTICS_MCP_API_KEY` as a static key).
-pub(crate) fn hosted(settings: &Settings, mcp: McpUpstream) -> Arc<Upstream> {
-    let credential = stored_credential(settings);
-    hosted_with(settings, mcp, credential)
+/// The hosted MCP upstream of a profile with `mcp_url`, with the profile's stored credential.
+/// (`ANALYTICS_MCP_API_KEY` is a Read API key and never goes to a hosted server.)
+pub(crate) async fn hosted(settings: &Settings, mcp: McpUpstream) -> Arc<Upstream> {
+    let auth = match stored_credential(settings).await {
+        Ok(credential) => upstream_auth(settings, &mcp, credential),
+        Err(e) => UpstreamAuth::Unreadable(e.to_string()),
+    };
+    Arc::new(Upstream::new(
+        mcp,
+        settings.profile.as_deref(),
+        auth,
+        settings.limits,
+    ))
 }
 
 /// The hosted MCP upstream with `credential` (already read by the caller).
@@ -115,7 +127,21 @@ pub(crate) fn hosted_with(
     mcp: McpUpstream,
     credential: Option<Credential>,
 ) -> Arc<Upstream> {
-    let auth = match credential {
+    let auth = upstream_auth(settings, &mcp, credential);
+    Arc::new(Upstream::new(
+        mcp,
+        settings.profile.as_deref(),
+        auth,
+        settings.limits,
+    ))
+}
+
+fn upstream_auth(
+    settings: &Settings,
+    mcp: &McpUpstream,
+    credential: Option<Credential>,
+) -> UpstreamAuth {
+    match credential {
         Some(Credential::ApiKey(key)) => UpstreamAuth::Key {
             header: mcp.key_header.clone(),
             key,
@@ -124,8 +150,7 @@ pub(crate) fn hosted_with(
             UpstreamAuth::OAuth(Arc::new(TokenManager::new(settings, tokens)))
         }
         None => UpstreamAuth::None,
-    };
-    Arc::new(Upstream::new(mcp, settings.profile.as_deref(), auth))
+    }
 }
 
 /// Every tool the upstream lists (after the profile's filters), page by page, at most

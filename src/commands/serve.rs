@@ -16,13 +16,19 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> 
             )
             .into());
         }
-        serve_stdio(HostedServer::new(super::hosted(&settings, mcp))).await?;
+        let max_in_flight = settings.limits.max_in_flight;
+        serve_stdio(
+            HostedServer::new(super::hosted(&settings, mcp).await),
+            max_in_flight,
+        )
+        .await?;
         return Ok(Exit::Success);
     }
+    let max_in_flight = settings.limits.max_in_flight;
     let (toolbox, _sandbox) = super::toolbox(settings, args.demo).await?;
     if !toolbox.api().has_credential() {
         tracing::warn!("not signed in; tools will answer with how to sign in");
     }
-    serve_stdio(AnalyticsServer::new(toolbox)).await?;
+    serve_stdio(AnalyticsServer::new(toolbox), max_in_flight).await?;
     Ok(Exit::Success)
 }

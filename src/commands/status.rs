@@ -1,4 +1,6 @@
-//! `analytics-mcp status`: which credential is in use, masked, and a live check of it.
+//! `analytics-mcp status`: which credential is in use, masked, and a live check of it —
+//! against the Read API, or for a profile that bridges a hosted MCP server, against that
+//! server (connect and list its tools), never anything else.
 
 use crate::api::ApiClient;
 use crate::cli::GlobalArgs;
@@ -9,7 +11,7 @@ use crate::output;
 pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     let settings = super::settings(global)?;
     let store = Store::new(&settings);
-    let Some(found) = credentials::resolve(&settings)? else {
+    let Some(found) = credentials::resolve(&settings).await? else {
         return Err(CliError::new(Exit::NotSignedIn, "not signed in")
             .with_hint("run `analytics-mcp login` (browser) or `login --with-key`, or set ANALYTICS_MCP_API_KEY")
             .into());
@@ -51,7 +53,10 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         ));
     }
     lines.push(format!("Source:     {}", found.source));
-    lines.push(format!("API:        {}", settings.api_url));
+    match &settings.mcp {
+        Some(mcp) => lines.push(format!("MCP server: {}", mcp.url)),
+        None => lines.push(format!("API:        {}", settings.api_url)),
+    }
     if matches!(found.source, Source::File(_))
         && settings.store == crate::config::StorePreference::Auto
     {
@@ -59,6 +64,28 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     }
     if let Some(warning) = store.file_permission_warning() {
         output::warning(&warning);
+    }
+    if let Some(mcp) = settings.mcp.clone() {
+        let upstream = super::hosted_with(&settings, mcp, Some(found.credential));
+        return match super::all_hosted_tools(&upstream).await {
+            Ok(tools) => {
+                lines.push(format!(
+                    "Live check: ✓ the MCP server accepted the credential ({} tools after this profile's filters)",
+                    tools.len()
+                ));
+                output::data(&lines.join("\n"));
+                Ok(Exit::Success)
+            }
+            Err(e) => {
+                output::data(&lines.join("\n"));
+                Err(CliError::new(Exit::Upstream, format!("live check failed: {e}"))
+                    .with_hint(format!(
+                        "run `analytics-mcp login --profile {}` to sign in again, or check mcp_url in config.toml",
+                        settings.profile.as_deref().unwrap_or(crate::config::DEFAULT_PROFILE)
+                    ))
+                    .into())
+            }
+        };
     }
     let api = ApiClient::new(
         settings.api_url.clone(),

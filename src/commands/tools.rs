@@ -22,7 +22,7 @@ pub async fn run(global: &GlobalArgs, args: &ToolsArgs) -> anyhow::Result<Exit> 
         .as_ref()
         .and_then(|s| s.mcp.clone().map(|m| (s, m)))
     {
-        Some((settings, mcp)) => super::all_hosted_tools(&super::hosted(settings, mcp))
+        Some((settings, mcp)) => super::all_hosted_tools(&*super::hosted(settings, mcp).await)
             .await
             .map_err(|e| CliError::new(Exit::Upstream, e))?,
         None => tool_list(),

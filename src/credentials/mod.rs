@@ -2,14 +2,18 @@
 //!
 //! Sources, first match wins: `ANALYTICS_MCP_API_KEY` → the OS keychain → a 0600 file in the
 //! config directory (used when no keychain is reachable, e.g. headless Linux).
-//! `ANALYTICS_MCP_CREDENTIAL_STORE=file|keyring` pins the backend. Uses config (left of it) only.
+//! `ANALYTICS_MCP_CREDENTIAL_STORE=file|keyring` pins the backend. `ANALYTICS_MCP_API_KEY` is
+//! a Read API key: it applies to Read API profiles only, never to a hosted MCP profile.
+//! Every credential is [`Bound`] to the origin it was issued for. Uses config (left of it) only.
 
+pub mod bound;
 pub mod secret;
 pub mod store;
 
 use std::fmt;
 use std::path::PathBuf;
 
+pub use bound::{Bound, Origin, WrongOrigin};
 pub use secret::Secret;
 pub use store::StoreError;
 
@@ -22,8 +26,8 @@ pub const KEY_PREFIX: &str = "hm_sk_";
 /// A credential the API client can attach to a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Credential {
-    /// A secret key, sent as `X-API-Key`.
-    ApiKey(Secret<String>),
+    /// A secret key, sent as `X-API-Key` (or a hosted profile's key header), to its origin only.
+    ApiKey(Bound),
     /// Tokens from the browser sign-in; the access token is sent as `Authorization: Bearer`.
     OAuth(OAuthTokens),
 }
@@ -48,6 +52,12 @@ pub struct OAuthTokens {
 }
 
 impl OAuthTokens {
+    /// The access token, bound to the origin of the resource it was issued for.
+    pub fn bound_access(&self) -> Bound {
+        let origin = Origin::parse(&self.resource).unwrap_or_else(Origin::none);
+        Bound::new(self.access_token.clone(), origin)
+    }
+
     /// True when the access token has expired or will within `margin_secs`.
     pub fn expires_within(&self, margin_secs: i64) -> bool {
         self.expires_at
@@ -133,12 +143,20 @@ pub fn validate_key(raw: &str) -> Result<Secret<String>, String> {
 }
 
 /// Finds the credential in use, following the order above. `Ok(None)` means not signed in.
-pub fn resolve(settings: &Settings) -> Result<Option<Resolved>, StoreError> {
-    if let Some(raw) = env_vars::var(env_vars::API_KEY) {
+/// The stores are read on tokio's blocking pool.
+pub async fn resolve(settings: &Settings) -> Result<Option<Resolved>, StoreError> {
+    // A Himetrica key in the environment (a shell profile, the MCP Bundle's setting) is for
+    // the Read API; a hosted profile's server must never receive it.
+    if settings.mcp.is_none()
+        && let Some(raw) = env_vars::var(env_vars::API_KEY)
+    {
         return Ok(Some(Resolved {
-            credential: Credential::ApiKey(Secret::new(raw.trim().to_string())),
+            credential: Credential::ApiKey(Bound::new(
+                Secret::new(raw.trim().to_string()),
+                Origin::of(&settings.api_url),
+            )),
             source: Source::Env,
         }));
     }
-    store::Store::new(settings).load()
+    store::Store::new(settings).load_async().await
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Credential, OAuthTokens, Resolved, Secret, Source};
+use super::{Bound, Credential, OAuthTokens, Origin, Resolved, Secret, Source};
 use crate::config::{Settings, StorePreference};
 
 /// The keychain service name; the account is the profile (`default`, or `profile:NAME`).
@@ -38,8 +38,13 @@ pub fn location(config_dir: &Path, profile: Option<&str>) -> (String, PathBuf) {
 const SCHEMA: u32 = 1;
 /// A keychain that does not answer in this time is treated as unreachable (D-Bus can hang).
 const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+/// How a keychain call that never came back is described.
+const TIMED_OUT: &str = "no answer";
 
-/// The stored form: `kind` is `api_key` (with `api_key`) or `oauth` (with `oauth`).
+/// The stored form: `kind` is `api_key` (with `api_key` and the `origin` it was checked
+/// against) or `oauth` (with `oauth`, whose `resource` names its origin). `written_at` (Unix
+/// milliseconds) tells the newer of two copies apart when the keychain and the file both hold
+/// one. Records from before `origin` and `written_at` existed still load.
 #[derive(Serialize, Deserialize)]
 struct Record {
     schema: u32,
@@ -47,7 +52,11 @@ struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     api_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    origin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     oauth: Option<OAuthRecord>,
+    #[serde(default)]
+    written_at: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -84,10 +93,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The store holds something, but it cannot be used: never read as "not signed in".
     #[error(
-        "the stored credential in {0} is unreadable (written by a newer release, or damaged); run `analytics-mcp logout` then `analytics-mcp login`"
+        "the credential store at {place} could not be read: {why} — fix or remove it, then run `analytics-mcp login`"
     )]
-    Corrupt(String),
+    Unreadable { place: String, why: String },
 }
 
 /// Where `save` put the credential, for the message `login` prints.
@@ -102,10 +112,13 @@ pub enum Saved {
 }
 
 /// The credential stores as the settings select them.
+#[derive(Debug, Clone)]
 pub struct Store {
     preference: StorePreference,
     account: String,
     file: PathBuf,
+    /// Where a key stored before records named their origin may go: the profile's server.
+    legacy_origin: Origin,
 }
 
 impl Store {
@@ -116,6 +129,7 @@ impl Store {
             preference: settings.store,
             account,
             file,
+            legacy_origin: Origin::of(settings.credential_target()),
         }
     }
 
@@ -123,13 +137,50 @@ impl Store {
         &self.file
     }
 
-    /// The stored credential, or `None`.
+    /// [`Store::load`] on tokio's blocking pool: keychain calls can wait seconds on D-Bus,
+    /// and must not hold one of the few async workers meanwhile.
+    pub async fn load_async(&self) -> Result<Option<Resolved>, StoreError> {
+        let store = self.clone();
+        off_runtime(move || store.load()).await
+    }
+
+    /// [`Store::save`] on the blocking pool. It runs to the end even when the caller is
+    /// dropped, so a rotated refresh token is never lost half-way.
+    pub async fn save_async(&self, credential: &Credential) -> Result<Saved, StoreError> {
+        let (store, credential) = (self.clone(), credential.clone());
+        off_runtime(move || store.save(&credential)).await
+    }
+
+    /// [`Store::delete`] on the blocking pool.
+    pub async fn delete_async(&self) -> Result<Vec<String>, StoreError> {
+        let store = self.clone();
+        off_runtime(move || store.delete()).await
+    }
+
+    fn keychain_place(&self) -> String {
+        format!(
+            "the OS keychain (service {KEYRING_SERVICE}, account {})",
+            self.account
+        )
+    }
+
+    /// The stored credential, or `None`. When both the keychain and the file hold one (a
+    /// save fell back to the file and the keychain entry could not be removed), the newer
+    /// wins.
     pub fn load(&self) -> Result<Option<Resolved>, StoreError> {
         if self.preference != StorePreference::File {
             match keyring_call(&self.account, |e| e.get_password()) {
                 Ok(text) => {
+                    let (credential, written) = self.decode(&text, &self.keychain_place())?;
+                    if self.preference == StorePreference::Auto
+                        && let Some(file) = self.load_file()?
+                        && file.1 > written
+                    {
+                        tracing::debug!("the file holds a newer record than the keychain");
+                        return Ok(Some(file.0));
+                    }
                     return Ok(Some(Resolved {
-                        credential: decode(&text, "the OS keychain")?,
+                        credential,
                         source: Source::Keyring,
                     }));
                 }
@@ -146,21 +197,34 @@ impl Store {
                 return Ok(None);
             }
         }
+        Ok(self.load_file()?.map(|(found, _)| found))
+    }
+
+    /// The file's record and when it was written.
+    fn load_file(&self) -> Result<Option<(Resolved, i64)>, StoreError> {
+        let place = self.file.display().to_string();
         let text = match std::fs::read_to_string(&self.file) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    action: "read",
-                    path: self.file.clone(),
-                    source,
+            Err(e) => {
+                return Err(StoreError::Unreadable {
+                    place,
+                    why: e.to_string(),
                 });
             }
         };
-        Ok(Some(Resolved {
-            credential: decode(&text, &self.file.display().to_string())?,
-            source: Source::File(self.file.clone()),
-        }))
+        let (credential, written) = self.decode(&text, &place)?;
+        Ok(Some((
+            Resolved {
+                credential,
+                source: Source::File(self.file.clone()),
+            },
+            written,
+        )))
+    }
+
+    fn decode(&self, text: &str, place: &str) -> Result<(Credential, i64), StoreError> {
+        decode(text, place, &self.legacy_origin)
     }
 
     /// Stores `credential`, replacing what was there.
@@ -179,6 +243,16 @@ impl Store {
                     if self.preference == StorePreference::Auto =>
                 {
                     tracing::debug!(%why, "keychain unusable; writing the file store");
+                    write_private(&self.file, text.expose().as_bytes())?;
+                    // An older keychain entry would otherwise shadow the file (loads try the
+                    // keychain first); `written_at` settles it if this removal fails too.
+                    if !why.contains(TIMED_OUT) {
+                        let _ = keyring_call(&self.account, |e| e.delete_credential());
+                    }
+                    return Ok(Saved::File {
+                        path: self.file.clone(),
+                        fallback: true,
+                    });
                 }
                 Err(KeyringFailure::Unavailable(why)) => {
                     return Err(StoreError::KeyringUnavailable(why));
@@ -256,18 +330,33 @@ impl Store {
     }
 }
 
+/// Runs a store operation on tokio's blocking pool (or inline outside a runtime).
+async fn off_runtime<T: Send + 'static>(
+    op: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    match tokio::task::spawn_blocking(op).await {
+        Ok(result) => result,
+        Err(e) => Err(StoreError::Keyring(format!("the store task failed: {e}"))),
+    }
+}
+
 fn encode(credential: &Credential) -> Secret<String> {
+    let written_at = jiff::Timestamp::now().as_millisecond();
     let record = match credential {
         Credential::ApiKey(key) => Record {
             schema: SCHEMA,
             kind: "api_key".to_string(),
-            api_key: Some(key.expose().clone()),
+            api_key: Some(key.secret().expose().clone()),
+            origin: Some(key.origin().as_str().to_string()),
             oauth: None,
+            written_at,
         },
         Credential::OAuth(t) => Record {
             schema: SCHEMA,
             kind: "oauth".to_string(),
             api_key: None,
+            origin: None,
+            written_at,
             oauth: Some(OAuthRecord {
                 issuer: t.issuer.clone(),
                 client_id: t.client_id.clone(),
@@ -285,14 +374,35 @@ fn encode(credential: &Credential) -> Secret<String> {
     Secret::new(serde_json::to_string_pretty(&record).unwrap_or_default())
 }
 
-fn decode(text: &str, place: &str) -> Result<Credential, StoreError> {
-    let corrupt = || StoreError::Corrupt(place.to_string());
-    let record: Record = serde_json::from_str(text).map_err(|_| corrupt())?;
+/// A stored record and when it was written; `legacy_origin` binds a key stored before
+/// records named their origin.
+fn decode(
+    text: &str,
+    place: &str,
+    legacy_origin: &Origin,
+) -> Result<(Credential, i64), StoreError> {
+    let unreadable = |why: &str| StoreError::Unreadable {
+        place: place.to_string(),
+        why: why.to_string(),
+    };
+    let record: Record = serde_json::from_str(text)
+        .map_err(|_| unreadable("it is not a credential record (damaged?)"))?;
     if record.schema != SCHEMA {
-        return Err(corrupt());
+        return Err(unreadable(&format!(
+            "its format (schema {}) is not this release's ({SCHEMA})",
+            record.schema
+        )));
     }
-    match (record.kind.as_str(), record.api_key, record.oauth) {
-        ("api_key", Some(key), None) => Ok(Credential::ApiKey(Secret::new(key))),
+    let written = record.written_at;
+    let credential = match (record.kind.as_str(), record.api_key, record.oauth) {
+        ("api_key", Some(key), None) => {
+            let origin = match record.origin {
+                Some(raw) => Origin::parse(&raw)
+                    .ok_or_else(|| unreadable("the origin it names is not a URL"))?,
+                None => legacy_origin.clone(),
+            };
+            Ok(Credential::ApiKey(Bound::new(Secret::new(key), origin)))
+        }
         ("oauth", None, Some(o)) => Ok(Credential::OAuth(OAuthTokens {
             issuer: o.issuer,
             client_id: o.client_id,
@@ -305,8 +415,9 @@ fn decode(text: &str, place: &str) -> Result<Credential, StoreError> {
             expires_at: o.expires_at,
             lifetime_secs: o.lifetime_secs,
         })),
-        _ => Err(corrupt()),
-    }
+        _ => Err(unreadable("it is neither a key nor a sign-in (damaged?)")),
+    }?;
+    Ok((credential, written))
 }
 
 enum KeyringFailure {
@@ -335,9 +446,10 @@ fn keyring_call<T: Send + 'static>(
             | keyring::Error::NoStorageAccess(_)),
         )) => Err(KeyringFailure::Unavailable(e.to_string())),
         Ok(Err(e)) => Err(KeyringFailure::Other(e.to_string())),
-        Err(_) => Err(KeyringFailure::Unavailable(
-            "no answer within 5 seconds".to_string(),
-        )),
+        Err(_) => Err(KeyringFailure::Unavailable(format!(
+            "{TIMED_OUT} within {} seconds",
+            KEYRING_TIMEOUT.as_secs()
+        ))),
     }
 }
 
@@ -399,14 +511,24 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn origin() -> Origin {
+        Origin::parse("https://app.himetrica.com").unwrap()
+    }
+
+    fn key(k: &str) -> Credential {
+        Credential::ApiKey(Bound::new(Secret::new(k.into()), origin()))
+    }
+
+    fn decoded(text: &str) -> Result<Credential, StoreError> {
+        decode(text, "x", &origin()).map(|(c, _)| c)
+    }
+
     #[cfg(unix)]
     #[test]
     fn an_interrupted_write_never_replaces_the_stored_credential() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cfg").join(CREDENTIALS_FILE);
-        let first = encode(&Credential::ApiKey(Secret::new(
-            "hm_sk_first_key_0000000000".into(),
-        )));
+        let first = encode(&key("hm_sk_first_key_0000000000"));
         write_private(&file, first.expose().as_bytes()).unwrap();
         // A crash after writing the temp file but before the rename leaves only a stray
         // temp file behind; the stored record is the old one, whole.
@@ -417,26 +539,34 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let parent = file.parent().unwrap();
         std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o500)).unwrap();
-        let second = encode(&Credential::ApiKey(Secret::new(
-            "hm_sk_second_key_000000000".into(),
-        )));
+        let second = encode(&key("hm_sk_second_key_000000000"));
         let failed = write_private(&file, second.expose().as_bytes());
         std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700)).unwrap();
         if failed.is_err() {
             assert_eq!(std::fs::read_to_string(&file).unwrap(), *first.expose());
         } // (running as root, the write may succeed; then it is whole)
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(decode(&text, "x").is_ok(), "never a torn record");
+        assert!(decoded(&text).is_ok(), "never a torn record");
     }
 
     #[test]
     fn records_round_trip_and_reject_other_schemas() {
-        let c = Credential::ApiKey(Secret::new("hm_sk_0123456789abcdef".into()));
+        let c = key("hm_sk_0123456789abcdef");
         let text = encode(&c);
-        assert_eq!(decode(text.expose(), "x").unwrap(), c);
+        assert_eq!(decoded(text.expose()).unwrap(), c);
         let newer = text.expose().replace("\"schema\": 1", "\"schema\": 2");
-        assert!(decode(&newer, "x").is_err());
-        assert!(decode("not json", "x").is_err());
+        assert!(decoded(&newer).is_err());
+        assert!(decoded("not json").is_err());
+        // A key stored before records named their origin is bound to the profile's server.
+        let legacy = r#"{"schema": 1, "kind": "api_key", "api_key": "hm_sk_0123456789abcdef"}"#;
+        assert_eq!(decoded(legacy).unwrap(), c);
+        let elsewhere = text
+            .expose()
+            .replace("https://app.himetrica.com", "https://other.example");
+        match decoded(&elsewhere).unwrap() {
+            Credential::ApiKey(k) => assert_eq!(k.origin().as_str(), "https://other.example"),
+            other => panic!("{other:?}"),
+        }
 
         let o = Credential::OAuth(OAuthTokens {
             issuer: "https://auth.example".into(),
@@ -450,13 +580,13 @@ mod tests {
             expires_at: Some(1_800_000_000),
             lifetime_secs: Some(3600),
         });
-        assert_eq!(decode(encode(&o).expose(), "x").unwrap(), o);
+        assert_eq!(decoded(encode(&o).expose()).unwrap(), o);
         // A record must be one kind or the other, not both.
         let both = encode(&o).expose().replacen(
             "\"kind\": \"oauth\",",
             "\"kind\": \"oauth\", \"api_key\": \"k\",",
             1,
         );
-        assert!(decode(&both, "x").is_err());
+        assert!(decoded(&both).is_err());
     }
 }

@@ -18,18 +18,21 @@ use rmcp::transport::streamable_http_client::{
 use sse_stream::Sse;
 
 use crate::auth::TokenManager;
-use crate::credentials::Secret;
+use crate::credentials::{Bound, Secret};
 
-/// How requests to the upstream are authenticated.
+/// How requests to the upstream are authenticated. Each credential is [`Bound`] to its
+/// origin and attached only through [`Bound::for_request`].
 #[derive(Clone)]
 pub enum UpstreamAuth {
     None,
     /// A static key: `Authorization: Bearer <key>`, or `<header>: <key>`.
     Key {
         header: String,
-        key: Secret<String>,
+        key: Bound,
     },
     OAuth(Arc<TokenManager>),
+    /// The credential store could not be read; every request says so.
+    Unreadable(String),
 }
 
 /// reqwest, plus the credential on every request.
@@ -53,22 +56,32 @@ fn rejected(e: &Failure) -> bool {
 }
 
 impl AuthedClient {
-    pub fn new(auth: UpstreamAuth) -> Self {
+    pub fn new(auth: UpstreamAuth, connect_timeout: std::time::Duration) -> Self {
         // No redirects (see `http_client`): the token must not travel to another host.
-        let http =
-            crate::api::http_client(|b| b.connect_timeout(std::time::Duration::from_secs(10)));
+        let http = crate::api::http_client(|b| b.connect_timeout(connect_timeout));
         Self { http, auth }
     }
 
-    /// The bearer token and extra headers for the next request.
+    /// The bearer token and extra headers for the next request to `uri`: the one place a
+    /// hosted request gets a credential, and only for the credential's own origin.
     async fn credential(
         &self,
+        uri: &str,
         mut headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(Option<String>, HashMap<HeaderName, HeaderValue>), Failure> {
+        let for_uri = |bound: &Bound| {
+            bound
+                .for_request(uri)
+                .map(str::to_string)
+                .map_err(|e| StreamableHttpError::UnexpectedServerResponse(e.to_string().into()))
+        };
         match &self.auth {
             UpstreamAuth::None => Ok((None, headers)),
+            UpstreamAuth::Unreadable(why) => Err(StreamableHttpError::UnexpectedServerResponse(
+                why.clone().into(),
+            )),
             UpstreamAuth::Key { header, key } if header.eq_ignore_ascii_case("authorization") => {
-                Ok((Some(key.expose().clone()), headers))
+                Ok((Some(for_uri(key)?), headers))
             }
             UpstreamAuth::Key { header, key } => {
                 let name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
@@ -76,7 +89,7 @@ impl AuthedClient {
                         format!("`{header}` is not a valid header name (key_header)").into(),
                     )
                 })?;
-                let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
+                let mut value = HeaderValue::from_str(&for_uri(key)?).map_err(|_| {
                     StreamableHttpError::UnexpectedServerResponse(
                         "the stored key has characters a header cannot carry".into(),
                     )
@@ -87,7 +100,7 @@ impl AuthedClient {
             }
             UpstreamAuth::OAuth(m) => {
                 let token = m.bearer().await.map_err(token_failure)?;
-                Ok((Some(token.expose().clone()), headers))
+                Ok((Some(for_uri(&token)?), headers))
             }
         }
     }
@@ -139,7 +152,7 @@ impl StreamableHttpClient for AuthedClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, Failure> {
-        let (token, headers) = self.credential(custom_headers.clone()).await?;
+        let (token, headers) = self.credential(&uri, custom_headers.clone()).await?;
         let first = self
             .http
             .post_message_with_max_sse_event_size(
@@ -153,7 +166,7 @@ impl StreamableHttpClient for AuthedClient {
             .await;
         match first {
             Err(e) if rejected(&e) && self.after_rejection(token.as_deref()).await? => {
-                let (token, headers) = self.credential(custom_headers).await?;
+                let (token, headers) = self.credential(&uri, custom_headers).await?;
                 self.http
                     .post_message_with_max_sse_event_size(
                         uri,
@@ -176,7 +189,7 @@ impl StreamableHttpClient for AuthedClient {
         _auth: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), Failure> {
-        let (token, headers) = self.credential(custom_headers).await?;
+        let (token, headers) = self.credential(&uri, custom_headers).await?;
         self.http
             .delete_session(uri, session_id, token, headers)
             .await
@@ -210,7 +223,7 @@ impl StreamableHttpClient for AuthedClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, Failure> {
-        let (token, headers) = self.credential(custom_headers).await?;
+        let (token, headers) = self.credential(&uri, custom_headers).await?;
         self.http
             .get_stream_with_max_sse_event_size(
                 uri,
@@ -229,8 +242,9 @@ impl StreamableHttpClient for AuthedClient {
 pub fn transport(
     url: &url::Url,
     auth: UpstreamAuth,
+    connect_timeout: std::time::Duration,
 ) -> StreamableHttpClientTransport<AuthedClient> {
     let config =
         StreamableHttpClientTransportConfig::with_uri(url.as_str()).reinit_on_expired_session(true);
-    StreamableHttpClientTransport::with_client(AuthedClient::new(auth), config)
+    StreamableHttpClientTransport::with_client(AuthedClient::new(auth, connect_timeout), config)
 }

@@ -2,10 +2,12 @@
 //! globs), `tools/call`, `prompts/*`, `resources/*` and `completion/complete` are forwarded;
 //! `notifications/*/list_changed` come back through; a cancelled call drops the upstream
 //! request (rmcp then sends `notifications/cancelled` upstream). The upstream is connected
-//! on first use, never by opening a browser.
+//! on first use, never by opening a browser. Connecting and every forwarded request run under
+//! one deadline (`timeout_secs`, as for Read API calls): a server that accepts the connection
+//! and never answers costs that long, then an actionable error.
 
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, CompleteRequestParams,
@@ -21,11 +23,9 @@ use rmcp::{
 
 use super::client::{UpstreamAuth, transport};
 use super::errors;
+use crate::api::Limits;
 use crate::config::McpUpstream;
 use crate::credentials::Secret;
-
-/// How long connecting (initialize) to the upstream may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Passes the upstream's list-changed notifications to our client.
 #[derive(Clone)]
@@ -65,21 +65,52 @@ pub struct Upstream {
     config: McpUpstream,
     profile: String,
     auth: UpstreamAuth,
+    limits: Limits,
     downstream: Arc<OnceLock<Peer<RoleServer>>>,
     service: tokio::sync::Mutex<Option<RunningService<RoleClient, Events>>>,
 }
 
 impl Upstream {
-    pub fn new(config: McpUpstream, profile: Option<&str>, auth: UpstreamAuth) -> Self {
+    pub fn new(
+        config: McpUpstream,
+        profile: Option<&str>,
+        auth: UpstreamAuth,
+        limits: Limits,
+    ) -> Self {
         Self {
             config,
             profile: profile
                 .unwrap_or(crate::config::DEFAULT_PROFILE)
                 .to_string(),
             auth,
+            limits,
             downstream: Arc::new(OnceLock::new()),
             service: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// What a request that ran out of time says.
+    fn timed_out(&self, what: &str) -> String {
+        format!(
+            "the hosted MCP server at {} did not answer {what} within {:.0} s; it may be slow or down: retry shortly, or raise timeout_secs in config.toml (or ANALYTICS_MCP_TIMEOUT_SECS)",
+            self.config.url,
+            self.limits.timeout.as_secs_f64().max(1.0)
+        )
+    }
+
+    /// Runs `op` on the upstream (connecting first if needed) within one deadline.
+    pub async fn forward<T, F, Fut>(&self, what: &str, op: F) -> Result<T, String>
+    where
+        F: FnOnce(Peer<RoleClient>) -> Fut,
+        Fut: Future<Output = Result<T, ServiceError>>,
+    {
+        let work = async {
+            let peer = self.connect().await?;
+            op(peer).await.map_err(|e| self.service_error(&e))
+        };
+        tokio::time::timeout(self.limits.timeout, work)
+            .await
+            .unwrap_or_else(|_| Err(self.timed_out(what)))
     }
 
     pub fn config(&self) -> &McpUpstream {
@@ -95,8 +126,15 @@ impl Upstream {
         }
     }
 
-    /// A peer on the upstream, connecting (initialize) if there is none yet.
+    /// A peer on the upstream, connecting (initialize) if there is none yet, within the
+    /// deadline.
     pub async fn peer(&self) -> Result<Peer<RoleClient>, String> {
+        tokio::time::timeout(self.limits.timeout, self.connect())
+            .await
+            .unwrap_or_else(|_| Err(self.timed_out("the connection (initialize)")))
+    }
+
+    async fn connect(&self) -> Result<Peer<RoleClient>, String> {
         let mut service = self.service.lock().await;
         if let Some(s) = service.as_ref().filter(|s| !s.is_transport_closed()) {
             return Ok(s.peer().clone());
@@ -104,18 +142,12 @@ impl Upstream {
         let events = Events {
             downstream: self.downstream.clone(),
         };
-        let connecting = events.serve(transport(&self.config.url, self.auth.clone()));
-        let running = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-            Ok(Ok(running)) => running,
-            Ok(Err(e)) => return Err(self.connect_error(&e.to_string())),
-            Err(_) => {
-                return Err(format!(
-                    "the hosted MCP server at {} did not answer within {} s",
-                    self.config.url,
-                    CONNECT_TIMEOUT.as_secs()
-                ));
-            }
-        };
+        let connect_timeout = self.limits.connect_timeout.min(self.limits.timeout);
+        let transport = transport(&self.config.url, self.auth.clone(), connect_timeout);
+        let running = events
+            .serve(transport)
+            .await
+            .map_err(|e| self.connect_error(&e.to_string()))?;
         let peer = running.peer().clone();
         *service = Some(running);
         Ok(peer)
@@ -144,24 +176,33 @@ impl Upstream {
         &self,
         request: Option<PaginatedRequestParams>,
     ) -> Result<ListToolsResult, String> {
-        let peer = self.peer().await?;
-        let mut page = peer
-            .list_tools(request)
-            .await
-            .map_err(|e| self.service_error(&e))?;
+        let mut page = self
+            .forward("tools/list", |peer| async move {
+                peer.list_tools(request).await
+            })
+            .await?;
         page.tools.retain(|t| self.config.keeps(&t.name));
         Ok(page)
     }
 
-    /// Calls `name` upstream; every failure is a tool result the model can read.
+    /// Calls `name` upstream within the deadline; every failure is a tool result the model
+    /// can read.
     pub async fn call_tool(&self, request: CallToolRequestParams) -> CallToolResult {
+        let name = request.name.to_string();
+        match tokio::time::timeout(self.limits.timeout, self.call_tool_now(request)).await {
+            Ok(result) => result,
+            Err(_) => tool_error(self.timed_out(&format!("the call to `{name}`"))),
+        }
+    }
+
+    async fn call_tool_now(&self, request: CallToolRequestParams) -> CallToolResult {
         let name = request.name.to_string();
         if !self.config.keeps(&name) {
             return tool_error(format!(
                 "`{name}` is not among this profile's tools (its `tools`/`exclude_tools` filters in config.toml leave it out); list the tools and pick one of those."
             ));
         }
-        let peer = match self.peer().await {
+        let peer = match self.connect().await {
             Ok(peer) => peer,
             Err(e) => return tool_error(e),
         };
@@ -298,10 +339,12 @@ impl ServerHandler for HostedServer {
         request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        let peer = self.upstream.peer().await.map_err(forwarded)?;
-        peer.list_prompts(request)
+        self.upstream
+            .forward("prompts/list", |peer| async move {
+                peer.list_prompts(request).await
+            })
             .await
-            .map_err(|e| forwarded(self.upstream.service_error(&e)))
+            .map_err(forwarded)
     }
 
     async fn get_prompt(
@@ -309,11 +352,13 @@ impl ServerHandler for HostedServer {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        let peer = self.upstream.peer().await.map_err(forwarded)?;
-        peer.get_prompt(request)
+        self.upstream
+            .forward("prompts/get", |peer| async move {
+                peer.get_prompt(request).await
+            })
             .await
             .map(Into::into)
-            .map_err(|e| forwarded(self.upstream.service_error(&e)))
+            .map_err(forwarded)
     }
 
     async fn list_resources(
@@ -321,10 +366,12 @@ impl ServerHandler for HostedServer {
         request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        let peer = self.upstream.peer().await.map_err(forwarded)?;
-        peer.list_resources(request)
+        self.upstream
+            .forward("resources/list", |peer| async move {
+                peer.list_resources(request).await
+            })
             .await
-            .map_err(|e| forwarded(self.upstream.service_error(&e)))
+            .map_err(forwarded)
     }
 
     async fn list_resource_templates(
@@ -332,10 +379,12 @@ impl ServerHandler for HostedServer {
         request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        let peer = self.upstream.peer().await.map_err(forwarded)?;
-        peer.list_resource_templates(request)
+        self.upstream
+            .forward("resources/templates/list", |peer| async move {
+                peer.list_resource_templates(request).await
+            })
             .await
-            .map_err(|e| forwarded(self.upstream.service_error(&e)))
+            .map_err(forwarded)
     }
 
     async fn read_resource(
@@ -343,11 +392,13 @@ impl ServerHandler for HostedServer {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let peer = self.upstream.peer().await.map_err(forwarded)?;
-        peer.read_resource(request)
+        self.upstream
+            .forward("resources/read", |peer| async move {
+                peer.read_resource(request).await
+            })
             .await
             .map(Into::into)
-            .map_err(|e| forwarded(self.upstream.service_error(&e)))
+            .map_err(forwarded)
     }
 
     async fn complete(
@@ -355,9 +406,11 @@ impl ServerHandler for HostedServer {
         request: CompleteRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
-        let peer = self.upstream.peer().await.map_err(forwarded)?;
-        peer.complete(request)
+        self.upstream
+            .forward("completion/complete", |peer| async move {
+                peer.complete(request).await
+            })
             .await
-            .map_err(|e| forwarded(self.upstream.service_error(&e)))
+            .map_err(forwarded)
     }
 }

@@ -6,19 +6,25 @@
 //! - answers a JSON value that is not a request object with `-32600`;
 //! - refuses lines over [`MAX_LINE_BYTES`] without holding them in memory;
 //! - before `initialize`, answers unknown methods with `-32601` and known ones with
-//!   "not initialized", and drops notifications, instead of letting rmcp hang up;
+//!   "not initialized", and drops notifications and stray responses, instead of letting rmcp
+//!   hang up (rmcp ends a session whose first message is not a request);
+//! - keeps at most `max_in_flight` requests in rmcp at once: past that it stops reading
+//!   stdin until an answer goes out, so requests queue in order in the client's pipe and
+//!   memory stays flat whatever the client writes;
 //! - passes everything else through unchanged.
 //!
 //! It owns stdout: rmcp's output and the guard's own errors go through one writer, a whole
 //! line at a time, so nothing but JSON-RPC lines ever reaches stdout.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rmcp::ServiceExt;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use rmcp::ServerHandler;
 
@@ -40,13 +46,73 @@ const KNOWN_METHODS: &[&str] = &[
     "logging/setLevel",
 ];
 
-/// Serves `server` on this process's stdin/stdout until the client closes stdin.
-pub async fn serve_stdio<S: ServerHandler>(server: S) -> anyhow::Result<()> {
-    serve_on(server, tokio::io::stdin(), tokio::io::stdout()).await
+/// Serves `server` on this process's stdin/stdout until the client closes stdin, with at
+/// most `max_in_flight` requests being worked on at once.
+pub async fn serve_stdio<S: ServerHandler>(server: S, max_in_flight: usize) -> anyhow::Result<()> {
+    serve_on(
+        server,
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        max_in_flight,
+    )
+    .await
+}
+
+/// The requests rmcp is working on, by id: each holds one of `slots`' permits until its
+/// answer (or the client's cancellation) goes by.
+struct InFlight {
+    slots: Semaphore,
+    ids: Mutex<HashMap<String, usize>>,
+}
+
+impl InFlight {
+    fn new(max: usize) -> Self {
+        Self {
+            slots: Semaphore::new(max.max(1)),
+            ids: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a free slot, then counts request `id` as in flight.
+    async fn admit(&self, id: String) {
+        if let Ok(permit) = self.slots.acquire().await {
+            permit.forget();
+        }
+        *self
+            .ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id)
+            .or_default() += 1;
+    }
+
+    /// Request `id` is answered (or cancelled): its slot is free again.
+    fn release(&self, id: &str) {
+        let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = ids.get_mut(id) {
+            *n -= 1;
+            if *n == 0 {
+                ids.remove(id);
+            }
+            self.slots.add_permits(1);
+        }
+    }
+}
+
+/// Just enough of an outgoing line to tell an answer (id, no method) from the rest.
+#[derive(Deserialize)]
+struct Head {
+    id: Option<Value>,
+    method: Option<serde::de::IgnoredAny>,
 }
 
 /// Serves on any reader/writer pair (stdio in production, pipes in tests).
-pub async fn serve_on<S, R, W>(server: S, input: R, output: W) -> anyhow::Result<()>
+pub async fn serve_on<S, R, W>(
+    server: S,
+    input: R,
+    output: W,
+    max_in_flight: usize,
+) -> anyhow::Result<()>
 where
     S: ServerHandler,
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
@@ -58,9 +124,11 @@ where
     let (tx, rx) = mpsc::channel::<Vec<u8>>(256);
 
     let writer = tokio::spawn(write_lines(rx, output));
+    let in_flight = Arc::new(InFlight::new(max_in_flight));
 
     // rmcp's answers, line by line, into the single writer.
     let tx_out = tx.clone();
+    let answered = in_flight.clone();
     let forward_out = tokio::spawn(async move {
         let mut lines = BufReader::new(from_rmcp);
         let mut buf = Vec::new();
@@ -71,6 +139,13 @@ where
                 Ok(_) => {
                     if !buf.ends_with(b"\n") {
                         buf.push(b'\n');
+                    }
+                    if let Ok(Head {
+                        id: Some(id),
+                        method: None,
+                    }) = serde_json::from_slice::<Head>(&buf)
+                    {
+                        answered.release(&id.to_string());
                     }
                     if tx_out.send(buf.clone()).await.is_err() {
                         break;
@@ -114,6 +189,23 @@ where
                         break;
                     }
                 }
+                Verdict::Cancel(id) => {
+                    in_flight.release(&id);
+                    let mut line = line;
+                    line.push(b'\n');
+                    if to_rmcp.write_all(&line).await.is_err() {
+                        break;
+                    }
+                }
+                Verdict::Request(id) => {
+                    // Past the cap this waits, and stdin is not read meanwhile.
+                    in_flight.admit(id).await;
+                    let mut line = line;
+                    line.push(b'\n');
+                    if to_rmcp.write_all(&line).await.is_err() {
+                        break;
+                    }
+                }
                 Verdict::Pass => {
                     let mut line = line;
                     line.push(b'\n');
@@ -142,6 +234,10 @@ where
 
 enum Verdict {
     Pass,
+    /// A request rmcp will answer, by its id (as JSON text): it takes an in-flight slot.
+    Request(String),
+    /// `notifications/cancelled` for this request id: its slot is free again.
+    Cancel(String),
     Skip,
     Answer(Vec<u8>),
 }
@@ -180,8 +276,13 @@ fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
     };
     let id = obj.get("id").cloned();
     let Some(method) = obj.get("method").and_then(Value::as_str) else {
-        // A response to a server request (rmcp sends none today) or garbage.
+        // A response to a server request (rmcp sends none today) or garbage. Before
+        // `initialize` nothing can have been asked, and rmcp would end the session on it.
         return match (&id, obj.contains_key("result") || obj.contains_key("error")) {
+            (Some(_), true) if !initialized.load(Ordering::Acquire) => {
+                tracing::debug!("dropping a response sent before initialize");
+                Verdict::Skip
+            }
             (Some(_), true) => Verdict::Pass,
             (Some(id), false) => {
                 Verdict::Answer(error_line(id, -32600, "Invalid Request: no `method`"))
@@ -198,8 +299,20 @@ fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
             "Invalid Request: `id` must be a string or an integer",
         ));
     }
+    // What rmcp works on takes a slot: every request but the cheap ping and the handshake.
+    let work = |id: &Value| match method {
+        "ping" | "initialize" => Verdict::Pass,
+        _ => Verdict::Request(id.to_string()),
+    };
     if initialized.load(Ordering::Acquire) {
-        return Verdict::Pass;
+        return match (&id, method) {
+            (Some(id), _) => work(id),
+            (None, "notifications/cancelled") => obj
+                .get("params")
+                .and_then(|p| p.get("requestId"))
+                .map_or(Verdict::Pass, |r| Verdict::Cancel(r.to_string())),
+            (None, _) => Verdict::Pass,
+        };
     }
     match (method, &id) {
         ("initialize", Some(_)) => {
@@ -209,7 +322,7 @@ fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
         ("ping" | "server/discover", Some(_)) => Verdict::Pass,
         // Stateless clients (protocol 2026-07-28) send the version inline instead of
         // initializing; rmcp handles those.
-        (_, Some(_)) if has_inline_version(obj) => Verdict::Pass,
+        (_, Some(id)) if has_inline_version(obj) => work(id),
         (_, None) => Verdict::Skip,
         (m, Some(id)) if KNOWN_METHODS.contains(&m) => Verdict::Answer(error_line(
             id,
@@ -305,6 +418,8 @@ mod tests {
         let flag = AtomicBool::new(init);
         match check(line.as_bytes(), &flag) {
             Verdict::Pass => "pass".into(),
+            Verdict::Request(id) => format!("request {id}"),
+            Verdict::Cancel(id) => format!("cancel {id}"),
             Verdict::Skip => "skip".into(),
             Verdict::Answer(a) => String::from_utf8(a).unwrap(),
         }
@@ -347,8 +462,58 @@ mod tests {
         );
         assert_eq!(
             verdict(r#"{"jsonrpc":"2.0","id":1,"method":"foo/bar"}"#, true),
+            "request 1"
+        );
+    }
+
+    #[test]
+    fn stray_responses_before_initialize_are_dropped_and_requests_take_slots() {
+        for stray in [
+            r#"{"jsonrpc":"2.0","id":7,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":"x","error":{"code":-1,"message":"no"}}"#,
+        ] {
+            assert_eq!(verdict(stray, false), "skip", "{stray}");
+            assert_eq!(verdict(stray, true), "pass", "{stray}");
+        }
+        assert_eq!(
+            verdict(r#"{"jsonrpc":"2.0","id":"a","method":"tools/call"}"#, true),
+            "request \"a\""
+        );
+        assert_eq!(
+            verdict(r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#, true),
             "pass"
         );
+        assert_eq!(
+            verdict(
+                r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}}"#,
+                true
+            ),
+            "cancel 9"
+        );
+    }
+
+    #[tokio::test]
+    async fn past_the_cap_a_request_waits_until_an_answer_frees_a_slot() {
+        let slots = Arc::new(InFlight::new(2));
+        slots.admit("1".into()).await;
+        slots.admit("2".into()).await;
+        let waiting = tokio::spawn({
+            let slots = slots.clone();
+            async move { slots.admit("3".into()).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "the third request waits");
+        slots.release("unknown");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(
+            !waiting.is_finished(),
+            "an answer nobody asked for frees nothing"
+        );
+        slots.release("1");
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("admitted")
+            .unwrap();
     }
 
     proptest::proptest! {

@@ -167,18 +167,23 @@ fn status_flags_a_readable_credentials_file_and_a_rejected_key() {
 fn a_damaged_store_keeps_serve_running() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.config_dir()).expect("mkdir");
-    std::fs::write(env.config_dir().join("credentials.json"), "{ half a reco").expect("write");
+    let file = env.config_dir().join("credentials.json");
+    std::fs::write(&file, "{ half a reco").expect("write");
+    let named = format!(
+        "the credential store at {} could not be read",
+        file.display()
+    );
     let out = env.run(&["status"], "");
     assert_eq!(out.code, 1);
     assert!(
-        out.stderr.contains("unreadable") && out.stderr.contains("logout"),
+        out.stderr.contains(&named) && out.stderr.contains("fix or remove it"),
         "{}",
         out.stderr
     );
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
     let r = s.call("get_analytics", json!({}));
-    assert!(text_of(&r).contains("not signed in"));
+    assert!(text_of(&r).contains(&named), "{r}");
     s.finish();
     // logout clears it, so a fresh login can proceed.
     assert_eq!(env.run(&["logout"], "").code, 0);

@@ -16,4 +16,5 @@ mod oauth;
 mod profiles;
 mod resilience;
 mod third_party;
+mod trust;
 mod upstream_errors;

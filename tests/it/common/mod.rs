@@ -233,6 +233,11 @@ impl McpSession {
         }
     }
 
+    /// The `serve` process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn send_raw(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");
         stdin.write_all(line.as_bytes()).expect("write");
