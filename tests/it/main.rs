@@ -10,6 +10,7 @@ mod credentials;
 mod dist;
 mod hosted;
 mod install;
+mod keychain;
 mod mcp_stdio;
 mod model_view;
 mod oauth;

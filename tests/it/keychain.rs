@@ -1,0 +1,437 @@
+//! The real OS keychain on Linux: a Secret Service (gnome-keyring) on a private D-Bus session
+//! bus started by the test, and the binary with its default store choice (keychain, else the
+//! file). `keyring` v4 talks to the Secret Service over D-Bus (`zbus`) on Linux, so pointing
+//! `DBUS_SESSION_BUS_ADDRESS` at that bus is all the binary needs. The stored entries are
+//! read back with `secret-tool`, the way a person would look. Without gnome-keyring, dbus or
+//! libsecret-tools (`bash .ci/install-clients`) these tests skip, and fail under CI.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
+
+use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp::sandbox::oauth::OAuthOptions;
+use serde_json::{Value, json};
+
+use crate::common::{McpSession, TestEnv, TestSandbox, WAIT, skip_or_fail, text_of};
+use crate::oauth::browser_env;
+
+/// A key that is not the sandbox default, so the sandbox accepting it proves it was the one
+/// read back from the keychain.
+const KEY: &str = "hm_sk_live_5e2b8c1d94f7a3e6b0c4d8f2";
+
+/// What starts the Secret Service inside `dbus-run-session`: an unlocked login keyring (created
+/// with this password on first use), a bounded wait until the daemon owns the Secret Service
+/// name on the bus, the bus address on stdout, then a wait for stdin to close (the test's end).
+const START: &str = r#"
+printf 'keychain-test' | gnome-keyring-daemon --unlock --components=secrets >&2 || exit 1
+tries=0
+until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+    grep -q 'boolean true'; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 200 ]; then
+    echo "gnome-keyring-daemon did not take org.freedesktop.secrets within 10 s" >&2
+    exit 1
+  fi
+  sleep 0.05
+done
+echo "BUS=$DBUS_SESSION_BUS_ADDRESS"
+exec cat >/dev/null
+"#;
+
+/// A private session bus with an unlocked gnome-keyring on it, for the length of a test.
+/// Dropping it closes the script's stdin: the script ends, and `dbus-run-session` takes the
+/// bus (and with it the daemon) down.
+struct SecretService {
+    child: Child,
+    address: String,
+    /// The daemon's HOME (its keyrings) and runtime directory; removed after `drop` has
+    /// stopped the daemon, as fields drop after `Drop::drop`.
+    _dir: tempfile::TempDir,
+}
+
+impl SecretService {
+    /// The running service, or `None` (after [`skip_or_fail`]) when its programs are missing.
+    fn start() -> Option<Self> {
+        let missing: Vec<&str> = [
+            "dbus-run-session",
+            "dbus-send",
+            "gnome-keyring-daemon",
+            "secret-tool",
+        ]
+        .into_iter()
+        .filter(|program| !on_path(program))
+        .collect();
+        if !missing.is_empty() {
+            skip_or_fail(&format!(
+                "no {} on PATH (bash .ci/install-clients installs gnome-keyring, dbus and libsecret-tools)",
+                missing.join(", ")
+            ));
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        let runtime = dir.path().join("run");
+        for d in [&home, &runtime] {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let log = dir.path().join("service.log");
+        let mut child = Command::new("dbus-run-session")
+            .args(["--", "sh", "-c", START])
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("spawn dbus-run-session");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let address = BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .find_map(|line| line.strip_prefix("BUS=").map(str::to_string));
+            let _ = tx.send(address);
+        });
+        let address = rx.recv_timeout(WAIT).ok().flatten();
+        let mut service = Self {
+            child,
+            address: address.unwrap_or_default(),
+            _dir: dir,
+        };
+        if service.address.is_empty() {
+            service.stop();
+            panic!(
+                "the Secret Service did not start:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        Some(service)
+    }
+
+    /// Points the binary at this bus, with the store left to its default (keychain, else file).
+    fn configure(&self, env: &mut TestEnv) {
+        env.set("DBUS_SESSION_BUS_ADDRESS", &self.address);
+        env.set("ANALYTICS_MCP_CREDENTIAL_STORE", "");
+    }
+
+    /// The record stored in the keychain for `account` (`default`, `profile:NAME`), or `None`.
+    fn lookup(&self, account: &str) -> Option<Value> {
+        let out = self.secret_tool(&["lookup", "service", "analytics-mcp", "username", account]);
+        if !out.status.success() {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        Some(
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("the keychain entry is not a JSON record ({e})")),
+        )
+    }
+
+    /// How many keychain items this program's service holds.
+    fn items(&self) -> usize {
+        let out = self.secret_tool(&["search", "--all", "service", "analytics-mcp"]);
+        // One `[/org/freedesktop/secrets/collection/…]` header per item (stdout or stderr,
+        // depending on the libsecret release).
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .lines()
+        .filter(|l| l.starts_with("[/"))
+        .count()
+    }
+
+    fn secret_tool(&self, args: &[&str]) -> std::process::Output {
+        let child = Command::new("secret-tool")
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn secret-tool");
+        finish_within(child, WAIT, "secret-tool")
+    }
+
+    fn stop(&mut self) {
+        drop(self.child.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| is_executable(&dir.join(program)))
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn finish_within(child: Child, limit: Duration, what: &str) -> std::process::Output {
+    let pid = child.id();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("{what} did not finish within {limit:?}");
+        }
+    }
+}
+
+fn credentials_file(env: &TestEnv) -> PathBuf {
+    env.config_dir().join("credentials.json")
+}
+
+fn sandbox_with_key() -> TestSandbox {
+    TestSandbox::start(SandboxOptions {
+        api_key: KEY.to_string(),
+        ..SandboxOptions::default()
+    })
+}
+
+/// Asserts a realtime answer with data, from `serve` over stdio.
+fn serve_answers_with_data(env: &TestEnv) {
+    let mut s = McpSession::spawn(env, &[]);
+    s.initialize();
+    let r = s.call("get_realtime", json!({}));
+    assert_eq!(r["isError"], false, "{r}");
+    let active = r["structuredContent"]["data"]["activeVisitors"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no activeVisitors in {r}"));
+    assert!(
+        text_of(&r).contains(&format!("Active visitors {active}")),
+        "{r}"
+    );
+    s.finish();
+}
+
+#[test]
+fn a_secret_key_is_kept_in_the_real_keychain_and_removed_by_logout() {
+    let Some(keychain) = SecretService::start() else {
+        return;
+    };
+    let sb = sandbox_with_key();
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    keychain.configure(&mut env);
+
+    let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("OS keychain"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("no OS keychain was reachable"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !credentials_file(&env).exists(),
+        "a keychain sign-in wrote the credentials file"
+    );
+    let record = keychain
+        .lookup("default")
+        .expect("an entry in the keychain");
+    assert_eq!(record["kind"], "api_key", "{record}");
+    assert_eq!(record["api_key"], KEY);
+    assert_eq!(keychain.items(), 1);
+
+    let out = env.run(&["status"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    for line in [
+        "Method:     secret key hm_sk_…d8f2",
+        "Source:     OS keychain",
+        "Live check: ✓",
+    ] {
+        assert!(out.stdout.contains(line), "{line} missing:\n{}", out.stdout);
+    }
+
+    serve_answers_with_data(&env);
+    let out = env.run(&["call", "get_realtime"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("Active visitors"), "{}", out.stdout);
+    assert!(!out.all().contains(KEY), "the key appeared in output");
+
+    let out = env.run(&["logout"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("OS keychain"), "{}", out.stderr);
+    assert!(
+        keychain.lookup("default").is_none(),
+        "logout left the entry"
+    );
+    assert_eq!(keychain.items(), 0);
+    let out = env.run(&["status"], "");
+    assert_eq!(out.code, 4, "{}", out.all());
+    assert!(out.stderr.contains("not signed in"), "{}", out.stderr);
+}
+
+#[test]
+fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
+    let Some(keychain) = SecretService::start() else {
+        return;
+    };
+    let sb = TestSandbox::start(SandboxOptions {
+        oauth: OAuthOptions {
+            access_ttl: Duration::from_secs(2),
+            ..OAuthOptions::default()
+        },
+        ..SandboxOptions::default()
+    });
+    let mut env = browser_env(&sb, "approve");
+    keychain.configure(&mut env);
+
+    let out = env.run(&["login", "--timeout", "15"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains("Signed in with the browser") && out.stderr.contains("OS keychain"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !credentials_file(&env).exists(),
+        "the sign-in wrote the file"
+    );
+    let before = keychain
+        .lookup("default")
+        .expect("an entry in the keychain");
+    assert_eq!(before["kind"], "oauth", "{before}");
+
+    // Just past the access token's expiry (the sandbox no longer accepts it either), a call
+    // refreshes once, before its request, and stores the rotated tokens in the keychain.
+    let expires_at = before["oauth"]["expires_at"].as_i64().expect("expires_at");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let wait_ms = (expires_at * 1000 + 100 - now_ms).clamp(0, 3000);
+    std::thread::sleep(Duration::from_millis(wait_ms as u64));
+    let refreshes = sb.sandbox.oauth_stats().refreshes;
+    let out = env.run(&["call", "get_realtime"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("Active visitors"), "{}", out.stdout);
+    let stats = sb.sandbox.oauth_stats();
+    assert_eq!(stats.refreshes, refreshes + 1, "one refresh for the call");
+    assert_eq!(
+        stats.bearer_rejected, 0,
+        "refreshed before, not after, a 401"
+    );
+    let after = keychain.lookup("default").expect("still in the keychain");
+    assert_ne!(
+        after["oauth"]["access_token"],
+        before["oauth"]["access_token"]
+    );
+    assert_ne!(
+        after["oauth"]["refresh_token"], before["oauth"]["refresh_token"],
+        "the rotated refresh token is in the keychain"
+    );
+    assert!(
+        !credentials_file(&env).exists(),
+        "the refresh wrote the file"
+    );
+    assert_eq!(keychain.items(), 1);
+
+    // The 2 s tokens may be refreshed again from here on; only the answers are checked.
+    let out = env.run(&["status"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    for line in [
+        "Method:     browser sign-in (OAuth)",
+        "Source:     OS keychain",
+        "Live check: ✓",
+    ] {
+        assert!(out.stdout.contains(line), "{line} missing:\n{}", out.stdout);
+    }
+    serve_answers_with_data(&env);
+
+    let out = env.run(&["logout"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains("Revoked the tokens at"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        keychain.lookup("default").is_none(),
+        "logout left the entry"
+    );
+    assert_eq!(env.run(&["status"], "").code, 4);
+}
+
+#[test]
+fn without_a_secret_service_login_falls_back_to_the_file() {
+    let sb = sandbox_with_key();
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    // A bus socket nobody listens on any more (bound, then closed): no Secret Service answers.
+    let socket = env.dir.path().join("dead-bus");
+    drop(std::os::unix::net::UnixListener::bind(&socket).expect("bind"));
+    env.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        &format!("unix:path={}", socket.display()),
+    );
+    env.set("ANALYTICS_MCP_CREDENTIAL_STORE", "");
+    let file = credentials_file(&env);
+
+    let started = Instant::now();
+    let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains(&file.display().to_string()) && out.stderr.contains("keychain"),
+        "login does not say it fell back to the file:\n{}",
+        out.stderr
+    );
+    assert!(file.exists(), "no credentials file after the fallback");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a closed bus took {:?}",
+        started.elapsed()
+    );
+
+    let out = env.run(&["status"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains(&format!("Source:     file {}", file.display())),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("Live check: ✓"), "{}", out.stdout);
+    assert!(out.stdout.contains("keychain"), "{}", out.stdout);
+
+    let out = env.run(&["logout"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!file.exists());
+    assert_eq!(env.run(&["status"], "").code, 4);
+}
