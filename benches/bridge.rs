@@ -6,7 +6,8 @@
 //! SDK stdio server, all in one run so the ratios compare like with like. Prints a Markdown
 //! report for BENCHMARKS.md. Every wait is bounded; a missing peer is reported and skipped.
 //!
-//! Knobs (environment): `BENCH_COLD_RUNS` (default 50), `BENCH_CALLS` (default 1000).
+//! Knobs (environment): `BENCH_COLD_RUNS` (default 50), `BENCH_CALLS` (default 1000),
+//! `BENCH_FLOOD_CALLS` (default 20,000).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
@@ -111,6 +112,34 @@ fn main() {
     let stats = slow.stats();
     report.concurrency(burst, stats.requests, stats.connections);
     report.memory(idle_rss, burst_rss);
+
+    // 3b. A flood: 20,000 distinct calls written without waiting for any answer. The
+    // in-flight cap (`max_concurrent_calls`, 32) keeps the rest queued in the pipe.
+    let flood_calls = env_num("BENCH_FLOOD_CALLS", 20_000);
+    eprintln!("flood: {flood_calls} pipelined calls");
+    let mut s = Session::start(ours(&sb));
+    s.initialize();
+    let t = Instant::now();
+    for i in 0..flood_calls {
+        let day = jiff::civil::date(2025, 1, 1)
+            .checked_add(jiff::Span::new().days((i / 50) as i64))
+            .unwrap();
+        s.send(
+            &json!({"jsonrpc": "2.0", "id": 100_000 + i, "method": "tools/call",
+            "params": {"name": "get_top_pages", "arguments": {
+                "limit": 1 + i % 50, "startDate": day.to_string(), "endDate": "2026-11-20"}}}),
+        );
+    }
+    let mut answered = 0;
+    while answered < flood_calls {
+        let msg = s.recv();
+        if msg["id"].as_i64().is_some_and(|id| id >= 100_000) {
+            assert_eq!(msg["result"]["isError"], false, "{msg}");
+            answered += 1;
+        }
+    }
+    report.flood(flood_calls, t.elapsed(), s.peak_rss_kb());
+    s.close();
 
     // 4. Binary size.
     let bin = Path::new(env!("CARGO_BIN_EXE_analytics-mcp"));
@@ -549,6 +578,7 @@ struct Report {
     per_call: Vec<(String, String, [Duration; 4], f64, f64)>,
     concurrency: Option<(Duration, u64, u64)>,
     memory: Option<(Option<u64>, Option<u64>)>,
+    flood: Option<(usize, Duration, Option<u64>)>,
     peers_rss: Vec<(String, Option<u64>)>,
     size: u64,
     notes: Vec<String>,
@@ -580,6 +610,10 @@ impl Report {
 
     fn memory(&mut self, idle: Option<u64>, burst: Option<u64>) {
         self.memory = Some((idle, burst));
+    }
+
+    fn flood(&mut self, calls: usize, wall: Duration, rss: Option<u64>) {
+        self.flood = Some((calls, wall, rss));
     }
 
     fn peer_rss(&mut self, who: &str, rss: Option<u64>) {
@@ -641,6 +675,13 @@ impl Report {
             out.push_str(&format!(
                 "| analytics-mcp peak RSS, through the 200-call burst | {} |\n",
                 mib(burst)
+            ));
+        }
+        if let Some((calls, wall, rss)) = self.flood {
+            out.push_str(&format!(
+                "| analytics-mcp peak RSS, {calls} distinct calls written at once (all answered in {:.1} s) | {} |\n",
+                wall.as_secs_f64(),
+                mib(rss)
             ));
         }
         for (who, rss) in &self.peers_rss {
