@@ -291,12 +291,13 @@ fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
         };
     };
     if let Some(id) = &id
-        && !(id.is_string() || id.is_i64() || id.is_u64())
+        // rmcp keeps ids as i64: a larger one could not be answered by id (nor free its slot).
+        && !(id.is_string() || id.is_i64())
     {
         return Verdict::Answer(error_line(
             &Value::Null,
             -32600,
-            "Invalid Request: `id` must be a string or an integer",
+            "Invalid Request: `id` must be a string or an integer within 64-bit signed range",
         ));
     }
     // What rmcp works on takes a slot: every request but the cheap ping and the handshake.
@@ -431,6 +432,8 @@ mod tests {
         assert!(a.contains("-32700") && a.contains("\"id\":null"), "{a}");
         assert!(verdict("[1,2]", true).contains("-32600"));
         assert!(verdict(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#, true).contains("-32600"));
+        let huge = r#"{"jsonrpc":"2.0","id":18446744073709551615,"method":"tools/list"}"#;
+        assert!(verdict(huge, true).contains("-32600"));
     }
 
     #[test]

@@ -170,7 +170,9 @@ fn idle_serve_processes_wake_up_on_the_newest_refresh_token() {
         stats.refresh_rejected, 0,
         "a spent refresh token was used: {stats:?}"
     );
-    assert_eq!(stats.refreshes, 3, "{stats:?}");
+    // Each wake-up found expired tokens, so each refreshed (a slow machine may add one more
+    // when a 2-second token is already past half its life).
+    assert!(stats.refreshes >= 3, "{stats:?}");
     // And the busy one carries on after the others.
     realtime_ok(&mut procs[0], "process 0 again");
     assert_eq!(sb.sandbox.oauth_stats().refresh_rejected, 0);
