@@ -113,12 +113,7 @@ pub(crate) async fn hosted(settings: &Settings, mcp: McpUpstream) -> Arc<Upstrea
         Ok(credential) => upstream_auth(settings, &mcp, credential),
         Err(e) => UpstreamAuth::Unreadable(e.to_string()),
     };
-    Arc::new(Upstream::new(
-        mcp,
-        settings.profile.as_deref(),
-        auth,
-        settings.limits,
-    ))
+    upstream(settings, mcp, auth)
 }
 
 /// The hosted MCP upstream with `credential` (already read by the caller).
@@ -128,6 +123,10 @@ pub(crate) fn hosted_with(
     credential: Option<Credential>,
 ) -> Arc<Upstream> {
     let auth = upstream_auth(settings, &mcp, credential);
+    upstream(settings, mcp, auth)
+}
+
+fn upstream(settings: &Settings, mcp: McpUpstream, auth: UpstreamAuth) -> Arc<Upstream> {
     Arc::new(Upstream::new(
         mcp,
         settings.profile.as_deref(),

@@ -172,8 +172,9 @@ impl Store {
             match keyring_call(&self.account, |e| e.get_password()) {
                 Ok(text) => {
                     let (credential, written) = self.decode(&text, &self.keychain_place())?;
+                    // (A file that cannot be read loses to a keychain entry that can.)
                     if self.preference == StorePreference::Auto
-                        && let Some(file) = self.load_file()?
+                        && let Ok(Some(file)) = self.load_file()
                         && file.1 > written
                     {
                         tracing::debug!("the file holds a newer record than the keychain");
@@ -330,7 +331,7 @@ impl Store {
     }
 }
 
-/// Runs a store operation on tokio's blocking pool (or inline outside a runtime).
+/// Runs a store operation on tokio's blocking pool (callers are inside the runtime).
 async fn off_runtime<T: Send + 'static>(
     op: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
