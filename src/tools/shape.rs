@@ -105,7 +105,7 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
             .as_object()
             .into_iter()
             .flatten()
-            .map(|(k, m)| (k.clone(), m["previous"].clone()))
+            .map(|(k, m)| (k.clone(), whole(&m["previous"])))
             .collect();
         let w = &c["window"];
         view.insert(
@@ -170,6 +170,14 @@ fn cell(value: &Value) -> Value {
     match value {
         Value::String(s) => Value::String(sanitize(s, MAX_CELL)),
         other => other.clone(),
+    }
+}
+
+/// `34304.0` → `34304`: comparisons are computed in floats, counts read better whole.
+fn whole(value: &Value) -> Value {
+    match value.as_f64() {
+        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => json!(x as i64),
+        _ => value.clone(),
     }
 }
 
