@@ -19,15 +19,18 @@ use crate::api::Query;
 pub struct Window {
     // The date grammar is stated once, in the server instructions; each parameter only
     // names itself (issue 13: it was repeated in 11 tools the model is given).
-    /// Preset window (default last_7_days).
+    /// Preset, e.g. last_7_days (default).
+    // A plain string in the schema: the ten names are listed once, in the instructions, not
+    // in 11 tools (1.6 KB the model is given); serde still refuses others, naming them all.
+    #[schemars(with = "Option<String>")]
     pub period: Option<Period>,
-    /// Custom window start: a date or date-time.
+    /// Start date (or date-time).
     pub start_date: Option<String>,
-    /// Custom window end, inclusive.
+    /// End date, inclusive.
     pub end_date: Option<String>,
     /// IANA zone (default: the project's).
     pub timezone: Option<String>,
-    /// Also return the API's full answer (large).
+    /// Add the raw API answer.
     pub detail: Option<bool>,
 }
 

@@ -5,6 +5,7 @@
 
 mod browser;
 mod cli;
+mod clients;
 mod common;
 mod credentials;
 mod dist;
