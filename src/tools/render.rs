@@ -116,7 +116,12 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
 }
 
 /// `Unique visitors 8,852 (+0.3% vs 8,827)`, or `Label: text` for a non-number.
-pub fn headline(key: &str, value: &Value, change: Option<&Value>, currency: Option<&str>) -> String {
+pub fn headline(
+    key: &str,
+    value: &Value,
+    change: Option<&Value>,
+    currency: Option<&str>,
+) -> String {
     if !value.is_number() {
         return format!("{}: {}\n", label(key), cell(key, value, currency));
     }

@@ -230,7 +230,10 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
         }
     }
     if tool.args.takes_limit() {
-        properties.insert("more".into(), json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}));
+        properties.insert(
+            "more".into(),
+            json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}),
+        );
     }
     if matches!(tool.args, ArgsKind::Compare | ArgsKind::Series) {
         properties.insert(

@@ -127,7 +127,9 @@ fn key_line(e: &Expected) -> Option<String> {
         Shape::Object if e.tool == "get_api_usage" => Some("requests".into()),
         Shape::Object => lines.get(1).map(|l| l.to_string()),
         Shape::Rows => {
-            let header = lines.iter().position(|l| !l.contains(':') && l.contains("  "))?;
+            let header = lines
+                .iter()
+                .position(|l| !l.contains(':') && l.contains("  "))?;
             lines.get(header + 1).map(|l| l.trim().to_string())
         }
     }
@@ -142,14 +144,30 @@ fn check(client: &str, rec: &Recording, expected: &[Expected]) {
         "{client} did not pass the sanitized referrer on: {hostile:?}\n{}",
         rec.log
     );
-    for bad in ["<img", "onerror", "\u{1b}", "\\u001b", "https://evil", "```", "[click]"] {
-        assert!(!hostile.contains(bad), "{client}: {bad:?} reached the model: {hostile}");
+    for bad in [
+        "<img",
+        "onerror",
+        "\u{1b}",
+        "\\u001b",
+        "https://evil",
+        "```",
+        "[click]",
+    ] {
+        assert!(
+            !hostile.contains(bad),
+            "{client}: {bad:?} reached the model: {hostile}"
+        );
     }
     let mut total = 0;
     eprintln!("{client}: what the model receives per tool (bytes), raw API JSON beside it");
     for (k, e) in expected.iter().enumerate() {
         let answer = rec.result(k + 1).unwrap_or_default();
-        assert!(!answer.is_empty(), "{client}: no answer for {}\n{}", e.tool, rec.log);
+        assert!(
+            !answer.is_empty(),
+            "{client}: no answer for {}\n{}",
+            e.tool,
+            rec.log
+        );
         let line = key_line(e).unwrap_or_else(|| panic!("no key line in {}", e.text));
         assert!(
             answer.contains(&line),

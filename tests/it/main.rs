@@ -14,6 +14,7 @@ mod install;
 mod mcp_stdio;
 mod model_view;
 mod oauth;
+mod output;
 mod profiles;
 mod resilience;
 mod third_party;

@@ -185,15 +185,9 @@ fn parameters_reach_the_upstream_and_change_the_answer() {
         .as_array()
         .and_then(|c| c.iter().position(|c| c == "visitors"))
         .expect("a visitors column");
-    let sum: u64 = rows
-        .iter()
-        .map(|r| r[column].as_u64().unwrap_or(0))
-        .sum();
+    let sum: u64 = rows.iter().map(|r| r[column].as_u64().unwrap_or(0)).sum();
     assert_eq!(sum, v(&week));
-    assert_eq!(
-        view["detail"]["request"]["params"]["granularity"],
-        "day"
-    );
+    assert_eq!(view["detail"]["request"]["params"]["granularity"], "day");
 
     // limit is honoured and sent.
     let pages = s.call("get_top_pages", json!({"limit": 3, "detail": true}));

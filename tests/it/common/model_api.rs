@@ -138,7 +138,11 @@ async fn anthropic(State(shared): State<Arc<Shared>>, body: String) -> Response 
     } else if ours_loaded && results >= searched && results - searched < shared.plan.len() {
         let k = results - searched;
         let (tool, args) = &shared.plan[k];
-        tool_use(&format!("toolu_{k:02}"), &format!("{CLAUDE_PREFIX}{tool}"), args)
+        tool_use(
+            &format!("toolu_{k:02}"),
+            &format!("{CLAUDE_PREFIX}{tool}"),
+            args,
+        )
     } else {
         (
             json!({"type": "text", "text": ""}),
@@ -152,7 +156,10 @@ async fn anthropic(State(shared): State<Arc<Shared>>, body: String) -> Response 
         "usage": {"input_tokens": 1, "output_tokens": 1}
     });
     sse(&[
-        ("message_start", json!({"type": "message_start", "message": message})),
+        (
+            "message_start",
+            json!({"type": "message_start", "message": message}),
+        ),
         (
             "content_block_start",
             json!({"type": "content_block_start", "index": 0, "content_block": block}),
