@@ -371,10 +371,12 @@ pub fn run_claude(
         .env("ANTHROPIC_API_KEY", "sk-ant-standin");
     let log = run_bounded(cmd, home)?;
     let requests = api.requests();
+    // The main loop's last turn: the request that carries the most tool results (a client may
+    // make side requests, such as a title, after it).
     let last = requests
         .iter()
-        .rev()
-        .find(|r| r["messages"].is_array())
+        .filter(|r| r["messages"].is_array())
+        .max_by_key(|r| r["messages"].to_string().matches("\"tool_result\"").count())
         .ok_or_else(|| format!("Claude Code never called the model API:\n{log}"))?;
     let mut rec = Recording {
         log,
@@ -441,8 +443,8 @@ pub fn run_codex(
     let requests = api.requests();
     let last = requests
         .iter()
-        .rev()
-        .find(|r| r["input"].is_array())
+        .filter(|r| r["input"].is_array())
+        .max_by_key(|r| r["input"].to_string().matches("function_call_output").count())
         .ok_or_else(|| format!("Codex never called the model API:\n{log}"))?;
     let mut rec = Recording {
         log,
