@@ -444,7 +444,12 @@ pub fn run_codex(
     let last = requests
         .iter()
         .filter(|r| r["input"].is_array())
-        .max_by_key(|r| r["input"].to_string().matches("function_call_output").count())
+        .max_by_key(|r| {
+            r["input"]
+                .to_string()
+                .matches("function_call_output")
+                .count()
+        })
         .ok_or_else(|| format!("Codex never called the model API:\n{log}"))?;
     let mut rec = Recording {
         log,
