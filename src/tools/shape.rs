@@ -80,6 +80,12 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
                 }
             }
             summary.push(' ');
+            if lines.is_empty() {
+                // Nothing to count (the project): its name is the lead.
+                if let Some(Value::String(name)) = metrics.get("name") {
+                    summary.push_str(name);
+                }
+            }
             summary.push_str(&joined(lines.into_iter()));
             if !metrics.is_empty() {
                 out.insert("metrics".into(), Value::Object(metrics));
