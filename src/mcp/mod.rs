@@ -2,7 +2,9 @@
 //!
 //! Tool failures the model can act on (bad arguments, upstream errors, not signed in) are
 //! tool results with `isError: true`; JSON-RPC errors are kept for protocol faults such as an
-//! unknown tool name. Uses `tools`.
+//! unknown tool name. What a result carries depends on the client (`output_for`): Claude Code
+//! and Codex give their model `structuredContent` instead of the text when both are there, so
+//! they get the text alone. Uses `tools` (and the `output` setting from `config`).
 
 mod guard;
 

@@ -266,3 +266,67 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
     schema.insert("required".into(), Value::Array(required));
     schema
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::find;
+
+    #[test]
+    fn a_list_becomes_the_text_columns_with_clean_strings_and_no_echo() {
+        let tool = find("get_traffic_sources").unwrap();
+        let full = json!({
+            "data": [{"source": "<b>x</b> [a](http://e.example)", "visitors": 5, "sessions": 9}],
+            "window": {"startDate": "2026-11-14", "endDate": "2026-11-20",
+                       "start": "2026-11-14T00:00:00-05:00", "timezone": "UTC",
+                       "includesToday": false, "period": "last_7_days"},
+            "rows": {"shown": 1, "limit": 1, "truncated": true},
+            "request": {"path": "/p", "params": {}},
+            "as_of": "2026-11-21T15:30:00Z"
+        });
+        let v = view(tool, &full, Some("Reused answer from 15:30:00 UTC."));
+        assert_eq!(
+            v,
+            json!({
+                "summary": "Traffic sources: top 1 shown; more exist. (Reused answer from 15:30:00 UTC.)",
+                "window": {"startDate": "2026-11-14", "endDate": "2026-11-20", "timezone": "UTC"},
+                "columns": ["visitors", "source"],
+                "rows": [[5, "x a"]],
+                "more": true
+            })
+        );
+        let schema = Value::Object(output_schema(tool));
+        for key in v.as_object().unwrap().keys() {
+            assert!(
+                schema["properties"].get(key).is_some(),
+                "{key} not in the schema"
+            );
+        }
+    }
+
+    #[test]
+    fn an_overview_leads_with_its_headline_and_keeps_the_previous_values() {
+        let tool = find("get_revenue").unwrap();
+        let full = json!({
+            "data": {"mrr": 120.0, "churnRate": 2.5, "currency": "USD"},
+            "window": {"startDate": "2026-11-14", "endDate": "2026-11-20", "timezone": "UTC"},
+            "comparison": {"compare": "previous_period", "source": "computed",
+                "window": {"startDate": "2026-11-07", "endDate": "2026-11-13"},
+                "metrics": {
+                    "mrr": {"current": 120.0, "previous": 100.0, "change": 20.0, "changePercent": 20.0},
+                    "churnRate": {"current": 2.5, "previous": 3.0, "change": -0.5, "changePercent": -16.7}
+                }}
+        });
+        let v = view(tool, &full, None);
+        assert_eq!(
+            v["summary"],
+            "Revenue overview: MRR $120.00 (+20.0% vs $100.00); Churn rate 2.5% (-0.5 pts vs 3.0%)"
+        );
+        assert_eq!(v["metrics"], json!({"mrr": 120.0, "churnRate": 2.5}));
+        assert_eq!(
+            v["comparison"],
+            json!({"compare": "previous_period", "startDate": "2026-11-07",
+                   "endDate": "2026-11-13", "previous": {"mrr": 100, "churnRate": 3}})
+        );
+    }
+}
