@@ -1,100 +1,240 @@
 //! How much of a model's context each answer costs: `cargo bench --bench context`.
 //!
 //! For every tool on the demo data (default arguments, a pinned date), prints the bytes of the
-//! text content against the bytes of the raw upstream JSON for the same request. The target:
-//! for list tools the text is at most half the raw JSON. Runs in-process against a sandbox on
-//! 127.0.0.1; measures sizes, not time.
+//! raw upstream JSON for the same request, our compact text and our `structuredContent`, and
+//! then what the real clients hand their model: Claude Code and Codex (from `.ci/node`, run
+//! headless against the stand-in model API of `tests/it/common/model_api.rs`), with the output
+//! mode chosen for them (`auto`) and, for comparison, with `structuredContent` (`structured`).
+//! Then the bytes of our tool definitions as each client gives them to the model, and of
+//! `tools/list` on the wire. Everything runs on 127.0.0.1; measures sizes, not time.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
+#[path = "../tests/it/common/model_api.rs"]
+mod model_api;
+
+use std::path::Path;
 use std::sync::Arc;
 
 use analytics_mcp::api::endpoints::Endpoints;
 use analytics_mcp::api::{ApiClient, Auth};
+use analytics_mcp::config::Output;
 use analytics_mcp::credentials::{Bound, Origin, Secret};
 use analytics_mcp::sandbox::{self, SandboxOptions};
 use analytics_mcp::tools::{ArgsKind, CATALOG, Shape, Toolbox};
+use serde_json::json;
+
+const NOW: &str = "2026-11-21T15:30:00Z";
+
+/// Per tool: name, whether it is a list, and the bytes of raw JSON, text and structuredContent.
+type Sizes = Vec<(&'static str, bool, usize, usize, usize)>;
 
 fn main() {
+    // The clock is read from the environment once per process: pin it for the in-process
+    // toolbox too (the clients' servers get it in their env), so every column answers the
+    // same question on the same data.
+    if std::env::var_os("ANALYTICS_MCP_NOW").is_none() {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(std::env::args_os().skip(1))
+            .env("ANALYTICS_MCP_NOW", NOW)
+            .status()
+            .unwrap();
+        std::process::exit(status.code().unwrap_or(1));
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        analytics_mcp::api::install_crypto_provider();
-        let sb = sandbox::start(SandboxOptions {
-            now: Some("2026-11-21T15:30:00Z".parse().unwrap()),
+    analytics_mcp::api::install_crypto_provider();
+    let sb = rt
+        .block_on(sandbox::start(SandboxOptions {
+            now: Some(NOW.parse().unwrap()),
             rate_limit: u32::MAX,
             ..SandboxOptions::default()
-        })
-        .await
+        }))
         .unwrap();
-        let url = analytics_mcp::config::parse_api_url(&sb.base_url()).unwrap();
-        let key = Auth::ApiKey(Bound::new(
-            Secret::new(sb.api_key.clone()),
-            Origin::of(&url),
-        ));
-        let api = ApiClient::new(url, Some(key), analytics_mcp::api::Limits::default());
-        let toolbox = Toolbox::new(Arc::new(api), Endpoints::default(), None);
-        let http = reqwest::Client::new();
+    let sizes = rt.block_on(ours(&sb));
 
-        println!("| tool | kind | raw upstream JSON | text content | text / raw |");
-        println!("|---|---|---|---|---|");
-        let mut worst_list: f64 = 0.0;
-        for tool in CATALOG {
-            if tool.name == "get_api_usage" {
-                continue; // answered locally: there is no upstream JSON to compare with
-            }
-            let out = toolbox.call(tool.name, None).await.unwrap();
-            let request = &out.structured["request"];
-            // The raw answer a direct caller gets for the same question: the limit it asked
-            // for, not the one extra row the bridge fetches to know whether more exist.
-            let asked = out.structured["rows"]["limit"].as_u64();
-            let params: Vec<(String, String)> = request["params"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| match (k.as_str(), asked) {
-                    ("limit", Some(n)) => (k.clone(), n.to_string()),
-                    _ => (k.clone(), v.as_str().unwrap().to_string()),
-                })
-                .collect();
-            let raw = http
-                .get(format!(
-                    "{}{}",
-                    sb.base_url(),
-                    request["path"].as_str().unwrap()
-                ))
-                .header("X-API-Key", &sb.api_key)
-                .query(&params)
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
-            let is_list = tool.shape == Shape::Rows && tool.args != ArgsKind::Series;
-            let ratio = out.text.len() as f64 / raw.len() as f64;
-            if is_list {
-                worst_list = worst_list.max(ratio);
-            }
-            let kind = match (tool.shape, is_list) {
-                (Shape::Rows, true) => "list",
-                (Shape::Rows, false) => "series",
-                (Shape::Object, _) => "object",
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plan: Vec<model_api::Call> = CATALOG
+        .iter()
+        .map(|t| (t.name.to_string(), json!({})))
+        .collect();
+    let mut columns: Vec<(String, Option<model_api::Recording>)> = Vec::new();
+    for (client, program) in [("Claude Code", "claude"), ("Codex", "codex")] {
+        for mode in ["auto", "structured"] {
+            let label = format!("{client} ({mode})");
+            let Some(program) = model_api::node_program(repo, program) else {
+                eprintln!("{label}: not installed (bash .ci/install-clients); skipped");
+                columns.push((label, None));
+                continue;
             };
-            println!(
-                "| {} | {kind} | {} B | {} B | {:.0}% |",
-                tool.name,
-                raw.len(),
-                out.text.len(),
-                ratio * 100.0
-            );
+            let home = tempfile::tempdir().unwrap();
+            let server = model_api::Server {
+                command: env!("CARGO_BIN_EXE_analytics-mcp").to_string(),
+                args: vec!["serve".into()],
+                env: vec![
+                    (
+                        "ANALYTICS_MCP_CONFIG_DIR".into(),
+                        home.path().join("config").display().to_string(),
+                    ),
+                    ("ANALYTICS_MCP_CREDENTIAL_STORE".into(), "file".into()),
+                    ("ANALYTICS_MCP_API_URL".into(), sb.base_url()),
+                    ("ANALYTICS_MCP_API_KEY".into(), sb.api_key.clone()),
+                    ("ANALYTICS_MCP_NOW".into(), NOW.into()),
+                    ("ANALYTICS_MCP_OUTPUT".into(), mode.into()),
+                ],
+            };
+            let api = model_api::ModelApi::start(&plan);
+            let run = if program.ends_with("claude") {
+                model_api::run_claude(&program, &api, &server, &plan, home.path())
+            } else {
+                model_api::run_codex(&program, &api, &server, &plan, home.path())
+            };
+            match run {
+                Ok(rec) => columns.push((label, Some(rec))),
+                Err(e) => {
+                    eprintln!("{label}: {e}");
+                    columns.push((label, None));
+                }
+            }
         }
-        println!(
-            "\nLargest text/raw ratio among list tools: {:.0}% (target: at most 50%).",
-            worst_list * 100.0
+    }
+
+    print!("| tool | raw API JSON | our text | our structuredContent |");
+    for (label, _) in &columns {
+        print!(" {label} |");
+    }
+    println!();
+    println!("|---|---|---|---|{}", "---|".repeat(columns.len()));
+    let mut totals = vec![0usize; columns.len()];
+    let (mut text_total, mut structured_total) = (0, 0);
+    let mut worst: Vec<f64> = vec![0.0; columns.len()];
+    for (k, (tool, is_list, raw, text, structured)) in sizes.iter().enumerate() {
+        text_total += text;
+        structured_total += structured;
+        let raw_cell = if *raw == 0 {
+            "—".to_string()
+        } else {
+            format!("{raw} B")
+        };
+        print!(
+            "| {tool}{} | {raw_cell} | {text} B | {structured} B |",
+            if *is_list { " (list)" } else { "" }
         );
-    });
+        for (i, (_, rec)) in columns.iter().enumerate() {
+            match rec.as_ref().and_then(|r| r.result(k)) {
+                Some(answer) => {
+                    totals[i] += answer.len();
+                    if *is_list && *raw > 0 {
+                        worst[i] = worst[i].max(answer.len() as f64 / *raw as f64);
+                        print!(
+                            " {} B ({:.0}%) |",
+                            answer.len(),
+                            answer.len() as f64 * 100.0 / *raw as f64
+                        );
+                    } else {
+                        print!(" {} B |", answer.len());
+                    }
+                }
+                None => print!(" — |"),
+            }
+        }
+        println!();
+    }
+    print!("| **all 13** | | {text_total} B | {structured_total} B |");
+    for t in &totals {
+        print!(" **{t} B** |");
+    }
+    println!();
+    print!("| largest list answer / raw | | | |");
+    for w in &worst {
+        print!(" {:.0}% |", w * 100.0);
+    }
+    println!("\n");
+
+    println!("| tool definitions the model is given | bytes |");
+    println!("|---|---|");
+    for (label, rec) in &columns {
+        if let Some(rec) = rec {
+            let extra = if rec.server_bytes > 0 {
+                format!(
+                    " (tools {} + namespace with instructions {})",
+                    rec.definition_bytes() - rec.server_bytes,
+                    rec.server_bytes
+                )
+            } else {
+                String::new()
+            };
+            println!("| {label} | {} B{extra} |", rec.definition_bytes());
+        }
+    }
+    for (label, output) in [
+        ("tools/list on the wire (both)", Output::Both),
+        ("tools/list on the wire (text)", Output::Text),
+    ] {
+        let tools = analytics_mcp::mcp::tool_list_for(output);
+        let bytes = serde_json::to_string(&json!({ "tools": tools }))
+            .unwrap()
+            .len();
+        println!("| {label} | {bytes} B |");
+    }
+    println!(
+        "| server instructions | {} B |",
+        analytics_mcp::tools::guide::INSTRUCTIONS.len()
+    );
+}
+
+/// Raw upstream JSON, our text and our structuredContent per tool, in-process.
+async fn ours(sb: &sandbox::Sandbox) -> Sizes {
+    let url = analytics_mcp::config::parse_api_url(&sb.base_url()).unwrap();
+    let key = Auth::ApiKey(Bound::new(
+        Secret::new(sb.api_key.clone()),
+        Origin::of(&url),
+    ));
+    let api = ApiClient::new(url, Some(key), analytics_mcp::api::Limits::default());
+    let toolbox = Toolbox::new(Arc::new(api), Endpoints::default(), None);
+    let http = reqwest::Client::new();
+    let mut sizes = Vec::new();
+    for tool in CATALOG {
+        let out = toolbox.call(tool.name, None).await.unwrap();
+        let request = &out.detail["request"];
+        let raw = match request["path"].as_str() {
+            None => 0, // get_api_usage is answered locally: there is no upstream JSON
+            Some(path) => {
+                // The raw answer a direct caller gets for the same question: the limit it
+                // asked for, not the one extra row the bridge fetches to know if more exist.
+                let asked = out.detail["rows"]["limit"].as_u64();
+                let params: Vec<(String, String)> = request["params"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| match (k.as_str(), asked) {
+                        ("limit", Some(n)) => (k.clone(), n.to_string()),
+                        _ => (k.clone(), v.as_str().unwrap().to_string()),
+                    })
+                    .collect();
+                http.get(format!("{}{path}", sb.base_url()))
+                    .header("X-API-Key", &sb.api_key)
+                    .query(&params)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        let is_list = tool.shape == Shape::Rows && tool.args != ArgsKind::Series;
+        sizes.push((
+            tool.name,
+            is_list,
+            raw,
+            out.text.len(),
+            out.structured.to_string().len(),
+        ));
+    }
+    sizes
 }

@@ -52,6 +52,8 @@ pub struct ConfigFile {
     pub mask_emails: Option<bool>,
     /// Tool calls `serve` works on at once (default 32); the rest wait, in order.
     pub max_concurrent_calls: Option<u32>,
+    /// What a tool result carries: `auto`, `text`, `structured` or `both`.
+    pub output: Option<Output>,
     /// Per-tool path overrides, e.g. `get_top_pages = "/projects/{project}/top-pages"`.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
@@ -122,6 +124,7 @@ impl ConfigFile {
             cache_ttl_secs: profile.cache_ttl_secs.or(self.cache_ttl_secs),
             mask_emails: profile.mask_emails.or(self.mask_emails),
             max_concurrent_calls: profile.max_concurrent_calls.or(self.max_concurrent_calls),
+            output: profile.output.or(self.output),
             oauth: profile.oauth.or(self.oauth),
             endpoints,
             profiles: BTreeMap::new(),
@@ -207,6 +210,35 @@ fn globs(key: &'static str, raw: Option<Vec<String>>) -> Result<Vec<glob::Patter
         .collect()
 }
 
+/// What a tool result carries, for clients that read only one of text and `structuredContent`
+/// (`output` in `config.toml`, `ANALYTICS_MCP_OUTPUT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Output {
+    /// By the client's name at `initialize`: `text` for clients known to read only
+    /// `structuredContent` when there is one (Claude Code, Codex, VS Code), `both` for the rest.
+    #[default]
+    Auto,
+    /// Text only, and no `outputSchema` (which would require `structuredContent`).
+    Text,
+    /// `structuredContent`, with only its summary as text (spares clients that pass both).
+    Structured,
+    /// The compact text and `structuredContent`.
+    Both,
+}
+
+impl Output {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "text" => Some(Self::Text),
+            "structured" => Some(Self::Structured),
+            "both" => Some(Self::Both),
+            _ => None,
+        }
+    }
+}
+
 /// Everything a command needs to know, resolved.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -221,6 +253,7 @@ pub struct Settings {
     pub cache_ttl: Option<Duration>,
     pub store: StorePreference,
     pub mask_emails: bool,
+    pub output: Output,
     pub oauth: OAuthConfig,
     /// Set when the profile bridges a hosted MCP server instead of the Read API.
     pub mcp: Option<McpUpstream>,
@@ -270,6 +303,8 @@ pub enum ConfigError {
     },
     #[error("`{0}` is not a usable profile name: use 1-64 letters, digits, - and _")]
     BadProfileName(String),
+    #[error("{name} must be auto, text, structured or both, not `{value}`")]
+    BadOutput { name: &'static str, value: String },
     #[error("`{0}` must be a number between {1} and {2}, not `{3}`")]
     OutOfRange(&'static str, f64, f64, String),
 }
@@ -495,6 +530,13 @@ impl Settings {
             cache_ttl,
             store,
             mask_emails: file.mask_emails.unwrap_or(false),
+            output: match env_vars::var(env_vars::OUTPUT) {
+                Some(raw) => Output::parse(&raw).ok_or(ConfigError::BadOutput {
+                    name: env_vars::OUTPUT,
+                    value: raw,
+                })?,
+                None => file.output.unwrap_or_default(),
+            },
             oauth: file.oauth.unwrap_or_default(),
             mcp: match file.mcp_url {
                 Some(raw) => Some(McpUpstream {

@@ -20,6 +20,8 @@ pub const CONFIG_DIR: &str = "ANALYTICS_MCP_CONFIG_DIR";
 pub const CREDENTIAL_STORE: &str = "ANALYTICS_MCP_CREDENTIAL_STORE";
 /// Whole-request timeout for Read API calls, in seconds (default 30).
 pub const TIMEOUT_SECS: &str = "ANALYTICS_MCP_TIMEOUT_SECS";
+/// What tool results carry: `auto` (by client, the default), `text`, `structured` or `both`.
+pub const OUTPUT: &str = "ANALYTICS_MCP_OUTPUT";
 /// Log filter for stderr logs, in `tracing` env-filter syntax (default `warn`).
 pub const LOG: &str = "ANALYTICS_MCP_LOG";
 /// The conventional log filter, used when `ANALYTICS_MCP_LOG` is not set.

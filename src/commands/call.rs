@@ -32,7 +32,9 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
     match outcome {
         Ok(out) => {
             if args.json {
-                output::data(&serde_json::to_string_pretty(&out.structured)?);
+                // Scripts get everything: the upstream's answer as sent, the window's instants,
+                // the comparison per metric and the request (the model gets `structured`).
+                output::data(&serde_json::to_string_pretty(&out.detail)?);
             } else {
                 output::data(&out.text);
             }

@@ -71,6 +71,7 @@ pub(crate) async fn toolbox(
     let options = Options {
         mask_emails: settings.mask_emails,
         cache_ttl: settings.cache_ttl,
+        output: settings.output,
     };
     if demo {
         let sandbox = crate::sandbox::start(SandboxOptions::default())

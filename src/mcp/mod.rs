@@ -2,7 +2,9 @@
 //!
 //! Tool failures the model can act on (bad arguments, upstream errors, not signed in) are
 //! tool results with `isError: true`; JSON-RPC errors are kept for protocol faults such as an
-//! unknown tool name. Uses `tools`.
+//! unknown tool name. What a result carries depends on the client (`output_for`): Claude Code
+//! and Codex give their model `structuredContent` instead of the text when both are there, so
+//! they get the text alone. Uses `tools` (and the `output` setting from `config`).
 
 mod guard;
 
@@ -13,13 +15,16 @@ use rmcp::model::{
     CompletionInfo, ContentBlock, CustomRequest, CustomResult, ErrorCode, GetPromptRequestParams,
     GetPromptResponse, GetPromptResult, Implementation, InitializeResult, ListPromptsResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, Prompt, PromptArgument,
-    PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-    ResourceContents, Role, ServerCapabilities, Tool, ToolAnnotations,
+    PromptMessage, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities, Tool,
+    ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
+use crate::config::Output;
 use crate::tools::guide::{self, GLOSSARY, INSTRUCTIONS, PROMPTS};
+use crate::tools::icons::Icon;
 use crate::tools::{self, CATALOG, ToolError, Toolbox};
 
 pub use guard::serve_stdio;
@@ -40,21 +45,73 @@ impl AnalyticsServer {
     }
 }
 
-/// The `tools/list` entries.
+/// Clients known to hand their model only `structuredContent` when a result has it (and drop
+/// the text): Claude Code and Codex, measured through the real clients (tests/it/clients.rs);
+/// VS Code, as reported by its users. They get the compact text alone: measured, it is
+/// 10-25% smaller than the same answer as JSON for every list tool (an aligned table needs no
+/// quotes, brackets or keys), and without `structuredContent` these clients read the text.
+const TEXT_FIRST: &[&str] = &["claude-code", "codex-mcp-client", "Visual Studio Code"];
+
+/// How long a client may keep our `tools/list` and `prompts/list` (2026-07-28 `ttlMs`): they
+/// never change while the process runs.
+const LIST_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// The output mode for the client of this request: the configured one, or with `auto` the one
+/// its name at `initialize` (or, on 2026-07-28, in the request's `_meta`) calls for.
+fn output_for(configured: Output, context: &RequestContext<RoleServer>) -> Output {
+    if configured != Output::Auto {
+        return configured;
+    }
+    let name = context
+        .meta
+        .client_info()
+        .map(|info| info.name)
+        .or_else(|| context.peer.peer_info().map(|p| p.client_info.name.clone()));
+    match name {
+        Some(name) if TEXT_FIRST.contains(&name.as_str()) => Output::Text,
+        _ => Output::Both,
+    }
+}
+
+/// True when the request speaks 2026-07-28 or later, which knows `ttlMs`.
+fn knows_ttl(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
+}
+
+fn icon(icon: Icon) -> rmcp::model::Icon {
+    rmcp::model::Icon::new(icon.data_uri())
+        .with_mime_type("image/svg+xml")
+        .with_sizes(vec!["any".into()])
+}
+
+/// The `tools/list` entries, as clients that get both text and `structuredContent` see them.
 pub fn tool_list() -> Vec<Tool> {
+    tool_list_for(Output::Both)
+}
+
+/// The `tools/list` entries for an output mode: with `text`, no `outputSchema` (a declared one
+/// obliges the result to carry `structuredContent`).
+pub fn tool_list_for(output: Output) -> Vec<Tool> {
     CATALOG
         .iter()
         .map(|t| {
-            Tool::new_with_raw(t.name, Some(t.description.into()), t.args.input_schema())
-                .with_title(t.title)
-                .with_raw_output_schema(Arc::new(tools::output_schema(t)))
-                .with_annotations(
-                    ToolAnnotations::with_title(t.title)
-                        .read_only(true)
-                        .destructive(false)
-                        .idempotent(true)
-                        .open_world(true),
-                )
+            let tool =
+                Tool::new_with_raw(t.name, Some(t.description.into()), t.args.input_schema())
+                    .with_title(t.title)
+                    .with_icons(vec![icon(Icon::for_tool(t.name))])
+                    .with_annotations(
+                        ToolAnnotations::with_title(t.title)
+                            .read_only(true)
+                            .destructive(false)
+                            .idempotent(true)
+                            .open_world(true),
+                    );
+            match output {
+                Output::Text => tool,
+                _ => tool.with_raw_output_schema(Arc::new(tools::output_schema(t))),
+            }
         })
         .collect()
 }
@@ -71,7 +128,8 @@ impl ServerHandler for AnalyticsServer {
         )
         .with_server_info(
             Implementation::new("analytics-mcp", env!("CARGO_PKG_VERSION"))
-                .with_title("Analytics (Himetrica)"),
+                .with_title("Analytics (Himetrica)")
+                .with_icons(vec![icon(Icon::Traffic)]),
         )
         .with_instructions(INSTRUCTIONS)
     }
@@ -79,15 +137,21 @@ impl ServerHandler for AnalyticsServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tool_list()))
+        let output = output_for(self.toolbox.options().output, &context);
+        let result = ListToolsResult::with_all_items(tool_list_for(output));
+        Ok(if knows_ttl(&context) {
+            result.with_ttl_ms(LIST_TTL_MS)
+        } else {
+            result
+        })
     }
 
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
         let prompts = PROMPTS
             .iter()
@@ -104,7 +168,12 @@ impl ServerHandler for AnalyticsServer {
                 Prompt::new(p.name, Some(p.description), Some(args)).with_title(p.title)
             })
             .collect();
-        Ok(ListPromptsResult::with_all_items(prompts))
+        let result = ListPromptsResult::with_all_items(prompts);
+        Ok(if knows_ttl(&context) {
+            result.with_ttl_ms(LIST_TTL_MS)
+        } else {
+            result
+        })
     }
 
     async fn get_prompt(
@@ -192,7 +261,12 @@ impl ServerHandler for AnalyticsServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
         let values = match request.r#ref.as_prompt_name() {
-            Some(name) if PROMPTS.iter().any(|p| p.name == name) => {
+            // Only the arguments this prompt has complete.
+            Some(name)
+                if PROMPTS.iter().any(|p| {
+                    p.name == name && p.arguments.iter().any(|(a, _)| *a == request.argument.name)
+                }) =>
+            {
                 guide::complete(&request.argument.name, &request.argument.value)
             }
             _ => Vec::new(),
@@ -223,6 +297,7 @@ impl ServerHandler for AnalyticsServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
+        let output = output_for(self.toolbox.options().output, &context);
         let outcome = tokio::select! {
             outcome = self.toolbox.call(&name, request.arguments.as_ref()) => outcome,
             // notifications/cancelled: dropping the future aborts the upstream request.
@@ -231,11 +306,26 @@ impl ServerHandler for AnalyticsServer {
             }
         };
         match outcome {
-            Ok(output) => {
-                let mut result = CallToolResult::success(vec![ContentBlock::text(output.text)]);
-                result.structured_content = Some(output.structured);
-                Ok(result.into())
+            // The same answer in each mode; what differs is which parts are sent, so a
+            // client pays for it once where it looks.
+            Ok(answer) => Ok(match output {
+                Output::Text => CallToolResult::success(vec![ContentBlock::text(answer.text)]),
+                Output::Structured => {
+                    let summary = answer.structured["summary"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    let mut result = CallToolResult::success(vec![ContentBlock::text(summary)]);
+                    result.structured_content = Some(answer.structured);
+                    result
+                }
+                Output::Both | Output::Auto => {
+                    let mut result = CallToolResult::success(vec![ContentBlock::text(answer.text)]);
+                    result.structured_content = Some(answer.structured);
+                    result
+                }
             }
+            .into()),
             Err(ToolError::UnknownTool(_)) => {
                 let message = ToolError::UnknownTool(name).message();
                 Err(McpError::invalid_params(message, None))

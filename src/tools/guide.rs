@@ -4,25 +4,16 @@
 
 use super::window::PERIODS;
 
-/// `instructions` in the `initialize` result.
+/// `instructions` in the `initialize` result. Clients repeat it (Codex once per tool in code
+/// mode), so it is short; the date grammar lives here once instead of in every tool.
 pub const INSTRUCTIONS: &str = "\
-Answers questions about one website's analytics (Himetrica) from live data. Every tool is read-only.
-
-Dates: pass `period` (today, yesterday, last_7_days, last_28_days, last_30_days, last_90_days, month_to_date, \
-last_month, year_to_date, last_12_months) or `startDate`/`endDate` (2026-11-01 or an RFC 3339 date-time), never both. \
-Periods are read in the project's time zone; last_N_days are whole days ending yesterday; today, month_to_date and \
-year_to_date run until now and are flagged as unfinished. No dates = last_7_days. Every result states the window used.
-
-Which tool: totals and 'is it up?' -> get_analytics with compare=previous_period (or previous_year); \
-trends -> get_timeseries; right now -> get_realtime; content -> get_top_pages; acquisition -> get_traffic_sources \
-(groupBy referrer or utm_*), get_channel_roi; geography -> get_top_locations; product usage -> get_events; \
-money -> get_revenue (compare works too), get_revenue_timeseries, get_top_customers; which site -> get_project; \
-rate limit -> get_api_usage. Lists return `limit` rows (default 10, max 100) and say when more exist.
-
-Glossary: visitors = unique people; sessions = visits (one visitor can have several); pageviews = pages loaded; \
-bounce rate = % of sessions with one pageview; MRR = monthly recurring revenue; ARR = 12 x MRR; churn rate = % of \
-subscriptions cancelled in the window; CAC = ad spend / new customers; LTV = expected revenue per customer; \
-ROI = (revenue - ad spend) / ad spend. Percent changes are null when the earlier value was 0.";
+Live analytics of one website (Himetrica); every tool is read-only.
+Dates: `period` (today, yesterday, last_7_days, last_28_days, last_30_days, last_90_days, month_to_date, \
+last_month, year_to_date, last_12_months), read in the project's time zone, last_N_days ending yesterday; or \
+`startDate`/`endDate` (2026-11-01 or RFC 3339), not both. Default last_7_days. `compare`: previous_period or \
+previous_year. Lists take `limit` 1-100 (default 10); `more` says whether more rows exist.
+Answers lead with `summary`, then `window`, `metrics` or `columns` + `rows`. Rates are %; \
+ROI = (revenue - ad spend) / ad spend; CAC = ad spend / new customers. Glossary: resource analytics://glossary.";
 
 /// The glossary resource (`analytics://glossary`).
 pub const GLOSSARY: &str = "# Analytics glossary
@@ -77,6 +68,12 @@ pub const PROMPTS: &[PromptDef] = &[
             ("period", "Window to examine (default last_7_days)"),
         ],
     },
+    PromptDef {
+        name: "revenue_review",
+        title: "Revenue review",
+        description: "MRR, churn, top customers and channel ROI for a window, with changes against the previous period.",
+        arguments: &[("period", "Window to review (default last_30_days)")],
+    },
 ];
 
 /// Metric names the `metric` argument completes to.
@@ -98,8 +95,13 @@ pub fn prompt_text(
     period: Option<&str>,
     metric: Option<&str>,
 ) -> Result<String, String> {
+    let default = if name == "revenue_review" {
+        "last_30_days"
+    } else {
+        "last_7_days"
+    };
     let period = match period.map(str::trim).filter(|p| !p.is_empty()) {
-        None => "last_7_days",
+        None => default,
         Some(p) if PERIODS.iter().any(|(_, n)| *n == p) => p,
         Some(p) => {
             return Err(format!(
@@ -142,6 +144,14 @@ pub fn prompt_text(
                  If the change is small (under 5%), say so rather than over-explaining noise."
             ))
         }
+        "revenue_review" => Ok(format!(
+            "Review revenue for period={period}.\n\
+             1. Call get_revenue with period={period} and compare=previous_period; lead with MRR, ARR, new and churned subscriptions and the churn rate, and how each changed.\n\
+             2. Call get_revenue_timeseries for the same period (granularity week when it is longer than a month) to say when MRR moved.\n\
+             3. Call get_top_customers (limit 5): who brings the most revenue, and how concentrated it is.\n\
+             4. Call get_channel_roi: which channels pay off (ROI, CAC against LTV) and which lose money.\n\
+             Keep it under 250 words, use the numbers as given, say which window they cover, and end with one action."
+        )),
         other => Err(format!(
             "unknown prompt `{}`; known prompts: {}",
             crate::api::error::clean(other, 40),
@@ -180,6 +190,18 @@ mod tests {
             prompt_text("what_changed", None, Some("mrr"))
                 .unwrap()
                 .contains("get_revenue")
+        );
+        let r = prompt_text("revenue_review", None, None).unwrap();
+        assert!(
+            r.contains("period=last_30_days")
+                && r.contains("get_top_customers")
+                && r.contains("get_channel_roi"),
+            "{r}"
+        );
+        assert!(
+            prompt_text("revenue_review", Some("fortnight"), None)
+                .unwrap_err()
+                .contains("last_12_months")
         );
         assert!(
             prompt_text("weekly_report", Some("fortnight"), None)

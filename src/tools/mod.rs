@@ -6,10 +6,12 @@
 pub mod compare;
 pub mod dates;
 pub mod guide;
+pub mod icons;
 pub mod params;
 #[cfg(test)]
 mod props;
 pub mod render;
+pub mod shape;
 pub mod window;
 
 use std::sync::Arc;
@@ -41,7 +43,8 @@ pub struct ToolDef {
     pub args: ArgsKind,
     pub shape: Shape,
     /// Columns the text table shows, in order (numbers first, the label last so it needs no
-    /// padding). Empty: every scalar column. `structuredContent` always has every field.
+    /// padding). Empty: every scalar column. `structuredContent` has the same columns; the
+    /// upstream's full rows are in `detail`.
     pub columns: &'static [&'static str],
 }
 
@@ -50,7 +53,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_project",
         title: "Project",
-        description: "The signed-in project: its id, name and time zone. Call first when unsure which site the data is for.",
+        description: "Which project the data is for: id, name and time zone.",
         args: ArgsKind::None,
         shape: Shape::Object,
         columns: &[],
@@ -58,7 +61,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_analytics",
         title: "Traffic overview",
-        description: "Headline traffic for a date window: unique visitors, pageviews, sessions, bounce rate (%) and average visit duration, with the change against the previous period. Answers 'how many visitors this week?' and 'is traffic up?'.",
+        description: "Visitors, pageviews, sessions, bounce rate and visit length for a window, with changes: 'how many visitors?', 'is traffic up?'.",
         args: ArgsKind::Compare,
         shape: Shape::Object,
         columns: &[],
@@ -66,7 +69,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_timeseries",
         title: "Traffic over time",
-        description: "Visitors, pageviews and sessions per hour, day, week or month across a date window; compare adds changes in the totals. Answers 'how is traffic trending?'.",
+        description: "Visitors, pageviews and sessions per hour, day, week or month, for trends.",
         args: ArgsKind::Series,
         shape: Shape::Rows,
         columns: &["date", "visitors", "pageViews", "sessions"],
@@ -74,7 +77,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_realtime",
         title: "Active visitors now",
-        description: "How many visitors are on the site right now (last few minutes).",
+        description: "Visitors on the site right now.",
         args: ArgsKind::None,
         shape: Shape::Object,
         columns: &[],
@@ -82,7 +85,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_top_pages",
         title: "Top pages",
-        description: "Pages ranked by pageviews in a date window, with visitors per page.",
+        description: "Pages ranked by pageviews, with visitors: which content is read.",
         args: ArgsKind::List,
         shape: Shape::Rows,
         columns: &["pageViews", "visitors", "path"],
@@ -90,7 +93,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_traffic_sources",
         title: "Traffic sources",
-        description: "Where visitors came from in a date window, grouped by referrer or by UTM source, medium or campaign.",
+        description: "Where visitors came from, by referrer or UTM tag.",
         args: ArgsKind::Sources,
         shape: Shape::Rows,
         columns: &["visitors", "source", "referrer"],
@@ -98,7 +101,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_top_locations",
         title: "Top locations",
-        description: "Visitors by country, region or city in a date window.",
+        description: "Visitors by country, region or city.",
         args: ArgsKind::Locations,
         shape: Shape::Rows,
         columns: &["visitors", "city", "region", "country"],
@@ -106,7 +109,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_events",
         title: "Custom events",
-        description: "Custom events (signups, clicks, purchases…) with counts and unique visitors in a date window; filter to one event with eventName.",
+        description: "Custom events (signups, clicks, purchases) with counts.",
         args: ArgsKind::Events,
         shape: Shape::Rows,
         columns: &["count", "eventName"],
@@ -114,7 +117,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_revenue",
         title: "Revenue overview",
-        description: "Revenue for a date window: MRR, ARR, revenue collected, active, new and churned subscriptions, churn rate; compare adds changes. Answers 'what is my MRR?'.",
+        description: "MRR, ARR, revenue, subscriptions and churn for a window, with changes: 'what is my MRR?'.",
         args: ArgsKind::Compare,
         shape: Shape::Object,
         columns: &[],
@@ -122,7 +125,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_revenue_timeseries",
         title: "Revenue over time",
-        description: "Revenue, new and churned subscriptions and MRR per hour, day, week or month across a date window; compare adds changes in the totals.",
+        description: "Revenue, subscriptions and MRR per hour, day, week or month.",
         args: ArgsKind::Series,
         shape: Shape::Rows,
         columns: &[
@@ -136,7 +139,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_top_customers",
         title: "Top customers",
-        description: "Customers ranked by revenue in a date window, with plan and start date.",
+        description: "Customers ranked by revenue, with plan.",
         args: ArgsKind::List,
         shape: Shape::Rows,
         columns: &["revenue", "plan", "name"],
@@ -144,7 +147,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_channel_roi",
         title: "Channel ROI",
-        description: "Per marketing channel in a date window: visitors, customers, revenue, ad spend, CAC, LTV and ROI (%). Answers 'which channel pays off best?'.",
+        description: "Revenue, ad spend, CAC, LTV and ROI per marketing channel: 'which channel pays off?'.",
         args: ArgsKind::Window,
         shape: Shape::Rows,
         columns: &["revenue", "adSpend", "roi", "channel"],
@@ -152,7 +155,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "get_api_usage",
         title: "API usage",
-        description: "This server's use of the analytics API: requests left in the current rate-limit window, when it resets, and requests made since start. Costs no API request.",
+        description: "Requests left in the analytics API's rate limit; costs no request.",
         args: ArgsKind::None,
         shape: Shape::Object,
         columns: &[],
@@ -164,107 +167,9 @@ pub fn find(name: &str) -> Option<&'static ToolDef> {
     CATALOG.iter().find(|t| t.name == name)
 }
 
-/// The tool's `outputSchema`.
+/// The tool's `outputSchema`: what [`shape::view`] puts in `structuredContent`.
 pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
-    let data_description = match tool.shape {
-        Shape::Object => "The Read API's answer, as sent (usually an object of metrics).",
-        Shape::Rows => "The Read API's answer, as sent (usually an array of rows).",
-    };
-    let string = json!({"type": "string"});
-    let mut properties = Map::new();
-    let mut required = vec![json!("data")];
-    properties.insert(
-        "data".into(),
-        json!({"anyOf": [{"type": "object"}, {"type": "array"}], "description": data_description}),
-    );
-    let window = json!({
-        "type": "object",
-        "description": "The window actually used.",
-        "properties": {
-            "startDate": string, "endDate": string,
-            "start": {"type": "string", "description": "RFC 3339 instant"},
-            "end": {"type": "string", "description": "RFC 3339 instant"},
-            "timezone": string,
-            "period": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-            "includesToday": {"type": "boolean", "description": "The window reaches into today, which is not over."}
-        },
-        "required": ["startDate", "endDate", "start", "end", "timezone", "includesToday"]
-    });
-    if tool.args != ArgsKind::None {
-        properties.insert("window".into(), window.clone());
-        required.push(json!("window"));
-    }
-    if matches!(tool.args, ArgsKind::Compare | ArgsKind::Series) {
-        let change = json!({
-            "type": "object",
-            "properties": {
-                "current": {"type": "number"}, "previous": {"type": "number"},
-                "change": {"type": "number"},
-                "changePercent": {"anyOf": [{"type": "number"}, {"type": "null"}], "description": "null when the previous value is 0"}
-            },
-            "required": ["current", "previous", "change", "changePercent"]
-        });
-        properties.insert(
-            "comparison".into(),
-            json!({
-                "type": "object",
-                "description": "Present when compared with another window.",
-                "properties": {
-                    "compare": {"type": "string", "enum": ["previous_period", "previous_year"]},
-                    "source": {"type": "string", "enum": ["upstream", "computed"]},
-                    "window": window,
-                    "metrics": {"type": "object", "additionalProperties": change}
-                },
-                "required": ["compare", "source", "window", "metrics"]
-            }),
-        );
-    }
-    if tool.args.takes_limit() {
-        properties.insert(
-            "rows".into(),
-            json!({
-                "type": "object",
-                "properties": {
-                    "shown": {"type": "integer"},
-                    "limit": {"type": "integer"},
-                    "truncated": {"anyOf": [{"type": "boolean"}, {"type": "null"}], "description": "More rows exist; null when limit is 100 and that cannot be known."}
-                },
-                "required": ["shown", "limit", "truncated"]
-            }),
-        );
-        required.push(json!("rows"));
-    }
-    if tool.name != "get_api_usage" && tool.name != "get_project" {
-        properties.insert(
-            "as_of".into(),
-            json!({"type": "string", "description": "When the API produced this answer (RFC 3339); older than the call when reused from the cache."}),
-        );
-        required.push(json!("as_of"));
-    }
-    if tool.name != "get_api_usage" {
-        properties.insert(
-            "request".into(),
-            json!({
-                "type": "object",
-                "description": "What was sent upstream.",
-                "properties": {
-                    "path": {"type": "string", "description": "Read API path, under the base URL."},
-                    "params": {
-                        "type": "object",
-                        "description": "Query parameters actually sent.",
-                        "additionalProperties": {"type": "string"}
-                    }
-                },
-                "required": ["path", "params"]
-            }),
-        );
-        required.push(json!("request"));
-    }
-    let mut schema = Map::new();
-    schema.insert("type".into(), json!("object"));
-    schema.insert("properties".into(), Value::Object(properties));
-    schema.insert("required".into(), Value::Array(required));
-    schema
+    shape::output_schema(tool)
 }
 
 /// A successful tool answer.
@@ -272,8 +177,12 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
 pub struct ToolOutput {
     /// What a model or person reads.
     pub text: String,
-    /// `structuredContent`, matching [`output_schema`].
+    /// `structuredContent`, matching [`output_schema`]: the answer shaped for a model.
     pub structured: Value,
+    /// Everything: the upstream's `data` as sent, the resolved `window` with instants, the
+    /// `comparison` per metric, `rows`, the `request` sent and `as_of`. What `call --json`
+    /// prints, and `structuredContent.detail` with `detail: true`.
+    pub detail: Value,
 }
 
 /// Why a tool did not answer.
@@ -317,6 +226,8 @@ pub struct Options {
     pub mask_emails: bool,
     /// How long answers are reused; `None`: [`DEFAULT_TTL`] ([`REALTIME_TTL`] for realtime).
     pub cache_ttl: Option<std::time::Duration>,
+    /// What `serve` puts in a tool result (the shape is the same; which parts are sent).
+    pub output: crate::config::Output,
 }
 
 /// How long an answer is reused by default.
@@ -350,6 +261,10 @@ impl Toolbox {
     pub fn with_options(mut self, options: Options) -> Self {
         self.options = options;
         self
+    }
+
+    pub fn options(&self) -> Options {
+        self.options
     }
 
     pub fn api(&self) -> &ApiClient {
@@ -437,10 +352,11 @@ impl Toolbox {
         let template = self.endpoints.template(tool.name).unwrap_or_default();
         if tool.name == "get_project" {
             let data = self.me().await?.clone();
-            let structured = json!({"data": data, "request": {"path": template, "params": {}}});
+            let detail = json!({"data": data, "request": {"path": template, "params": {}}});
             return Ok(ToolOutput {
-                text: render::render(tool, &structured),
-                structured,
+                text: render::render(tool, &detail),
+                structured: shape::view(tool, &detail, None),
+                detail,
             });
         }
         let window = match &plan.window {
@@ -485,30 +401,37 @@ impl Toolbox {
         if self.options.mask_emails {
             mask_emails(&mut data);
         }
-        let mut structured = json!({ "data": data });
+        let mut detail = json!({ "data": data });
         if let Some(w) = &window {
-            structured["window"] = w.echo();
+            detail["window"] = w.echo();
         }
         if let Some(c) = comparison {
-            structured["comparison"] = c;
+            detail["comparison"] = c;
         }
         if let Some(r) = rows {
-            structured["rows"] = r;
+            detail["rows"] = r;
         }
         let params: Map<String, Value> = sent
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
-        structured["request"] = json!({ "path": path, "params": params });
-        structured["as_of"] = json!(as_of.to_string());
-        let mut text = render::render_with_window(tool, &structured, window.as_ref());
-        if cached {
-            text.push_str(&format!(
-                "\n(Reused answer from {} UTC.)",
-                as_of.strftime("%H:%M:%S")
-            ));
+        detail["request"] = json!({ "path": path, "params": params });
+        detail["as_of"] = json!(as_of.to_string());
+        let mut text = render::render_with_window(tool, &detail, window.as_ref());
+        let reused = format!("Reused answer from {} UTC.", as_of.strftime("%H:%M:%S"));
+        let cached_note = cached.then_some(reused.as_str());
+        if let Some(note) = cached_note {
+            text.push_str(&format!("\n({note})"));
         }
-        Ok(ToolOutput { text, structured })
+        let mut structured = shape::view(tool, &detail, cached_note);
+        if plan.detail {
+            structured["detail"] = detail.clone();
+        }
+        Ok(ToolOutput {
+            text,
+            structured,
+            detail,
+        })
     }
 
     /// How long this tool's answers are reused.
@@ -570,7 +493,7 @@ impl Toolbox {
 
     fn api_usage(&self, tool: &ToolDef) -> ToolOutput {
         let rate = self.api.rate_limit();
-        let structured = json!({
+        let detail = json!({
             "data": {
                 "rateLimit": {
                     "limit": rate.limit,
@@ -593,7 +516,14 @@ impl Toolbox {
                 self.api.request_count()
             ),
         };
-        ToolOutput { text, structured }
+        // The text's sentence is the summary; the numbers are the metrics.
+        let mut structured = shape::view(tool, &detail, None);
+        structured["summary"] = json!(text.replace('\n', ": "));
+        ToolOutput {
+            text,
+            structured,
+            detail,
+        }
     }
 }
 

@@ -17,17 +17,21 @@ use crate::api::Query;
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Window {
-    /// A named window in the project's time zone: today, yesterday, last_7_days, last_28_days,
-    /// last_30_days, last_90_days (whole days ending yesterday), month_to_date, last_month,
-    /// year_to_date, last_12_months. Default: last_7_days. Not with startDate/endDate.
+    // The date grammar is stated once, in the server instructions; each parameter only
+    // names itself (issue 13: it was repeated in 11 tools the model is given).
+    /// Preset, e.g. last_7_days (default).
+    // A plain string in the schema: the ten names are listed once, in the instructions, not
+    // in 11 tools (1.6 KB the model is given); serde still refuses others, naming them all.
+    #[schemars(with = "Option<String>")]
     pub period: Option<Period>,
-    /// Start of a custom window: a date (2026-11-01) or RFC 3339 date-time.
+    /// Start date (or date-time).
     pub start_date: Option<String>,
-    /// End of a custom window, inclusive: a date or RFC 3339 date-time; not after today.
+    /// End date, inclusive.
     pub end_date: Option<String>,
-    /// IANA time zone for reading dates and periods, e.g. America/New_York. Default: the
-    /// project's.
+    /// IANA zone (default: the project's).
     pub timezone: Option<String>,
+    /// Add the raw API answer.
+    pub detail: Option<bool>,
 }
 
 /// Tools that take only a date window.
@@ -42,8 +46,7 @@ pub struct WindowArgs {
 pub struct CompareArgs {
     #[serde(flatten)]
     pub window: Window,
-    /// Compare with previous_period (the same length just before) or previous_year (the same
-    /// dates a year earlier); adds absolute and percent changes.
+    /// Add changes against an earlier window.
     pub compare: Option<Compare>,
 }
 
@@ -62,9 +65,9 @@ pub enum Granularity {
 pub struct SeriesArgs {
     #[serde(flatten)]
     pub window: Window,
-    /// Bucket size: hour (windows up to 31 days), day, week or month. Default: day.
+    /// Bucket size (default day; hour: up to 31 days).
     pub granularity: Option<Granularity>,
-    /// Compare the totals with previous_period or previous_year.
+    /// Add changes in the totals against an earlier window.
     pub compare: Option<Compare>,
 }
 
@@ -73,8 +76,7 @@ pub struct SeriesArgs {
 pub struct ListArgs {
     #[serde(flatten)]
     pub window: Window,
-    /// How many rows to return, 1 to 100. Default: 10.
-    #[schemars(range(min = 1, max = 100))]
+    /// Rows, 1-100 (default 10).
     pub limit: Option<i64>,
 }
 
@@ -94,10 +96,9 @@ pub enum SourceGroup {
 pub struct SourcesArgs {
     #[serde(flatten)]
     pub window: Window,
-    /// How many rows to return, 1 to 100. Default: 10.
-    #[schemars(range(min = 1, max = 100))]
+    /// Rows, 1-100 (default 10).
     pub limit: Option<i64>,
-    /// Group by referrer, utm_source, utm_medium or utm_campaign. Default: referrer.
+    /// Default referrer.
     pub group_by: Option<SourceGroup>,
 }
 
@@ -116,10 +117,9 @@ pub enum LocationGroup {
 pub struct LocationsArgs {
     #[serde(flatten)]
     pub window: Window,
-    /// How many rows to return, 1 to 100. Default: 10.
-    #[schemars(range(min = 1, max = 100))]
+    /// Rows, 1-100 (default 10).
     pub limit: Option<i64>,
-    /// Group by country, region or city. Default: country.
+    /// Default country.
     pub group_by: Option<LocationGroup>,
 }
 
@@ -129,10 +129,9 @@ pub struct LocationsArgs {
 pub struct EventsArgs {
     #[serde(flatten)]
     pub window: Window,
-    /// How many rows to return, 1 to 100. Default: 10.
-    #[schemars(range(min = 1, max = 100))]
+    /// Rows, 1-100 (default 10).
     pub limit: Option<i64>,
-    /// Only this custom event, e.g. signup_completed. Default: all events.
+    /// Only this event, e.g. signup_completed.
     pub event_name: Option<String>,
 }
 
@@ -222,42 +221,42 @@ impl ArgsKind {
             Self::None => {}
             Self::Window => {
                 let a: WindowArgs = from_value(value)?;
-                plan.window = Some(a.window.into());
+                plan.set_window(a.window);
             }
             Self::Compare => {
                 let a: CompareArgs = from_value(value)?;
-                plan.window = Some(a.window.into());
+                plan.set_window(a.window);
                 plan.compare = a.compare;
             }
             Self::Series => {
                 let a: SeriesArgs = from_value(value)?;
-                plan.window = Some(a.window.into());
+                plan.set_window(a.window);
                 plan.compare = a.compare;
                 let g = a.granularity.unwrap_or(Granularity::Day);
                 plan.extra.push(("granularity".into(), enum_name(&g)));
             }
             Self::List => {
                 let a: ListArgs = from_value(value)?;
-                plan.window = Some(a.window.into());
+                plan.set_window(a.window);
                 plan.limit = Some(check_limit(a.limit)?);
             }
             Self::Sources => {
                 let a: SourcesArgs = from_value(value)?;
-                plan.window = Some(a.window.into());
+                plan.set_window(a.window);
                 plan.limit = Some(check_limit(a.limit)?);
                 let g = a.group_by.unwrap_or(SourceGroup::Referrer);
                 plan.extra.push(("groupBy".into(), enum_name(&g)));
             }
             Self::Locations => {
                 let a: LocationsArgs = from_value(value)?;
-                plan.window = Some(a.window.into());
+                plan.set_window(a.window);
                 plan.limit = Some(check_limit(a.limit)?);
                 let g = a.group_by.unwrap_or(LocationGroup::Country);
                 plan.extra.push(("groupBy".into(), enum_name(&g)));
             }
             Self::Events => {
                 let a: EventsArgs = from_value(value)?;
-                plan.window = Some(a.window.into());
+                plan.set_window(a.window);
                 plan.limit = Some(check_limit(a.limit)?);
                 if let Some(name) = a.event_name {
                     let name = name.trim();
@@ -327,6 +326,15 @@ pub struct Plan {
     pub limit: Option<i64>,
     /// Other query parameters, in the order sent.
     pub extra: Query,
+    /// The caller asked for the API's full answer too (`detail: true`).
+    pub detail: bool,
+}
+
+impl Plan {
+    fn set_window(&mut self, window: Window) {
+        self.detail = window.detail.unwrap_or(false);
+        self.window = Some(window.into());
+    }
 }
 
 impl From<Window> for WindowRequest {
@@ -351,16 +359,35 @@ fn schema<T: JsonSchema>() -> Arc<JsonObject> {
         .into_root_schema_for::<T>();
     let mut value = serde_json::to_value(root).unwrap_or_default();
     drop_null_branches(&mut value);
+    strip_in(&mut value, &["format"]);
     let mut object = match value {
         Value::Object(map) => map,
         _ => JsonObject::new(),
     };
     object.remove("title");
     object.remove("description");
+    // Clients hand the schema to the model as it is: `$schema` and `format: int64` cost
+    // bytes in every tool and tell the model nothing (issue 13).
+    object.remove("$schema");
+
     object
         .entry("properties")
         .or_insert_with(|| Value::Object(Map::new()));
     Arc::new(object)
+}
+
+/// Removes `keys` from every schema object in `value` (no argument is named like them).
+fn strip_in(value: &mut Value, keys: &[&str]) {
+    match value {
+        Value::Object(map) => {
+            for key in keys {
+                map.remove(*key);
+            }
+            map.values_mut().for_each(|v| strip_in(v, keys));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| strip_in(v, keys)),
+        _ => {}
+    }
 }
 
 /// `Option<T>` fields come out of schemars as `"type": [T, "null"]`, `anyOf: [T, null]` or an

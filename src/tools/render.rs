@@ -53,7 +53,8 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
         Value::Object(map) => {
             let mut tables = Vec::new();
             for (key, value) in map {
-                if is_metadata(key) {
+                // The project's own time zone is its answer, not metadata about a window.
+                if is_metadata(key) && tool.args != super::ArgsKind::None {
                     continue;
                 }
                 match value {
@@ -115,7 +116,12 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
 }
 
 /// `Unique visitors 8,852 (+0.3% vs 8,827)`, or `Label: text` for a non-number.
-fn headline(key: &str, value: &Value, change: Option<&Value>, currency: Option<&str>) -> String {
+pub fn headline(
+    key: &str,
+    value: &Value,
+    change: Option<&Value>,
+    currency: Option<&str>,
+) -> String {
     if !value.is_number() {
         return format!("{}: {}\n", label(key), cell(key, value, currency));
     }
@@ -188,14 +194,12 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
     clean(&out, max_chars)
 }
 
-/// An aligned table of the scalar columns of `rows`.
-fn table(rows: &[Value], currency: Option<&str>, max_rows: usize, prefer: &[&str]) -> String {
-    if rows.is_empty() {
-        return "No rows for this window.\n".to_string();
-    }
-    let max_rows = max_rows.min(MAX_ROWS);
+/// The columns a table of `rows` shows: the tool's chosen ones when the rows have them (an
+/// upstream with another shape falls back to every scalar column), always keeping one label
+/// column. Shared by the text table and the rows of `structuredContent`.
+pub fn columns<'a>(rows: &'a [Value], prefer: &[&'a str]) -> Vec<&'a str> {
     let mut columns: Vec<&str> = Vec::new();
-    for row in rows.iter().take(max_rows) {
+    for row in rows {
         if let Value::Object(map) = row {
             for (k, v) in map {
                 if !v.is_object() && !v.is_array() && !columns.contains(&k.as_str()) {
@@ -204,26 +208,30 @@ fn table(rows: &[Value], currency: Option<&str>, max_rows: usize, prefer: &[&str
             }
         }
     }
-    // The tool's chosen columns when the rows have them (an upstream with another shape
-    // falls back to every column), always keeping one label column.
     let chosen: Vec<&str> = prefer
         .iter()
         .copied()
         .filter(|c| columns.contains(c))
         .collect();
     if !chosen.is_empty() {
-        let has_label = chosen
-            .iter()
-            .any(|c| rows.iter().any(|r| r.get(*c).is_some_and(Value::is_string)));
-        let first_label = columns
-            .iter()
-            .copied()
-            .find(|c| rows.iter().any(|r| r.get(*c).is_some_and(Value::is_string)));
+        let is_label = |c: &str| rows.iter().any(|r| r.get(c).is_some_and(Value::is_string));
+        let has_label = chosen.iter().any(|c| is_label(c));
+        let first_label = columns.iter().copied().find(|c| is_label(c));
         columns = chosen;
         if let (false, Some(label)) = (has_label, first_label) {
             columns.push(label);
         }
     }
+    columns
+}
+
+/// An aligned table of the scalar columns of `rows`.
+fn table(rows: &[Value], currency: Option<&str>, max_rows: usize, prefer: &[&str]) -> String {
+    if rows.is_empty() {
+        return "No rows for this window.\n".to_string();
+    }
+    let max_rows = max_rows.min(MAX_ROWS);
+    let columns = columns(&rows[..rows.len().min(max_rows)], prefer);
     if columns.is_empty() {
         return format!("{} rows.\n", rows.len());
     }

@@ -97,9 +97,11 @@ impl Period {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Compare {
-    /// The window of the same length just before.
+    // Plain comments, not docs: a documented variant makes schemars emit a `oneOf` per
+    // value, which the model would read for every tool that compares.
+    // The window of the same length just before.
     PreviousPeriod,
-    /// The same dates one year earlier.
+    // The same dates one year earlier.
     PreviousYear,
 }
 

@@ -37,6 +37,9 @@ fn call_prints_a_table_and_json_with_demo() {
         "one more than shown"
     );
     assert_eq!(json["rows"]["truncated"], true);
+    // A script gets every upstream field, including those the model is not sent.
+    assert!(json["data"][0]["title"].is_string(), "{json}");
+    assert!(json["window"]["start"].is_string(), "{json}");
 }
 
 #[test]

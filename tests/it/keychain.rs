@@ -230,7 +230,7 @@ fn serve_answers_with_data(env: &TestEnv) {
     s.initialize();
     let r = s.call("get_realtime", json!({}));
     assert_eq!(r["isError"], false, "{r}");
-    let active = r["structuredContent"]["data"]["activeVisitors"]
+    let active = r["structuredContent"]["metrics"]["activeVisitors"]
         .as_u64()
         .unwrap_or_else(|| panic!("no activeVisitors in {r}"));
     assert!(

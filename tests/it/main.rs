@@ -5,6 +5,7 @@
 
 mod browser;
 mod cli;
+mod clients;
 mod common;
 mod credentials;
 mod dist;
@@ -14,6 +15,7 @@ mod keychain;
 mod mcp_stdio;
 mod model_view;
 mod oauth;
+mod output;
 mod profiles;
 mod resilience;
 mod third_party;

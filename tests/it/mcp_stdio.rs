@@ -27,7 +27,8 @@ fn initialize_then_tools_list_matches_snapshot() {
         init["instructions"]
             .as_str()
             .unwrap_or_default()
-            .contains("get_analytics")
+            .contains("last_7_days"),
+        "the date grammar is stated once, in the instructions"
     );
 
     let list = s.request("tools/list", json!({}));
@@ -114,16 +115,22 @@ fn every_tool_answers_with_text_and_structured_content() {
         assert_eq!(result["isError"], false, "{tool}: {result}");
         let structured = &result["structuredContent"];
         assert!(
-            structured["data"].is_object() || structured["data"].is_array(),
+            structured["summary"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
             "{tool}"
         );
-        assert!(structured["request"]["path"].as_str().is_some(), "{tool}");
+        // The model's view: no upstream answer as sent and no request echo unless asked.
+        assert!(
+            structured.get("data").is_none() && structured.get("request").is_none(),
+            "{tool}: {structured}"
+        );
         insta::assert_snapshot!(format!("tool_text_{tool}"), text_of(&result));
         insta::assert_json_snapshot!(format!("tool_structured_{tool}"), structured);
     }
     // Realtime changes by the minute, so check its shape instead of a snapshot.
     let rt = s.call("get_realtime", json!({}));
-    let active = rt["structuredContent"]["data"]["activeVisitors"]
+    let active = rt["structuredContent"]["metrics"]["activeVisitors"]
         .as_u64()
         .expect("activeVisitors");
     assert!((6..20).contains(&active));
@@ -144,11 +151,12 @@ fn parameters_reach_the_upstream_and_change_the_answer() {
         json!({
             "startDate": "2026-10-01T00:00:00-04:00",
             "endDate": "2026-10-31T23:59:59-04:00",
-            "timezone": "America/New_York"
+            "timezone": "America/New_York",
+            "detail": true
         }),
     );
     let v = |r: &Value| {
-        r["structuredContent"]["data"]["uniqueVisitors"]
+        r["structuredContent"]["metrics"]["uniqueVisitors"]
             .as_u64()
             .unwrap_or(0)
     };
@@ -157,7 +165,7 @@ fn parameters_reach_the_upstream_and_change_the_answer() {
         "a month should have far more visitors than a week"
     );
     assert_eq!(
-        month["structuredContent"]["request"]["params"],
+        month["structuredContent"]["detail"]["request"]["params"],
         json!({
             "startDate": "2026-10-01T00:00:00-04:00",
             "endDate": "2026-10-31T23:59:59-04:00",
@@ -168,38 +176,33 @@ fn parameters_reach_the_upstream_and_change_the_answer() {
     // A daily series adds up to the total for the same window.
     let series = s.call(
         "get_timeseries",
-        json!({"startDate": WEEK.0, "endDate": WEEK.1}),
+        json!({"startDate": WEEK.0, "endDate": WEEK.1, "detail": true}),
     );
-    let rows = series["structuredContent"]["data"]
-        .as_array()
-        .expect("rows")
-        .clone();
+    let view = &series["structuredContent"];
+    let rows = view["rows"].as_array().expect("rows").clone();
     assert_eq!(rows.len(), 7);
-    let sum: u64 = rows
-        .iter()
-        .map(|r| r["visitors"].as_u64().unwrap_or(0))
-        .sum();
+    let column = view["columns"]
+        .as_array()
+        .and_then(|c| c.iter().position(|c| c == "visitors"))
+        .expect("a visitors column");
+    let sum: u64 = rows.iter().map(|r| r[column].as_u64().unwrap_or(0)).sum();
     assert_eq!(sum, v(&week));
-    assert_eq!(
-        series["structuredContent"]["request"]["params"]["granularity"],
-        "day"
-    );
+    assert_eq!(view["detail"]["request"]["params"]["granularity"], "day");
 
     // limit is honoured and sent.
-    let pages = s.call("get_top_pages", json!({"limit": 3}));
-    assert_eq!(
-        pages["structuredContent"]["data"].as_array().map(Vec::len),
-        Some(3)
-    );
+    let pages = s.call("get_top_pages", json!({"limit": 3, "detail": true}));
+    let view = &pages["structuredContent"];
+    assert_eq!(view["rows"].as_array().map(Vec::len), Some(3));
+    assert_eq!(view["more"], true);
     // One row more than asked is requested, so truncation is known exactly.
+    assert_eq!(view["detail"]["request"]["params"]["limit"], "4");
     assert_eq!(
-        pages["structuredContent"]["request"]["params"]["limit"],
-        "4"
-    );
-    assert_eq!(
-        pages["structuredContent"]["rows"],
+        view["detail"]["rows"],
         json!({"shown": 3, "limit": 3, "truncated": true})
     );
+    // Without `detail`, none of that is sent.
+    let plain = s.call("get_top_pages", json!({"limit": 3}));
+    assert!(plain["structuredContent"].get("detail").is_none());
     s.finish();
 }
 
@@ -386,7 +389,7 @@ fn demo_flag_serves_the_sample_project_without_any_setup() {
     s.initialize();
     let r = s.call("get_project", json!({}));
     assert_eq!(
-        r["structuredContent"]["data"]["name"],
+        r["structuredContent"]["metrics"]["name"],
         "Northwind Notes (demo)"
     );
     s.finish();

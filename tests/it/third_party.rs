@@ -97,9 +97,10 @@ fn inspector_cli_lists_tools_strictly_and_calls_one() {
     let result: serde_json::Value = serde_json::from_str(&stdout).expect("tools/call JSON");
     assert_eq!(result["isError"], false, "{stdout}");
     assert_eq!(
-        result["structuredContent"]["data"].as_array().map(Vec::len),
+        result["structuredContent"]["rows"].as_array().map(Vec::len),
         Some(3)
     );
+    assert_eq!(result["structuredContent"]["more"], true, "{stdout}");
     assert!(!stderr.to_lowercase().contains("error"), "{stderr}");
 }
 

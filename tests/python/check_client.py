@@ -51,16 +51,27 @@ async def main(binary: str, mode: str) -> None:
             assert result.content and result.content[0].text.strip(), f"{tool.name}: no text"
             assert result.structured_content is not None, f"{tool.name}: no structuredContent"
             jsonschema.validate(result.structured_content, tool.output_schema)
+            summary = result.structured_content.get("summary", "")
+            assert summary.startswith(tool.title), f"{tool.name}: summary {summary!r}"
+            assert "request" not in result.structured_content, f"{tool.name}: request echo"
             print(f"ok {tool.name}")
+        detailed = await client.call_tool("get_top_pages", {**WINDOW, "limit": 2, "detail": True})
+        by_name = {t.name: t for t in tools}
+        jsonschema.validate(detailed.structured_content, by_name["get_top_pages"].output_schema)
+        assert detailed.structured_content["detail"]["data"][0]["title"], detailed
+        print("ok detail")
         bad = await client.call_tool("get_top_pages", {"limit": 1000})
         assert bad.is_error, "limit=1000 should be a tool error"
         assert "1 to 100" in bad.content[0].text, bad.content[0].text
         print("ok invalid-argument error")
 
         prompts = (await client.list_prompts()).prompts
-        assert {p.name for p in prompts} == {"weekly_report", "what_changed"}, prompts
+        assert {p.name for p in prompts} == {"weekly_report", "what_changed", "revenue_review"}, prompts
         got = await client.get_prompt("weekly_report", {"period": "last_month"})
         assert "period=last_month" in got.messages[0].content.text, got
+        got = await client.get_prompt("revenue_review", {"period": "year_to_date"})
+        text = got.messages[0].content.text
+        assert "period=year_to_date" in text and "get_channel_roi" in text, got
         print("ok prompts")
 
         resources = (await client.list_resources()).resources
@@ -75,6 +86,9 @@ async def main(binary: str, mode: str) -> None:
         ref = PromptReference(type="ref/prompt", name="what_changed")
         done = await client.complete(ref, {"name": "period", "value": "last_1"})
         assert done.completion.values == ["last_12_months"], done.completion
+        ref = PromptReference(type="ref/prompt", name="revenue_review")
+        done = await client.complete(ref, {"name": "period", "value": "month"})
+        assert done.completion.values == ["month_to_date"], done.completion
         print("ok completion")
     print(f"python-sdk ({mode}): all {len(names)} tools passed")
 
