@@ -1,6 +1,5 @@
 //! `install`, `uninstall`, `completions`, `man`: setting up clients and shells.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -69,20 +68,8 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
         std::fs::copy(path, dir.join(format!("{name}.bak")))
             .with_context(|| format!("could not back up {}", path.display()))?;
     }
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Some(meta) = &existing {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("could not write {}", path.display()))
+    crate::atomic::write(path, text.as_bytes(), crate::atomic::Access::Keep)
+        .with_context(|| format!("could not write {}", path.display()))
 }
 
 fn diff(path: &Path, edit: &Edit) -> String {

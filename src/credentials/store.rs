@@ -4,7 +4,6 @@
 //! release can read what an earlier one wrote. File writes are atomic: write a temp file,
 //! fsync, rename; a crash mid-write leaves the previous credential in place.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -456,56 +455,13 @@ fn keyring_call<T: Send + 'static>(
 
 /// Writes `bytes` to `path` with mode 0600 (directory 0700), atomically.
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let io = |action: &'static str, p: &Path| {
-        let p = p.to_path_buf();
-        move |source| StoreError::Io {
-            action,
-            path: p,
+    crate::atomic::write(path, bytes, crate::atomic::Access::Private).map_err(|source| {
+        StoreError::Io {
+            action: "write",
+            path: path.to_path_buf(),
             source,
         }
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    create_private_dir(dir).map_err(io("create", dir))?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(CREDENTIALS_FILE);
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io("write", path))
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
+    })
 }
 
 #[cfg(test)]
