@@ -12,14 +12,48 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::api::Limits;
-use crate::api::endpoints::{EndpointError, Endpoints};
+pub mod endpoints;
+
 use crate::env_vars;
+use endpoints::{EndpointError, Endpoints};
 
 /// The Himetrica Read API.
 pub const DEFAULT_API_URL: &str = "https://app.himetrica.com/api/v1";
 /// The file name of the user's config inside the config directory.
 pub const CONFIG_FILE: &str = "config.toml";
+
+/// Time and size limits for upstream calls.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// The whole call: waiting, connecting, retrying and reading the body.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Retries after a connection error, a dropped body, 502, 503, 504 or a short 429.
+    pub max_retries: u32,
+    /// The longest `Retry-After` (or rate-limit reset) worth waiting for before answering.
+    pub max_retry_wait: Duration,
+    /// Bodies larger than this are refused rather than read into memory.
+    pub max_body: usize,
+    /// Tool calls worked on at once by `serve` (the rest wait, in order), and upstream
+    /// requests in flight at once per client.
+    pub max_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 2,
+            max_retry_wait: Duration::from_secs(10),
+            max_body: 8 * 1024 * 1024,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+/// Tool calls (and upstream requests) in flight at once unless `max_concurrent_calls` says.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 
 /// What the user can write in `config.toml`.
 #[derive(Debug, Default, Deserialize)]
@@ -387,13 +421,12 @@ pub fn set_profile_mcp_url(
     if let Some(header) = key_header {
         profile["key_header"] = toml_edit::value(header);
     }
-    let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".{CONFIG_FILE}.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, doc.to_string())?;
-        std::fs::rename(&tmp, &path)
-    };
-    write().map_err(|source| ConfigError::Read {
+    crate::atomic::write(
+        &path,
+        doc.to_string().as_bytes(),
+        crate::atomic::Access::Keep,
+    )
+    .map_err(|source| ConfigError::Read {
         path: path.clone(),
         source,
     })

@@ -1,7 +1,8 @@
 //! Every environment variable analytics-mcp reads, in one place.
 //!
 //! Each constant's doc is what the README's table says about it. Nothing else in the crate
-//! spells an environment variable's name.
+//! spells the name of one of ours; the clients' own (`CODEX_HOME`, `APPDATA`) are read where
+//! their config files are found (`install`).
 
 /// A secret key (`hm_sk_…`) that overrides any stored credential.
 pub const API_KEY: &str = "ANALYTICS_MCP_API_KEY";

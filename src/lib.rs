@@ -1,13 +1,21 @@
 //! analytics-mcp: a local MCP server and terminal client for the Himetrica Read API.
 //!
-//! Data flows one way, and a module uses only what stands to its left:
-//! `cli` → `commands` → `config` / `credentials` → `api` → `tools` → `mcp`.
-//! `sandbox` is a stand-alone stand-in for the upstream. Leaf helpers (`env_vars`, `output`,
-//! `error`) may be used anywhere.
+//! Data flows one way, and the imports between modules have no cycle (`tests/it/layout.rs`
+//! fails on a new one):
+//! - `commands` (one per subcommand, reading `cli`) compose everything else;
+//! - `config` (settings, limits, the endpoint table) → `credentials` (bound to their origin)
+//!   → `auth` (sign-in and tokens) → `api` (the Read API client) → `tools` → `mcp`;
+//! - `hosted` (the bridge to hosted MCP servers) stands beside `api`, on `auth` and `config`;
+//! - `sandbox` is a stand-alone stand-in for the upstream; `install` edits client configs.
+//!
+//! Leaf helpers may be used anywhere and import none of the above: `env_vars`, `output`,
+//! `error`, `clock`, `text` (sanitizing upstream text), `http` (the one HTTP client),
+//! `atomic` (the one atomic file write).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod api;
+pub mod atomic;
 pub mod auth;
 pub mod cli;
 pub mod clock;
@@ -17,10 +25,12 @@ pub mod credentials;
 pub mod env_vars;
 pub mod error;
 pub mod hosted;
+pub mod http;
 pub mod install;
 pub mod mcp;
 pub mod output;
 pub mod sandbox;
+pub mod text;
 pub mod tools;
 
 use std::process::ExitCode;

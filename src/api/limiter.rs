@@ -91,7 +91,7 @@ impl Limiter {
         self.seen = RateLimitState {
             limit,
             remaining,
-            reset: reset.map(|r| crate::api::error::clean(r, 64)),
+            reset: reset.map(|r| crate::text::clean(r, 64)),
         };
         if limit.is_some() {
             self.limit = limit;

@@ -7,7 +7,6 @@
 //! reading the body, so a stalled upstream costs at most that long.
 
 pub mod cache;
-pub mod endpoints;
 pub mod error;
 pub mod limiter;
 
@@ -19,6 +18,8 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use url::Url;
 
+pub use crate::config::{DEFAULT_MAX_IN_FLIGHT, Limits, endpoints};
+pub use crate::http::{http_client, install_crypto_provider};
 pub use error::ApiError;
 use limiter::Limiter;
 pub use limiter::RateLimitState;
@@ -52,39 +53,6 @@ impl Auth {
         }
     }
 }
-
-/// Time and size limits for upstream calls.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limits {
-    /// The whole call: waiting, connecting, retrying and reading the body.
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-    /// Retries after a connection error, a dropped body, 502, 503, 504 or a short 429.
-    pub max_retries: u32,
-    /// The longest `Retry-After` (or rate-limit reset) worth waiting for before answering.
-    pub max_retry_wait: Duration,
-    /// Bodies larger than this are refused rather than read into memory.
-    pub max_body: usize,
-    /// Tool calls worked on at once by `serve` (the rest wait, in order), and upstream
-    /// requests in flight at once per client.
-    pub max_in_flight: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            max_retries: 2,
-            max_retry_wait: Duration::from_secs(10),
-            max_body: 8 * 1024 * 1024,
-            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-        }
-    }
-}
-
-/// Tool calls (and upstream requests) in flight at once unless `max_concurrent_calls` says.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 
 /// The first wait before a retry; it doubles each time, with ±50% jitter.
 const BACKOFF_BASE: Duration = Duration::from_millis(200);
@@ -269,7 +237,7 @@ impl ApiClient {
 
         if status.is_success() {
             let json: Value = serde_json::from_slice(&body).map_err(|_| ApiError::NotJson {
-                excerpt: error::excerpt(&body),
+                excerpt: crate::text::excerpt(&body),
             })?;
             return Ok(match json {
                 Value::Object(mut map) if map.contains_key("data") => {
@@ -278,7 +246,7 @@ impl ApiClient {
                 other => other,
             });
         }
-        let excerpt = error::excerpt(&body);
+        let excerpt = crate::text::excerpt(&body);
         Err(match status.as_u16() {
             401 => ApiError::Unauthorized { excerpt },
             403 => ApiError::Forbidden { excerpt },
@@ -329,7 +297,7 @@ impl ApiClient {
             ApiError::Incomplete
         } else {
             // reqwest's Display names the URL, which holds no secret; the key is a header.
-            ApiError::Other(error::clean(&e.to_string(), 200))
+            ApiError::Other(crate::text::clean(&e.to_string(), 200))
         }
     }
 }
@@ -351,35 +319,6 @@ async fn within<T>(
         Ok(Err(e)) => Err(ApiError::Token(e.to_string())),
         Err(_) => Err(ApiError::Timeout(left)),
     }
-}
-
-/// The HTTP client every part of the program uses (Read API, sign-in, hosted MCP servers):
-/// our user agent, rustls with `ring`, and redirects never followed — reqwest keeps custom
-/// headers such as X-API-Key across them, which would hand a credential to whatever host a
-/// redirect names. `configure` adds the caller's timeouts.
-pub fn http_client(
-    configure: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
-) -> reqwest::Client {
-    install_crypto_provider();
-    let base = || {
-        reqwest::Client::builder()
-            .user_agent(concat!("analytics-mcp/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-    };
-    configure(base()).build().unwrap_or_else(|e| {
-        tracing::warn!("HTTP client settings refused ({e}); using the defaults without redirects");
-        // `reqwest::Client::new()` would follow redirects; it panics in this case too.
-        #[allow(clippy::expect_used)]
-        base()
-            .build()
-            .expect("the HTTP client could not start (TLS set-up failed)")
-    })
-}
-
-/// TLS uses rustls with the `ring` provider, chosen over reqwest's default (aws-lc-rs) for a
-/// binary about a fifth smaller. Installing it twice is harmless.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is rare for APIs and is treated as absent).

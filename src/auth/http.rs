@@ -43,7 +43,7 @@ impl Default for AuthHttp {
 
 impl AuthHttp {
     pub fn new() -> Self {
-        let client = crate::api::http_client(|b| {
+        let client = crate::http::http_client(|b| {
             b.connect_timeout(Duration::from_secs(10)).timeout(TIMEOUT)
         });
         Self { client }

@@ -153,9 +153,7 @@ fn check(shared: &Shared, params: &HashMap<String, String>) -> Result<String, Au
     }
     match params.get("iss") {
         Some(iss) if iss.trim_end_matches('/') != shared.issuer.trim_end_matches('/') => {
-            return Err(AuthError::IssuerMismatch(crate::api::error::clean(
-                iss, 100,
-            )));
+            return Err(AuthError::IssuerMismatch(crate::text::clean(iss, 100)));
         }
         None if shared.iss_required => {
             return Err(AuthError::IssuerMismatch("no issuer in the answer".into()));
@@ -165,12 +163,12 @@ fn check(shared: &Shared, params: &HashMap<String, String>) -> Result<String, Au
     if let Some(error) = params.get("error") {
         let detail = params
             .get("error_description")
-            .map(|d| crate::api::error::clean(d, 200))
+            .map(|d| crate::text::clean(d, 200))
             .unwrap_or_default();
         return Err(if error == "access_denied" {
             AuthError::Denied(detail)
         } else {
-            AuthError::Refused(crate::api::error::clean(&format!("{error} {detail}"), 200))
+            AuthError::Refused(crate::text::clean(&format!("{error} {detail}"), 200))
         });
     }
     params

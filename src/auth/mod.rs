@@ -31,12 +31,12 @@ where
         RequestTokenError::ServerResponse(r) => {
             let detail = r
                 .error_description()
-                .map(|d| format!(": {}", crate::api::error::clean(d, 200)))
+                .map(|d| format!(": {}", crate::text::clean(d, 200)))
                 .unwrap_or_default();
             format!("{}{detail}", r.error())
         }
         RequestTokenError::Request(e) => e.to_string(),
         RequestTokenError::Parse(_, _) => "the answer was not a token response".to_string(),
-        RequestTokenError::Other(s) => crate::api::error::clean(s, 200),
+        RequestTokenError::Other(s) => crate::text::clean(s, 200),
     }
 }

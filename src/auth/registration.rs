@@ -91,7 +91,7 @@ pub async fn register(
         let why = json["error_description"]
             .as_str()
             .or(json["error"].as_str())
-            .map(|s| crate::api::error::clean(s, 200))
+            .map(|s| crate::text::clean(s, 200))
             .unwrap_or_else(|| format!("status {}", answer.status));
         return Err(AuthError::Registration(format!(
             "dynamic client registration at {endpoint} was refused ({why}); set `client_id` under [oauth] in config.toml if you have one"

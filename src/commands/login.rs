@@ -149,7 +149,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
     let name = me
         .get("name")
         .and_then(Value::as_str)
-        .map(|n| crate::api::error::clean(n, 80))
+        .map(|n| crate::text::clean(n, 80))
         .unwrap_or_else(|| "the API".into());
     signed_in.tell_browser(Ok(format!(" to {name}"))).await;
     output::note(&format!(
@@ -338,7 +338,7 @@ pub(crate) fn describe_project(me: &Value) -> String {
     let get = |k: &str| {
         me.get(k)
             .and_then(Value::as_str)
-            .map(|s| crate::api::error::clean(s, 80))
+            .map(|s| crate::text::clean(s, 80))
             .unwrap_or_else(|| "?".to_string())
     };
     format!(

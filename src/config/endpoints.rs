@@ -1,7 +1,7 @@
 //! The endpoint table: which Read API path each tool calls.
 //!
 //! Only `/me`, `/analytics`, `/analytics/realtime` and `/locations` are confirmed by
-//! Himetrica's docs or public client code; the rest are our best inference (DESIGN.md §3). That
+//! Himetrica's docs or public client code; the rest are our best inference (README: Configuration). That
 //! is why every path can be overridden per tool in `config.toml` (`[endpoints]`), without a
 //! new release. Paths are templates relative to the base URL; `{project}` stands for the
 //! project id.

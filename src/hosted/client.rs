@@ -58,7 +58,7 @@ fn rejected(e: &Failure) -> bool {
 impl AuthedClient {
     pub fn new(auth: UpstreamAuth, connect_timeout: std::time::Duration) -> Self {
         // No redirects (see `http_client`): the token must not travel to another host.
-        let http = crate::api::http_client(|b| b.connect_timeout(connect_timeout));
+        let http = crate::http::http_client(|b| b.connect_timeout(connect_timeout));
         Self { http, auth }
     }
 

@@ -1,7 +1,7 @@
 //! Upstream JSON-RPC errors as sentences a model can act on. Zenovay documents its codes;
 //! others get the code and the (cleaned) message.
 
-use crate::api::error::clean;
+use crate::text::clean;
 
 /// Zenovay's "authentication required": refresh once, then ask for a new sign-in.
 pub const AUTH_REQUIRED: i32 = -32001;

@@ -23,7 +23,7 @@ use rmcp::{
 
 use super::client::{UpstreamAuth, transport};
 use super::errors;
-use crate::api::Limits;
+use crate::config::Limits;
 use crate::config::McpUpstream;
 use crate::credentials::Secret;
 
@@ -154,7 +154,7 @@ impl Upstream {
     }
 
     fn connect_error(&self, detail: &str) -> String {
-        let detail = crate::api::error::clean(detail, 300);
+        let detail = crate::text::clean(detail, 300);
         // rmcp wraps the transport's `AuthRequired` (a 401) in its initialize error; its text
         // is the only stable handle on it from here.
         if detail.contains("Auth required") || detail.contains("401") {
@@ -248,7 +248,7 @@ impl Upstream {
             ServiceError::McpError(e) => format!(
                 "the hosted MCP server answered with error {}: {}",
                 e.code.0,
-                crate::api::error::clean(&e.message, 200)
+                crate::text::clean(&e.message, 200)
             ),
             other => self.connect_error(&other.to_string()),
         }

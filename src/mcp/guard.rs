@@ -333,7 +333,7 @@ fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
         (m, Some(id)) => Verdict::Answer(error_line(
             id,
             -32601,
-            &format!("Method not found: {}", crate::api::error::clean(m, 80)),
+            &format!("Method not found: {}", crate::text::clean(m, 80)),
         )),
     }
 }

@@ -246,7 +246,7 @@ impl ServerHandler for AnalyticsServer {
                 return Err(McpError::resource_not_found(
                     format!(
                         "no resource {}; known: {PROJECT_URI}, {GLOSSARY_URI}",
-                        crate::api::error::clean(other, 80)
+                        crate::text::clean(other, 80)
                     ),
                     None,
                 ));
@@ -285,7 +285,7 @@ impl ServerHandler for AnalyticsServer {
             ErrorCode::METHOD_NOT_FOUND,
             format!(
                 "Method not found: {}",
-                crate::api::error::clean(&request.method, 80)
+                crate::text::clean(&request.method, 80)
             ),
             None,
         ))

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::data;
 
 /// The path of the endpoint.
-pub const PATH: &str = "/mcp";
+pub const PATH: &str = super::MCP_PATH;
 
 /// Zenovay's JSON-RPC error codes, as the sandbox answers them.
 pub const ERROR_CODES: &[(i64, &str)] = &[
@@ -147,7 +147,7 @@ impl McpEndpoint {
             tokio::time::sleep(HANG).await;
         }
         if method_name == "initialize" {
-            let new_id = super::oauth::random("sbx_session_");
+            let new_id = super::random("sbx_session_");
             self.sessions
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

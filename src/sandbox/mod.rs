@@ -31,6 +31,13 @@ use data::{Day, PROJECT_ID};
 pub const DEMO_KEY: &str = "hm_sk_demo_northwind_0123456789abcdef";
 /// The path prefix of the sandbox's Read API, as on the hosted service.
 pub const API_PREFIX: &str = "/api/v1";
+/// A random token with `prefix` (OS randomness, as the oauth2 crate draws it).
+pub(crate) fn random(prefix: &str) -> String {
+    format!("{prefix}{}", oauth2::CsrfToken::new_random().secret())
+}
+
+/// Where the hosted MCP endpoint is served (shared by it and the OAuth server's metadata).
+pub const MCP_PATH: &str = "/mcp";
 /// Requests per minute per key, as documented for the hosted service.
 pub const DEFAULT_RATE_LIMIT: u32 = 100;
 /// The longest window the sandbox computes, in days.

@@ -133,11 +133,6 @@ pub struct AuthServer {
     refresh_failures_left: std::sync::atomic::AtomicU32,
 }
 
-/// A random token with `prefix` (OS randomness, as the oauth2 crate draws it).
-pub(super) fn random(prefix: &str) -> String {
-    format!("{prefix}{}", oauth2::CsrfToken::new_random().secret())
-}
-
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (
         status,
@@ -251,7 +246,7 @@ impl AuthServer {
         }
         Some(match path {
             "/.well-known/oauth-protected-resource/mcp" => axum::Json(json!({
-                "resource": format!("{origin}{}", super::mcp::PATH),
+                "resource": format!("{origin}{}", super::MCP_PATH),
                 "authorization_servers": [origin],
                 "scopes_supported": [SCOPE],
                 "bearer_methods_supported": ["header"],
@@ -329,7 +324,7 @@ impl AuthServer {
             .as_str()
             .unwrap_or("an unnamed client")
             .to_string();
-        let client_id = random("sbx_client_");
+        let client_id = super::random("sbx_client_");
         self.inner().clients.insert(
             client_id.clone(),
             Client {
@@ -399,7 +394,7 @@ impl AuthServer {
         if scope.split_whitespace().any(|s| s != SCOPE) {
             return bounce("invalid_scope");
         }
-        let request_id = random("sbx_req_");
+        let request_id = super::random("sbx_req_");
         let redirect_host = url::Url::parse(&redirect_uri)
             .ok()
             .and_then(|u| {
@@ -457,7 +452,7 @@ button{{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}}</style></head>
             return StatusCode::BAD_REQUEST.into_response();
         };
         if f.get("decision").map(String::as_str) == Some("approve") {
-            let code = random("sbx_code_");
+            let code = super::random("sbx_code_");
             self.inner().codes.insert(
                 code.clone(),
                 Code {
@@ -570,8 +565,8 @@ button{{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}}</style></head>
     }
 
     fn issue(&self, client_id: &str, family: u64, scope: &str) -> Response {
-        let access = random("sbx_at_");
-        let refresh = random("sbx_rt_");
+        let access = super::random("sbx_at_");
+        let refresh = super::random("sbx_rt_");
         let ttl = self.options.access_ttl;
         let mut inner = self.inner();
         inner.access.insert(

@@ -38,7 +38,7 @@ impl Bound {
         };
         Err(format!(
             "`{field}` = \"{}\" is not a valid date{why}. Use a date like 2026-11-01 or an RFC 3339 date-time like 2026-11-01T09:00:00Z.",
-            crate::api::error::clean(raw, 40)
+            crate::text::clean(raw, 40)
         ))
     }
 }
@@ -59,7 +59,7 @@ pub fn parse_timezone(raw: &str) -> Result<TimeZone, String> {
     TimeZone::get(name).map_err(|_| {
         format!(
             "`timezone` = \"{}\" is not a known IANA time zone. Use a name like America/New_York, Europe/Berlin or UTC.",
-            crate::api::error::clean(name, 60)
+            crate::text::clean(name, 60)
         )
     })
 }

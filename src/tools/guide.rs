@@ -106,7 +106,7 @@ pub fn prompt_text(
         Some(p) => {
             return Err(format!(
                 "unknown period `{}`; accepted: {}",
-                crate::api::error::clean(p, 40),
+                crate::text::clean(p, 40),
                 super::window::period_list()
             ));
         }
@@ -127,7 +127,7 @@ pub fn prompt_text(
             if !METRICS.contains(&metric) {
                 return Err(format!(
                     "unknown metric `{}`; accepted: {}",
-                    crate::api::error::clean(metric, 40),
+                    crate::text::clean(metric, 40),
                     METRICS.join(", ")
                 ));
             }
@@ -154,7 +154,7 @@ pub fn prompt_text(
         )),
         other => Err(format!(
             "unknown prompt `{}`; known prompts: {}",
-            crate::api::error::clean(other, 40),
+            crate::text::clean(other, 40),
             PROMPTS
                 .iter()
                 .map(|p| p.name)

@@ -1,7 +1,7 @@
 //! The tools the model sees: their catalog, and running one against the Read API.
 //!
 //! Both `serve` (through `mcp`) and the terminal `call` run tools through [`Toolbox::call`],
-//! so a person at a terminal sees exactly what a model would. Uses `api` and `credentials`.
+//! so a person at a terminal sees exactly what a model would. Uses `api`, `config` and `text`.
 
 pub mod compare;
 pub mod dates;
@@ -20,9 +20,9 @@ use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
 
 use crate::api::cache::{Cache, Fetched};
-use crate::api::endpoints::{Endpoints, PROJECT_PLACEHOLDER};
 use crate::api::{ApiClient, ApiError, Query};
 use crate::clock;
+use crate::config::endpoints::{Endpoints, PROJECT_PLACEHOLDER};
 pub use params::ArgsKind;
 use params::Plan;
 use window::Resolved;
@@ -204,7 +204,7 @@ impl ToolError {
         match self {
             Self::UnknownTool(name) => format!(
                 "Unknown tool `{}`. Known tools: {}.",
-                crate::api::error::clean(name, 60),
+                crate::text::clean(name, 60),
                 CATALOG
                     .iter()
                     .map(|t| t.name)
@@ -314,7 +314,7 @@ impl Toolbox {
         } else {
             Err(ToolError::Api(ApiError::Shape(format!(
                 "project id `{}` has characters a project id cannot have",
-                crate::api::error::clean(&id, 40)
+                crate::text::clean(&id, 40)
             ))))
         }
     }
@@ -532,7 +532,7 @@ impl Toolbox {
 fn reset_label(raw: &str) -> String {
     match crate::api::limiter::parse_reset(raw, jiff::Timestamp::now()) {
         Some(wait) => format!(" (resets in {} s)", wait.as_secs_f64().ceil()),
-        None => format!(" (resets {})", crate::api::error::clean(raw, 40)),
+        None => format!(" (resets {})", crate::text::clean(raw, 40)),
     }
 }
 

@@ -211,7 +211,7 @@ impl ArgsKind {
             };
             return Err(format!(
                 "unknown argument `{}`; {accepted}.",
-                crate::api::error::clean(unknown, 40)
+                crate::text::clean(unknown, 40)
             ));
         }
         check_types(&schema, args)?;
@@ -290,7 +290,7 @@ fn check_types(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), Str
             "boolean" => value.is_boolean(),
             _ => true,
         };
-        let shown = crate::api::error::clean(&value.to_string(), 40);
+        let shown = crate::text::clean(&value.to_string(), 40);
         if !fits {
             let what = match expected {
                 "integer" => "a whole number",

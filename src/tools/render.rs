@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::ToolDef;
 use super::compare::is_metadata;
 use super::window::Resolved;
-use crate::api::error::clean;
+use crate::text::clean;
 
 const MAX_CELL: usize = 48;
 /// Rows any table shows at most.

@@ -12,6 +12,7 @@ mod dist;
 mod hosted;
 mod install;
 mod keychain;
+mod layout;
 mod mcp_stdio;
 mod model_view;
 mod oauth;
