@@ -63,7 +63,7 @@ fn main() {
     let ours_cold = cold_start(|| ours(&sb), cold_runs);
     report.cold("analytics-mcp serve", &ours_cold);
 
-    // 2. Per-call overhead, cache-free (the bridge has no cache yet; every call is a GET).
+    // 2. Per-call overhead, cache-free (`ours` sets `cache_ttl_secs = 0`: every call is a GET).
     eprintln!("per call: analytics-mcp × {calls}");
     let mut s = Session::start(ours(&sb));
     s.initialize();

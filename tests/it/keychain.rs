@@ -15,7 +15,7 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, WAIT, skip_or_fail, text_of};
+use crate::common::{McpSession, TestEnv, TestSandbox, WAIT, finish_within, skip_or_fail, text_of};
 use crate::oauth::browser_env;
 
 /// A key that is not the sandbox default, so the sandbox accepting it proves it was the one
@@ -196,21 +196,6 @@ fn on_path(program: &str) -> bool {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-fn finish_within(child: Child, limit: Duration, what: &str) -> std::process::Output {
-    let pid = child.id();
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out.expect("wait"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("{what} did not finish within {limit:?}");
-        }
-    }
 }
 
 fn credentials_file(env: &TestEnv) -> PathBuf {

@@ -319,19 +319,25 @@ fn stray_responses_and_unknown_notifications_never_end_the_session() {
     }
 }
 
-#[test]
-fn a_burst_of_50_distinct_calls_stays_within_the_upstream_limit() {
-    // 20 requests per 4-second window.
+/// `serve` against a sandbox allowing `limit` requests per `window`, the cache off and
+/// `config` added.
+fn rate_limited(limit: u32, window: Duration, config: &str) -> (McpSession, TestSandbox) {
     let sb = TestSandbox::start(SandboxOptions {
-        rate_limit: 20,
-        rate_window: Duration::from_secs(4),
+        rate_limit: limit,
+        rate_window: window,
         ..SandboxOptions::default()
     });
     let mut env = TestEnv::new();
     sb.configure(&mut env);
-    env.write_config("cache_ttl_secs = 0\n");
+    env.write_config(&format!("cache_ttl_secs = 0\n{config}"));
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
+    (s, sb)
+}
+
+#[test]
+fn a_burst_of_50_distinct_calls_stays_within_the_upstream_limit() {
+    let (mut s, sb) = rate_limited(20, Duration::from_secs(4), "");
     for limit in 1..=50 {
         s.send(
             &json!({"jsonrpc": "2.0", "id": 1000 + limit, "method": "tools/call",
@@ -359,16 +365,7 @@ fn a_burst_of_50_distinct_calls_stays_within_the_upstream_limit() {
 
 #[test]
 fn a_zero_wait_cap_answers_at_once_and_never_locks_out() {
-    let sb = TestSandbox::start(SandboxOptions {
-        rate_limit: 2,
-        rate_window: Duration::from_secs(2),
-        ..SandboxOptions::default()
-    });
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
-    env.write_config("cache_ttl_secs = 0\nmax_retry_wait_secs = 0\n");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let (mut s, sb) = rate_limited(2, Duration::from_secs(2), "max_retry_wait_secs = 0\n");
     // /me and one call use up the window; the next is refused here, not upstream.
     assert_eq!(
         s.call("get_top_pages", json!({"limit": 1}))["isError"],

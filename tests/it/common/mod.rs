@@ -115,7 +115,7 @@ impl TestEnv {
         let mut input = child.stdin.take().expect("stdin");
         input.write_all(stdin.as_bytes()).expect("write stdin");
         drop(input);
-        let out = wait_with_timeout(child, WAIT);
+        let out = finish_within(child, WAIT, "the binary");
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -124,7 +124,8 @@ impl TestEnv {
     }
 }
 
-fn wait_with_timeout(child: Child, limit: Duration) -> std::process::Output {
+/// Waits for `child` to exit (with its output), killing it and failing after `limit`.
+pub fn finish_within(child: Child, limit: Duration, what: &str) -> std::process::Output {
     let pid = child.id();
     let (tx, rx) = channel();
     std::thread::spawn(move || {
@@ -134,7 +135,7 @@ fn wait_with_timeout(child: Child, limit: Duration) -> std::process::Output {
         Ok(out) => out.expect("wait"),
         Err(_) => {
             let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("the binary did not finish within {limit:?}");
+            panic!("{what} did not finish within {limit:?}");
         }
     }
 }
