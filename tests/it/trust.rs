@@ -360,6 +360,7 @@ fn a_burst_of_50_distinct_calls_stays_within_the_upstream_limit() {
     }
     s.finish();
     let stats = sb.sandbox.stats();
+    eprintln!("50-call burst: {stats:?}");
     assert!(stats.rate_limited <= 10, "{stats:?}");
 }
 
