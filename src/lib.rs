@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod commands;

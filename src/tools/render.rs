@@ -41,14 +41,17 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
         .and_then(Value::as_object);
     match data {
         Value::Array(rows) => {
-            if let Some(changes) = changes {
+            if super::trend::is_series(tool) {
+                out.push_str(&super::trend::lead_text(tool, structured));
+            } else if let Some(changes) = changes {
                 out.push_str("Totals:\n");
                 for (key, change) in changes {
                     let current = change.get("current").cloned().unwrap_or(Value::Null);
                     out.push_str(&headline(key, &current, Some(change), currency));
                 }
             }
-            out.push_str(&table(rows, currency, MAX_SERIES_ROWS, tool.columns));
+            let bars = super::trend::is_breakdown(tool);
+            out.push_str(&table(rows, currency, MAX_SERIES_ROWS, tool.columns, bars));
         }
         Value::Object(map) => {
             let mut tables = Vec::new();
@@ -81,7 +84,8 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
             }
             for (key, rows) in tables {
                 out.push_str(&format!("{}:\n", label(key)));
-                out.push_str(&table(rows, currency, usize::MAX, tool.columns));
+                let bars = super::trend::is_breakdown(tool);
+                out.push_str(&table(rows, currency, usize::MAX, tool.columns, bars));
             }
         }
         other => out.push_str(&cell("value", other, currency)),
@@ -116,7 +120,12 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
 }
 
 /// `Unique visitors 8,852 (+0.3% vs 8,827)`, or `Label: text` for a non-number.
-pub fn headline(key: &str, value: &Value, change: Option<&Value>, currency: Option<&str>) -> String {
+pub fn headline(
+    key: &str,
+    value: &Value,
+    change: Option<&Value>,
+    currency: Option<&str>,
+) -> String {
     if !value.is_number() {
         return format!("{}: {}\n", label(key), cell(key, value, currency));
     }
@@ -220,8 +229,15 @@ pub fn columns<'a>(rows: &'a [Value], prefer: &[&'a str]) -> Vec<&'a str> {
     columns
 }
 
-/// An aligned table of the scalar columns of `rows`.
-fn table(rows: &[Value], currency: Option<&str>, max_rows: usize, prefer: &[&str]) -> String {
+/// An aligned table of the scalar columns of `rows`; with `bars`, a share bar beside the first
+/// number column (a breakdown).
+fn table(
+    rows: &[Value],
+    currency: Option<&str>,
+    max_rows: usize,
+    prefer: &[&str],
+    bars: bool,
+) -> String {
     if rows.is_empty() {
         return "No rows for this window.\n".to_string();
     }
@@ -231,7 +247,7 @@ fn table(rows: &[Value], currency: Option<&str>, max_rows: usize, prefer: &[&str
         return format!("{} rows.\n", rows.len());
     }
     let header: Vec<String> = columns.iter().map(|c| label(c)).collect();
-    let body: Vec<Vec<(String, bool)>> = rows
+    let mut body: Vec<Vec<(String, bool)>> = rows
         .iter()
         .take(max_rows)
         .map(|row| {
@@ -244,7 +260,7 @@ fn table(rows: &[Value], currency: Option<&str>, max_rows: usize, prefer: &[&str
                 .collect()
         })
         .collect();
-    let widths: Vec<usize> = (0..columns.len())
+    let mut widths: Vec<usize> = (0..columns.len())
         .map(|i| {
             body.iter()
                 .map(|r| r[i].0.chars().count())
@@ -253,6 +269,9 @@ fn table(rows: &[Value], currency: Option<&str>, max_rows: usize, prefer: &[&str
                 .unwrap_or(0)
         })
         .collect();
+    if bars {
+        super::trend::share_bars(rows, &columns, &mut body, &mut widths);
+    }
     let numeric: Vec<bool> = (0..columns.len())
         .map(|i| body.iter().any(|r| r[i].1))
         .collect();
@@ -319,7 +338,8 @@ pub fn label(key: &str) -> String {
     clean(&words.join(" "), MAX_CELL)
 }
 
-fn cell(key: &str, value: &Value, currency: Option<&str>) -> String {
+/// A value as the text writes it: `1,234`, `$1,163`, `42.0%`, `2m 05s`.
+pub(crate) fn cell(key: &str, value: &Value, currency: Option<&str>) -> String {
     match value {
         Value::Null => "—".to_string(),
         Value::Bool(b) => b.to_string(),
@@ -453,7 +473,7 @@ mod tests {
             {"path": "/pricing", "title": "Pricing\u{1b}[31m", "pageViews": 1200},
             {"path": "/", "title": "Home", "pageViews": 98765}
         ]);
-        let t = table(rows.as_array().unwrap(), None, 100, &[]);
+        let t = table(rows.as_array().unwrap(), None, 100, &[], false);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "Path      Title    Page views");
         assert_eq!(lines[1], "/pricing  Pricing       1,200");

@@ -34,7 +34,9 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
     let mut summary = format!("{}:", tool.title);
     match data {
         Value::Array(rows) => {
-            if let Some(changes) = changes {
+            if super::trend::is_series(tool) {
+                summary.push_str(&super::trend::lead_summary(tool, full));
+            } else if let Some(changes) = changes {
                 summary.push_str(" totals ");
                 summary.push_str(&joined(changes.iter().map(|(key, change)| {
                     let current = change.get("current").cloned().unwrap_or(Value::Null);
@@ -230,7 +232,10 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
         }
     }
     if tool.args.takes_limit() {
-        properties.insert("more".into(), json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}));
+        properties.insert(
+            "more".into(),
+            json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}),
+        );
     }
     if matches!(tool.args, ArgsKind::Compare | ArgsKind::Series) {
         properties.insert(
