@@ -39,7 +39,7 @@ fn series(
     let base = if lo >= 0.0 && lo < 0.4 * hi {
         0.0
     } else {
-        lo - (hi - lo).max(hi.abs() * 0.01) * 0.1
+        nice_floor(lo - (hi - lo).max(hi.abs() * 0.01) * 0.1)
     };
     let top = hi.max(base);
     let (top_label, base_label) = (fmt(metric, top), fmt(metric, base));
@@ -104,6 +104,15 @@ fn series(
     Some(out)
 }
 
+/// `733.2` → `730`, `2151` → `2100`: an axis base that reads as a round number.
+fn nice_floor(x: f64) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    let unit = 10f64.powf(x.abs().log10().floor() - 1.0);
+    (x / unit).floor() * unit
+}
+
 fn bars(chart: &Chart, metric: &Metric, width: usize) -> String {
     let max = range(&metric.values).map(|(_, hi)| hi).unwrap_or(0.0);
     let name_w = chart
@@ -155,6 +164,15 @@ mod tests {
                 previous: None,
             }],
         }
+    }
+
+    #[test]
+    fn a_narrow_band_stands_on_a_round_number_under_its_low() {
+        assert_eq!(nice_floor(733.2), 730.0);
+        assert_eq!(nice_floor(2151.0), 2100.0);
+        assert_eq!(nice_floor(-80.5), -81.0);
+        let out = render(&chart(&[900.0, 1000.0, 950.0]), 40, &|_, v| v.to_string());
+        insta::assert_snapshot!("terminal_narrow_band", out);
     }
 
     #[test]
