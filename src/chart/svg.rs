@@ -247,4 +247,30 @@ mod tests {
         assert!(!svg.contains("<over>"));
         assert!(!svg.contains("<script"));
     }
+
+    #[test]
+    fn a_breakdown_is_one_bar_per_row() {
+        let chart = Chart {
+            kind: Kind::Bars,
+            title: "Top pages".into(),
+            window: None,
+            bucket: None,
+            labels: vec!["/".into(), "/pricing".into(), "/empty".into()],
+            previous_labels: Vec::new(),
+            metrics: vec![Metric {
+                key: "pageViews".into(),
+                label: "Page views".into(),
+                values: vec![Some(8558.0), Some(4457.0), Some(0.0)],
+                display: vec!["8,558".into(), "4,457".into(), "0".into()],
+                previous: None,
+            }],
+        };
+        let svg = render(&chart, &|_, v| v.to_string());
+        assert_eq!(svg.matches("<rect class=\"point\"").count(), 3, "{svg}");
+        assert!(svg.contains("<title>/pricing: 4,457</title>"), "{svg}");
+        assert!(
+            svg.contains("width=\"0.0\""),
+            "an empty row has no bar: {svg}"
+        );
+    }
 }
