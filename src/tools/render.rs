@@ -260,7 +260,7 @@ fn table(
                 .collect()
         })
         .collect();
-    let mut widths: Vec<usize> = (0..columns.len())
+    let widths: Vec<usize> = (0..columns.len())
         .map(|i| {
             body.iter()
                 .map(|r| r[i].0.chars().count())
@@ -270,7 +270,7 @@ fn table(
         })
         .collect();
     if bars {
-        super::trend::share_bars(rows, &columns, &mut body, &mut widths);
+        super::trend::share_bars(rows, &columns, &mut body, &widths);
     }
     let numeric: Vec<bool> = (0..columns.len())
         .map(|i| body.iter().any(|r| r[i].1))

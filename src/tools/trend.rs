@@ -12,9 +12,13 @@ use super::render::{self, cell, label};
 use super::{ArgsKind, Shape, ToolDef};
 use crate::chart::{self, Chart, Kind, MAX_SPARK, Metric};
 
-/// Cells a share bar takes at least: one (eight heights); more when its column's padding
-/// allows. What a model reads costs context, so the bar widens a column as little as it can.
-const MIN_BAR: usize = 1;
+/// Cells a share bar takes at most: two, sixteen lengths. What a model reads costs context
+/// (Claude Code and Codex hand it our text), so a bar only fills padding its number column
+/// already has and never widens it: each bar glyph still costs two bytes more than the space
+/// it replaces, and the list answers must stay under half the raw API JSON in Codex (issue
+/// 13), which leaves `get_top_pages` 28 bytes. A column its numbers fill (events' counts, a
+/// customer's or a channel's revenue) gets no bar in the text; the view and `--svg` draw them.
+const MAX_BAR: usize = 2;
 
 /// True for the tools whose answer is a series over time.
 pub fn is_series(tool: &ToolDef) -> bool {
@@ -288,14 +292,14 @@ pub fn lead_summary(tool: &ToolDef, detail: &Value) -> String {
     format!(" totals, {}: {};", per(&chart, step), clauses.join("; "))
 }
 
-/// Puts a share bar into the padding of a breakdown table's first number column: `████ 8,558`.
-/// `body` holds each row's cells as the table writes them (and whether each is a number);
-/// `widths` the column widths, widened when the bar needs more room than the header gives.
+/// Puts a share bar into the padding of a breakdown table's first number column: `█▊    8,558`
+/// (bars scaled to the largest row). `body` holds each row's cells as the table writes them
+/// (and whether each is a number); `widths` the column widths, which stay as they are.
 pub fn share_bars(
     rows: &[Value],
     columns: &[&str],
     body: &mut [Vec<(String, bool)>],
-    widths: &mut [usize],
+    widths: &[usize],
 ) {
     let Some(i) = (0..columns.len()).find(|&i| body.iter().any(|r| r[i].1)) else {
         return;
@@ -311,12 +315,16 @@ pub fn share_bars(
         .map(|r| r[i].0.chars().count())
         .max()
         .unwrap_or(0);
-    let room = widths[i].saturating_sub(number + 1).max(MIN_BAR);
+    // The bar starts where the column starts; the number keeps its place on the right.
+    let field = widths[i].saturating_sub(number + 1);
+    let room = field.min(MAX_BAR);
+    if room == 0 {
+        return;
+    }
     for (row, v) in body.iter_mut().zip(values) {
         let bar = chart::bar(v, max, room);
-        row[i].0 = format!("{bar:<room$} {:>number$}", row[i].0);
+        row[i].0 = format!("{bar:<field$} {:>number$}", row[i].0);
     }
-    widths[i] = widths[i].max(room + 1 + number);
 }
 
 #[cfg(test)]
@@ -434,10 +442,12 @@ mod tests {
                 ]
             })
             .collect();
-        let mut widths = vec![10, 8];
-        share_bars(rows, &["pageViews", "path"], &mut body, &mut widths);
+        share_bars(rows, &["pageViews", "path"], &mut body, &[10, 8]);
         let cells: Vec<&str> = body.iter().map(|r| r[0].0.as_str()).collect();
-        assert_eq!(widths[0], 10);
         insta::assert_snapshot!("share_bars", cells.join("\n"));
+        // A column its numbers fill gets no bar: it would widen what the model reads.
+        let mut full = vec![vec![("8,558".to_string(), true)]];
+        share_bars(&rows[..1], &["pageViews"], &mut full, &[5]);
+        assert_eq!(full[0][0].0, "8,558");
     }
 }
