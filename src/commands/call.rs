@@ -94,6 +94,10 @@ async fn hosted(
     args: &CallArgs,
 ) -> anyhow::Result<Exit> {
     let arguments = parse_pairs(&args.args)?;
+    if args.svg.is_some() || args.chart {
+        // A hosted server's answer is its own text; there are no series of ours to draw.
+        output::warning("--svg and --chart draw this bridge's own answers, not a hosted server's");
+    }
     let upstream = super::hosted(settings, mcp);
     let request =
         rmcp::model::CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments);
