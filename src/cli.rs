@@ -122,6 +122,16 @@ pub struct CallArgs {
     /// Print the structured result as JSON instead of text
     #[arg(long)]
     pub json: bool,
+    /// Draw the chart under the table even when stdout is not a terminal (time series and
+    /// breakdowns)
+    #[arg(long, conflicts_with_all = ["no_chart", "json"])]
+    pub chart: bool,
+    /// Never draw the chart under the table (drawn by default when stdout is a terminal)
+    #[arg(long)]
+    pub no_chart: bool,
+    /// Also write the chart as a standalone SVG file, e.g. --svg traffic.svg
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<std::path::PathBuf>,
     /// Query the built-in demo project from an in-process sandbox (no account needed)
     #[arg(long)]
     pub demo: bool,

@@ -15,6 +15,8 @@ pub const PROFILE: &str = "ANALYTICS_MCP_PROFILE";
 /// The browser `login` opens, a program and arguments (`%s` stands for the URL); default:
 /// the system's. The same variable gh, git and xdg-open read.
 pub const BROWSER: &str = "BROWSER";
+/// The terminal's width in columns (set by shells), for the chart under `call`'s table.
+pub const COLUMNS: &str = "COLUMNS";
 /// Where `config.toml` and the credentials file live (default: the OS config directory).
 pub const CONFIG_DIR: &str = "ANALYTICS_MCP_CONFIG_DIR";
 /// Force a credential backend: `file` or `keyring` (default: keyring, falling back to file).

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod atomic;
 pub mod auth;
+pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -1,11 +1,16 @@
 //! `analytics-mcp call TOOL [name=value ...]`: one tool, through the same code as `serve`.
 
+use std::io::IsTerminal;
+
+use anyhow::Context;
 use serde_json::{Map, Value};
 
+use crate::chart;
 use crate::cli::{CallArgs, GlobalArgs};
+use crate::env_vars;
 use crate::error::{CliError, Exit};
 use crate::output;
-use crate::tools::{self, ToolError};
+use crate::tools::{self, ToolError, trend};
 
 pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
     let settings = super::settings_for(global, args.project.as_deref())?;
@@ -38,6 +43,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
             } else {
                 output::data(&out.text);
             }
+            charts(args, &out)?;
             Ok(Exit::Success)
         }
         Err(e @ ToolError::NotSignedIn) => Err(CliError::new(Exit::NotSignedIn, e.message())
@@ -45,6 +51,44 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
             .into()),
         Err(e) => Err(CliError::new(Exit::ToolError, e.message()).into()),
     }
+}
+
+/// The chart under the table (on a terminal, or with `--chart`) and the `--svg` file.
+fn charts(args: &CallArgs, out: &tools::ToolOutput) -> anyhow::Result<()> {
+    let Some(tool) = tools::find(&args.tool) else {
+        return Ok(());
+    };
+    let chart = trend::chart(tool, &out.detail, trend::window_label(&out.detail));
+    let fmt = trend::display(out.detail["data"].get("currency").and_then(Value::as_str));
+    let on_terminal = std::io::stdout().is_terminal() && !args.no_chart;
+    // A breakdown's text already has its bars; the terminal chart is for a trend.
+    if let Some(chart) = chart.as_ref().filter(|c| c.kind == chart::Kind::Series)
+        && !args.json
+        && (args.chart || on_terminal)
+    {
+        let width = std::env::var(env_vars::COLUMNS)
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(80);
+        output::data(&format!(
+            "\n{}",
+            chart::terminal::render(chart, width, &fmt)
+        ));
+    }
+    if let Some(path) = &args.svg {
+        let Some(chart) = &chart else {
+            return Err(CliError::new(
+                Exit::Usage,
+                format!("{} has no chart to write to {}", tool.name, path.display()),
+            )
+            .with_hint("--svg draws time series and breakdowns, e.g. call get_timeseries --svg traffic.svg")
+            .into());
+        };
+        std::fs::write(path, chart::svg::render(chart, &fmt))
+            .with_context(|| format!("could not write {}", path.display()))?;
+        output::note(&format!("Wrote the chart to {}", path.display()));
+    }
+    Ok(())
 }
 
 /// `call` through a hosted MCP server: the text blocks (or with `--json` the structured
@@ -55,6 +99,10 @@ async fn hosted(
     args: &CallArgs,
 ) -> anyhow::Result<Exit> {
     let arguments = parse_pairs(&args.args)?;
+    if args.svg.is_some() || args.chart {
+        // A hosted server's answer is its own text; there are no series of ours to draw.
+        output::warning("--svg and --chart draw this bridge's own answers, not a hosted server's");
+    }
     let upstream = super::hosted(settings, mcp).await;
     let request =
         rmcp::model::CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments);

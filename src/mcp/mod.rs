@@ -6,6 +6,7 @@
 //! and Codex give their model `structuredContent` instead of the text when both are there, so
 //! they get the text alone. Uses `tools` (and the `output` setting from `config`).
 
+mod apps;
 mod guard;
 
 use std::sync::Arc;
@@ -140,7 +141,11 @@ impl ServerHandler for AnalyticsServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let output = output_for(self.toolbox.options().output, &context);
-        let result = ListToolsResult::with_all_items(tool_list_for(output));
+        let mut tools = tool_list_for(output);
+        if apps::declared(&context) {
+            tools = tools.into_iter().map(apps::with_view).collect();
+        }
+        let result = ListToolsResult::with_all_items(tools);
         Ok(if knows_ttl(&context) {
             result.with_ttl_ms(LIST_TTL_MS)
         } else {
@@ -210,9 +215,9 @@ impl ServerHandler for AnalyticsServer {
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        Ok(ListResourcesResult::with_all_items(vec![
+        let mut resources = vec![
             Resource::new(PROJECT_URI, "project")
                 .with_title("The signed-in project")
                 .with_description("Project id, name and time zone, from the analytics API.")
@@ -221,7 +226,10 @@ impl ServerHandler for AnalyticsServer {
                 .with_title("Analytics glossary")
                 .with_description("What each metric and date window means.")
                 .with_mime_type("text/markdown"),
-        ]))
+        ];
+        // The MCP Apps view, for a client that renders one.
+        resources.extend(apps::declared(&context).then(apps::resource));
+        Ok(ListResourcesResult::with_all_items(resources))
     }
 
     async fn read_resource(
@@ -230,6 +238,7 @@ impl ServerHandler for AnalyticsServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let contents = match request.uri.as_str() {
+            apps::VIEW_URI => apps::contents(),
             GLOSSARY_URI => {
                 ResourceContents::text(GLOSSARY, GLOSSARY_URI).with_mime_type("text/markdown")
             }
@@ -305,7 +314,12 @@ impl ServerHandler for AnalyticsServer {
                 return Err(McpError::internal_error("request cancelled", None));
             }
         };
-        match outcome {
+        // The view's data rides in the result's `_meta`, which hosts give the view, not the model.
+        let view = match &outcome {
+            Ok(answer) if apps::declared(&context) => apps::result_meta(&name, &answer.detail),
+            _ => None,
+        };
+        let mut response = match outcome {
             // The same answer in each mode; what differs is which parts are sent, so a
             // client pays for it once where it looks.
             Ok(answer) => Ok(match output {
@@ -334,6 +348,10 @@ impl ServerHandler for AnalyticsServer {
                 tracing::info!(tool = %name, error = %e, "tool error");
                 Ok(CallToolResult::error(vec![ContentBlock::text(e.message())]).into())
             }
+        };
+        if let (Ok(CallToolResponse::Complete(result)), Some(meta)) = (&mut response, view) {
+            result.meta = Some(meta);
         }
+        response
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod dates;
+pub mod format;
 pub mod guide;
 pub mod icons;
 pub mod params;
@@ -12,6 +13,7 @@ pub mod params;
 mod props;
 pub mod render;
 pub mod shape;
+pub mod trend;
 pub mod window;
 
 use std::sync::Arc;
@@ -482,13 +484,13 @@ impl Toolbox {
                 (normalize(data), "computed")
             }
         };
-        Ok(Some(compare::build(
-            data,
-            &prev_data,
-            wanted.name(),
-            source,
-            previous.echo(),
-        )))
+        let mut comparison =
+            compare::build(data, &prev_data, wanted.name(), source, previous.echo());
+        if prev_data.is_array() {
+            // The previous period's buckets, so a trend can be drawn beside the current one.
+            comparison["series"] = prev_data;
+        }
+        Ok(Some(comparison))
     }
 
     fn api_usage(&self, tool: &ToolDef) -> ToolOutput {

@@ -13,7 +13,7 @@
 use serde_json::{Map, Value, json};
 
 use super::compare::is_metadata;
-use super::render::{self, headline, sanitize};
+use super::format::{self, headline, sanitize};
 use super::{ArgsKind, Shape, ToolDef};
 
 /// Longest string cell, as in the text.
@@ -34,7 +34,9 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
     let mut summary = format!("{}:", tool.title);
     match data {
         Value::Array(rows) => {
-            if let Some(changes) = changes {
+            if super::trend::is_series(tool) {
+                summary.push_str(&super::trend::lead_summary(tool, full));
+            } else if let Some(changes) = changes {
                 summary.push_str(" totals ");
                 summary.push_str(&joined(changes.iter().map(|(key, change)| {
                     let current = change.get("current").cloned().unwrap_or(Value::Null);
@@ -155,7 +157,7 @@ fn rows_note(tool: &ToolDef, full: &Value, count: usize) -> String {
 /// `columns` and `rows`: the columns the text shows, each row as an array in that order.
 fn table(tool: &ToolDef, rows: &[Value], out: &mut Map<String, Value>) {
     let rows = &rows[..rows.len().min(MAX_ROWS)];
-    let columns = render::columns(rows, tool.columns);
+    let columns = format::columns(rows, tool.columns);
     let body: Vec<Value> = rows
         .iter()
         .map(|row| {

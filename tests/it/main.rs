@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod charts;
 mod cli;
 mod clients;
 mod common;

@@ -347,13 +347,15 @@ fn no_browser_prints_the_url_for_a_browser_elsewhere() {
 #[test]
 fn an_expired_access_token_is_refreshed_before_the_call() {
     let sb = sandbox(OAuthOptions {
-        access_ttl: Duration::from_secs(2),
+        // Long enough that the refreshed token is not due again (half its life) before the
+        // call ends on a loaded machine.
+        access_ttl: Duration::from_secs(4),
         ..OAuthOptions::default()
     });
     let mut env = browser_env(&sb, "approve");
     assert_eq!(login(&env).code, 0);
     let before = stored(&env);
-    std::thread::sleep(Duration::from_millis(2100));
+    std::thread::sleep(Duration::from_millis(4100));
     env.set("ANALYTICS_MCP_LOG", "trace");
     let out = env.run(&["call", "get_realtime"], "");
     assert_eq!(out.code, 0, "{}", out.all());

@@ -1,0 +1,183 @@
+//! The terminal chart under `call`'s table: one block-column chart per metric, wider and taller
+//! than a sparkline (eight heights per row, so 64 steps in eight rows), with its top and base
+//! values on the left and the first and last dates below. Breakdowns get one bar per row.
+
+use super::{Chart, Kind, Metric, downsample, range, step_for};
+
+/// Rows of a series chart.
+const HEIGHT: usize = 8;
+/// The partial tops of a column, one eighth to seven eighths.
+const TOPS: [char; 7] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇'];
+
+/// The chart for a terminal `width` columns wide; `fmt` writes a metric's value as the table
+/// does.
+pub fn render(chart: &Chart, width: usize, fmt: &dyn Fn(&Metric, f64) -> String) -> String {
+    match chart.kind {
+        Kind::Series => chart
+            .metrics
+            .iter()
+            .filter_map(|m| series(chart, m, width, fmt))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Kind::Bars => chart
+            .metrics
+            .first()
+            .map(|m| bars(chart, m, width))
+            .unwrap_or_default(),
+    }
+}
+
+fn series(
+    chart: &Chart,
+    metric: &Metric,
+    width: usize,
+    fmt: &dyn Fn(&Metric, f64) -> String,
+) -> Option<String> {
+    let (lo, hi) = range(&metric.values)?;
+    // Columns stand on zero when that leaves the trend visible; a series that moves in a
+    // narrow band (or dips below zero) stands a little under its low, and says so.
+    let base = if lo >= 0.0 && lo < 0.4 * hi {
+        0.0
+    } else {
+        nice_floor(lo - (hi - lo).max(hi.abs() * 0.01) * 0.1)
+    };
+    let top = hi.max(base);
+    let (top_label, base_label) = (fmt(metric, top), fmt(metric, base));
+    let gutter = top_label.chars().count().max(base_label.chars().count());
+    let plot = width.saturating_sub(gutter + 2).clamp(10, 120);
+    let step = step_for(metric.values.len(), plot);
+    let values = downsample(&metric.values, step);
+    let cell = (plot / values.len().max(1)).clamp(1, 6);
+    // Wide columns keep a gap between them so neighbours stay apart.
+    let (bar, gap) = if cell >= 3 { (cell - 1, 1) } else { (cell, 0) };
+    let eighths: Vec<Option<usize>> = values
+        .iter()
+        .map(|v| {
+            v.map(|v| {
+                if top <= base {
+                    0
+                } else {
+                    (((v - base) / (top - base)) * (HEIGHT * 8) as f64).round() as usize
+                }
+            })
+        })
+        .collect();
+    let bucket = chart.bucket.as_deref().unwrap_or("bucket");
+    let per = if step > 1 {
+        format!("each column {step} {bucket}s, the mean")
+    } else {
+        format!("per {bucket}")
+    };
+    let mut out = format!("{} ({per})\n", metric.label);
+    for row in (0..HEIGHT).rev() {
+        let label = match row {
+            r if r == HEIGHT - 1 => top_label.as_str(),
+            0 => base_label.as_str(),
+            _ => "",
+        };
+        let axis = if label.is_empty() { '│' } else { '┤' };
+        let mut line = format!("{label:>gutter$} {axis}");
+        for e in &eighths {
+            let glyph = match e {
+                Some(e) if *e >= (row + 1) * 8 => '█',
+                Some(e) if *e > row * 8 => TOPS[e - row * 8 - 1],
+                // A present zero still shows on the floor.
+                Some(_) if row == 0 => '▁',
+                _ => ' ',
+            };
+            line.extend(std::iter::repeat_n(glyph, bar));
+            line.extend(std::iter::repeat_n(' ', gap));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    let first = chart.labels.first().map(String::as_str).unwrap_or("");
+    let last = chart.labels.last().map(String::as_str).unwrap_or("");
+    let span = values.len() * cell;
+    let pad = span.saturating_sub(first.chars().count() + last.chars().count());
+    let dates = match chart.labels.len() {
+        0 | 1 => first.to_string(),
+        _ if pad >= 2 => format!("{first}{}{last}", " ".repeat(pad)),
+        _ => format!("{first} → {last}"),
+    };
+    out.push_str(&format!("{:gutter$}  {dates}", ""));
+    Some(out)
+}
+
+/// `733.2` → `730`, `2151` → `2100`: an axis base that reads as a round number.
+fn nice_floor(x: f64) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    let unit = 10f64.powf(x.abs().log10().floor() - 1.0);
+    (x / unit).floor() * unit
+}
+
+fn bars(chart: &Chart, metric: &Metric, width: usize) -> String {
+    let max = range(&metric.values).map(|(_, hi)| hi).unwrap_or(0.0);
+    let name_w = chart
+        .labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(32);
+    let value_w = metric
+        .display
+        .iter()
+        .map(|d| d.chars().count())
+        .max()
+        .unwrap_or(0);
+    let bar_w = width.saturating_sub(name_w + value_w + 4).clamp(10, 60);
+    let mut out = format!("{} by {}\n", metric.label, chart.title.to_lowercase());
+    for (i, label) in chart.labels.iter().enumerate() {
+        let v = metric.values.get(i).copied().flatten().unwrap_or(0.0);
+        let shown = metric.display.get(i).map(String::as_str).unwrap_or("");
+        let name: String = label.chars().take(name_w).collect();
+        out.push_str(&format!(
+            "{name:<name_w$}  {shown:>value_w$}  {}\n",
+            super::bar(v, max, bar_w)
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chart(values: &[f64]) -> Chart {
+        Chart {
+            kind: Kind::Series,
+            title: "Traffic over time".into(),
+            window: None,
+            bucket: Some("day".into()),
+            labels: (1..=values.len())
+                .map(|d| format!("2026-11-{d:02}"))
+                .collect(),
+            previous_labels: Vec::new(),
+            metrics: vec![Metric {
+                key: "visitors".into(),
+                label: "Visitors".into(),
+                values: values.iter().copied().map(Some).collect(),
+                display: values.iter().map(|v| v.to_string()).collect(),
+                previous: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_narrow_band_stands_on_a_round_number_under_its_low() {
+        assert_eq!(nice_floor(733.2), 730.0);
+        assert_eq!(nice_floor(2151.0), 2100.0);
+        assert_eq!(nice_floor(-80.5), -81.0);
+        let out = render(&chart(&[900.0, 1000.0, 950.0]), 40, &|_, v| v.to_string());
+        insta::assert_snapshot!("terminal_narrow_band", out);
+    }
+
+    #[test]
+    fn columns_rise_from_zero_with_labels_and_dates() {
+        let out = render(&chart(&[0.0, 4.0, 8.0]), 40, &|_, v| v.to_string());
+        insta::assert_snapshot!("terminal_columns", out);
+    }
+}
