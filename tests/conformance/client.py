@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""The client the MCP conformance suite's client scenarios run (`conformance client --command
+"tests/conformance/client.py"`): the suite appends its server's URL, and this drives
+analytics-mcp's hosted-MCP bridge the way a person would, in a throwaway config directory:
+
+  1. a profile bridging URL, then `analytics-mcp tools --profile P --json`;
+  2. if that is refused (the server wants a sign-in), `analytics-mcp login --mcp-url URL
+     --profile P` with this script as the browser (`--browser`), which follows the
+     authorization server's redirects back to the loopback callback, then `tools` again;
+  3. `analytics-mcp call --profile P TOOL` for every tool listed, with arguments made from
+     the tool's required parameters.
+
+A pre-registered client (`MCP_CONFORMANCE_CONTEXT` with `client_id`, `client_secret`) goes
+into the config file and the credential store, the secret on stdin, never in argv.
+
+The binary is `$ANALYTICS_MCP_BIN`, else `analytics-mcp` on PATH. Every step is bounded; the
+exit code is 0 when a tool was called.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+
+PROFILE = "conformance"
+STEP_TIMEOUT = 60
+
+
+def browse(url):
+    """The browser stand-in: GET the authorization URL and follow redirects (at most 10)
+    until the loopback callback has answered."""
+    for _ in range(10):
+        request = urllib.request.Request(url, headers={"accept": "text/html"})
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(request, timeout=20) as r:
+                r.read()
+                return
+        except urllib.error.HTTPError as e:
+            location = e.headers.get("location")
+            if e.code in (301, 302, 303, 307, 308) and location:
+                url = urllib.parse.urljoin(url, location)
+                continue
+            return
+        except OSError:
+            return
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def run(binary, env, args, stdin=None):
+    print(f"$ analytics-mcp {' '.join(args)}", file=sys.stderr, flush=True)
+    try:
+        out = subprocess.run(
+            [binary, *args],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        print("  (timed out)", file=sys.stderr, flush=True)
+        return 124, ""
+    sys.stderr.write(out.stderr)
+    print(f"  exit {out.returncode}", file=sys.stderr, flush=True)
+    return out.returncode, out.stdout
+
+
+def argument_for(schema):
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if "enum" in schema and schema["enum"]:
+        return schema["enum"][0]
+    return {
+        "number": 1,
+        "integer": 1,
+        "boolean": True,
+        "string": "test",
+    }.get(kind, "test")
+
+
+def call_args(tool):
+    schema = tool.get("inputSchema") or {}
+    props = schema.get("properties") or {}
+    pairs = []
+    for i, name in enumerate(schema.get("required") or []):
+        value = argument_for(props.get(name) or {})
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, int):
+            value = str(value + i)
+        pairs.append(f"{name}={value}")
+    return pairs
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--browser":
+        browse(sys.argv[2])
+        return 0
+    url = sys.argv[-1]
+    binary = os.environ.get("ANALYTICS_MCP_BIN") or shutil.which("analytics-mcp")
+    if not binary:
+        print("client.py: set ANALYTICS_MCP_BIN or put analytics-mcp on PATH", file=sys.stderr)
+        return 2
+    context = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")
+    home = tempfile.mkdtemp(prefix="analytics-mcp-conformance-")
+    try:
+        config = os.path.join(home, "config")
+        os.makedirs(config)
+        env = dict(os.environ)
+        env.pop("ANALYTICS_MCP_API_KEY", None)
+        env.update(
+            {
+                "HOME": home,
+                "ANALYTICS_MCP_CONFIG_DIR": config,
+                "ANALYTICS_MCP_CREDENTIAL_STORE": "file",
+                "BROWSER": f"{sys.executable} {os.path.abspath(__file__)} --browser",
+            }
+        )
+        lines = [f"[profiles.{PROFILE}]", f"mcp_url = {json.dumps(url)}"]
+        if context.get("client_id"):
+            lines.append(f"[profiles.{PROFILE}.oauth]")
+            lines.append(f"client_id = {json.dumps(context['client_id'])}")
+        with open(os.path.join(config, "config.toml"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        if context.get("client_secret"):
+            run(binary, env, ["login", "--profile", PROFILE, "--client-secret"], context["client_secret"] + "\n")
+
+        code, listed = run(binary, env, ["tools", "--profile", PROFILE, "--json"])
+        if code != 0:
+            code, _ = run(binary, env, ["login", "--mcp-url", url, "--profile", PROFILE, "--timeout", "30"])
+            if code != 0:
+                return 1
+            code, listed = run(binary, env, ["tools", "--profile", PROFILE, "--json"])
+            if code != 0:
+                return 1
+        tools = json.loads(listed).get("tools", [])
+        called = False
+        for tool in tools:
+            code, _ = run(binary, env, ["call", "--profile", PROFILE, tool["name"], *call_args(tool)])
+            called = called or code in (0, 3)
+        return 0 if called or not tools else 1
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
