@@ -160,6 +160,15 @@ pub struct LoginArgs {
     /// Give up waiting for the browser after this many seconds [default: 300]
     #[arg(long, value_name = "SECS", conflicts_with = "with_key")]
     pub timeout: Option<u64>,
+    /// Ask for these scopes (space-separated, or the flag repeated) instead of the ones the
+    /// server suggests, e.g. after a tool was refused for `insufficient_scope`
+    #[arg(long, value_name = "SCOPE", conflicts_with = "with_key", num_args = 1.., value_delimiter = ' ')]
+    pub scope: Vec<String>,
+    /// The pre-registered client (`client_id` under [oauth]) is confidential: read its secret
+    /// from a hidden prompt or the first line of stdin (never argv); it is kept in the
+    /// credential store with the tokens
+    #[arg(long, conflicts_with = "with_key")]
+    pub client_secret: bool,
 }
 
 #[derive(Debug, Args)]

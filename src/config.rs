@@ -73,8 +73,12 @@ pub struct OAuthConfig {
     pub token_endpoint: Option<String>,
     pub registration_endpoint: Option<String>,
     pub revocation_endpoint: Option<String>,
-    /// A pre-registered public client id (skips dynamic registration).
+    /// A pre-registered client id (skips dynamic registration); a confidential client's
+    /// secret is given to `login --client-secret` and kept in the credential store, never here.
     pub client_id: Option<String>,
+    /// The HTTPS URL of this client's Client ID Metadata Document, used as the client id
+    /// where the server says `client_id_metadata_document_supported` (instead of registering).
+    pub client_metadata_url: Option<String>,
     /// Scopes to ask for (default: what the API's metadata lists).
     pub scopes: Option<Vec<String>>,
     /// A fixed loopback port for the callback (default: a free one).

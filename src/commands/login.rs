@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::api::{ApiClient, Auth};
 use crate::auth::AuthError;
 use crate::auth::flow::LoginOptions;
+use crate::auth::metadata::Probe;
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::{McpUpstream, Settings};
 use crate::credentials::store::{Saved, Store};
@@ -105,10 +106,46 @@ fn login_options(settings: &Settings, args: &LoginArgs) -> Result<LoginOptions, 
             "--timeout must be at least 1 second",
         ));
     }
+    let client_secret = match (&settings.oauth.client_id, args.client_secret) {
+        (None, true) => {
+            return Err(CliError::new(
+                Exit::Usage,
+                "--client-secret is for a pre-registered client: set `client_id` under [oauth] in config.toml first",
+            ));
+        }
+        (Some(_), true) => {
+            let raw = read_secret("Paste the client secret (input hidden): ")?;
+            let secret = raw.trim();
+            if secret.is_empty() || secret.chars().any(|c| c.is_control()) {
+                return Err(CliError::new(
+                    Exit::Usage,
+                    "that is not a usable client secret",
+                ));
+            }
+            Some(Secret::new(secret.to_string()))
+        }
+        // The secret given at an earlier sign-in of this client, from the credential store.
+        (Some(id), false) => match Store::new(settings).load().ok().flatten() {
+            Some(found) => match found.credential {
+                Credential::OAuth(t) if t.client_id == *id => t.client_auth.map(|a| a.secret),
+                _ => None,
+            },
+            None => None,
+        },
+        (None, false) => None,
+    };
+    let scopes = args
+        .scope
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>();
     Ok(LoginOptions {
         no_browser: args.no_browser,
         callback_port: args.callback_port,
         timeout: Duration::from_secs(timeout),
+        client_secret,
+        scopes: (!scopes.is_empty()).then_some(scopes),
     })
 }
 
@@ -117,7 +154,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
     let signed_in = crate::auth::flow::login(
         settings,
         &settings.api_url,
-        settings.endpoints.me(),
+        Probe::Get(settings.endpoints.me()),
         &options,
     )
     .await
@@ -178,7 +215,7 @@ async fn hosted_with_browser(
     args: &LoginArgs,
 ) -> anyhow::Result<Exit> {
     let options = login_options(settings, args)?;
-    let signed_in = crate::auth::flow::login(settings, &mcp.url, "", &options)
+    let signed_in = crate::auth::flow::login(settings, &mcp.url, Probe::McpInitialize, &options)
         .await
         .map_err(auth_error)?;
     let tokens = signed_in.tokens.clone();
@@ -351,16 +388,24 @@ pub(crate) fn describe_project(me: &Value) -> String {
 
 /// The key from a hidden prompt on a terminal, or the first line of piped stdin.
 fn read_key() -> anyhow::Result<String> {
+    read_secret("Paste your Himetrica secret key (hm_sk_…, input hidden): ")
+        .map_err(anyhow::Error::from)
+}
+
+/// A secret from a hidden `prompt` on a terminal, or the first line of piped stdin.
+fn read_secret(prompt: &str) -> Result<String, CliError> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        let key = rpassword::prompt_password(
-            "Paste your Himetrica secret key (hm_sk_…, input hidden): ",
-        )?;
-        return Ok(key);
+        return rpassword::prompt_password(prompt)
+            .map_err(|e| CliError::new(Exit::Failure, format!("could not read the prompt: {e}")));
     }
     let mut buf = Vec::new();
-    stdin.lock().take(8 * 1024).read_to_end(&mut buf)?;
+    stdin
+        .lock()
+        .take(8 * 1024)
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::new(Exit::Failure, format!("could not read stdin: {e}")))?;
     let text = String::from_utf8(buf)
-        .map_err(|_| CliError::new(Exit::Usage, "the key on stdin is not valid UTF-8"))?;
+        .map_err(|_| CliError::new(Exit::Usage, "the secret on stdin is not valid UTF-8"))?;
     Ok(text.lines().next().unwrap_or_default().to_string())
 }

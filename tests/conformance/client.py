@@ -10,8 +10,9 @@ analytics-mcp's hosted-MCP bridge the way a person would, in a throwaway config 
   3. `analytics-mcp call --profile P TOOL` for every tool listed, with arguments made from
      the tool's required parameters.
 
-A pre-registered client (`MCP_CONFORMANCE_CONTEXT` with `client_id`, `client_secret`) goes
-into the config file and the credential store, the secret on stdin, never in argv.
+A pre-registered client (`MCP_CONFORMANCE_CONTEXT` with `client_id`, `client_secret`): the id
+goes into the config file, the secret to `login --client-secret` on stdin, never in argv. The
+profile names the suite's Client ID Metadata Document URL as `client_metadata_url`.
 
 The binary is `$ANALYTICS_MCP_BIN`, else `analytics-mcp` on PATH. Every step is bounded; the
 exit code is 0 when a tool was called.
@@ -28,6 +29,8 @@ import urllib.parse
 import urllib.request
 
 PROFILE = "conformance"
+# The Client ID Metadata Document URL the suite's authorization servers expect.
+CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
 STEP_TIMEOUT = 60
 
 
@@ -127,18 +130,25 @@ def main():
                 "BROWSER": f"{sys.executable} {os.path.abspath(__file__)} --browser",
             }
         )
-        lines = [f"[profiles.{PROFILE}]", f"mcp_url = {json.dumps(url)}"]
+        lines = [
+            f"[profiles.{PROFILE}]",
+            f"mcp_url = {json.dumps(url)}",
+            f"[profiles.{PROFILE}.oauth]",
+            f"client_metadata_url = {json.dumps(CLIENT_METADATA_URL)}",
+        ]
         if context.get("client_id"):
-            lines.append(f"[profiles.{PROFILE}.oauth]")
             lines.append(f"client_id = {json.dumps(context['client_id'])}")
         with open(os.path.join(config, "config.toml"), "w") as f:
             f.write("\n".join(lines) + "\n")
+        login = ["login", "--mcp-url", url, "--profile", PROFILE, "--timeout", "30"]
+        secret = None
         if context.get("client_secret"):
-            run(binary, env, ["login", "--profile", PROFILE, "--client-secret"], context["client_secret"] + "\n")
+            login.append("--client-secret")
+            secret = context["client_secret"] + "\n"
 
         code, listed = run(binary, env, ["tools", "--profile", PROFILE, "--json"])
         if code != 0:
-            code, _ = run(binary, env, ["login", "--mcp-url", url, "--profile", PROFILE, "--timeout", "30"])
+            code, _ = run(binary, env, login, secret)
             if code != 0:
                 return 1
             code, listed = run(binary, env, ["tools", "--profile", PROFILE, "--json"])
