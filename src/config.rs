@@ -36,6 +36,10 @@ pub struct ConfigFile {
     /// With `mcp_url` and `login --with-key`: the header the key is sent in (default
     /// `Authorization`, as `Bearer <key>`).
     pub key_header: Option<String>,
+    /// With `mcp_url`: the MCP protocol era to speak, `auto` (default: `server/discover`,
+    /// falling back to `initialize` for older servers), `2026-07-28` (stateless only) or
+    /// `2025-11-25` (`initialize` and a session only).
+    pub protocol: Option<String>,
     /// Project id, skipping the `GET /me` look-up.
     pub project: Option<String>,
     /// Whole-request timeout in seconds, retries included.
@@ -118,6 +122,7 @@ impl ConfigFile {
             tools: profile.tools,
             exclude_tools: profile.exclude_tools,
             key_header: profile.key_header,
+            protocol: profile.protocol,
             project: profile.project.or(self.project),
             timeout_secs: profile.timeout_secs.or(self.timeout_secs),
             connect_timeout_secs: profile.connect_timeout_secs.or(self.connect_timeout_secs),
@@ -186,6 +191,31 @@ pub struct McpUpstream {
     pub exclude_tools: Vec<glob::Pattern>,
     /// Where a static key goes: `Authorization` (as `Bearer <key>`) or another header name.
     pub key_header: String,
+    /// The protocol era to speak (`protocol` in config.toml).
+    pub protocol: Protocol,
+}
+
+/// The MCP protocol era a hosted profile speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// `server/discover` first; `initialize` when the server turns out to be older.
+    #[default]
+    Auto,
+    /// The stateless 2026-07-28 revision only.
+    Stateless,
+    /// `initialize` and a session (2025-11-25 and before) only.
+    Session,
+}
+
+impl Protocol {
+    fn parse(raw: &str) -> Result<Self, ConfigError> {
+        match raw {
+            "auto" => Ok(Self::Auto),
+            "2026-07-28" => Ok(Self::Stateless),
+            "2025-11-25" | "2025-06-18" | "2025-03-26" => Ok(Self::Session),
+            other => Err(ConfigError::BadProtocol(other.to_string())),
+        }
+    }
 }
 
 impl McpUpstream {
@@ -272,6 +302,10 @@ pub enum ConfigError {
         glob: String,
         why: String,
     },
+    #[error(
+        "`protocol = \"{0}\"` is not one this release speaks: use \"auto\", \"2026-07-28\" or \"2025-11-25\""
+    )]
+    BadProtocol(String),
     #[error("`{0}` is not a usable profile name: use 1-64 letters, digits, - and _")]
     BadProfileName(String),
     #[error("`{0}` must be a number between {1} and {2}, not `{3}`")]
@@ -508,6 +542,10 @@ impl Settings {
                     key_header: file
                         .key_header
                         .unwrap_or_else(|| "Authorization".to_string()),
+                    protocol: match file.protocol.as_deref() {
+                        Some(raw) => Protocol::parse(raw)?,
+                        None => Protocol::Auto,
+                    },
                 }),
                 None => None,
             },
@@ -561,6 +599,7 @@ mod tests {
             tools: globs("tools", Some(vec!["get_*".into(), "list_websites".into()])).unwrap(),
             exclude_tools: globs("exclude_tools", Some(vec!["get_api_*".into()])).unwrap(),
             key_header: "Authorization".into(),
+            protocol: Protocol::Auto,
         };
         assert!(mcp.keeps("get_visitors") && mcp.keeps("list_websites"));
         assert!(!mcp.keeps("get_api_usage") && !mcp.keeps("create_goal"));

@@ -13,18 +13,19 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, CompleteRequestParams,
     CompleteResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
     InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ServerCapabilities,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities,
 };
-use rmcp::service::{NotificationContext, Peer, RequestContext, RunningService, ServiceError};
-use rmcp::{
-    ClientHandler, ErrorData as McpError, RoleClient, RoleServer, ServerHandler, ServiceExt,
+use rmcp::service::{
+    ClientLifecycleMode, ClientServiceExt, NotificationContext, Peer, RequestContext,
+    RunningService, ServiceError,
 };
+use rmcp::{ClientHandler, ErrorData as McpError, RoleClient, RoleServer, ServerHandler};
 
 use super::client::{UpstreamAuth, transport};
 use super::errors;
 use crate::api::Limits;
-use crate::config::McpUpstream;
+use crate::config::{McpUpstream, Protocol};
 use crate::credentials::Secret;
 
 /// Passes the upstream's list-changed notifications to our client.
@@ -144,8 +145,18 @@ impl Upstream {
         };
         let connect_timeout = self.limits.connect_timeout.min(self.limits.timeout);
         let transport = transport(&self.config.url, self.auth.clone(), connect_timeout);
+        let lifecycle = match self.config.protocol {
+            Protocol::Auto => ClientLifecycleMode::Auto {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                legacy_version: Some(ProtocolVersion::V_2025_11_25),
+            },
+            Protocol::Stateless => ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+            Protocol::Session => ClientLifecycleMode::Initialize,
+        };
         let running = events
-            .serve(transport)
+            .serve_with_lifecycle(transport, lifecycle)
             .await
             .map_err(|e| self.connect_error(&e.to_string()))?;
         let peer = running.peer().clone();
