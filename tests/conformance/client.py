@@ -136,6 +136,11 @@ def main():
             f"[profiles.{PROFILE}.oauth]",
             f"client_metadata_url = {json.dumps(CLIENT_METADATA_URL)}",
         ]
+        # The suite says which revision a scenario is run at; a person would pin it the same
+        # way (`protocol`), and without it the bridge detects the era (`auto`).
+        version = os.environ.get("MCP_CONFORMANCE_PROTOCOL_VERSION")
+        if version:
+            lines.insert(2, f"protocol = {json.dumps(version)}")
         if context.get("client_id"):
             lines.append(f"client_id = {json.dumps(context['client_id'])}")
         with open(os.path.join(config, "config.toml"), "w") as f:

@@ -6,6 +6,7 @@
 mod browser;
 mod cli;
 mod common;
+mod conformance;
 mod credentials;
 mod dist;
 mod hosted;
