@@ -252,7 +252,20 @@ async fn challenge(
                     "clientInfo": {"name": "analytics-mcp", "version": env!("CARGO_PKG_VERSION")},
                 },
             });
-            http.post_mcp(api_url, &initialize).await
+            match http.post_mcp(api_url, &initialize, None).await {
+                // A server may let `initialize` through and guard only what follows.
+                Ok(answer) if answer.status != 401 => {
+                    let session = answer
+                        .headers
+                        .get("mcp-session-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    let list =
+                        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+                    http.post_mcp(api_url, &list, session.as_deref()).await
+                }
+                other => other,
+            }
         }
     };
     match answer {
@@ -362,6 +375,13 @@ fn bearer_params(header: &str) -> HashMap<String, String> {
             params.entry(name).or_insert(value);
         }
     }
+}
+
+/// The `scope` of a Bearer challenge (e.g. a 403 `insufficient_scope`), if it names one.
+pub fn challenge_scope(header: &str) -> Option<String> {
+    bearer_params(header)
+        .remove("scope")
+        .filter(|s| !s.trim().is_empty())
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 analytics-mcp's hosted-MCP bridge the way a person would, in a throwaway config directory:
 
   1. a profile bridging URL, then `analytics-mcp tools --profile P --json`;
-  2. if that is refused (the server wants a sign-in), `analytics-mcp login --mcp-url URL
-     --profile P` with this script as the browser (`--browser`), which follows the
-     authorization server's redirects back to the loopback callback, then `tools` again;
+  2. whenever a command says to sign in (`login --profile P`, with `--scope "…"` when the
+     token lacks a scope), `analytics-mcp login --mcp-url URL --profile P [--scope …]` with
+     this script as the browser (`--browser`), which follows the authorization server's
+     redirects back to the loopback callback, then the command again (three sign-ins at most);
   3. `analytics-mcp call --profile P TOOL` for every tool listed, with arguments made from
      the tool's required parameters.
 
@@ -20,6 +21,7 @@ exit code is 0 when a tool was called.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,10 +74,10 @@ def run(binary, env, args, stdin=None):
         )
     except subprocess.TimeoutExpired:
         print("  (timed out)", file=sys.stderr, flush=True)
-        return 124, ""
+        return 124, "", ""
     sys.stderr.write(out.stderr)
     print(f"  exit {out.returncode}", file=sys.stderr, flush=True)
-    return out.returncode, out.stdout
+    return out.returncode, out.stdout, out.stderr
 
 
 def argument_for(schema):
@@ -151,18 +153,34 @@ def main():
             login.append("--client-secret")
             secret = context["client_secret"] + "\n"
 
-        code, listed = run(binary, env, ["tools", "--profile", PROFILE, "--json"])
+        # A person does what the error says: sign in when asked to, again with `--scope` when
+        # told the token lacks one. At most three sign-ins.
+        sign_ins = 0
+
+        def sign_in_if_told(stderr):
+            nonlocal sign_ins
+            while sign_ins < 3 and "login --profile" in stderr:
+                sign_ins += 1
+                scope = re.search(r'--scope "([^"]+)"', stderr)
+                extra = ["--scope", scope.group(1)] if scope else []
+                code, _, stderr = run(binary, env, login + extra, secret)
+                if code == 0:
+                    return True
+            return False
+
+        def until_done(args):
+            while True:
+                code, out, err = run(binary, env, args)
+                if code == 0 or not sign_in_if_told(err):
+                    return code, out, err
+
+        code, listed, _ = until_done(["tools", "--profile", PROFILE, "--json"])
         if code != 0:
-            code, _ = run(binary, env, login, secret)
-            if code != 0:
-                return 1
-            code, listed = run(binary, env, ["tools", "--profile", PROFILE, "--json"])
-            if code != 0:
-                return 1
+            return 1
         tools = json.loads(listed).get("tools", [])
         called = False
         for tool in tools:
-            code, _ = run(binary, env, ["call", "--profile", PROFILE, tool["name"], *call_args(tool)])
+            code, _, _ = until_done(["call", "--profile", PROFILE, tool["name"], *call_args(tool)])
             called = called or code in (0, 3)
         return 0 if called or not tools else 1
     finally:
