@@ -160,6 +160,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
     .await
     .map_err(auth_error)?;
     let tokens = signed_in.tokens.clone();
+    let client = signed_in.client_source.describe();
     let credential = Credential::OAuth(tokens.clone());
     let api = ApiClient::new(
         settings.api_url.clone(),
@@ -199,7 +200,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
         format!(", scopes {}", tokens.scopes.join(" "))
     };
     output::note(&format!(
-        "  Issuer {}{scopes}; tokens stored {}.",
+        "  Issuer {}{scopes}, with {client}; tokens stored {}.",
         tokens.issuer,
         describe_saved(&saved)
     ));
@@ -219,6 +220,7 @@ async fn hosted_with_browser(
         .await
         .map_err(auth_error)?;
     let tokens = signed_in.tokens.clone();
+    let client = signed_in.client_source.describe();
     let probe = UpstreamAuth::Key {
         header: "Authorization".into(),
         key: tokens.bound_access(),
@@ -248,7 +250,7 @@ async fn hosted_with_browser(
         profile_suffix(settings)
     ));
     output::note(&format!(
-        "  Issuer {}; tokens stored {}.",
+        "  Issuer {}, with {client}; tokens stored {}.",
         tokens.issuer,
         describe_saved(&saved)
     ));

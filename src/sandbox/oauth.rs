@@ -40,6 +40,10 @@ pub struct OAuthOptions {
     /// Serve RFC 9728 protected-resource metadata (and name it in 401 challenges). Without
     /// it, clients must fall back to the server's own origin, as with Zenovay.
     pub resource_metadata: bool,
+    /// The `iss` sent back with the authorization response: `None` the issuer itself,
+    /// `Some("")` none at all, else this value with `{issuer}` replaced by the issuer (so
+    /// `"{issuer}/"` is the trailing-slash variant).
+    pub iss: Option<String>,
 }
 
 impl Default for OAuthOptions {
@@ -52,6 +56,7 @@ impl Default for OAuthOptions {
             refresh_failures: 0,
             refresh_delay: Duration::ZERO,
             resource_metadata: true,
+            iss: None,
         }
     }
 }
@@ -480,7 +485,16 @@ button{{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}}</style></head>
         if let Some(s) = &p.state {
             to.query_pairs_mut().append_pair("state", s);
         }
-        to.query_pairs_mut().append_pair("iss", origin);
+        match self.options.iss.as_deref() {
+            None => {
+                to.query_pairs_mut().append_pair("iss", origin);
+            }
+            Some("") => {}
+            Some(other) => {
+                to.query_pairs_mut()
+                    .append_pair("iss", &other.replace("{issuer}", origin));
+            }
+        }
         redirect(to.as_str())
     }
 

@@ -109,6 +109,11 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
             .contains(&format!("Issuer {}", sb.sandbox.origin()))
     );
     assert!(
+        out.stderr.contains("with a newly registered client"),
+        "{}",
+        out.stderr
+    );
+    assert!(
         page(&env).contains("analytics-mcp is signed in to Northwind Notes (demo)"),
         "{}",
         page(&env)
@@ -560,4 +565,35 @@ fn logout_says_when_the_server_cannot_revoke_and_still_signs_out() {
     );
     assert!(!credentials_path(&env).exists());
     assert_eq!(sb.sandbox.oauth_stats().revocations, 0);
+}
+
+/// RFC 9207 §2.4 (SEP-2468): the sandbox advertises `authorization_response_iss_parameter_supported`,
+/// so a return whose `iss` is the issuer plus a trailing slash, or has no `iss`, is refused and
+/// nothing is stored; the exact issuer signs in.
+#[test]
+fn an_iss_that_is_not_byte_for_byte_the_issuer_is_refused_and_nothing_is_stored() {
+    for (iss, refused) in [(Some("{issuer}/"), true), (Some(""), true), (None, false)] {
+        let sb = sandbox(OAuthOptions {
+            iss: iss.map(str::to_string),
+            ..OAuthOptions::default()
+        });
+        let env = browser_env(&sb, "approve");
+        let out = login(&env);
+        if refused {
+            assert_ne!(out.code, 0, "iss {iss:?}: {}", out.all());
+            assert!(
+                out.stderr.contains("different issuer")
+                    && out.stderr.contains("nothing was signed in"),
+                "iss {iss:?}: {}",
+                out.stderr
+            );
+            assert!(
+                !credentials_path(&env).exists(),
+                "iss {iss:?}: stored anyway"
+            );
+        } else {
+            assert_eq!(out.code, 0, "{}", out.all());
+            assert!(credentials_path(&env).exists());
+        }
+    }
 }
