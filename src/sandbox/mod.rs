@@ -447,10 +447,14 @@ async fn handle(
         }
     }
 
-    if let Some(response) = state
-        .oauth
-        .handle(&state.origin, &method, &path, &params, &body)
-    {
+    if let Some(response) = state.oauth.handle(
+        &state.origin,
+        &method,
+        &path,
+        &params,
+        headers.get("authorization").and_then(|v| v.to_str().ok()),
+        &body,
+    ) {
         // A slow token endpoint answers late, after it has already rotated the tokens.
         let delay = state.options.oauth.refresh_delay;
         if !delay.is_zero()

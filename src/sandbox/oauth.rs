@@ -44,6 +44,9 @@ pub struct OAuthOptions {
     /// `Some("")` none at all, else this value with `{issuer}` replaced by the issuer (so
     /// `"{issuer}/"` is the trailing-slash variant).
     pub iss: Option<String>,
+    /// A pre-registered confidential client `(client_id, client_secret)`: registration is
+    /// off, and the token endpoint takes only `client_secret_basic` with exactly these.
+    pub confidential: Option<(String, String)>,
 }
 
 impl Default for OAuthOptions {
@@ -57,6 +60,7 @@ impl Default for OAuthOptions {
             refresh_delay: Duration::ZERO,
             resource_metadata: true,
             iss: None,
+            confidential: None,
         }
     }
 }
@@ -174,8 +178,19 @@ pub fn form(body: &[u8]) -> HashMap<String, String> {
 
 impl AuthServer {
     pub fn new(options: OAuthOptions) -> Self {
+        let mut inner = Inner::default();
+        if let Some((id, _)) = &options.confidential {
+            inner.clients.insert(
+                id.clone(),
+                Client {
+                    name: "a pre-registered client".to_string(),
+                    // A native client's loopback redirect: any port (RFC 8252 §7.3).
+                    redirect_uris: vec!["http://127.0.0.1/callback".to_string()],
+                },
+            );
+        }
         Self {
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(inner),
             registrations: AtomicU64::new(0),
             consents_shown: AtomicU64::new(0),
             approvals: AtomicU64::new(0),
@@ -246,6 +261,7 @@ impl AuthServer {
         method: &axum::http::Method,
         path: &str,
         query: &HashMap<String, String>,
+        authorization: Option<&str>,
         body: &[u8],
     ) -> Option<Response> {
         let post = method == axum::http::Method::POST;
@@ -273,13 +289,56 @@ impl AuthServer {
             }))
             .into_response(),
             "/.well-known/oauth-authorization-server" => self.metadata(origin),
-            "/oauth/register" if post => self.register(body),
+            "/oauth/register" if post && self.options.confidential.is_none() => self.register(body),
             "/oauth/authorize" if !post => self.authorize(query),
             "/oauth/authorize" if post => self.decide(origin, &form(body)),
-            "/oauth/token" if post => self.token(&form(body)),
+            "/oauth/token" if post => match self.client_authentication(authorization, body) {
+                Ok(f) => self.token(&f),
+                Err(refused) => refused,
+            },
             "/oauth/revoke" if post && self.options.revocation => self.revoke(&form(body)),
             _ => return None,
         })
+    }
+
+    /// The token request's form, with the client id from HTTP Basic when it came that way.
+    /// With a confidential client configured, only its exact Basic credentials pass.
+    #[allow(clippy::result_large_err)]
+    fn client_authentication(
+        &self,
+        authorization: Option<&str>,
+        body: &[u8],
+    ) -> Result<HashMap<String, String>, Response> {
+        let mut f = form(body);
+        let basic = authorization
+            .and_then(|h| h.strip_prefix("Basic "))
+            .and_then(|b| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
+            .and_then(|d| String::from_utf8(d).ok())
+            .and_then(|d| {
+                let (id, secret) = d.split_once(':')?;
+                let decode = |s: &str| {
+                    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                };
+                Some((decode(id)?, decode(secret)?))
+            });
+        if let Some((id, _)) = &basic {
+            f.insert("client_id".to_string(), id.clone());
+        }
+        match &self.options.confidential {
+            Some(expected) if basic.as_ref() != Some(expected) => Err(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "this token endpoint takes only client_secret_basic with the registered secret",
+            )),
+            _ => Ok(f),
+        }
     }
 
     fn metadata(&self, origin: &str) -> Response {
@@ -298,6 +357,12 @@ impl AuthServer {
         });
         if self.options.revocation {
             m["revocation_endpoint"] = format!("{origin}/oauth/revoke").into();
+        }
+        if self.options.confidential.is_some() {
+            m["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
+            if let Some(o) = m.as_object_mut() {
+                o.remove("registration_endpoint");
+            }
         }
         axum::Json(m).into_response()
     }
@@ -376,7 +441,19 @@ impl AuthServer {
         let Some(client) = inner.clients.get(&client_id) else {
             return page_error("Unknown client_id.");
         };
-        if !client.redirect_uris.contains(&redirect_uri) {
+        let loopback_any_port = |registered: &String| {
+            let (Ok(r), Ok(u)) = (url::Url::parse(registered), url::Url::parse(&redirect_uri))
+            else {
+                return false;
+            };
+            r.port().is_none()
+                && r.host_str() == Some("127.0.0.1")
+                && u.host_str() == Some("127.0.0.1")
+                && r.path() == u.path()
+        };
+        if !client.redirect_uris.contains(&redirect_uri)
+            && !client.redirect_uris.iter().any(loopback_any_port)
+        {
             return page_error("redirect_uri is not registered for this client.");
         }
         let client_name = client.name.clone();
@@ -672,6 +749,7 @@ mod tests {
                     &Method::POST,
                     "/oauth/register",
                     &HashMap::new(),
+                    None,
                     body.as_bytes(),
                 )
                 .expect("route"),
@@ -693,7 +771,7 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let page = server
-            .handle(ORIGIN, &Method::GET, "/oauth/authorize", &query, b"")
+            .handle(ORIGIN, &Method::GET, "/oauth/authorize", &query, None, b"")
             .expect("route");
         let html =
             futures_util::FutureExt::now_or_never(axum::body::to_bytes(page.into_body(), 1 << 20))
@@ -713,6 +791,7 @@ mod tests {
                 &Method::POST,
                 "/oauth/authorize",
                 &HashMap::new(),
+                None,
                 form.as_bytes(),
             )
             .expect("route");
@@ -733,6 +812,7 @@ mod tests {
                     &Method::POST,
                     "/oauth/token",
                     &HashMap::new(),
+                    None,
                     body.as_bytes(),
                 )
                 .expect("route"),

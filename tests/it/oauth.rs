@@ -597,3 +597,53 @@ fn an_iss_that_is_not_byte_for_byte_the_issuer_is_refused_and_nothing_is_stored(
         }
     }
 }
+
+/// A pre-registered confidential client: without its secret the token endpoint refuses and
+/// nothing is stored; with it (on stdin, never argv) the sign-in works, nothing is registered,
+/// the refresh authenticates with it too, and the secret never shows in any output or log.
+#[test]
+fn a_confidential_pre_registered_client_signs_in_and_refreshes_with_its_secret() {
+    const SECRET: &str = "sbx-secret-0f1e2d3c4b5a69788796a5b4";
+    let sb = sandbox(OAuthOptions {
+        confidential: Some(("sbx_confidential".into(), SECRET.into())),
+        ..OAuthOptions::default()
+    });
+    let mut env = browser_env(&sb, "approve");
+    env.set("ANALYTICS_MCP_LOG", "trace");
+    env.write_config("[oauth]\nclient_id = \"sbx_confidential\"\n");
+    let mut seen = String::new();
+
+    let out = login(&env);
+    seen.push_str(&out.all());
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("invalid_client"), "{}", out.stderr);
+    assert!(!credentials_path(&env).exists());
+
+    let out = env.run(
+        &["login", "--timeout", "15", "--client-secret"],
+        &format!("{SECRET}\n"),
+    );
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("with the pre-registered client from config.toml"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sb.sandbox.oauth_stats().registrations, 0);
+
+    set_expiry(&env, -10);
+    let out = env.run(&["call", "get_analytics"], "");
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
+    // The next sign-in finds the secret in the credential store.
+    let out = login(&env);
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    assert!(!seen.contains(SECRET), "the secret leaked:\n{seen}");
+    let config = std::fs::read_to_string(env.config_dir().join("config.toml")).unwrap();
+    assert!(!config.contains(SECRET));
+}
