@@ -23,6 +23,7 @@ use super::http::AuthHttp;
 use super::metadata::{self, Discovered, Probe, ServerMetadata};
 use super::{AuthError, browser, loopback, registration};
 use crate::config::Settings;
+pub use crate::credentials::ClientSource;
 use crate::credentials::{ClientAuth, ClientAuthMethod, OAuthTokens, Secret};
 
 /// How the person wants the sign-in run.
@@ -38,26 +39,6 @@ pub struct LoginOptions {
     pub client_secret: Option<Secret<String>>,
     /// Scopes to ask for instead of the ones discovery suggests.
     pub scopes: Option<Vec<String>>,
-}
-
-/// How this sign-in got its client id (`status` and `login` say which).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientSource {
-    PreRegistered,
-    MetadataDocument,
-    Remembered,
-    Registered,
-}
-
-impl ClientSource {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::PreRegistered => "the pre-registered client from config.toml",
-            Self::MetadataDocument => "a Client ID Metadata Document",
-            Self::Remembered => "the client registered at the last sign-in",
-            Self::Registered => "a newly registered client",
-        }
-    }
 }
 
 /// A finished exchange: the tokens, and the browser tab waiting to be told how it ended.
@@ -275,6 +256,7 @@ pub async fn login(
                 .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
             lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
             client_auth,
+            client_source: Some(client_source),
         },
         client_source,
         reply: callback.done,

@@ -54,6 +54,50 @@ pub struct OAuthTokens {
     /// A confidential client's secret and how the token endpoint wants it, for refreshes;
     /// `None` for a public client.
     pub client_auth: Option<ClientAuth>,
+    /// How the sign-in got its client id (`None` in records from before this was kept).
+    pub client_source: Option<ClientSource>,
+}
+
+/// How a sign-in got its client id, in the MCP 2026-07-28 order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientSource {
+    PreRegistered,
+    MetadataDocument,
+    Remembered,
+    Registered,
+}
+
+impl ClientSource {
+    /// What `login` and `status` say.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::PreRegistered => "the pre-registered client from config.toml",
+            Self::MetadataDocument => "a Client ID Metadata Document",
+            Self::Remembered => "the client registered at the last sign-in",
+            Self::Registered => "a newly registered client",
+        }
+    }
+
+    /// The name stored in the credential record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PreRegistered => "pre-registered",
+            Self::MetadataDocument => "metadata-document",
+            Self::Remembered => "remembered",
+            Self::Registered => "registered",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::PreRegistered,
+            Self::MetadataDocument,
+            Self::Remembered,
+            Self::Registered,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
 }
 
 /// A confidential client's secret and how the token endpoint takes it.

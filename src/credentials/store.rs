@@ -12,7 +12,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Bound, ClientAuth, ClientAuthMethod, Credential, OAuthTokens, Origin, Resolved, Secret, Source,
+    Bound, ClientAuth, ClientAuthMethod, ClientSource, Credential, OAuthTokens, Origin, Resolved,
+    Secret, Source,
 };
 use crate::config::{Settings, StorePreference};
 
@@ -83,6 +84,8 @@ struct OAuthRecord {
     client_secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     token_endpoint_auth_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_source: Option<String>,
 }
 
 /// Why a store could not be read or written.
@@ -380,6 +383,7 @@ fn encode(credential: &Credential) -> Secret<String> {
                     .client_auth
                     .as_ref()
                     .map(|a| a.method.as_str().to_string()),
+                client_source: t.client_source.map(|c| c.as_str().to_string()),
             }),
         },
     };
@@ -434,6 +438,7 @@ fn decode(
                     .and_then(ClientAuthMethod::parse)
                     .unwrap_or(ClientAuthMethod::Basic),
             }),
+            client_source: o.client_source.as_deref().and_then(ClientSource::parse),
         })),
         _ => Err(unreadable("it is neither a key nor a sign-in (damaged?)")),
     }?;
@@ -600,6 +605,7 @@ mod tests {
             expires_at: Some(1_800_000_000),
             lifetime_secs: Some(3600),
             client_auth: None,
+            client_source: Some(ClientSource::Registered),
         });
         assert_eq!(decoded(encode(&o).expose()).unwrap(), o);
         // A confidential client's secret and method come back as stored.

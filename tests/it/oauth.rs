@@ -136,6 +136,8 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
     for line in [
         "Method:     browser sign-in (OAuth)",
         &format!("Issuer:     {}", sb.sandbox.origin()),
+        "Client:     sbx_client_",
+        ", a newly registered client",
         "Scopes:     analytics:read",
         "Expires:    ",
         "(in ",
@@ -638,6 +640,13 @@ fn a_confidential_pre_registered_client_signs_in_and_refreshes_with_its_secret()
     seen.push_str(&out.all());
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
+    let out = env.run(&["status"], "");
+    seen.push_str(&out.all());
+    assert!(
+        out.stdout.contains("Client:     sbx_confidential, the pre-registered client from config.toml (confidential: its secret is kept in the credential store)"),
+        "{}",
+        out.all()
+    );
     // The next sign-in finds the secret in the credential store.
     let out = login(&env);
     seen.push_str(&out.all());
