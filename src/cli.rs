@@ -145,6 +145,10 @@ pub struct LoginArgs {
     /// Print the sign-in URL instead of opening a browser (for SSH sessions)
     #[arg(long, conflicts_with = "with_key")]
     pub no_browser: bool,
+    /// Device sign-in (RFC 8628) for SSH and headless machines: prints a URL and a code to
+    /// enter on any other device, never opens a browser, and waits for the approval
+    #[arg(long, conflicts_with_all = ["with_key", "no_browser", "callback_port"])]
+    pub device: bool,
     /// Listen for the browser's return on this port of 127.0.0.1 (default: a free one); pin it
     /// to forward it over SSH (`ssh -L PORT:127.0.0.1:PORT`)
     #[arg(long, value_name = "PORT", conflicts_with = "with_key")]

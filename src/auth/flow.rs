@@ -147,8 +147,9 @@ pub async fn login(
                     ))
                 })?;
                 registration::remember(&settings.config_dir, &server.issuer, None)?;
-                let r = registration::register(&http, &server, endpoint, &redirect_uri, &scopes)
-                    .await?;
+                let r =
+                    registration::register(&http, &server, endpoint, &redirect_uri, &scopes, false)
+                        .await?;
                 // A client with a secret is not remembered: its secret lives only with the
                 // tokens, in the credential store.
                 if r.client_auth.is_none() {
@@ -266,7 +267,7 @@ pub async fn login(
 
 /// How a pre-registered client's secret is sent: `client_secret_post` only when the server
 /// lists it and not `client_secret_basic` (RFC 6749's default).
-fn secret_method_for(server: &ServerMetadata) -> ClientAuthMethod {
+pub(super) fn secret_method_for(server: &ServerMetadata) -> ClientAuthMethod {
     registration::secret_method(server).unwrap_or(ClientAuthMethod::Basic)
 }
 

@@ -37,6 +37,9 @@ pub struct ServerMetadata {
     /// The server takes an HTTPS URL of a Client ID Metadata Document as `client_id`.
     #[serde(default)]
     pub client_id_metadata_document_supported: bool,
+    /// RFC 8628 device authorization, for `login --device`.
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
 }
 
 /// How to make the resource answer with its challenge when asked without a credential.
@@ -118,6 +121,7 @@ pub async fn discover(
             authorization_response_iss_parameter_supported: false,
             token_endpoint_auth_methods_supported: Vec::new(),
             client_id_metadata_document_supported: false,
+            device_authorization_endpoint: None,
         };
         return finish(server, api_url.to_string(), Vec::new(), None, pinned).map_err(fail);
     }
@@ -186,6 +190,7 @@ fn default_endpoints(origin: &Url) -> ServerMetadata {
         authorization_response_iss_parameter_supported: false,
         token_endpoint_auth_methods_supported: Vec::new(),
         client_id_metadata_document_supported: false,
+        device_authorization_endpoint: None,
     }
 }
 
@@ -208,6 +213,10 @@ fn finish(
     for (url, what) in [
         (&server.registration_endpoint, "registration endpoint"),
         (&server.revocation_endpoint, "revocation endpoint"),
+        (
+            &server.device_authorization_endpoint,
+            "device authorization endpoint",
+        ),
     ] {
         if let Some(url) = url {
             check_endpoint(url, what)?;

@@ -100,6 +100,7 @@ pub async fn register(
     endpoint: &str,
     redirect_uri: &str,
     scopes: &[String],
+    device: bool,
 ) -> Result<Registered, AuthError> {
     let url = check_endpoint(endpoint, "registration endpoint").map_err(AuthError::Registration)?;
     let wanted = secret_method(server);
@@ -113,6 +114,12 @@ pub async fn register(
         "software_id": "analytics-mcp",
         "software_version": env!("CARGO_PKG_VERSION"),
     });
+    if device {
+        body["grant_types"] = json!([
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "refresh_token"
+        ]);
+    }
     if !scopes.is_empty() {
         body["scope"] = scopes.join(" ").into();
     }

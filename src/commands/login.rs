@@ -149,16 +149,66 @@ fn login_options(settings: &Settings, args: &LoginArgs) -> Result<LoginOptions, 
     })
 }
 
-async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<Exit> {
+/// A finished sign-in, by browser or by device code: the tokens, how the client id was found,
+/// and the browser tab (if any) waiting to be told how it ended.
+struct Finished {
+    tokens: crate::credentials::OAuthTokens,
+    client_source: crate::auth::flow::ClientSource,
+    browser: Option<crate::auth::flow::SignedIn>,
+}
+
+impl Finished {
+    async fn tell_browser(self, outcome: Result<String, String>) {
+        if let Some(browser) = self.browser {
+            browser.tell_browser(outcome).await;
+        }
+    }
+
+    fn how(&self) -> &'static str {
+        if self.browser.is_some() {
+            "with the browser"
+        } else {
+            "with a device code"
+        }
+    }
+}
+
+/// The browser sign-in, or with `--device` the device sign-in.
+async fn sign_in(
+    settings: &Settings,
+    url: &url::Url,
+    probe: Probe<'_>,
+    args: &LoginArgs,
+) -> anyhow::Result<Finished> {
     let options = login_options(settings, args)?;
-    let signed_in = crate::auth::flow::login(
+    if args.device {
+        let done = crate::auth::device::login(settings, url, probe, &options)
+            .await
+            .map_err(auth_error)?;
+        return Ok(Finished {
+            tokens: done.tokens,
+            client_source: done.client_source,
+            browser: None,
+        });
+    }
+    let signed_in = crate::auth::flow::login(settings, url, probe, &options)
+        .await
+        .map_err(auth_error)?;
+    Ok(Finished {
+        tokens: signed_in.tokens.clone(),
+        client_source: signed_in.client_source,
+        browser: Some(signed_in),
+    })
+}
+
+async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<Exit> {
+    let signed_in = sign_in(
         settings,
         &settings.api_url,
         Probe::Get(settings.endpoints.me()),
-        &options,
+        args,
     )
-    .await
-    .map_err(auth_error)?;
+    .await?;
     let tokens = signed_in.tokens.clone();
     let client = signed_in.client_source.describe();
     let credential = Credential::OAuth(tokens.clone());
@@ -189,9 +239,10 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
         .and_then(Value::as_str)
         .map(|n| crate::api::error::clean(n, 80))
         .unwrap_or_else(|| "the API".into());
+    let how = signed_in.how();
     signed_in.tell_browser(Ok(format!(" to {name}"))).await;
     output::note(&format!(
-        "✓ Signed in{} with the browser: {project}",
+        "✓ Signed in{} {how}: {project}",
         profile_suffix(settings)
     ));
     let scopes = if tokens.scopes.is_empty() {
@@ -215,10 +266,7 @@ async fn hosted_with_browser(
     mcp: &McpUpstream,
     args: &LoginArgs,
 ) -> anyhow::Result<Exit> {
-    let options = login_options(settings, args)?;
-    let signed_in = crate::auth::flow::login(settings, &mcp.url, Probe::McpInitialize, &options)
-        .await
-        .map_err(auth_error)?;
+    let signed_in = sign_in(settings, &mcp.url, Probe::McpInitialize, args).await?;
     let tokens = signed_in.tokens.clone();
     let client = signed_in.client_source.describe();
     let probe = UpstreamAuth::Key {
@@ -239,6 +287,7 @@ async fn hosted_with_browser(
     let saved = Store::new(settings)
         .save_async(&Credential::OAuth(tokens.clone()))
         .await?;
+    let how = signed_in.how();
     signed_in
         .tell_browser(Ok(format!(
             " to {}",
@@ -246,7 +295,7 @@ async fn hosted_with_browser(
         )))
         .await;
     output::note(&format!(
-        "✓ Signed in{} with the browser to {described}",
+        "✓ Signed in{} {how} to {described}",
         profile_suffix(settings)
     ));
     output::note(&format!(

@@ -223,6 +223,12 @@ impl Sandbox {
         self.oauth.stats()
     }
 
+    /// Approves (or denies) the waiting device sign-in that shows `user_code`, as the person
+    /// at the verification page would.
+    pub fn decide_device(&self, user_code: &str, approve: bool) -> bool {
+        self.oauth.decide_device(user_code, approve)
+    }
+
     /// Requests and connections seen so far.
     pub fn stats(&self) -> Stats {
         Stats {

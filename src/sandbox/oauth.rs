@@ -47,7 +47,15 @@ pub struct OAuthOptions {
     /// A pre-registered confidential client `(client_id, client_secret)`: registration is
     /// off, and the token endpoint takes only `client_secret_basic` with exactly these.
     pub confidential: Option<(String, String)>,
+    /// Offer RFC 8628 device authorization (`/oauth/device`), approved or denied at
+    /// `/oauth/device/verify` (or by [`AuthServer::decide_device`] in tests).
+    pub device: bool,
 }
+
+/// How often a device client may poll, in seconds (RFC 8628 `interval`).
+pub const DEVICE_INTERVAL_SECS: u64 = 1;
+/// How long a device code lives.
+const DEVICE_TTL: Duration = Duration::from_secs(300);
 
 impl Default for OAuthOptions {
     fn default() -> Self {
@@ -61,6 +69,7 @@ impl Default for OAuthOptions {
             resource_metadata: true,
             iss: None,
             confidential: None,
+            device: true,
         }
     }
 }
@@ -80,6 +89,9 @@ pub struct OAuthStats {
     pub revocations: u64,
     /// Read API requests whose bearer token was refused.
     pub bearer_rejected: u64,
+    /// Device-code token polls, and those answered `slow_down` (polled too soon).
+    pub device_polls: u64,
+    pub slow_downs: u64,
 }
 
 struct Client {
@@ -105,6 +117,17 @@ struct Code {
     issued: Instant,
 }
 
+struct Device {
+    client_id: String,
+    user_code: String,
+    scope: String,
+    resource: Option<String>,
+    issued: Instant,
+    last_poll: Option<Instant>,
+    /// The person's answer: `None` while they have not decided.
+    decision: Option<bool>,
+}
+
 struct Access {
     family: u64,
     expires: Instant,
@@ -124,7 +147,11 @@ struct Inner {
     codes: HashMap<String, Code>,
     access: HashMap<String, Access>,
     refresh: HashMap<String, Refresh>,
+    /// Device authorizations by device code.
+    devices: HashMap<String, Device>,
     next_family: u64,
+    device_polls: u64,
+    slow_downs: u64,
 }
 
 pub struct AuthServer {
@@ -207,6 +234,10 @@ impl AuthServer {
 
     pub fn stats(&self) -> OAuthStats {
         let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (device_polls, slow_downs) = {
+            let inner = self.inner();
+            (inner.device_polls, inner.slow_downs)
+        };
         OAuthStats {
             registrations: n(&self.registrations),
             consents_shown: n(&self.consents_shown),
@@ -217,6 +248,167 @@ impl AuthServer {
             refresh_rejected: n(&self.refresh_rejected),
             revocations: n(&self.revocations),
             bearer_rejected: n(&self.bearer_rejected),
+            device_polls,
+            slow_downs,
+        }
+    }
+
+    /// The person at the verification page approves (or denies) the device sign-in showing
+    /// `user_code`; false when no such sign-in is waiting.
+    pub fn decide_device(&self, user_code: &str, approve: bool) -> bool {
+        let mut inner = self.inner();
+        match inner
+            .devices
+            .values_mut()
+            .find(|d| d.user_code == user_code && d.decision.is_none())
+        {
+            Some(d) => {
+                d.decision = Some(approve);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// RFC 8628 §3.1–3.2: a device code and a user code for a known client.
+    fn device_authorization(&self, origin: &str, f: &HashMap<String, String>) -> Response {
+        let client_id = f.get("client_id").cloned().unwrap_or_default();
+        if !self.inner().clients.contains_key(&client_id) {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "unknown client_id",
+            );
+        }
+        let device_code = random("sbx_device_");
+        // Eight letters a person can type, BCDF-GHJK style (RFC 8628 §6.1).
+        let letters: Vec<char> = "BCDFGHJKLMNPQRSTVWXZ".chars().collect();
+        let raw = random("");
+        let user_code: String = raw
+            .bytes()
+            .take(8)
+            .enumerate()
+            .flat_map(|(i, b)| {
+                let c = letters[b as usize % letters.len()];
+                if i == 4 { vec!['-', c] } else { vec![c] }
+            })
+            .collect();
+        self.inner().devices.insert(
+            device_code.clone(),
+            Device {
+                client_id,
+                user_code: user_code.clone(),
+                scope: f.get("scope").cloned().unwrap_or_else(|| SCOPE.to_string()),
+                resource: f.get("resource").cloned(),
+                issued: Instant::now(),
+                last_poll: None,
+                decision: None,
+            },
+        );
+        let verify = format!("{origin}/oauth/device/verify");
+        axum::Json(json!({
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": verify,
+            "verification_uri_complete": format!("{verify}?user_code={user_code}"),
+            "expires_in": DEVICE_TTL.as_secs(),
+            "interval": DEVICE_INTERVAL_SECS,
+        }))
+        .into_response()
+    }
+
+    /// RFC 8628 §3.4–3.5: the device-code grant.
+    fn device_token(&self, f: &HashMap<String, String>) -> Response {
+        let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+        let mut inner = self.inner();
+        inner.device_polls += 1;
+        let Some(d) = inner.devices.get_mut(get("device_code")) else {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "unknown device code",
+            );
+        };
+        if d.client_id != get("client_id")
+            || d.resource
+                .as_deref()
+                .is_some_and(|r| f.get("resource").is_some_and(|x| x != r))
+        {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "another client's code, or another resource",
+            );
+        }
+        if d.issued.elapsed() > DEVICE_TTL {
+            return oauth_error(StatusCode::BAD_REQUEST, "expired_token", "the code expired");
+        }
+        // A little slack for timers: a poll at the interval is on time.
+        let interval = Duration::from_secs(DEVICE_INTERVAL_SECS) - Duration::from_millis(100);
+        let too_soon = d.last_poll.is_some_and(|at| at.elapsed() < interval);
+        d.last_poll = Some(Instant::now());
+        if too_soon {
+            inner.slow_downs += 1;
+            return oauth_error(StatusCode::BAD_REQUEST, "slow_down", "poll less often");
+        }
+        match d.decision {
+            None => oauth_error(
+                StatusCode::BAD_REQUEST,
+                "authorization_pending",
+                "the person has not answered yet",
+            ),
+            Some(false) => {
+                inner.devices.remove(get("device_code"));
+                drop(inner);
+                self.denials.fetch_add(1, Ordering::Relaxed);
+                oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "access_denied",
+                    "the person said no",
+                )
+            }
+            Some(true) => {
+                let (client_id, scope) = (d.client_id.clone(), d.scope.clone());
+                inner.devices.remove(get("device_code"));
+                inner.next_family += 1;
+                let family = inner.next_family;
+                drop(inner);
+                self.approvals.fetch_add(1, Ordering::Relaxed);
+                self.code_exchanges.fetch_add(1, Ordering::Relaxed);
+                self.issue(&client_id, family, &scope)
+            }
+        }
+    }
+
+    /// The verification page: the code's sign-in, with Approve and Deny.
+    fn device_page(&self, q: &HashMap<String, String>) -> Response {
+        let code = q.get("user_code").cloned().unwrap_or_default();
+        Html(format!(
+            "<!doctype html><title>Device sign-in</title><h1>Sign in a device</h1>\
+             <form method=\"post\"><label>Code <input name=\"user_code\" value=\"{c}\"></label>\
+             <button name=\"decision\" value=\"approve\">Approve</button>\
+             <button name=\"decision\" value=\"deny\">Deny</button></form>",
+            c = escape(&code)
+        ))
+        .into_response()
+    }
+
+    fn device_decide(&self, f: &HashMap<String, String>) -> Response {
+        let code = f.get("user_code").map(String::as_str).unwrap_or("");
+        let approve = f.get("decision").map(String::as_str) == Some("approve");
+        if self.decide_device(code, approve) {
+            Html(if approve {
+                "<p id=\"done\">Approved; return to your device.</p>"
+            } else {
+                "<p id=\"done\">Denied.</p>"
+            })
+            .into_response()
+        } else {
+            (
+                StatusCode::BAD_REQUEST,
+                Html("<p id=\"error\">No sign-in is waiting for that code.</p>"),
+            )
+                .into_response()
         }
     }
 
@@ -297,6 +489,16 @@ impl AuthServer {
                 Err(refused) => refused,
             },
             "/oauth/revoke" if post && self.options.revocation => self.revoke(&form(body)),
+            "/oauth/device" if post && self.options.device => {
+                match self.client_authentication(authorization, body) {
+                    Ok(f) => self.device_authorization(origin, &f),
+                    Err(refused) => refused,
+                }
+            }
+            "/oauth/device/verify" if !post && self.options.device => self.device_page(query),
+            "/oauth/device/verify" if post && self.options.device => {
+                self.device_decide(&form(body))
+            }
             _ => return None,
         })
     }
@@ -357,6 +559,9 @@ impl AuthServer {
         });
         if self.options.revocation {
             m["revocation_endpoint"] = format!("{origin}/oauth/revoke").into();
+        }
+        if self.options.device {
+            m["device_authorization_endpoint"] = format!("{origin}/oauth/device").into();
         }
         if self.options.confidential.is_some() {
             m["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
@@ -610,6 +815,9 @@ button{{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}}</style></head>
                     inner.next_family
                 };
                 self.issue(&code.client_id, family, &code.scope)
+            }
+            "urn:ietf:params:oauth:grant-type:device_code" if self.options.device => {
+                self.device_token(f)
             }
             "refresh_token" => {
                 let failing = self

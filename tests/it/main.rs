@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod conformance;
 mod credentials;
+mod device;
 mod dist;
 mod hosted;
 mod install;
