@@ -155,6 +155,10 @@ pub struct LoginArgs {
     /// Print the sign-in URL instead of opening a browser (for SSH sessions)
     #[arg(long, conflicts_with = "with_key")]
     pub no_browser: bool,
+    /// Device sign-in (RFC 8628) for SSH and headless machines: prints a URL and a code to
+    /// enter on any other device, never opens a browser, and waits for the approval
+    #[arg(long, conflicts_with_all = ["with_key", "no_browser", "callback_port"])]
+    pub device: bool,
     /// Listen for the browser's return on this port of 127.0.0.1 (default: a free one); pin it
     /// to forward it over SSH (`ssh -L PORT:127.0.0.1:PORT`)
     #[arg(long, value_name = "PORT", conflicts_with = "with_key")]
@@ -170,6 +174,15 @@ pub struct LoginArgs {
     /// Give up waiting for the browser after this many seconds [default: 300]
     #[arg(long, value_name = "SECS", conflicts_with = "with_key")]
     pub timeout: Option<u64>,
+    /// Ask for these scopes (space-separated, or the flag repeated) instead of the ones the
+    /// server suggests, e.g. after a tool was refused for `insufficient_scope`
+    #[arg(long, value_name = "SCOPE", conflicts_with = "with_key", num_args = 1.., value_delimiter = ' ')]
+    pub scope: Vec<String>,
+    /// The pre-registered client (`client_id` under [oauth]) is confidential: read its secret
+    /// from a hidden prompt or the first line of stdin (never argv); it is kept in the
+    /// credential store with the tokens
+    #[arg(long, conflicts_with = "with_key")]
+    pub client_secret: bool,
 }
 
 #[derive(Debug, Args)]

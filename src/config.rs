@@ -70,6 +70,10 @@ pub struct ConfigFile {
     /// With `mcp_url` and `login --with-key`: the header the key is sent in (default
     /// `Authorization`, as `Bearer <key>`).
     pub key_header: Option<String>,
+    /// With `mcp_url`: the MCP protocol era to speak, `auto` (default: `server/discover`,
+    /// falling back to `initialize` for older servers), `2026-07-28` (stateless only) or
+    /// `2025-11-25` (`initialize` and a session only).
+    pub protocol: Option<String>,
     /// Project id, skipping the `GET /me` look-up.
     pub project: Option<String>,
     /// Whole-request timeout in seconds, retries included.
@@ -109,8 +113,12 @@ pub struct OAuthConfig {
     pub token_endpoint: Option<String>,
     pub registration_endpoint: Option<String>,
     pub revocation_endpoint: Option<String>,
-    /// A pre-registered public client id (skips dynamic registration).
+    /// A pre-registered client id (skips dynamic registration); a confidential client's
+    /// secret is given to `login --client-secret` and kept in the credential store, never here.
     pub client_id: Option<String>,
+    /// The HTTPS URL of this client's Client ID Metadata Document, used as the client id
+    /// where the server says `client_id_metadata_document_supported` (instead of registering).
+    pub client_metadata_url: Option<String>,
     /// Scopes to ask for (default: what the API's metadata lists).
     pub scopes: Option<Vec<String>>,
     /// A fixed loopback port for the callback (default: a free one).
@@ -150,6 +158,7 @@ impl ConfigFile {
             tools: profile.tools,
             exclude_tools: profile.exclude_tools,
             key_header: profile.key_header,
+            protocol: profile.protocol,
             project: profile.project.or(self.project),
             timeout_secs: profile.timeout_secs.or(self.timeout_secs),
             connect_timeout_secs: profile.connect_timeout_secs.or(self.connect_timeout_secs),
@@ -219,6 +228,31 @@ pub struct McpUpstream {
     pub exclude_tools: Vec<glob::Pattern>,
     /// Where a static key goes: `Authorization` (as `Bearer <key>`) or another header name.
     pub key_header: String,
+    /// The protocol era to speak (`protocol` in config.toml).
+    pub protocol: Protocol,
+}
+
+/// The MCP protocol era a hosted profile speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// `server/discover` first; `initialize` when the server turns out to be older.
+    #[default]
+    Auto,
+    /// The stateless 2026-07-28 revision only.
+    Stateless,
+    /// `initialize` and a session (2025-11-25 and before) only.
+    Session,
+}
+
+impl Protocol {
+    fn parse(raw: &str) -> Result<Self, ConfigError> {
+        match raw {
+            "auto" => Ok(Self::Auto),
+            "2026-07-28" => Ok(Self::Stateless),
+            "2025-11-25" | "2025-06-18" | "2025-03-26" => Ok(Self::Session),
+            other => Err(ConfigError::BadProtocol(other.to_string())),
+        }
+    }
 }
 
 impl McpUpstream {
@@ -335,6 +369,10 @@ pub enum ConfigError {
         glob: String,
         why: String,
     },
+    #[error(
+        "`protocol = \"{0}\"` is not one this release speaks: use \"auto\", \"2026-07-28\" or \"2025-11-25\""
+    )]
+    BadProtocol(String),
     #[error("`{0}` is not a usable profile name: use 1-64 letters, digits, - and _")]
     BadProfileName(String),
     #[error("{name} must be auto, text, structured or both, not `{value}`")]
@@ -579,6 +617,10 @@ impl Settings {
                     key_header: file
                         .key_header
                         .unwrap_or_else(|| "Authorization".to_string()),
+                    protocol: match file.protocol.as_deref() {
+                        Some(raw) => Protocol::parse(raw)?,
+                        None => Protocol::Auto,
+                    },
                 }),
                 None => None,
             },
@@ -632,6 +674,7 @@ mod tests {
             tools: globs("tools", Some(vec!["get_*".into(), "list_websites".into()])).unwrap(),
             exclude_tools: globs("exclude_tools", Some(vec!["get_api_*".into()])).unwrap(),
             key_header: "Authorization".into(),
+            protocol: Protocol::Auto,
         };
         assert!(mcp.keeps("get_visitors") && mcp.keeps("list_websites"));
         assert!(!mcp.keeps("get_api_usage") && !mcp.keeps("create_goal"));

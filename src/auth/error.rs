@@ -40,6 +40,12 @@ pub enum AuthError {
     IssuerMismatch(String),
     #[error("the code could not be exchanged for tokens: {0}")]
     Exchange(String),
+    #[error(
+        "{0} offers no device sign-in (RFC 8628); use `analytics-mcp login --no-browser` and open the URL it prints"
+    )]
+    NoDevice(String),
+    #[error("device sign-in failed: {0}; nothing was signed in")]
+    Device(String),
     #[error("{0}; sign in again with `analytics-mcp login`")]
     SignInAgain(String),
     #[error(

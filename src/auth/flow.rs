@@ -1,6 +1,13 @@
 //! The browser sign-in, start to finish: discover, pick a client id, listen on loopback,
 //! open the checked authorization URL, wait for the return, and exchange the code (PKCE S256,
 //! RFC 8707 `resource`) with the `oauth2` crate.
+//!
+//! The client id comes, in the MCP 2026-07-28 order, from: a pre-registered client in
+//! `config.toml` (public, or confidential with a secret given on `login`'s stdin and kept in
+//! the credential store) → a Client ID Metadata Document (`[oauth] client_metadata_url`) when
+//! the server says `client_id_metadata_document_supported` → a registration remembered for
+//! this issuer → RFC 7591 dynamic registration. Scopes come from `[oauth] scopes` or
+//! `login --scope`, else the resource's 401 challenge, else its `scopes_supported`.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -13,10 +20,11 @@ use oauth2::{
 use tokio::sync::oneshot;
 
 use super::http::AuthHttp;
-use super::metadata::{self, Discovered};
+use super::metadata::{self, Discovered, Probe, ServerMetadata};
 use super::{AuthError, browser, loopback, registration};
 use crate::config::Settings;
-use crate::credentials::{OAuthTokens, Secret};
+pub use crate::credentials::ClientSource;
+use crate::credentials::{ClientAuth, ClientAuthMethod, OAuthTokens, Secret};
 
 /// How the person wants the sign-in run.
 #[derive(Debug, Clone)]
@@ -27,11 +35,16 @@ pub struct LoginOptions {
     pub callback_port: Option<u16>,
     /// How long to wait for the browser.
     pub timeout: Duration,
+    /// The pre-registered client's secret (from `login`'s stdin, or the credential store).
+    pub client_secret: Option<Secret<String>>,
+    /// Scopes to ask for instead of the ones discovery suggests.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// A finished exchange: the tokens, and the browser tab waiting to be told how it ended.
 pub struct SignedIn {
     pub tokens: OAuthTokens,
+    pub client_source: ClientSource,
     reply: oneshot::Sender<Result<String, String>>,
     server: loopback::Server,
 }
@@ -52,15 +65,16 @@ impl SignedIn {
 pub async fn login(
     settings: &Settings,
     resource_url: &url::Url,
-    probe_path: &str,
+    probe: Probe<'_>,
     options: &LoginOptions,
 ) -> Result<SignedIn, AuthError> {
     let http = AuthHttp::new();
-    let discovered = metadata::discover(&http, resource_url, probe_path, &settings.oauth).await?;
+    let discovered = metadata::discover(&http, resource_url, probe, &settings.oauth).await?;
     let Discovered {
         server,
         resource,
         scopes: resource_scopes,
+        challenge_scopes,
     } = discovered;
     if !server
         .code_challenge_methods_supported
@@ -71,7 +85,12 @@ pub async fn login(
             issuer: server.issuer,
         });
     }
-    let scopes = settings.oauth.scopes.clone().unwrap_or(resource_scopes);
+    let scopes = options
+        .scopes
+        .clone()
+        .or_else(|| settings.oauth.scopes.clone())
+        .or(challenge_scopes)
+        .unwrap_or(resource_scopes);
 
     // Reuse the port of a remembered registration when free, so it can be reused too.
     let remembered = registration::remembered(&settings.config_dir, &server.issuer);
@@ -91,21 +110,60 @@ pub async fn login(
     };
     let redirect_uri = listener.redirect_uri();
 
-    let client_id = match &settings.oauth.client_id {
-        Some(id) => id.clone(),
-        None => match remembered.filter(|r| r.redirect_uri == redirect_uri) {
-            Some(r) => r.client_id,
+    let metadata_document = match settings.oauth.client_metadata_url.as_deref() {
+        Some(raw) if server.client_id_metadata_document_supported => {
+            // draft-ietf-oauth-client-id-metadata-document: an https URL with a path.
+            match url::Url::parse(raw) {
+                Ok(u) if u.scheme() == "https" && u.path() != "/" => Some(raw),
+                _ => {
+                    return Err(AuthError::Registration(format!(
+                        "`client_metadata_url` under [oauth] must be an https URL with a path, not `{}`",
+                        crate::text::clean(raw, 100)
+                    )));
+                }
+            }
+        }
+        _ => None,
+    };
+    let (client_id, client_auth, client_source) = match (
+        &settings.oauth.client_id,
+        metadata_document,
+    ) {
+        (Some(id), _) => {
+            let auth = options.client_secret.clone().map(|secret| ClientAuth {
+                secret,
+                method: secret_method_for(&server),
+            });
+            (id.clone(), auth, ClientSource::PreRegistered)
+        }
+        (None, Some(url)) => (url.to_string(), None, ClientSource::MetadataDocument),
+        (None, None) => match remembered.filter(|r| r.redirect_uri == redirect_uri) {
+            Some(r) => (r.client_id, None, ClientSource::Remembered),
             None => {
                 let endpoint = server.registration_endpoint.as_deref().ok_or_else(|| {
                     AuthError::Registration(format!(
-                        "{} offers no dynamic client registration; set `client_id` under [oauth] in config.toml",
+                        "{} offers no dynamic client registration; set `client_id` under [oauth] in config.toml (and give its secret, if it has one, to `login --client-secret`)",
                         server.issuer
                     ))
                 })?;
                 registration::remember(&settings.config_dir, &server.issuer, None)?;
-                let r = registration::register(&http, endpoint, &redirect_uri, &scopes).await?;
-                registration::remember(&settings.config_dir, &server.issuer, Some(&r))?;
-                r.client_id
+                let r =
+                    registration::register(&http, &server, endpoint, &redirect_uri, &scopes, false)
+                        .await?;
+                // A client with a secret is not remembered: its secret lives only with the
+                // tokens, in the credential store.
+                if r.client_auth.is_none() {
+                    registration::remember(
+                        &settings.config_dir,
+                        &server.issuer,
+                        Some(&r.registration),
+                    )?;
+                }
+                (
+                    r.registration.client_id,
+                    r.client_auth,
+                    ClientSource::Registered,
+                )
             }
         },
     };
@@ -114,7 +172,7 @@ pub async fn login(
         api: resource_url.to_string(),
         why: format!("the {what} is not a valid URL"),
     };
-    let client = BasicClient::new(ClientId::new(client_id.clone()))
+    let mut client = BasicClient::new(ClientId::new(client_id.clone()))
         .set_auth_uri(
             AuthUrl::new(server.authorization_endpoint.clone())
                 .map_err(|_| invalid("authorization endpoint"))?,
@@ -123,6 +181,14 @@ pub async fn login(
             TokenUrl::new(server.token_endpoint.clone()).map_err(|_| invalid("token endpoint"))?,
         )
         .set_redirect_uri(RedirectUrl::new(redirect_uri).map_err(|_| invalid("redirect URI"))?);
+    if let Some(auth) = &client_auth {
+        client = client
+            .set_client_secret(oauth2::ClientSecret::new(auth.secret.expose().clone()))
+            .set_auth_type(match auth.method {
+                ClientAuthMethod::Basic => oauth2::AuthType::BasicAuth,
+                ClientAuthMethod::Post => oauth2::AuthType::RequestBody,
+            });
+    }
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (auth_url, state) = client
         .authorize_url(CsrfToken::new_random)
@@ -190,10 +256,19 @@ pub async fn login(
                 .expires_in()
                 .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
             lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
+            client_auth,
+            client_source: Some(client_source),
         },
+        client_source,
         reply: callback.done,
         server: callbacks,
     })
+}
+
+/// How a pre-registered client's secret is sent: `client_secret_post` only when the server
+/// lists it and not `client_secret_basic` (RFC 6749's default).
+pub(super) fn secret_method_for(server: &ServerMetadata) -> ClientAuthMethod {
+    registration::secret_method(server).unwrap_or(ClientAuthMethod::Basic)
 }
 
 fn remembered_port(redirect_uri: &str) -> Option<u16> {

@@ -62,6 +62,27 @@ impl AuthHttp {
         self.send(self.client.post(url.clone()).json(body)).await
     }
 
+    /// POSTs a JSON-RPC message as an MCP Streamable HTTP client does (to read the challenge
+    /// a protected MCP server answers with).
+    pub async fn post_mcp(
+        &self,
+        url: &Url,
+        body: &Value,
+        session: Option<&str>,
+    ) -> Result<Answer, AuthError> {
+        let mut request = self
+            .client
+            .post(url.clone())
+            .header("accept", "application/json, text/event-stream")
+            .json(body);
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        self.send(request).await
+    }
+
     /// POSTs an `application/x-www-form-urlencoded` body (which may hold a token).
     pub async fn post_form(&self, url: &Url, form: String) -> Result<Answer, AuthError> {
         self.send(

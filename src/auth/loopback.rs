@@ -152,7 +152,8 @@ fn check(shared: &Shared, params: &HashMap<String, String>) -> Result<String, Au
         return Err(AuthError::StateMismatch);
     }
     match params.get("iss") {
-        Some(iss) if iss.trim_end_matches('/') != shared.issuer.trim_end_matches('/') => {
+        // RFC 9207 §2.4 (and SEP-2468): compared byte for byte, no normalization.
+        Some(iss) if *iss != shared.issuer => {
             return Err(AuthError::IssuerMismatch(crate::text::clean(iss, 100)));
         }
         None if shared.iss_required => {

@@ -1,6 +1,11 @@
 //! Finding the authorization server for an API: RFC 9728 protected-resource metadata (from a
 //! 401's `WWW-Authenticate`, then the well-known paths), then RFC 8414 authorization-server
-//! metadata with the OpenID Connect fallbacks — or endpoints pinned in `config.toml`.
+//! metadata with the OpenID Connect fallbacks (path insertion for issuers with a path) — or
+//! endpoints pinned in `config.toml`. A 2025-03-26 MCP server with no metadata at all gets
+//! that revision's default endpoints at its root. The challenge's `scope` is kept: it is what
+//! the resource asks for (MCP 2025-11-25 "Scope Selection Strategy").
+
+use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -26,6 +31,24 @@ pub struct ServerMetadata {
     pub scopes_supported: Vec<String>,
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// How the token endpoint authenticates clients (RFC 8414; empty: `client_secret_basic`).
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// The server takes an HTTPS URL of a Client ID Metadata Document as `client_id`.
+    #[serde(default)]
+    pub client_id_metadata_document_supported: bool,
+    /// RFC 8628 device authorization, for `login --device`.
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
+}
+
+/// How to make the resource answer with its challenge when asked without a credential.
+#[derive(Debug, Clone, Copy)]
+pub enum Probe<'a> {
+    /// `GET` this path under the API (the Read API's `/me`).
+    Get(&'a str),
+    /// `POST` an MCP `initialize` to the URL itself (a hosted MCP server).
+    McpInitialize,
 }
 
 /// What discovery found: the server, and the resource and scopes to ask for.
@@ -36,6 +59,8 @@ pub struct Discovered {
     pub resource: String,
     /// Scopes the resource says it understands (may be empty).
     pub scopes: Vec<String>,
+    /// The `scope` of the resource's 401 challenge, when it named one.
+    pub challenge_scopes: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -64,12 +89,12 @@ pub fn check_endpoint(raw: &str, what: &str) -> Result<Url, String> {
     }
 }
 
-/// Discovers the authorization server for `api_url` (whose `probe_path` answers 401 without a
-/// credential), honouring what `pinned` fixes.
+/// Discovers the authorization server for `api_url` (which answers `probe` with a 401 when
+/// asked without a credential), honouring what `pinned` fixes.
 pub async fn discover(
     http: &AuthHttp,
     api_url: &Url,
-    probe_path: &str,
+    probe: Probe<'_>,
     pinned: &OAuthConfig,
 ) -> Result<Discovered, AuthError> {
     let fail = |why: String| AuthError::Discovery {
@@ -94,40 +119,79 @@ pub async fn discover(
             code_challenge_methods_supported: vec!["S256".to_string()],
             scopes_supported: Vec::new(),
             authorization_response_iss_parameter_supported: false,
+            token_endpoint_auth_methods_supported: Vec::new(),
+            client_id_metadata_document_supported: false,
+            device_authorization_endpoint: None,
         };
-        return finish(server, api_url.to_string(), Vec::new(), pinned).map_err(fail);
+        return finish(server, api_url.to_string(), Vec::new(), None, pinned).map_err(fail);
     }
 
-    let (issuer, resource, scopes) = match &pinned.issuer {
-        Some(issuer) => (issuer.clone(), api_url.to_string(), Vec::new()),
-        None => match protected_resource(http, api_url, probe_path).await? {
-            Some(prm) => {
-                let issuer = prm.authorization_servers.first().cloned().ok_or_else(|| {
-                    fail("its protected-resource metadata names no authorization server".into())
-                })?;
-                (issuer, prm.resource, prm.scopes_supported)
+    let answered_401 = challenge(http, api_url, probe).await;
+    // Only a hosted MCP server that asked for a sign-in gets the 2025-03-26 defaults.
+    let may_use_defaults = matches!(probe, Probe::McpInitialize) && answered_401.is_some();
+    let challenge = answered_401.unwrap_or_default();
+    let challenge_scopes = challenge
+        .get("scope")
+        .map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .filter(|s| !s.is_empty());
+    let (issuer, resource, scopes, has_prm) = match &pinned.issuer {
+        Some(issuer) => (issuer.clone(), api_url.to_string(), Vec::new(), true),
+        None => {
+            match protected_resource(http, api_url, challenge.get("resource_metadata")).await? {
+                Some(prm) => {
+                    let issuer = prm.authorization_servers.first().cloned().ok_or_else(|| {
+                        fail("its protected-resource metadata names no authorization server".into())
+                    })?;
+                    (issuer, prm.resource, prm.scopes_supported, true)
+                }
+                // No RFC 9728 metadata: the API's own origin may be its authorization server.
+                None => (
+                    api_url.origin().ascii_serialization(),
+                    api_url.to_string(),
+                    Vec::new(),
+                    false,
+                ),
             }
-            // No RFC 9728 metadata: the API's own origin may be its authorization server.
-            None => (
-                api_url.origin().ascii_serialization(),
-                api_url.to_string(),
-                Vec::new(),
-            ),
-        },
+        }
     };
     let issuer_url = check_endpoint(&issuer, "issuer").map_err(fail)?;
-    let server = server_metadata(http, &issuer_url).await?.ok_or_else(|| {
-        fail(format!(
-            "{issuer} publishes no authorization-server metadata (RFC 8414 or OpenID); pin the endpoints under [oauth] in config.toml, or use `login --with-key`"
-        ))
-    })?;
+    let server = match server_metadata(http, &issuer_url).await? {
+        Some(server) => server,
+        // MCP 2025-03-26: a server without any metadata has its endpoints at fixed paths of
+        // its own origin.
+        None if !has_prm && may_use_defaults => default_endpoints(&issuer_url),
+        None => {
+            return Err(fail(format!(
+                "{issuer} publishes no authorization-server metadata (RFC 8414 or OpenID); pin the endpoints under [oauth] in config.toml, or use `login --with-key`"
+            )));
+        }
+    };
     if trim_slash(&server.issuer) != trim_slash(&issuer) {
         return Err(fail(format!(
             "the metadata at {issuer} names a different issuer ({})",
             server.issuer
         )));
     }
-    finish(server, resource, scopes, pinned).map_err(fail)
+    finish(server, resource, scopes, challenge_scopes, pinned).map_err(fail)
+}
+
+/// The MCP 2025-03-26 defaults for a server without metadata: `/authorize`, `/token` and
+/// `/register` at the root of its origin, with PKCE (which that revision requires).
+fn default_endpoints(origin: &Url) -> ServerMetadata {
+    let origin = origin.origin().ascii_serialization();
+    ServerMetadata {
+        issuer: origin.clone(),
+        authorization_endpoint: format!("{origin}/authorize"),
+        token_endpoint: format!("{origin}/token"),
+        registration_endpoint: Some(format!("{origin}/register")),
+        revocation_endpoint: None,
+        code_challenge_methods_supported: vec!["S256".to_string()],
+        scopes_supported: Vec::new(),
+        authorization_response_iss_parameter_supported: false,
+        token_endpoint_auth_methods_supported: Vec::new(),
+        client_id_metadata_document_supported: false,
+        device_authorization_endpoint: None,
+    }
 }
 
 /// Checks the endpoints and PKCE support, and applies pinned overrides.
@@ -135,6 +199,7 @@ fn finish(
     mut server: ServerMetadata,
     resource: String,
     scopes: Vec<String>,
+    challenge_scopes: Option<Vec<String>>,
     pinned: &OAuthConfig,
 ) -> Result<Discovered, String> {
     if let Some(r) = &pinned.registration_endpoint {
@@ -148,6 +213,10 @@ fn finish(
     for (url, what) in [
         (&server.registration_endpoint, "registration endpoint"),
         (&server.revocation_endpoint, "revocation endpoint"),
+        (
+            &server.device_authorization_endpoint,
+            "device authorization endpoint",
+        ),
     ] {
         if let Some(url) = url {
             check_endpoint(url, what)?;
@@ -157,6 +226,7 @@ fn finish(
         server,
         resource,
         scopes,
+        challenge_scopes,
     })
 }
 
@@ -164,31 +234,72 @@ fn trim_slash(s: &str) -> &str {
     s.trim_end_matches('/')
 }
 
+/// The parameters of the Bearer challenge the resource answers `probe` with (empty when its
+/// 401 has none); `None` when it does not answer 401.
+async fn challenge(
+    http: &AuthHttp,
+    api_url: &Url,
+    probe: Probe<'_>,
+) -> Option<HashMap<String, String>> {
+    let answer = match probe {
+        Probe::Get(path) => match Url::parse(&format!(
+            "{}{}",
+            api_url.as_str().trim_end_matches('/'),
+            path
+        )) {
+            Ok(url) => http.get(&url).await,
+            Err(_) => return None,
+        },
+        Probe::McpInitialize => {
+            let initialize = serde_json::json!({
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "analytics-mcp", "version": env!("CARGO_PKG_VERSION")},
+                },
+            });
+            match http.post_mcp(api_url, &initialize, None).await {
+                // A server may let `initialize` through and guard only what follows.
+                Ok(answer) if answer.status != 401 => {
+                    let session = answer
+                        .headers
+                        .get("mcp-session-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    let list =
+                        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+                    http.post_mcp(api_url, &list, session.as_deref()).await
+                }
+                other => other,
+            }
+        }
+    };
+    match answer {
+        Ok(answer) if answer.status == 401 => Some(
+            answer
+                .headers
+                .get_all("www-authenticate")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(bearer_params)
+                .find(|p| !p.is_empty())
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    }
+}
+
 /// RFC 9728: the metadata URL from a 401's `WWW-Authenticate: Bearer resource_metadata=…`,
 /// else `/.well-known/oauth-protected-resource{path}`, else the same at the root.
 async fn protected_resource(
     http: &AuthHttp,
     api_url: &Url,
-    probe_path: &str,
+    from_challenge: Option<&String>,
 ) -> Result<Option<ResourceMetadata>, AuthError> {
-    let mut candidates = Vec::new();
-    let probe = Url::parse(&format!(
-        "{}{}",
-        api_url.as_str().trim_end_matches('/'),
-        probe_path
-    ));
-    if let Ok(probe) = probe
-        && let Ok(answer) = http.get(&probe).await
-        && answer.status == 401
-        && let Some(url) = answer
-            .headers
-            .get_all("www-authenticate")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(resource_metadata_param)
-    {
-        candidates.push(url);
-    }
+    let mut candidates: Vec<String> = from_challenge.into_iter().cloned().collect();
     let path = api_url.path().trim_end_matches('/');
     let origin = api_url.origin().ascii_serialization();
     if !path.is_empty() {
@@ -225,16 +336,68 @@ async fn protected_resource(
     Ok(None)
 }
 
-/// The `resource_metadata="…"` parameter of a Bearer challenge.
-fn resource_metadata_param(header: &str) -> Option<String> {
-    let (_, rest) = header.split_once("resource_metadata=")?;
-    let rest = rest.trim_start();
-    let value = if let Some(quoted) = rest.strip_prefix('"') {
-        quoted.split('"').next()?
-    } else {
-        rest.split([',', ' ']).next()?
+/// The auth-params of a `Bearer` challenge (RFC 9110 §11.2: `name=token` or
+/// `name="quoted string"`, comma separated), names lower-cased; empty for another scheme.
+fn bearer_params(header: &str) -> HashMap<String, String> {
+    let mut params = HashMap::new();
+    let header = header.trim_start();
+    let Some(scheme) = header.get(..6) else {
+        return params;
     };
-    (!value.is_empty()).then(|| value.to_string())
+    if !scheme.eq_ignore_ascii_case("bearer")
+        || header[6..]
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_whitespace())
+    {
+        return params;
+    }
+    let mut rest = header[6..].chars().peekable();
+    loop {
+        while rest.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
+        let name: String = std::iter::from_fn(|| rest.next_if(|c| *c != '=' && *c != ','))
+            .collect::<String>()
+            .trim()
+            .to_ascii_lowercase();
+        if rest.next_if_eq(&'=').is_none() {
+            if rest.peek().is_none() {
+                return params;
+            }
+            continue;
+        }
+        while rest.next_if(|c| *c == ' ').is_some() {}
+        let mut value = String::new();
+        if rest.next_if_eq(&'"').is_some() {
+            while let Some(c) = rest.next() {
+                match c {
+                    '\\' => value.extend(rest.next()),
+                    '"' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            value.extend(std::iter::from_fn(|| {
+                rest.next_if(|c| *c != ',' && !c.is_whitespace())
+            }));
+        }
+        if !name.is_empty() {
+            params.entry(name).or_insert(value);
+        }
+    }
+}
+
+/// The `scope` of a Bearer challenge (e.g. a 403 `insufficient_scope`), if it names one.
+pub fn challenge_scope(header: &str) -> Option<String> {
+    bearer_params(header)
+        .remove("scope")
+        .filter(|s| !s.trim().is_empty())
+}
+
+#[cfg(test)]
+fn resource_metadata_param(header: &str) -> Option<String> {
+    bearer_params(header)
+        .remove("resource_metadata")
+        .filter(|v| !v.is_empty())
 }
 
 /// RFC 8414 §3.1 and OpenID Connect Discovery: for issuer `https://h/p`, try
@@ -291,6 +454,18 @@ mod tests {
             Some("https://a.example/m")
         );
         assert_eq!(resource_metadata_param("Bearer realm=\"x\""), None);
+        assert_eq!(resource_metadata_param("Basic resource_metadata=x"), None);
+    }
+
+    #[test]
+    fn the_challenge_scope_is_read_with_its_spaces_and_escapes() {
+        let p = bearer_params(
+            r#"Bearer error="insufficient_scope", scope="mcp:read mcp:write", realm="a\"b""#,
+        );
+        assert_eq!(p["scope"], "mcp:read mcp:write");
+        assert_eq!(p["error"], "insufficient_scope");
+        assert_eq!(p["realm"], "a\"b");
+        assert!(bearer_params("Bearer").is_empty());
     }
 
     #[test]

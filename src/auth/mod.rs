@@ -1,12 +1,14 @@
 //! Browser sign-in (OAuth 2.1 authorization code + PKCE on a loopback port) and the tokens it
 //! yields: discovery ([`metadata`]), client registration ([`registration`]), the callback
 //! listener ([`loopback`]), opening the browser safely ([`browser`]), the flow itself
-//! ([`flow`]), and refreshing and revoking ([`tokens`]).
+//! ([`flow`]), device sign-in for headless machines ([`device`]), and refreshing and revoking
+//! ([`tokens`]).
 //!
 //! It produces credentials for the API client and reads settings; it never prints a token,
 //! a code or a verifier.
 
 pub mod browser;
+pub mod device;
 pub mod error;
 pub mod flow;
 pub mod http;

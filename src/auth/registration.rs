@@ -1,6 +1,10 @@
-//! The client id: from `config.toml`, or RFC 7591 dynamic registration as a public client,
-//! remembered per issuer in `oauth-clients.json` and dropped when its redirect URI no longer
-//! matches the one this sign-in listens on.
+//! RFC 7591 dynamic registration, the last of the ways sign-in gets a client id (after a
+//! pre-registered client from `config.toml` and a Client ID Metadata Document, see
+//! [`super::flow`]): as a native application (`application_type: "native"`, SEP-837), public
+//! unless the token endpoint takes only client secrets. Public registrations are remembered
+//! per issuer in `oauth-clients.json` and dropped when their redirect URI no longer matches
+//! the one this sign-in listens on; one that came with a secret is never written there (the
+//! secret lives only in the credential store, with the tokens).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +14,8 @@ use serde_json::json;
 
 use super::AuthError;
 use super::http::AuthHttp;
-use super::metadata::check_endpoint;
+use super::metadata::{ServerMetadata, check_endpoint};
+use crate::credentials::{ClientAuth, ClientAuthMethod, Secret};
 
 /// Registrations remembered in the config directory (client ids are not secrets, but the
 /// file is written 0600 like the credentials beside it).
@@ -65,23 +70,56 @@ pub fn remember(
     Ok(())
 }
 
-/// Registers a public client (`token_endpoint_auth_method: none`) for `redirect_uri`.
+/// A fresh registration: the client id, and the secret when the server issued one.
+pub struct Registered {
+    pub registration: Registration,
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// The way to authenticate at `server`'s token endpoint with a client secret, when it takes
+/// no public clients: `client_secret_basic` unless only `client_secret_post` is listed.
+pub fn secret_method(server: &ServerMetadata) -> Option<ClientAuthMethod> {
+    let methods = &server.token_endpoint_auth_methods_supported;
+    if methods.is_empty() || methods.iter().any(|m| m == "none") {
+        return None;
+    }
+    if methods.iter().any(|m| m == "client_secret_basic") {
+        Some(ClientAuthMethod::Basic)
+    } else if methods.iter().any(|m| m == "client_secret_post") {
+        Some(ClientAuthMethod::Post)
+    } else {
+        None
+    }
+}
+
+/// Registers a native client for `redirect_uri`: public (`token_endpoint_auth_method:
+/// none`), or with a secret when `server`'s token endpoint takes only secrets.
 pub async fn register(
     http: &AuthHttp,
+    server: &ServerMetadata,
     endpoint: &str,
     redirect_uri: &str,
     scopes: &[String],
-) -> Result<Registration, AuthError> {
+    device: bool,
+) -> Result<Registered, AuthError> {
     let url = check_endpoint(endpoint, "registration endpoint").map_err(AuthError::Registration)?;
+    let wanted = secret_method(server);
     let mut body = json!({
         "client_name": "analytics-mcp",
         "redirect_uris": [redirect_uri],
-        "token_endpoint_auth_method": "none",
+        "application_type": "native",
+        "token_endpoint_auth_method": wanted.map_or("none", ClientAuthMethod::as_str),
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
         "software_id": "analytics-mcp",
         "software_version": env!("CARGO_PKG_VERSION"),
     });
+    if device {
+        body["grant_types"] = json!([
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "refresh_token"
+        ]);
+    }
     if !scopes.is_empty() {
         body["scope"] = scopes.join(" ").into();
     }
@@ -105,8 +143,23 @@ pub async fn register(
                 "dynamic client registration at {endpoint} answered without a client_id"
             ))
         })?;
-    Ok(Registration {
-        client_id: client_id.to_string(),
-        redirect_uri: redirect_uri.to_string(),
+    // RFC 7591 §3.2.1: the server may change the method; a secret is used as it says.
+    let client_auth = json["client_secret"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(|secret| ClientAuth {
+            secret: Secret::new(secret.to_string()),
+            method: json["token_endpoint_auth_method"]
+                .as_str()
+                .and_then(ClientAuthMethod::parse)
+                .or(wanted)
+                .unwrap_or(ClientAuthMethod::Basic),
+        });
+    Ok(Registered {
+        registration: Registration {
+            client_id: client_id.to_string(),
+            redirect_uri: redirect_uri.to_string(),
+        },
+        client_auth,
     })
 }

@@ -22,7 +22,7 @@ use super::AuthError;
 use super::http::AuthHttp;
 use crate::config::Settings;
 use crate::credentials::store::Store;
-use crate::credentials::{Bound, Credential, OAuthTokens, Secret};
+use crate::credentials::{Bound, ClientAuthMethod, Credential, OAuthTokens, Secret};
 
 /// Refresh when the access token has less than this left (or half its lifetime, if shorter).
 const MARGIN_SECS: i64 = 30;
@@ -206,8 +206,16 @@ impl Inner {
     ) -> Result<OAuthTokens, AuthError> {
         let token_url = TokenUrl::new(current.token_endpoint.clone())
             .map_err(|_| AuthError::SignInAgain("the stored token endpoint is not a URL".into()))?;
-        let client =
+        let mut client =
             BasicClient::new(ClientId::new(current.client_id.clone())).set_token_uri(token_url);
+        if let Some(auth) = &current.client_auth {
+            client = client
+                .set_client_secret(oauth2::ClientSecret::new(auth.secret.expose().clone()))
+                .set_auth_type(match auth.method {
+                    ClientAuthMethod::Basic => oauth2::AuthType::BasicAuth,
+                    ClientAuthMethod::Post => oauth2::AuthType::RequestBody,
+                });
+        }
         let mut attempt = 0;
         loop {
             let answer = client

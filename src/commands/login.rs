@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::api::{ApiClient, Auth};
 use crate::auth::AuthError;
 use crate::auth::flow::LoginOptions;
+use crate::auth::metadata::Probe;
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::{McpUpstream, Settings};
 use crate::credentials::store::{Saved, Store};
@@ -105,24 +106,111 @@ fn login_options(settings: &Settings, args: &LoginArgs) -> Result<LoginOptions, 
             "--timeout must be at least 1 second",
         ));
     }
+    let client_secret = match (&settings.oauth.client_id, args.client_secret) {
+        (None, true) => {
+            return Err(CliError::new(
+                Exit::Usage,
+                "--client-secret is for a pre-registered client: set `client_id` under [oauth] in config.toml first",
+            ));
+        }
+        (Some(_), true) => {
+            let raw = read_secret("Paste the client secret (input hidden): ")?;
+            let secret = raw.trim();
+            if secret.is_empty() || secret.chars().any(|c| c.is_control()) {
+                return Err(CliError::new(
+                    Exit::Usage,
+                    "that is not a usable client secret",
+                ));
+            }
+            Some(Secret::new(secret.to_string()))
+        }
+        // The secret given at an earlier sign-in of this client, from the credential store.
+        (Some(id), false) => match Store::new(settings).load().ok().flatten() {
+            Some(found) => match found.credential {
+                Credential::OAuth(t) if t.client_id == *id => t.client_auth.map(|a| a.secret),
+                _ => None,
+            },
+            None => None,
+        },
+        (None, false) => None,
+    };
+    let scopes = args
+        .scope
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>();
     Ok(LoginOptions {
         no_browser: args.no_browser,
         callback_port: args.callback_port,
         timeout: Duration::from_secs(timeout),
+        client_secret,
+        scopes: (!scopes.is_empty()).then_some(scopes),
+    })
+}
+
+/// A finished sign-in, by browser or by device code: the tokens, how the client id was found,
+/// and the browser tab (if any) waiting to be told how it ended.
+struct Finished {
+    tokens: crate::credentials::OAuthTokens,
+    client_source: crate::auth::flow::ClientSource,
+    browser: Option<crate::auth::flow::SignedIn>,
+}
+
+impl Finished {
+    async fn tell_browser(self, outcome: Result<String, String>) {
+        if let Some(browser) = self.browser {
+            browser.tell_browser(outcome).await;
+        }
+    }
+
+    fn how(&self) -> &'static str {
+        if self.browser.is_some() {
+            "with the browser"
+        } else {
+            "with a device code"
+        }
+    }
+}
+
+/// The browser sign-in, or with `--device` the device sign-in.
+async fn sign_in(
+    settings: &Settings,
+    url: &url::Url,
+    probe: Probe<'_>,
+    args: &LoginArgs,
+) -> anyhow::Result<Finished> {
+    let options = login_options(settings, args)?;
+    if args.device {
+        let done = crate::auth::device::login(settings, url, probe, &options)
+            .await
+            .map_err(auth_error)?;
+        return Ok(Finished {
+            tokens: done.tokens,
+            client_source: done.client_source,
+            browser: None,
+        });
+    }
+    let signed_in = crate::auth::flow::login(settings, url, probe, &options)
+        .await
+        .map_err(auth_error)?;
+    Ok(Finished {
+        tokens: signed_in.tokens.clone(),
+        client_source: signed_in.client_source,
+        browser: Some(signed_in),
     })
 }
 
 async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<Exit> {
-    let options = login_options(settings, args)?;
-    let signed_in = crate::auth::flow::login(
+    let signed_in = sign_in(
         settings,
         &settings.api_url,
-        settings.endpoints.me(),
-        &options,
+        Probe::Get(settings.endpoints.me()),
+        args,
     )
-    .await
-    .map_err(auth_error)?;
+    .await?;
     let tokens = signed_in.tokens.clone();
+    let client = signed_in.client_source.describe();
     let credential = Credential::OAuth(tokens.clone());
     let api = ApiClient::new(
         settings.api_url.clone(),
@@ -151,9 +239,10 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
         .and_then(Value::as_str)
         .map(|n| crate::text::clean(n, 80))
         .unwrap_or_else(|| "the API".into());
+    let how = signed_in.how();
     signed_in.tell_browser(Ok(format!(" to {name}"))).await;
     output::note(&format!(
-        "✓ Signed in{} with the browser: {project}",
+        "✓ Signed in{} {how}: {project}",
         profile_suffix(settings)
     ));
     let scopes = if tokens.scopes.is_empty() {
@@ -162,7 +251,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
         format!(", scopes {}", tokens.scopes.join(" "))
     };
     output::note(&format!(
-        "  Issuer {}{scopes}; tokens stored {}.",
+        "  Issuer {}{scopes}, with {client}; tokens stored {}.",
         tokens.issuer,
         describe_saved(&saved)
     ));
@@ -177,11 +266,9 @@ async fn hosted_with_browser(
     mcp: &McpUpstream,
     args: &LoginArgs,
 ) -> anyhow::Result<Exit> {
-    let options = login_options(settings, args)?;
-    let signed_in = crate::auth::flow::login(settings, &mcp.url, "", &options)
-        .await
-        .map_err(auth_error)?;
+    let signed_in = sign_in(settings, &mcp.url, Probe::McpInitialize, args).await?;
     let tokens = signed_in.tokens.clone();
+    let client = signed_in.client_source.describe();
     let probe = UpstreamAuth::Key {
         header: "Authorization".into(),
         key: tokens.bound_access(),
@@ -200,6 +287,7 @@ async fn hosted_with_browser(
     let saved = Store::new(settings)
         .save_async(&Credential::OAuth(tokens.clone()))
         .await?;
+    let how = signed_in.how();
     signed_in
         .tell_browser(Ok(format!(
             " to {}",
@@ -207,11 +295,11 @@ async fn hosted_with_browser(
         )))
         .await;
     output::note(&format!(
-        "✓ Signed in{} with the browser to {described}",
+        "✓ Signed in{} {how} to {described}",
         profile_suffix(settings)
     ));
     output::note(&format!(
-        "  Issuer {}; tokens stored {}.",
+        "  Issuer {}, with {client}; tokens stored {}.",
         tokens.issuer,
         describe_saved(&saved)
     ));
@@ -351,16 +439,24 @@ pub(crate) fn describe_project(me: &Value) -> String {
 
 /// The key from a hidden prompt on a terminal, or the first line of piped stdin.
 fn read_key() -> anyhow::Result<String> {
+    read_secret("Paste your Himetrica secret key (hm_sk_…, input hidden): ")
+        .map_err(anyhow::Error::from)
+}
+
+/// A secret from a hidden `prompt` on a terminal, or the first line of piped stdin.
+fn read_secret(prompt: &str) -> Result<String, CliError> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        let key = rpassword::prompt_password(
-            "Paste your Himetrica secret key (hm_sk_…, input hidden): ",
-        )?;
-        return Ok(key);
+        return rpassword::prompt_password(prompt)
+            .map_err(|e| CliError::new(Exit::Failure, format!("could not read the prompt: {e}")));
     }
     let mut buf = Vec::new();
-    stdin.lock().take(8 * 1024).read_to_end(&mut buf)?;
+    stdin
+        .lock()
+        .take(8 * 1024)
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::new(Exit::Failure, format!("could not read stdin: {e}")))?;
     let text = String::from_utf8(buf)
-        .map_err(|_| CliError::new(Exit::Usage, "the key on stdin is not valid UTF-8"))?;
+        .map_err(|_| CliError::new(Exit::Usage, "the secret on stdin is not valid UTF-8"))?;
     Ok(text.lines().next().unwrap_or_default().to_string())
 }

@@ -27,6 +27,19 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         lines.push("Method:     browser sign-in (OAuth)".to_string());
         lines.push(format!("Issuer:     {}", tokens.issuer));
         lines.push(format!(
+            "Client:     {}{}{}",
+            crate::text::clean(&tokens.client_id, 120),
+            tokens
+                .client_source
+                .map(|c| format!(", {}", c.describe()))
+                .unwrap_or_default(),
+            if tokens.client_auth.is_some() {
+                " (confidential: its secret is kept in the credential store)"
+            } else {
+                ""
+            }
+        ));
+        lines.push(format!(
             "Scopes:     {}",
             if tokens.scopes.is_empty() {
                 "(none named)".to_string()

@@ -25,6 +25,8 @@ pub const KEY_PREFIX: &str = "hm_sk_";
 
 /// A credential the API client can attach to a request.
 #[derive(Debug, Clone, PartialEq)]
+// One or two credentials live per process; boxing the sign-in would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Credential {
     /// A secret key, sent as `X-API-Key` (or a hosted profile's key header), to its origin only.
     ApiKey(Bound),
@@ -49,6 +51,86 @@ pub struct OAuthTokens {
     pub expires_at: Option<i64>,
     /// The access token's lifetime as issued (`expires_in`), in seconds.
     pub lifetime_secs: Option<i64>,
+    /// A confidential client's secret and how the token endpoint wants it, for refreshes;
+    /// `None` for a public client.
+    pub client_auth: Option<ClientAuth>,
+    /// How the sign-in got its client id (`None` in records from before this was kept).
+    pub client_source: Option<ClientSource>,
+}
+
+/// How a sign-in got its client id, in the MCP 2026-07-28 order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientSource {
+    PreRegistered,
+    MetadataDocument,
+    Remembered,
+    Registered,
+}
+
+impl ClientSource {
+    /// What `login` and `status` say.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::PreRegistered => "the pre-registered client from config.toml",
+            Self::MetadataDocument => "a Client ID Metadata Document",
+            Self::Remembered => "the client registered at the last sign-in",
+            Self::Registered => "a newly registered client",
+        }
+    }
+
+    /// The name stored in the credential record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PreRegistered => "pre-registered",
+            Self::MetadataDocument => "metadata-document",
+            Self::Remembered => "remembered",
+            Self::Registered => "registered",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::PreRegistered,
+            Self::MetadataDocument,
+            Self::Remembered,
+            Self::Registered,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+}
+
+/// A confidential client's secret and how the token endpoint takes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientAuth {
+    pub secret: Secret<String>,
+    pub method: ClientAuthMethod,
+}
+
+/// RFC 7591 `token_endpoint_auth_method` values for a client with a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthMethod {
+    /// HTTP Basic (`client_secret_basic`), the RFC 6749 default.
+    Basic,
+    /// In the form body (`client_secret_post`).
+    Post,
+}
+
+impl ClientAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Basic => "client_secret_basic",
+            Self::Post => "client_secret_post",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "client_secret_basic" => Some(Self::Basic),
+            "client_secret_post" => Some(Self::Post),
+            _ => None,
+        }
+    }
 }
 
 impl OAuthTokens {

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Bound, Credential, OAuthTokens, Origin, Resolved, Secret, Source};
+use super::{
+    Bound, ClientAuth, ClientAuthMethod, ClientSource, Credential, OAuthTokens, Origin, Resolved,
+    Secret, Source,
+};
 use crate::config::{Settings, StorePreference};
 
 /// The keychain service name; the account is the profile (`default`, or `profile:NAME`).
@@ -75,6 +78,13 @@ struct OAuthRecord {
     expires_at: Option<i64>,
     #[serde(default)]
     lifetime_secs: Option<i64>,
+    /// A confidential client's secret (kept here, in the credential store, never in config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_endpoint_auth_method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_source: Option<String>,
 }
 
 /// Why a store could not be read or written.
@@ -368,6 +378,12 @@ fn encode(credential: &Credential) -> Secret<String> {
                 refresh_token: t.refresh_token.as_ref().map(|r| r.expose().clone()),
                 expires_at: t.expires_at,
                 lifetime_secs: t.lifetime_secs,
+                client_secret: t.client_auth.as_ref().map(|a| a.secret.expose().clone()),
+                token_endpoint_auth_method: t
+                    .client_auth
+                    .as_ref()
+                    .map(|a| a.method.as_str().to_string()),
+                client_source: t.client_source.map(|c| c.as_str().to_string()),
             }),
         },
     };
@@ -414,6 +430,15 @@ fn decode(
             refresh_token: o.refresh_token.map(Secret::new),
             expires_at: o.expires_at,
             lifetime_secs: o.lifetime_secs,
+            client_auth: o.client_secret.map(|secret| ClientAuth {
+                secret: Secret::new(secret),
+                method: o
+                    .token_endpoint_auth_method
+                    .as_deref()
+                    .and_then(ClientAuthMethod::parse)
+                    .unwrap_or(ClientAuthMethod::Basic),
+            }),
+            client_source: o.client_source.as_deref().and_then(ClientSource::parse),
         })),
         _ => Err(unreadable("it is neither a key nor a sign-in (damaged?)")),
     }?;
@@ -536,8 +561,23 @@ mod tests {
             refresh_token: Some(Secret::new("rt".into())),
             expires_at: Some(1_800_000_000),
             lifetime_secs: Some(3600),
+            client_auth: None,
+            client_source: Some(ClientSource::Registered),
         });
         assert_eq!(decoded(encode(&o).expose()).unwrap(), o);
+        // A confidential client's secret and method come back as stored.
+        let Credential::OAuth(mut confidential) = o.clone() else {
+            unreachable!()
+        };
+        confidential.client_auth = Some(ClientAuth {
+            secret: Secret::new("s3cret".into()),
+            method: ClientAuthMethod::Post,
+        });
+        let confidential = Credential::OAuth(confidential);
+        assert_eq!(
+            decoded(encode(&confidential).expose()).unwrap(),
+            confidential
+        );
         // A record must be one kind or the other, not both.
         let both = encode(&o).expose().replacen(
             "\"kind\": \"oauth\",",

@@ -35,11 +35,16 @@ pub enum UpstreamAuth {
     Unreadable(String),
 }
 
+/// The scope a hosted server last said it needs (`403 insufficient_scope`), shared between
+/// the transport that saw it and the bridge that explains it.
+pub type WantedScope = Arc<std::sync::Mutex<Option<String>>>;
+
 /// reqwest, plus the credential on every request.
 #[derive(Clone)]
 pub struct AuthedClient {
     http: reqwest::Client,
     auth: UpstreamAuth,
+    wanted_scope: WantedScope,
 }
 
 type Failure = StreamableHttpError<reqwest::Error>;
@@ -56,10 +61,37 @@ fn rejected(e: &Failure) -> bool {
 }
 
 impl AuthedClient {
-    pub fn new(auth: UpstreamAuth, connect_timeout: std::time::Duration) -> Self {
+    pub fn new(
+        auth: UpstreamAuth,
+        connect_timeout: std::time::Duration,
+        wanted_scope: WantedScope,
+    ) -> Self {
         // No redirects (see `http_client`): the token must not travel to another host.
         let http = crate::http::http_client(|b| b.connect_timeout(connect_timeout));
-        Self { http, auth }
+        Self {
+            http,
+            auth,
+            wanted_scope,
+        }
+    }
+
+    /// Remembers the scope of an `insufficient_scope` answer (MCP step-up authorization).
+    fn note_scope(&self, result: &Result<StreamableHttpPostResponse, Failure>) {
+        if let Err(StreamableHttpError::InsufficientScope(e)) = result {
+            let scope = e
+                .required_scope
+                .clone()
+                .or_else(|| crate::auth::metadata::challenge_scope(&e.www_authenticate_header));
+            // RFC 6749 §3.3 scope tokens: printable ASCII without `"` and `\`.
+            let printable = |s: &String| {
+                s.len() <= 500
+                    && s.chars()
+                        .all(|c| c == ' ' || (c.is_ascii_graphic() && c != '"' && c != '\\'))
+            };
+            if let Some(scope) = scope.filter(printable) {
+                *self.wanted_scope.lock().unwrap_or_else(|p| p.into_inner()) = Some(scope);
+            }
+        }
     }
 
     /// The bearer token and extra headers for the next request to `uri`: the one place a
@@ -164,7 +196,7 @@ impl StreamableHttpClient for AuthedClient {
                 max_sse_event_size,
             )
             .await;
-        match first {
+        let answer = match first {
             Err(e) if rejected(&e) && self.after_rejection(token.as_deref()).await? => {
                 let (token, headers) = self.credential(&uri, custom_headers).await?;
                 self.http
@@ -179,7 +211,9 @@ impl StreamableHttpClient for AuthedClient {
                     .await
             }
             other => other,
-        }
+        };
+        self.note_scope(&answer);
+        answer
     }
 
     async fn delete_session(
@@ -243,8 +277,12 @@ pub fn transport(
     url: &url::Url,
     auth: UpstreamAuth,
     connect_timeout: std::time::Duration,
+    wanted_scope: WantedScope,
 ) -> StreamableHttpClientTransport<AuthedClient> {
     let config =
         StreamableHttpClientTransportConfig::with_uri(url.as_str()).reinit_on_expired_session(true);
-    StreamableHttpClientTransport::with_client(AuthedClient::new(auth, connect_timeout), config)
+    StreamableHttpClientTransport::with_client(
+        AuthedClient::new(auth, connect_timeout, wanted_scope),
+        config,
+    )
 }

@@ -13,18 +13,18 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, CompleteRequestParams,
     CompleteResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
     InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
-    ServerCapabilities,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities,
 };
-use rmcp::service::{NotificationContext, Peer, RequestContext, RunningService, ServiceError};
-use rmcp::{
-    ClientHandler, ErrorData as McpError, RoleClient, RoleServer, ServerHandler, ServiceExt,
+use rmcp::service::{
+    ClientLifecycleMode, ClientServiceExt, NotificationContext, Peer, RequestContext,
+    RunningService, ServiceError,
 };
+use rmcp::{ClientHandler, ErrorData as McpError, RoleClient, RoleServer, ServerHandler};
 
-use super::client::{UpstreamAuth, transport};
+use super::client::{UpstreamAuth, WantedScope, transport};
 use super::errors;
-use crate::config::Limits;
-use crate::config::McpUpstream;
+use crate::config::{Limits, McpUpstream, Protocol};
 use crate::credentials::Secret;
 
 /// Passes the upstream's list-changed notifications to our client.
@@ -68,6 +68,8 @@ pub struct Upstream {
     limits: Limits,
     downstream: Arc<OnceLock<Peer<RoleServer>>>,
     service: tokio::sync::Mutex<Option<RunningService<RoleClient, Events>>>,
+    /// The scope the server last asked for with `insufficient_scope`.
+    wanted_scope: WantedScope,
 }
 
 impl Upstream {
@@ -86,6 +88,7 @@ impl Upstream {
             limits,
             downstream: Arc::new(OnceLock::new()),
             service: tokio::sync::Mutex::new(None),
+            wanted_scope: WantedScope::default(),
         }
     }
 
@@ -143,9 +146,24 @@ impl Upstream {
             downstream: self.downstream.clone(),
         };
         let connect_timeout = self.limits.connect_timeout.min(self.limits.timeout);
-        let transport = transport(&self.config.url, self.auth.clone(), connect_timeout);
+        let transport = transport(
+            &self.config.url,
+            self.auth.clone(),
+            connect_timeout,
+            self.wanted_scope.clone(),
+        );
+        let lifecycle = match self.config.protocol {
+            Protocol::Auto => ClientLifecycleMode::Auto {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                legacy_version: Some(ProtocolVersion::V_2025_11_25),
+            },
+            Protocol::Stateless => ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+            Protocol::Session => ClientLifecycleMode::Initialize,
+        };
         let running = events
-            .serve(transport)
+            .serve_with_lifecycle(transport, lifecycle)
             .await
             .map_err(|e| self.connect_error(&e.to_string()))?;
         let peer = running.peer().clone();
@@ -155,6 +173,20 @@ impl Upstream {
 
     fn connect_error(&self, detail: &str) -> String {
         let detail = crate::text::clean(detail, 300);
+        // Step-up authorization: the token works but lacks a scope. Never a browser from
+        // here; the person signs in again with the wider scope.
+        let wanted = self
+            .wanted_scope
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(scope) = wanted.filter(|_| detail.contains("Insufficient scope")) {
+            return format!(
+                "the hosted MCP server at {} needs more access (scope `{scope}`): sign in again with `{} --scope \"{scope}\"`",
+                self.config.url,
+                self.login_hint()
+            );
+        }
         // rmcp wraps the transport's `AuthRequired` (a 401) in its initialize error; its text
         // is the only stable handle on it from here.
         if detail.contains("Auth required") || detail.contains("401") {

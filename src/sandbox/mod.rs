@@ -230,6 +230,12 @@ impl Sandbox {
         self.oauth.stats()
     }
 
+    /// Approves (or denies) the waiting device sign-in that shows `user_code`, as the person
+    /// at the verification page would.
+    pub fn decide_device(&self, user_code: &str, approve: bool) -> bool {
+        self.oauth.decide_device(user_code, approve)
+    }
+
     /// Requests and connections seen so far.
     pub fn stats(&self) -> Stats {
         Stats {
@@ -454,10 +460,14 @@ async fn handle(
         }
     }
 
-    if let Some(response) = state
-        .oauth
-        .handle(&state.origin, &method, &path, &params, &body)
-    {
+    if let Some(response) = state.oauth.handle(
+        &state.origin,
+        &method,
+        &path,
+        &params,
+        headers.get("authorization").and_then(|v| v.to_str().ok()),
+        &body,
+    ) {
         // A slow token endpoint answers late, after it has already rotated the tokens.
         let delay = state.options.oauth.refresh_delay;
         if !delay.is_zero()

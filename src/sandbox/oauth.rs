@@ -40,7 +40,22 @@ pub struct OAuthOptions {
     /// Serve RFC 9728 protected-resource metadata (and name it in 401 challenges). Without
     /// it, clients must fall back to the server's own origin, as with Zenovay.
     pub resource_metadata: bool,
+    /// The `iss` sent back with the authorization response: `None` the issuer itself,
+    /// `Some("")` none at all, else this value with `{issuer}` replaced by the issuer (so
+    /// `"{issuer}/"` is the trailing-slash variant).
+    pub iss: Option<String>,
+    /// A pre-registered confidential client `(client_id, client_secret)`: registration is
+    /// off, and the token endpoint takes only `client_secret_basic` with exactly these.
+    pub confidential: Option<(String, String)>,
+    /// Offer RFC 8628 device authorization (`/oauth/device`), approved or denied at
+    /// `/oauth/device/verify` (or by [`AuthServer::decide_device`] in tests).
+    pub device: bool,
 }
+
+/// How often a device client may poll, in seconds (RFC 8628 `interval`).
+pub const DEVICE_INTERVAL_SECS: u64 = 1;
+/// How long a device code lives.
+const DEVICE_TTL: Duration = Duration::from_secs(300);
 
 impl Default for OAuthOptions {
     fn default() -> Self {
@@ -52,6 +67,9 @@ impl Default for OAuthOptions {
             refresh_failures: 0,
             refresh_delay: Duration::ZERO,
             resource_metadata: true,
+            iss: None,
+            confidential: None,
+            device: true,
         }
     }
 }
@@ -71,6 +89,9 @@ pub struct OAuthStats {
     pub revocations: u64,
     /// Read API requests whose bearer token was refused.
     pub bearer_rejected: u64,
+    /// Device-code token polls, and those answered `slow_down` (polled too soon).
+    pub device_polls: u64,
+    pub slow_downs: u64,
 }
 
 struct Client {
@@ -96,6 +117,17 @@ struct Code {
     issued: Instant,
 }
 
+struct Device {
+    client_id: String,
+    user_code: String,
+    scope: String,
+    resource: Option<String>,
+    issued: Instant,
+    last_poll: Option<Instant>,
+    /// The person's answer: `None` while they have not decided.
+    decision: Option<bool>,
+}
+
 struct Access {
     family: u64,
     expires: Instant,
@@ -115,7 +147,11 @@ struct Inner {
     codes: HashMap<String, Code>,
     access: HashMap<String, Access>,
     refresh: HashMap<String, Refresh>,
+    /// Device authorizations by device code.
+    devices: HashMap<String, Device>,
     next_family: u64,
+    device_polls: u64,
+    slow_downs: u64,
 }
 
 pub struct AuthServer {
@@ -164,8 +200,19 @@ pub fn form(body: &[u8]) -> HashMap<String, String> {
 
 impl AuthServer {
     pub fn new(options: OAuthOptions) -> Self {
+        let mut inner = Inner::default();
+        if let Some((id, _)) = &options.confidential {
+            inner.clients.insert(
+                id.clone(),
+                Client {
+                    name: "a pre-registered client".to_string(),
+                    // A native client's loopback redirect: any port (RFC 8252 §7.3).
+                    redirect_uris: vec!["http://127.0.0.1/callback".to_string()],
+                },
+            );
+        }
         Self {
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(inner),
             registrations: AtomicU64::new(0),
             consents_shown: AtomicU64::new(0),
             approvals: AtomicU64::new(0),
@@ -182,6 +229,10 @@ impl AuthServer {
 
     pub fn stats(&self) -> OAuthStats {
         let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (device_polls, slow_downs) = {
+            let inner = self.inner();
+            (inner.device_polls, inner.slow_downs)
+        };
         OAuthStats {
             registrations: n(&self.registrations),
             consents_shown: n(&self.consents_shown),
@@ -192,6 +243,167 @@ impl AuthServer {
             refresh_rejected: n(&self.refresh_rejected),
             revocations: n(&self.revocations),
             bearer_rejected: n(&self.bearer_rejected),
+            device_polls,
+            slow_downs,
+        }
+    }
+
+    /// The person at the verification page approves (or denies) the device sign-in showing
+    /// `user_code`; false when no such sign-in is waiting.
+    pub fn decide_device(&self, user_code: &str, approve: bool) -> bool {
+        let mut inner = self.inner();
+        match inner
+            .devices
+            .values_mut()
+            .find(|d| d.user_code == user_code && d.decision.is_none())
+        {
+            Some(d) => {
+                d.decision = Some(approve);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// RFC 8628 §3.1–3.2: a device code and a user code for a known client.
+    fn device_authorization(&self, origin: &str, f: &HashMap<String, String>) -> Response {
+        let client_id = f.get("client_id").cloned().unwrap_or_default();
+        if !self.inner().clients.contains_key(&client_id) {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "unknown client_id",
+            );
+        }
+        let device_code = super::random("sbx_device_");
+        // Eight letters a person can type, BCDF-GHJK style (RFC 8628 §6.1).
+        let letters: Vec<char> = "BCDFGHJKLMNPQRSTVWXZ".chars().collect();
+        let raw = super::random("");
+        let user_code: String = raw
+            .bytes()
+            .take(8)
+            .enumerate()
+            .flat_map(|(i, b)| {
+                let c = letters[b as usize % letters.len()];
+                if i == 4 { vec!['-', c] } else { vec![c] }
+            })
+            .collect();
+        self.inner().devices.insert(
+            device_code.clone(),
+            Device {
+                client_id,
+                user_code: user_code.clone(),
+                scope: f.get("scope").cloned().unwrap_or_else(|| SCOPE.to_string()),
+                resource: f.get("resource").cloned(),
+                issued: Instant::now(),
+                last_poll: None,
+                decision: None,
+            },
+        );
+        let verify = format!("{origin}/oauth/device/verify");
+        axum::Json(json!({
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": verify,
+            "verification_uri_complete": format!("{verify}?user_code={user_code}"),
+            "expires_in": DEVICE_TTL.as_secs(),
+            "interval": DEVICE_INTERVAL_SECS,
+        }))
+        .into_response()
+    }
+
+    /// RFC 8628 §3.4–3.5: the device-code grant.
+    fn device_token(&self, f: &HashMap<String, String>) -> Response {
+        let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+        let mut inner = self.inner();
+        inner.device_polls += 1;
+        let Some(d) = inner.devices.get_mut(get("device_code")) else {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "unknown device code",
+            );
+        };
+        if d.client_id != get("client_id")
+            || d.resource
+                .as_deref()
+                .is_some_and(|r| f.get("resource").is_some_and(|x| x != r))
+        {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "another client's code, or another resource",
+            );
+        }
+        if d.issued.elapsed() > DEVICE_TTL {
+            return oauth_error(StatusCode::BAD_REQUEST, "expired_token", "the code expired");
+        }
+        // A little slack for timers: a poll at the interval is on time.
+        let interval = Duration::from_secs(DEVICE_INTERVAL_SECS) - Duration::from_millis(100);
+        let too_soon = d.last_poll.is_some_and(|at| at.elapsed() < interval);
+        d.last_poll = Some(Instant::now());
+        if too_soon {
+            inner.slow_downs += 1;
+            return oauth_error(StatusCode::BAD_REQUEST, "slow_down", "poll less often");
+        }
+        match d.decision {
+            None => oauth_error(
+                StatusCode::BAD_REQUEST,
+                "authorization_pending",
+                "the person has not answered yet",
+            ),
+            Some(false) => {
+                inner.devices.remove(get("device_code"));
+                drop(inner);
+                self.denials.fetch_add(1, Ordering::Relaxed);
+                oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "access_denied",
+                    "the person said no",
+                )
+            }
+            Some(true) => {
+                let (client_id, scope) = (d.client_id.clone(), d.scope.clone());
+                inner.devices.remove(get("device_code"));
+                inner.next_family += 1;
+                let family = inner.next_family;
+                drop(inner);
+                self.approvals.fetch_add(1, Ordering::Relaxed);
+                self.code_exchanges.fetch_add(1, Ordering::Relaxed);
+                self.issue(&client_id, family, &scope)
+            }
+        }
+    }
+
+    /// The verification page: the code's sign-in, with Approve and Deny.
+    fn device_page(&self, q: &HashMap<String, String>) -> Response {
+        let code = q.get("user_code").cloned().unwrap_or_default();
+        Html(format!(
+            "<!doctype html><title>Device sign-in</title><h1>Sign in a device</h1>\
+             <form method=\"post\"><label>Code <input name=\"user_code\" value=\"{c}\"></label>\
+             <button name=\"decision\" value=\"approve\">Approve</button>\
+             <button name=\"decision\" value=\"deny\">Deny</button></form>",
+            c = escape(&code)
+        ))
+        .into_response()
+    }
+
+    fn device_decide(&self, f: &HashMap<String, String>) -> Response {
+        let code = f.get("user_code").map(String::as_str).unwrap_or("");
+        let approve = f.get("decision").map(String::as_str) == Some("approve");
+        if self.decide_device(code, approve) {
+            Html(if approve {
+                "<p id=\"done\">Approved; return to your device.</p>"
+            } else {
+                "<p id=\"done\">Denied.</p>"
+            })
+            .into_response()
+        } else {
+            (
+                StatusCode::BAD_REQUEST,
+                Html("<p id=\"error\">No sign-in is waiting for that code.</p>"),
+            )
+                .into_response()
         }
     }
 
@@ -236,6 +448,7 @@ impl AuthServer {
         method: &axum::http::Method,
         path: &str,
         query: &HashMap<String, String>,
+        authorization: Option<&str>,
         body: &[u8],
     ) -> Option<Response> {
         let post = method == axum::http::Method::POST;
@@ -263,13 +476,66 @@ impl AuthServer {
             }))
             .into_response(),
             "/.well-known/oauth-authorization-server" => self.metadata(origin),
-            "/oauth/register" if post => self.register(body),
+            "/oauth/register" if post && self.options.confidential.is_none() => self.register(body),
             "/oauth/authorize" if !post => self.authorize(query),
             "/oauth/authorize" if post => self.decide(origin, &form(body)),
-            "/oauth/token" if post => self.token(&form(body)),
+            "/oauth/token" if post => match self.client_authentication(authorization, body) {
+                Ok(f) => self.token(&f),
+                Err(refused) => refused,
+            },
             "/oauth/revoke" if post && self.options.revocation => self.revoke(&form(body)),
+            "/oauth/device" if post && self.options.device => {
+                match self.client_authentication(authorization, body) {
+                    Ok(f) => self.device_authorization(origin, &f),
+                    Err(refused) => refused,
+                }
+            }
+            "/oauth/device/verify" if !post && self.options.device => self.device_page(query),
+            "/oauth/device/verify" if post && self.options.device => {
+                self.device_decide(&form(body))
+            }
             _ => return None,
         })
+    }
+
+    /// The token request's form, with the client id from HTTP Basic when it came that way.
+    /// With a confidential client configured, only its exact Basic credentials pass.
+    #[allow(clippy::result_large_err)]
+    fn client_authentication(
+        &self,
+        authorization: Option<&str>,
+        body: &[u8],
+    ) -> Result<HashMap<String, String>, Response> {
+        let mut f = form(body);
+        let basic = authorization
+            .and_then(|h| h.strip_prefix("Basic "))
+            .and_then(|b| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
+            .and_then(|d| String::from_utf8(d).ok())
+            .and_then(|d| {
+                let (id, secret) = d.split_once(':')?;
+                let decode = |s: &str| {
+                    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                };
+                Some((decode(id)?, decode(secret)?))
+            });
+        if let Some((id, _)) = &basic {
+            f.insert("client_id".to_string(), id.clone());
+        }
+        match &self.options.confidential {
+            Some(expected) if basic.as_ref() != Some(expected) => Err(oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "this token endpoint takes only client_secret_basic with the registered secret",
+            )),
+            _ => Ok(f),
+        }
     }
 
     fn metadata(&self, origin: &str) -> Response {
@@ -288,6 +554,15 @@ impl AuthServer {
         });
         if self.options.revocation {
             m["revocation_endpoint"] = format!("{origin}/oauth/revoke").into();
+        }
+        if self.options.device {
+            m["device_authorization_endpoint"] = format!("{origin}/oauth/device").into();
+        }
+        if self.options.confidential.is_some() {
+            m["token_endpoint_auth_methods_supported"] = json!(["client_secret_basic"]);
+            if let Some(o) = m.as_object_mut() {
+                o.remove("registration_endpoint");
+            }
         }
         axum::Json(m).into_response()
     }
@@ -366,7 +641,19 @@ impl AuthServer {
         let Some(client) = inner.clients.get(&client_id) else {
             return page_error("Unknown client_id.");
         };
-        if !client.redirect_uris.contains(&redirect_uri) {
+        let loopback_any_port = |registered: &String| {
+            let (Ok(r), Ok(u)) = (url::Url::parse(registered), url::Url::parse(&redirect_uri))
+            else {
+                return false;
+            };
+            r.port().is_none()
+                && r.host_str() == Some("127.0.0.1")
+                && u.host_str() == Some("127.0.0.1")
+                && r.path() == u.path()
+        };
+        if !client.redirect_uris.contains(&redirect_uri)
+            && !client.redirect_uris.iter().any(loopback_any_port)
+        {
             return page_error("redirect_uri is not registered for this client.");
         }
         let client_name = client.name.clone();
@@ -475,7 +762,16 @@ button{{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}}</style></head>
         if let Some(s) = &p.state {
             to.query_pairs_mut().append_pair("state", s);
         }
-        to.query_pairs_mut().append_pair("iss", origin);
+        match self.options.iss.as_deref() {
+            None => {
+                to.query_pairs_mut().append_pair("iss", origin);
+            }
+            Some("") => {}
+            Some(other) => {
+                to.query_pairs_mut()
+                    .append_pair("iss", &other.replace("{issuer}", origin));
+            }
+        }
         redirect(to.as_str())
     }
 
@@ -514,6 +810,9 @@ button{{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}}</style></head>
                     inner.next_family
                 };
                 self.issue(&code.client_id, family, &code.scope)
+            }
+            "urn:ietf:params:oauth:grant-type:device_code" if self.options.device => {
+                self.device_token(f)
             }
             "refresh_token" => {
                 let failing = self
@@ -653,6 +952,7 @@ mod tests {
                     &Method::POST,
                     "/oauth/register",
                     &HashMap::new(),
+                    None,
                     body.as_bytes(),
                 )
                 .expect("route"),
@@ -674,7 +974,7 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let page = server
-            .handle(ORIGIN, &Method::GET, "/oauth/authorize", &query, b"")
+            .handle(ORIGIN, &Method::GET, "/oauth/authorize", &query, None, b"")
             .expect("route");
         let html =
             futures_util::FutureExt::now_or_never(axum::body::to_bytes(page.into_body(), 1 << 20))
@@ -694,6 +994,7 @@ mod tests {
                 &Method::POST,
                 "/oauth/authorize",
                 &HashMap::new(),
+                None,
                 form.as_bytes(),
             )
             .expect("route");
@@ -714,6 +1015,7 @@ mod tests {
                     &Method::POST,
                     "/oauth/token",
                     &HashMap::new(),
+                    None,
                     body.as_bytes(),
                 )
                 .expect("route"),

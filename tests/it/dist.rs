@@ -138,3 +138,29 @@ fn server_json_passes_the_registry_schema() {
         "{text}"
     );
 }
+
+/// The Client ID Metadata Document users publish for `[oauth] client_metadata_url`: what an
+/// authorization server checks before it accepts the URL as our client id.
+#[test]
+fn the_client_metadata_document_describes_a_native_public_client() {
+    let text = std::fs::read_to_string(repo().join("dist/client-metadata.json")).expect("read");
+    let doc: Value = serde_json::from_str(&text).expect("client-metadata.json is JSON");
+    let id = doc["client_id"].as_str().expect("client_id");
+    assert!(
+        id.starts_with("https://") && id.ends_with("/client-metadata.json"),
+        "{id}"
+    );
+    assert_eq!(doc["application_type"], "native");
+    assert_eq!(doc["token_endpoint_auth_method"], "none");
+    assert_eq!(
+        doc["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    // RFC 8252 §7.3: a loopback redirect URI without a port, so any port matches.
+    for uri in doc["redirect_uris"].as_array().expect("redirect_uris") {
+        let url = url::Url::parse(uri.as_str().expect("string")).expect("URL");
+        assert_eq!(url.host_str(), Some("127.0.0.1"), "{url}");
+        assert_eq!(url.port(), None, "{url}");
+        assert_eq!(url.path(), "/callback", "{url}");
+    }
+}

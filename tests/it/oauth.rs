@@ -109,6 +109,11 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
             .contains(&format!("Issuer {}", sb.sandbox.origin()))
     );
     assert!(
+        out.stderr.contains("with a newly registered client"),
+        "{}",
+        out.stderr
+    );
+    assert!(
         page(&env).contains("analytics-mcp is signed in to Northwind Notes (demo)"),
         "{}",
         page(&env)
@@ -131,6 +136,8 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
     for line in [
         "Method:     browser sign-in (OAuth)",
         &format!("Issuer:     {}", sb.sandbox.origin()),
+        "Client:     sbx_client_",
+        ", a newly registered client",
         "Scopes:     analytics:read",
         "Expires:    ",
         "(in ",
@@ -562,4 +569,92 @@ fn logout_says_when_the_server_cannot_revoke_and_still_signs_out() {
     );
     assert!(!credentials_path(&env).exists());
     assert_eq!(sb.sandbox.oauth_stats().revocations, 0);
+}
+
+/// RFC 9207 §2.4 (SEP-2468): the sandbox advertises `authorization_response_iss_parameter_supported`,
+/// so a return whose `iss` is the issuer plus a trailing slash, or has no `iss`, is refused and
+/// nothing is stored; the exact issuer signs in.
+#[test]
+fn an_iss_that_is_not_byte_for_byte_the_issuer_is_refused_and_nothing_is_stored() {
+    for (iss, refused) in [(Some("{issuer}/"), true), (Some(""), true), (None, false)] {
+        let sb = sandbox(OAuthOptions {
+            iss: iss.map(str::to_string),
+            ..OAuthOptions::default()
+        });
+        let env = browser_env(&sb, "approve");
+        let out = login(&env);
+        if refused {
+            assert_ne!(out.code, 0, "iss {iss:?}: {}", out.all());
+            assert!(
+                out.stderr.contains("different issuer")
+                    && out.stderr.contains("nothing was signed in"),
+                "iss {iss:?}: {}",
+                out.stderr
+            );
+            assert!(
+                !credentials_path(&env).exists(),
+                "iss {iss:?}: stored anyway"
+            );
+        } else {
+            assert_eq!(out.code, 0, "{}", out.all());
+            assert!(credentials_path(&env).exists());
+        }
+    }
+}
+
+/// A pre-registered confidential client: without its secret the token endpoint refuses and
+/// nothing is stored; with it (on stdin, never argv) the sign-in works, nothing is registered,
+/// the refresh authenticates with it too, and the secret never shows in any output or log.
+#[test]
+fn a_confidential_pre_registered_client_signs_in_and_refreshes_with_its_secret() {
+    const SECRET: &str = "sbx-secret-0f1e2d3c4b5a69788796a5b4";
+    let sb = sandbox(OAuthOptions {
+        confidential: Some(("sbx_confidential".into(), SECRET.into())),
+        ..OAuthOptions::default()
+    });
+    let mut env = browser_env(&sb, "approve");
+    env.set("ANALYTICS_MCP_LOG", "trace");
+    env.write_config("[oauth]\nclient_id = \"sbx_confidential\"\n");
+    let mut seen = String::new();
+
+    let out = login(&env);
+    seen.push_str(&out.all());
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("invalid_client"), "{}", out.stderr);
+    assert!(!credentials_path(&env).exists());
+
+    let out = env.run(
+        &["login", "--timeout", "15", "--client-secret"],
+        &format!("{SECRET}\n"),
+    );
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("with the pre-registered client from config.toml"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sb.sandbox.oauth_stats().registrations, 0);
+
+    set_expiry(&env, -10);
+    let out = env.run(&["call", "get_analytics"], "");
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
+    let out = env.run(&["status"], "");
+    seen.push_str(&out.all());
+    assert!(
+        out.stdout.contains("Client:     sbx_confidential, the pre-registered client from config.toml (confidential: its secret is kept in the credential store)"),
+        "{}",
+        out.all()
+    );
+    // The next sign-in finds the secret in the credential store.
+    let out = login(&env);
+    seen.push_str(&out.all());
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    assert!(!seen.contains(SECRET), "the secret leaked:\n{seen}");
+    let config = std::fs::read_to_string(env.config_dir().join("config.toml")).unwrap();
+    assert!(!config.contains(SECRET));
 }

@@ -1,0 +1,179 @@
+//! Device sign-in (RFC 8628) for SSH sessions and machines without a browser: the server hands
+//! out a user code, the person approves it on any other device, and this side polls the token
+//! endpoint at the server's interval (the `oauth2` crate honours `slow_down`) until approval,
+//! denial, expiry or Ctrl-C. It never opens a browser and never prints a device code or token.
+
+use std::time::Duration;
+
+use oauth2::basic::BasicClient;
+use oauth2::{
+    ClientId, DeviceAuthorizationUrl, Scope, StandardDeviceAuthorizationResponse, TokenResponse,
+    TokenUrl,
+};
+
+use super::flow::{ClientSource, LoginOptions, secret_method_for};
+use super::http::AuthHttp;
+use super::metadata::{self, Discovered, Probe};
+use super::{AuthError, registration};
+use crate::config::Settings;
+use crate::credentials::{ClientAuth, ClientAuthMethod, OAuthTokens, Secret};
+
+/// What a device sign-in yields: the tokens and how the client id was found.
+pub struct DeviceSignedIn {
+    pub tokens: OAuthTokens,
+    pub client_source: ClientSource,
+}
+
+/// Runs the device sign-in for the resource at `resource_url`. Prints the verification URL
+/// (and the complete one with the code) and the user code to stderr.
+pub async fn login(
+    settings: &Settings,
+    resource_url: &url::Url,
+    probe: Probe<'_>,
+    options: &LoginOptions,
+) -> Result<DeviceSignedIn, AuthError> {
+    let http = AuthHttp::new();
+    let Discovered {
+        server,
+        resource,
+        scopes: resource_scopes,
+        challenge_scopes,
+    } = metadata::discover(&http, resource_url, probe, &settings.oauth).await?;
+    let endpoint = server
+        .device_authorization_endpoint
+        .clone()
+        .ok_or_else(|| AuthError::NoDevice(server.issuer.clone()))?;
+    let scopes = options
+        .scopes
+        .clone()
+        .or_else(|| settings.oauth.scopes.clone())
+        .or(challenge_scopes)
+        .unwrap_or(resource_scopes);
+
+    // The client: pre-registered, a metadata document, else a fresh registration for the
+    // device grant (not remembered: a browser sign-in's registration has a redirect URI).
+    let metadata_document = settings
+        .oauth
+        .client_metadata_url
+        .clone()
+        .filter(|_| server.client_id_metadata_document_supported);
+    let (client_id, client_auth, client_source) = match (
+        &settings.oauth.client_id,
+        metadata_document,
+    ) {
+        (Some(id), _) => (
+            id.clone(),
+            options.client_secret.clone().map(|secret| ClientAuth {
+                secret,
+                method: secret_method_for(&server),
+            }),
+            ClientSource::PreRegistered,
+        ),
+        (None, Some(url)) => (url, None, ClientSource::MetadataDocument),
+        (None, None) => {
+            let registration_endpoint =
+                server.registration_endpoint.as_deref().ok_or_else(|| {
+                    AuthError::Registration(format!(
+                        "{} offers no dynamic client registration; set `client_id` under [oauth] in config.toml",
+                        server.issuer
+                    ))
+                })?;
+            let r = registration::register(
+                &http,
+                &server,
+                registration_endpoint,
+                "http://127.0.0.1/callback",
+                &scopes,
+                true,
+            )
+            .await?;
+            (
+                r.registration.client_id,
+                r.client_auth,
+                ClientSource::Registered,
+            )
+        }
+    };
+
+    let invalid = |what: &str| AuthError::Device(format!("the {what} is not a valid URL"));
+    let mut client = BasicClient::new(ClientId::new(client_id.clone()))
+        .set_device_authorization_url(
+            DeviceAuthorizationUrl::new(endpoint).map_err(|_| invalid("device endpoint"))?,
+        )
+        .set_token_uri(
+            TokenUrl::new(server.token_endpoint.clone()).map_err(|_| invalid("token endpoint"))?,
+        );
+    if let Some(auth) = &client_auth {
+        client = client
+            .set_client_secret(oauth2::ClientSecret::new(auth.secret.expose().clone()))
+            .set_auth_type(match auth.method {
+                ClientAuthMethod::Basic => oauth2::AuthType::BasicAuth,
+                ClientAuthMethod::Post => oauth2::AuthType::RequestBody,
+            });
+    }
+    let details: StandardDeviceAuthorizationResponse = client
+        .exchange_device_code()
+        .add_scopes(scopes.iter().cloned().map(Scope::new))
+        .add_extra_param("resource", resource.clone())
+        .request_async(&http)
+        .await
+        .map_err(|e| AuthError::Device(super::describe_token_error(&e)))?;
+
+    let clean = |s: &str| crate::text::clean(s, 300);
+    let verify = clean(details.verification_uri().as_str());
+    crate::output::note(&format!(
+        "To sign in to {}, open {verify} on any device and enter the code:\n\n  {}\n",
+        server.issuer,
+        clean(details.user_code().secret())
+    ));
+    if let Some(complete) = details.verification_uri_complete() {
+        crate::output::note(&format!(
+            "Or open this URL, which carries the code:\n\n  {}\n",
+            clean(complete.secret())
+        ));
+    }
+    let expires = details.expires_in();
+    crate::output::note(&format!(
+        "Waiting for the approval (the code expires in {} s; Ctrl-C to cancel)…",
+        expires.as_secs()
+    ));
+
+    let poll = client
+        .exchange_device_access_token(&details)
+        .add_extra_param("resource", resource.clone())
+        .request_async(&http, tokio::time::sleep, Some(expires.min(MAX_WAIT)));
+    let token = tokio::select! {
+        token = poll => token.map_err(|e| AuthError::Device(super::describe_token_error(&e)))?,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(AuthError::Device("cancelled with Ctrl-C".into()));
+        }
+    };
+    let granted: Vec<String> = match token.scopes() {
+        Some(s) => s.iter().map(|s| s.to_string()).collect(),
+        None => scopes,
+    };
+    Ok(DeviceSignedIn {
+        tokens: OAuthTokens {
+            issuer: server.issuer,
+            client_id,
+            token_endpoint: server.token_endpoint,
+            revocation_endpoint: server.revocation_endpoint,
+            resource,
+            scopes: granted,
+            access_token: Secret::new(token.access_token().secret().clone()),
+            refresh_token: token
+                .refresh_token()
+                .map(|r| Secret::new(r.secret().clone())),
+            expires_at: token
+                .expires_in()
+                .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
+            lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
+            client_auth,
+            client_source: Some(client_source),
+        },
+        client_source,
+    })
+}
+
+/// How long a device sign-in may take at most, whatever the server says.
+pub const MAX_WAIT: Duration = Duration::from_secs(30 * 60);

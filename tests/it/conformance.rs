@@ -1,0 +1,133 @@
+//! The official MCP conformance suite's client scenarios (`@modelcontextprotocol/conformance`,
+//! pinned in `.ci/node`, run on the Node 22 in `.ci/node22`), each run against the bridge
+//! through `tests/conformance/client.py`: sign in with a browser stand-in, list the tools,
+//! call them, signing in again when a command says so (a scope step-up, an authorization
+//! server that moved). The scenarios named in [`PASSING`] must pass (OVERALL: PASSED, so no
+//! warnings); the rest of issue 16's list is run and reported, not claimed.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{bin, repo, skip_or_fail};
+
+/// Scenarios the bridge passes, each one asserted.
+const PASSING: &[&str] = &[
+    "initialize",
+    "tools_call",
+    "request-metadata",
+    "http-standard-headers",
+    "http-invalid-tool-headers",
+    "auth/metadata-default",
+    "auth/metadata-var1",
+    "auth/metadata-var2",
+    "auth/metadata-var3",
+    "auth/basic-cimd",
+    "auth/scope-from-www-authenticate",
+    "auth/scope-from-scopes-supported",
+    "auth/scope-omitted-when-undefined",
+    "auth/scope-step-up",
+    "auth/scope-retry-limit",
+    "auth/token-endpoint-auth-basic",
+    "auth/token-endpoint-auth-post",
+    "auth/token-endpoint-auth-none",
+    "auth/pre-registration",
+    "auth/2025-03-26-oauth-metadata-backcompat",
+    "auth/2025-03-26-oauth-endpoint-fallback",
+    "auth/resource-mismatch",
+    "auth/offline-access-scope",
+    "auth/offline-access-not-supported",
+    "auth/authorization-server-migration",
+    "auth/iss-supported",
+    "auth/iss-not-advertised",
+    "auth/iss-supported-missing",
+    "auth/iss-wrong-issuer",
+    "auth/iss-unexpected",
+    "auth/iss-normalized",
+    "auth/metadata-issuer-mismatch",
+];
+
+/// Run and reported, not claimed: `sse-retry` passes on most runs but on some warns that the
+/// reconnect did not send `Last-Event-ID` (rmcp's SSE reconnect, a timing race).
+const NOT_CLAIMED: &[&str] = &["sse-retry"];
+
+/// Longest one scenario may take (the suite's own timeout is 60 s).
+const SCENARIO_LIMIT: Duration = Duration::from_secs(90);
+
+fn suite() -> Option<(PathBuf, PathBuf)> {
+    let node = repo().join(".ci/node22/node_modules/.bin/node");
+    let suite =
+        repo().join(".ci/node/node_modules/@modelcontextprotocol/conformance/dist/index.js");
+    (node.exists() && suite.exists()).then_some((node, suite))
+}
+
+/// Runs one scenario; true when the suite says OVERALL: PASSED.
+fn run(node: &PathBuf, suite: &PathBuf, scenario: &str, out: &std::path::Path) -> (bool, String) {
+    let client = repo().join("tests/conformance/client.py");
+    let mut child = Command::new(node)
+        .arg(suite)
+        .args(["client", "--scenario", scenario, "--timeout", "60000"])
+        .arg("--command")
+        .arg(format!("python3 {}", client.display()))
+        .arg("-o")
+        .arg(out)
+        .env("ANALYTICS_MCP_BIN", bin())
+        .env_remove("ANALYTICS_MCP_API_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the conformance suite");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if started.elapsed() > SCENARIO_LIMIT {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("suite output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (text.contains("OVERALL: PASSED"), text)
+}
+
+#[test]
+fn the_official_conformance_client_scenarios_pass() {
+    let Some((node, suite)) = suite() else {
+        skip_or_fail(
+            "the MCP conformance suite is not installed (.ci/node, .ci/node22); run bash .ci/install-clients",
+        );
+        return;
+    };
+    if Command::new("python3").arg("--version").output().is_err() {
+        skip_or_fail("python3 is needed for tests/conformance/client.py");
+        return;
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut table = Vec::new();
+    let mut failures = Vec::new();
+    for scenario in PASSING.iter().chain(NOT_CLAIMED) {
+        let (passed, text) = run(&node, &suite, scenario, out.path());
+        table.push(format!(
+            "{scenario}: {}",
+            if passed { "PASS" } else { "FAIL" }
+        ));
+        if !passed && PASSING.contains(scenario) {
+            failures.push(format!("== {scenario}\n{}", tail(&text, 60)));
+        }
+    }
+    eprintln!("conformance client scenarios:\n{}", table.join("\n"));
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
