@@ -1,9 +1,13 @@
 //! The terminal chart under `call`'s table: one block-column chart per metric, wider and taller
 //! than a sparkline (eight heights per row, so 64 steps in eight rows), with its top and base
-//! values on the left and the first and last dates below. Breakdowns get one bar per row.
+//! values on the left and the first and last dates below. With a comparison, the previous
+//! period runs under it as a line of column-wide sparks on the same scale. Breakdowns get one
+//! bar per row.
 
 use super::{Chart, Kind, Metric, downsample, range, step_for};
 
+/// The gutter label of the previous period's line.
+const PREV: &str = "prev";
 /// Rows of a series chart.
 const HEIGHT: usize = 8;
 /// The partial tops of a column, one eighth to seven eighths.
@@ -33,7 +37,11 @@ fn series(
     width: usize,
     fmt: &dyn Fn(&Metric, f64) -> String,
 ) -> Option<String> {
-    let (lo, hi) = range(&metric.values)?;
+    let (mut lo, mut hi) = range(&metric.values)?;
+    // The previous period shares the scale, so the two read against each other.
+    if let Some((plo, phi)) = metric.previous.as_deref().and_then(range) {
+        (lo, hi) = (lo.min(plo), hi.max(phi));
+    }
     // Columns stand on zero when that leaves the trend visible; a series that moves in a
     // narrow band (or dips below zero) stands a little under its low, and says so.
     let base = if lo >= 0.0 && lo < 0.4 * hi {
@@ -43,7 +51,10 @@ fn series(
     };
     let top = hi.max(base);
     let (top_label, base_label) = (fmt(metric, top), fmt(metric, base));
-    let gutter = top_label.chars().count().max(base_label.chars().count());
+    let mut gutter = top_label.chars().count().max(base_label.chars().count());
+    if metric.previous.is_some() {
+        gutter = gutter.max(PREV.len());
+    }
     let plot = width.saturating_sub(gutter + 2).clamp(10, 120);
     let step = step_for(metric.values.len(), plot);
     let values = downsample(&metric.values, step);
@@ -84,6 +95,20 @@ fn series(
                 // A present zero still shows on the floor.
                 Some(_) if row == 0 => '▁',
                 _ => ' ',
+            };
+            line.extend(std::iter::repeat_n(glyph, bar));
+            line.extend(std::iter::repeat_n(' ', gap));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    if let Some(previous) = &metric.previous {
+        let previous = downsample(previous, step);
+        let mut line = format!("{PREV:>gutter$} │");
+        for v in previous.iter().take(values.len()) {
+            let glyph = match v {
+                Some(v) => super::SPARKS[super::level(*v, base, top, super::SPARKS.len())],
+                None => ' ',
             };
             line.extend(std::iter::repeat_n(glyph, bar));
             line.extend(std::iter::repeat_n(' ', gap));
@@ -173,6 +198,19 @@ mod tests {
         assert_eq!(nice_floor(-80.5), -81.0);
         let out = render(&chart(&[900.0, 1000.0, 950.0]), 40, &|_, v| v.to_string());
         insta::assert_snapshot!("terminal_narrow_band", out);
+    }
+
+    #[test]
+    fn the_previous_period_runs_under_the_columns_on_the_same_scale() {
+        let mut c = chart(&[2.0, 4.0, 8.0]);
+        c.metrics[0].previous = Some(vec![Some(8.0), Some(4.0), Some(0.0)]);
+        let out = render(&c, 40, &|_, v| v.to_string());
+        let prev = out
+            .lines()
+            .find(|l| l.trim_start().starts_with("prev"))
+            .unwrap();
+        assert!(prev.contains('█') && prev.contains('▁'), "{out}");
+        insta::assert_snapshot!("terminal_with_previous", out);
     }
 
     #[test]
