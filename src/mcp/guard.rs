@@ -301,9 +301,23 @@ fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
         ));
     }
     // What rmcp works on takes a slot: every request but the cheap ping and the handshake.
+    // rmcp answers a request whose params do not fit its method with an error that has no
+    // id, which would leave the slot taken for good: such a request is answered here, with
+    // its id.
     let work = |id: &Value| match method {
         "ping" | "initialize" => Verdict::Pass,
-        _ => Verdict::Request(id.to_string()),
+        _ => match serde_json::from_str::<rmcp::model::ClientJsonRpcMessage>(text) {
+            Ok(_) => Verdict::Request(id.to_string()),
+            Err(e) => Verdict::Answer(error_line(
+                id,
+                -32600,
+                &format!(
+                    "Invalid Request: the params do not fit `{}` ({})",
+                    crate::text::clean(method, 80),
+                    crate::text::clean(&e.to_string(), 160)
+                ),
+            )),
+        },
     };
     if initialized.load(Ordering::Acquire) {
         return match (&id, method) {
@@ -492,6 +506,22 @@ mod tests {
                 true
             ),
             "cancel 9"
+        );
+    }
+
+    #[test]
+    fn a_request_whose_params_do_not_fit_is_answered_with_its_id() {
+        let a = verdict(
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":5}"#,
+            true,
+        );
+        assert!(a.contains("-32600") && a.contains("\"id\":3"), "{a}");
+        assert_eq!(
+            verdict(
+                r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x"}}"#,
+                true
+            ),
+            "request 4"
         );
     }
 

@@ -308,6 +308,15 @@ fn stray_responses_and_unknown_notifications_never_end_the_session() {
     }
     let r = s.call("get_realtime", json!({}));
     assert_eq!(r["isError"], false, "{r}");
+    // More requests whose params do not fit their method than there are slots in flight:
+    // each is answered with its own id, and none keeps a slot.
+    for i in 0..40 {
+        s.send(&json!({"jsonrpc": "2.0", "id": 500 + i, "method": "tools/call", "params": 5}));
+        let answer = s.recv_id(&json!(500 + i));
+        assert_eq!(answer["error"]["code"], -32600, "{answer}");
+    }
+    let r = s.call("get_top_pages", json!({}));
+    assert_eq!(r["isError"], false, "{r}");
     let done = s.finish();
     // Nothing was answered for the strays themselves (they are not requests).
     for line in &done.stdout_lines {
