@@ -15,6 +15,21 @@ pub enum Access {
     Keep,
 }
 
+/// Creates `dir` (and its parents) with mode 0700 when it does not exist.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// Replaces `path` with `bytes` atomically, creating its directory when missing.
 pub fn write(path: &Path, bytes: &[u8], access: Access) -> std::io::Result<()> {
     let dir = match path.parent() {
@@ -22,14 +37,10 @@ pub fn write(path: &Path, bytes: &[u8], access: Access) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        if access == Access::Private {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
+        match access {
+            Access::Private => create_private_dir(dir)?,
+            Access::Keep => std::fs::create_dir_all(dir)?,
         }
-        builder.create(dir)?;
     }
     // tempfile creates the file 0600; a kept mode is copied before the rename.
     let mut tmp = tempfile::Builder::new()

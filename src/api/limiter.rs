@@ -43,7 +43,16 @@ pub struct Limiter {
     /// The reset that ended the previous window: late responses that still name it are
     /// about a window that is over, and must not cut into this one's count.
     ended: Option<Instant>,
+    /// True when `reset_at` is the [`FALLBACK_WINDOW`] guess, which any reset the upstream
+    /// names replaces.
+    assumed: bool,
+    /// When the current wait for word of this window's reset began (or the last probe went).
+    probing_since: Option<Instant>,
 }
+
+/// How long requests wait for a new window's reset to be named before one goes out anyway
+/// to learn it (its answer may carry no headers: a connection error, a proxy's 502).
+const PROBE_LIMIT: Duration = Duration::from_secs(2);
 
 impl Limiter {
     pub fn state(&self) -> RateLimitState {
@@ -57,15 +66,27 @@ impl Limiter {
             // A new window, as large as the last one (unknown if no limit was ever named).
             self.ended = Some(reset);
             self.reset_at = None;
+            self.assumed = false;
             self.left = self.limit;
         }
         match self.left {
-            Some(0) => Some(match self.reset_at {
-                Some(r) => r
-                    .saturating_duration_since(now)
-                    .max(Duration::from_millis(1)),
-                None => PROBE_WAIT,
-            }),
+            Some(0) => match self.reset_at {
+                Some(r) => Some(
+                    r.saturating_duration_since(now)
+                        .max(Duration::from_millis(1)),
+                ),
+                // No answer of this window has named its reset yet: wait briefly for one,
+                // but never for ever — now and then one request goes out to learn it.
+                None => {
+                    let since = *self.probing_since.get_or_insert(now);
+                    if now.saturating_duration_since(since) >= PROBE_LIMIT {
+                        self.probing_since = Some(now);
+                        None
+                    } else {
+                        Some(PROBE_WAIT)
+                    }
+                }
+            },
             Some(n) => {
                 self.left = Some(n - 1);
                 None
@@ -100,11 +121,17 @@ impl Limiter {
             .and_then(|r| parse_reset(r, now))
             .map(|d| now_instant + d);
         if let Some(r) = reset_at {
+            if self.assumed {
+                // A named reset beats the guess.
+                self.reset_at = None;
+                self.assumed = false;
+            }
             let stale = self.ended.is_some_and(|ended| r < ended + SAME_WINDOW)
                 || self.reset_at.is_some_and(|a| r + SAME_WINDOW < a);
             if stale {
                 return; // a late answer from a window that has already ended
             }
+            self.probing_since = None;
         }
         if let Some(remaining) = remaining {
             // Within one window keep the smaller count (answers to requests in flight arrive
@@ -125,6 +152,7 @@ impl Limiter {
             // goes out again (and learns more) after it instead of never.
             None if self.left == Some(0) && self.reset_at.is_none() => {
                 self.reset_at = Some(now_instant + FALLBACK_WINDOW);
+                self.assumed = true;
             }
             None => {}
         }
@@ -260,5 +288,35 @@ mod tests {
         l.observe(&headers("10", "0", Some("soon")), now(), t0);
         assert!(l.acquire(t0).is_some_and(|w| w <= FALLBACK_WINDOW));
         assert_eq!(l.acquire(after), None);
+    }
+
+    #[test]
+    fn a_new_window_whose_answers_carry_no_headers_still_lets_a_probe_out() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        l.observe(&headers("2", "0", Some("1")), now(), t0);
+        let t1 = t0 + Duration::from_secs(2);
+        assert_eq!(l.acquire(t1), None);
+        assert_eq!(l.acquire(t1), None);
+        // Both failed without headers (a connection error): nothing names the reset.
+        assert_eq!(l.acquire(t1), Some(PROBE_WAIT));
+        assert_eq!(l.acquire(t1 + Duration::from_secs(1)), Some(PROBE_WAIT));
+        assert_eq!(
+            l.acquire(t1 + PROBE_LIMIT),
+            None,
+            "a probe goes out instead of a lock-out"
+        );
+        assert_eq!(l.acquire(t1 + PROBE_LIMIT), Some(PROBE_WAIT));
+    }
+
+    #[test]
+    fn a_named_reset_replaces_the_assumed_window() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        l.observe(&headers("10", "0", None), now(), t0);
+        assert!(l.acquire(t0).is_some_and(|w| w > Duration::from_secs(50)));
+        l.observe(&headers("10", "0", Some("5")), now(), t0);
+        let wait = l.acquire(t0).expect("still used up");
+        assert!(wait <= Duration::from_secs(5), "{wait:?}");
     }
 }

@@ -120,13 +120,19 @@ impl ApiClient {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
-            self.wait_for_slot(deadline).await?;
             let bearer = match &self.auth {
                 Some(Auth::OAuth(m)) => Some(within(deadline, m.bearer()).await?),
                 Some(Auth::Bearer(token)) => Some(token.clone()),
                 Some(Auth::Unreadable(why)) => return Err(ApiError::CredentialStore(why.clone())),
                 _ => None,
             };
+            // The rate-limit slot is taken last, just before the request goes out: a slot
+            // taken before a wait (for a token, for a free connection) could be spent in a
+            // window that has already turned.
+            let _in_flight = tokio::time::timeout_at(deadline.into(), self.slots.acquire())
+                .await
+                .map_err(|_| ApiError::Timeout(self.limits.timeout))?;
+            self.wait_for_slot(deadline).await?;
             let outcome = self.attempt(path, query, deadline, bearer.as_ref()).await;
             // A rejected access token is refreshed once, and the call tried again.
             if let (Err(ApiError::Unauthorized { .. }), Some(Auth::OAuth(m)), Some(token)) =
@@ -198,9 +204,6 @@ impl ApiClient {
         bearer: Option<&Bound>,
     ) -> Result<Value, ApiError> {
         let url = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
-        let _slot = tokio::time::timeout_at(deadline.into(), self.slots.acquire())
-            .await
-            .map_err(|_| ApiError::Timeout(self.limits.timeout))?;
         let left = deadline.saturating_duration_since(Instant::now());
         let mut request = self.http.get(&url).query(query).timeout(left);
         // The one place a Read API request gets a credential: only for its own origin.

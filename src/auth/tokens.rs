@@ -64,7 +64,7 @@ impl std::fmt::Debug for TokenManager {
 impl TokenManager {
     pub fn new(settings: &Settings, tokens: OAuthTokens) -> Self {
         let store = Store::new(settings);
-        let lock_path = store.file_path().with_extension("lock");
+        let lock_path = store.lock_path();
         Self {
             inner: Arc::new(Inner {
                 http: AuthHttp::new(),
@@ -267,7 +267,7 @@ impl Inner {
     /// Takes the cross-process lock, polling (bounded by [`LOCK_WAIT`]).
     async fn lock(&self) -> Result<std::fs::File, AuthError> {
         if let Some(dir) = self.lock_path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+            let _ = crate::atomic::create_private_dir(dir);
         }
         let file = std::fs::OpenOptions::new()
             .create(true)

@@ -107,6 +107,10 @@ async fn hosted(
     let request =
         rmcp::model::CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments);
     let result = upstream.call_tool(request).await;
+    // A refresh the call started (and perhaps timed out on) stores its tokens before exit.
+    if let Some(tokens) = upstream.token_manager() {
+        tokens.settle(std::time::Duration::from_secs(10)).await;
+    }
     let text: Vec<String> = result
         .content
         .iter()

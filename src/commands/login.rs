@@ -78,7 +78,7 @@ async fn with_key(settings: &Settings) -> anyhow::Result<Exit> {
             )
         })?;
 
-    let saved = Store::new(settings).save_async(&credential).await?;
+    let saved = Store::new(settings).save_locked(&credential).await?;
     output::note(&format!(
         "✓ Signed in{}: {}",
         profile_suffix(settings),
@@ -232,7 +232,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
             .into());
         }
     };
-    let saved = Store::new(settings).save_async(&credential).await?;
+    let saved = Store::new(settings).save_locked(&credential).await?;
     let project = describe_project(&me);
     let name = me
         .get("name")
@@ -285,7 +285,7 @@ async fn hosted_with_browser(
         }
     };
     let saved = Store::new(settings)
-        .save_async(&Credential::OAuth(tokens.clone()))
+        .save_locked(&Credential::OAuth(tokens.clone()))
         .await?;
     let how = signed_in.how();
     signed_in
@@ -330,7 +330,7 @@ async fn hosted_with_key(settings: &Settings, mcp: &McpUpstream) -> anyhow::Resu
         .await
         .map_err(|why| CliError::new(Exit::Upstream, format!("the key was not stored: {why}")))?;
     let credential = Credential::ApiKey(key);
-    let saved = Store::new(settings).save_async(&credential).await?;
+    let saved = Store::new(settings).save_locked(&credential).await?;
     output::note(&format!(
         "✓ Signed in{} to {described}",
         profile_suffix(settings)

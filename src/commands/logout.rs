@@ -30,7 +30,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             )),
         }
     }
-    let removed = store.delete_async().await?;
+    let removed = store.delete_locked().await?;
     if removed.is_empty() {
         output::note("No stored credential; nothing to remove.");
     } else {

@@ -4,7 +4,9 @@
 //! the secret and the `scheme://host:port` it belongs to. The only way to get the secret for
 //! a request is [`Bound::for_request`], which refuses any other origin, so neither the Read
 //! API client nor the hosted-MCP client can hand a Himetrica key to a third party, whatever
-//! command or configuration asked for it. Uses `secret` only.
+//! command asked for it. (A key stored by a release before origins were recorded, and
+//! `ANALYTICS_MCP_API_KEY`, are bound to the profile's server as configured when they load.)
+//! Uses `secret` only.
 
 use url::Url;
 

@@ -40,6 +40,8 @@ pub fn location(config_dir: &Path, profile: Option<&str>) -> (String, PathBuf) {
 const SCHEMA: u32 = 1;
 /// A keychain that does not answer in this time is treated as unreachable (D-Bus can hang).
 const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long `login`/`logout` wait for a refresh in another process to finish.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// How a keychain call that never came back is described.
 const TIMED_OUT: &str = "no answer";
 
@@ -164,6 +166,61 @@ impl Store {
     pub async fn delete_async(&self) -> Result<Vec<String>, StoreError> {
         let store = self.clone();
         off_runtime(move || store.delete()).await
+    }
+
+    /// The lock file that one writer at a time holds: a refresh across its read → refresh →
+    /// write, and `login`/`logout` across their write, so a refresh that was under way can
+    /// never write an old sign-in back over a new one or over a sign-out.
+    pub fn lock_path(&self) -> PathBuf {
+        self.file.with_extension("lock")
+    }
+
+    /// [`Store::save_async`] holding [`Store::lock_path`] (for `login`).
+    pub async fn save_locked(&self, credential: &Credential) -> Result<Saved, StoreError> {
+        let _lock = self.lock().await?;
+        self.save_async(credential).await
+    }
+
+    /// [`Store::delete_async`] holding [`Store::lock_path`] (for `logout`).
+    pub async fn delete_locked(&self) -> Result<Vec<String>, StoreError> {
+        let _lock = self.lock().await?;
+        self.delete_async().await
+    }
+
+    /// Takes the lock file, polling for at most [`LOCK_WAIT`].
+    async fn lock(&self) -> Result<std::fs::File, StoreError> {
+        let path = self.lock_path();
+        let io = |source| StoreError::Io {
+            action: "lock",
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            // The directory that will hold the credentials: private from the start.
+            crate::atomic::create_private_dir(dir).map_err(io)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        let started = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(io(std::io::Error::other(format!(
+                        "another analytics-mcp process held it for {} s",
+                        LOCK_WAIT.as_secs()
+                    ))));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
+        }
     }
 
     fn keychain_place(&self) -> String {

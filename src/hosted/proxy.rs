@@ -116,6 +116,14 @@ impl Upstream {
             .unwrap_or_else(|_| Err(self.timed_out(what)))
     }
 
+    /// The token manager, when this upstream is signed in through the browser.
+    pub fn token_manager(&self) -> Option<&crate::auth::TokenManager> {
+        match &self.auth {
+            UpstreamAuth::OAuth(m) => Some(m),
+            _ => None,
+        }
+    }
+
     pub fn config(&self) -> &McpUpstream {
         &self.config
     }

@@ -86,6 +86,14 @@ impl InFlight {
             .or_default() += 1;
     }
 
+    /// Whether a request with this id is being worked on.
+    fn holds(&self, id: &str) -> bool {
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(id)
+    }
+
     /// Request `id` is answered (or cancelled): its slot is free again.
     fn release(&self, id: &str) {
         let mut ids = self.ids.lock().unwrap_or_else(|p| p.into_inner());
@@ -194,6 +202,19 @@ where
                     let mut line = line;
                     line.push(b'\n');
                     if to_rmcp.write_all(&line).await.is_err() {
+                        break;
+                    }
+                }
+                Verdict::Request(id) if in_flight.holds(&id) => {
+                    // rmcp keeps one request per id: a second one would never be answered
+                    // (nor free its slot).
+                    let id_value: Value = serde_json::from_str(&id).unwrap_or(Value::Null);
+                    let reply = error_line(
+                        &id_value,
+                        -32600,
+                        "Invalid Request: a request with this id is still in flight",
+                    );
+                    if tx_in.send(reply).await.is_err() {
                         break;
                     }
                 }
@@ -325,12 +346,24 @@ fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
             (None, "notifications/cancelled") => obj
                 .get("params")
                 .and_then(|p| p.get("requestId"))
-                .map_or(Verdict::Pass, |r| Verdict::Cancel(r.to_string())),
+                .map_or(Verdict::Pass, |r| Verdict::Cancel(id_key(r))),
             (None, _) => Verdict::Pass,
         };
     }
     match (method, &id) {
-        ("initialize", Some(_)) => {
+        ("initialize", Some(id)) => {
+            // rmcp would answer a malformed initialize with no id and then end the session
+            // on the client's `initialized`: answered here instead, still uninitialized.
+            if let Err(e) = serde_json::from_str::<rmcp::model::ClientJsonRpcMessage>(text) {
+                return Verdict::Answer(error_line(
+                    id,
+                    -32600,
+                    &format!(
+                        "Invalid Request: the initialize params are not valid ({})",
+                        crate::text::clean(&e.to_string(), 160)
+                    ),
+                ));
+            }
             initialized.store(true, Ordering::Release);
             Verdict::Pass
         }
@@ -349,6 +382,15 @@ fn check(line: &[u8], initialized: &AtomicBool) -> Verdict {
             -32601,
             &format!("Method not found: {}", crate::text::clean(m, 80)),
         )),
+    }
+}
+
+/// A request id as rmcp keys it: an integral number in any spelling (`1`, `1.0`, `1e0`) is
+/// that integer; anything else is its JSON text.
+fn id_key(id: &Value) -> String {
+    match id.as_f64() {
+        Some(x) if !id.is_i64() && x.fract() == 0.0 && x.abs() < 9.0e15 => (x as i64).to_string(),
+        _ => id.to_string(),
     }
 }
 
@@ -506,6 +548,34 @@ mod tests {
                 true
             ),
             "cancel 9"
+        );
+    }
+
+    #[test]
+    fn a_cancel_names_its_request_as_rmcp_does_and_a_bad_initialize_is_answered() {
+        let cancel = |rid: &str| {
+            verdict(
+                &format!(
+                    r#"{{"jsonrpc":"2.0","method":"notifications/cancelled","params":{{"requestId":{rid}}}}}"#
+                ),
+                true,
+            )
+        };
+        assert_eq!(cancel("1.0"), "cancel 1");
+        assert_eq!(cancel("1e0"), "cancel 1");
+        assert_eq!(cancel("\"a\""), "cancel \"a\"");
+        let flag = AtomicBool::new(false);
+        let bad = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":5}"#;
+        match check(bad.as_bytes(), &flag) {
+            Verdict::Answer(a) => {
+                let a = String::from_utf8(a).unwrap();
+                assert!(a.contains("-32600") && a.contains("\"id\":1"), "{a}");
+            }
+            _ => panic!("a malformed initialize is answered"),
+        }
+        assert!(
+            !flag.load(Ordering::Acquire),
+            "and the session is not initialized"
         );
     }
 
