@@ -10,10 +10,9 @@
 //!   or times out only stops waiting, while the refresh goes on to store the rotated tokens;
 //! - keychain and file I/O run on tokio's blocking pool, not on the async workers.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{ClientId, RefreshToken, RequestTokenError, TokenResponse, TokenUrl};
@@ -21,13 +20,11 @@ use oauth2::{ClientId, RefreshToken, RequestTokenError, TokenResponse, TokenUrl}
 use super::AuthError;
 use super::http::AuthHttp;
 use crate::config::Settings;
-use crate::credentials::store::Store;
+use crate::credentials::store::{Store, StoreError};
 use crate::credentials::{Bound, ClientAuthMethod, Credential, OAuthTokens, Secret};
 
 /// Refresh when the access token has less than this left (or half its lifetime, if shorter).
 const MARGIN_SECS: i64 = 30;
-/// How long to wait for another process's refresh before giving up.
-const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// Attempts at a refresh that fails for a reason other than `invalid_grant`.
 const ATTEMPTS: u32 = 3;
 
@@ -39,7 +36,6 @@ pub struct TokenManager {
 struct Inner {
     http: AuthHttp,
     store: Store,
-    lock_path: PathBuf,
     current: Mutex<OAuthTokens>,
     /// Held by the refresh in flight: later ones wait for it, then use what it stored.
     refreshing: tokio::sync::Mutex<()>,
@@ -64,12 +60,10 @@ impl std::fmt::Debug for TokenManager {
 impl TokenManager {
     pub fn new(settings: &Settings, tokens: OAuthTokens) -> Self {
         let store = Store::new(settings);
-        let lock_path = store.lock_path();
         Self {
             inner: Arc::new(Inner {
                 http: AuthHttp::new(),
                 store,
-                lock_path,
                 current: Mutex::new(tokens),
                 refreshing: tokio::sync::Mutex::new(()),
                 refreshes: AtomicU64::new(0),
@@ -264,41 +258,13 @@ impl Inner {
         }
     }
 
-    /// Takes the cross-process lock, polling (bounded by [`LOCK_WAIT`]).
+    /// Takes the cross-process lock (the store's, which `login` and `logout` take too); a
+    /// holder that never lets go is a temporary failure, not a broken store.
     async fn lock(&self) -> Result<std::fs::File, AuthError> {
-        if let Some(dir) = self.lock_path.parent() {
-            let _ = crate::atomic::create_private_dir(dir);
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock_path)
-            .map_err(|e| {
-                AuthError::Store(format!("could not open {}: {e}", self.lock_path.display()))
-            })?;
-        let started = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(file),
-                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(AuthError::Temporary(format!(
-                        "another analytics-mcp process held {} for {} s",
-                        self.lock_path.display(),
-                        LOCK_WAIT.as_secs()
-                    )));
-                }
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(AuthError::Store(format!(
-                        "could not lock {}: {e}",
-                        self.lock_path.display()
-                    )));
-                }
-            }
-        }
+        self.store.lock().await.map_err(|e| match e {
+            StoreError::Busy { .. } => AuthError::Temporary(e.to_string()),
+            other => other.into(),
+        })
     }
 }
 

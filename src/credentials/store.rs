@@ -40,7 +40,7 @@ pub fn location(config_dir: &Path, profile: Option<&str>) -> (String, PathBuf) {
 const SCHEMA: u32 = 1;
 /// A keychain that does not answer in this time is treated as unreachable (D-Bus can hang).
 const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long `login`/`logout` wait for a refresh in another process to finish.
+/// How long a writer (a refresh, `login`, `logout`) waits for another process's to finish.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// How a keychain call that never came back is described.
 const TIMED_OUT: &str = "no answer";
@@ -104,6 +104,9 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Another process held the lock file for the whole wait (a refresh that hangs).
+    #[error("another analytics-mcp process held {path} for {secs} s")]
+    Busy { path: PathBuf, secs: u64 },
     /// The store holds something, but it cannot be used: never read as "not signed in".
     #[error(
         "the credential store at {place} could not be read: {why} — fix or remove it, then run `analytics-mcp login`"
@@ -187,8 +190,8 @@ impl Store {
         self.delete_async().await
     }
 
-    /// Takes the lock file, polling for at most [`LOCK_WAIT`].
-    async fn lock(&self) -> Result<std::fs::File, StoreError> {
+    /// Takes the lock file, polling for at most [`LOCK_WAIT`]; held until the file is dropped.
+    pub async fn lock(&self) -> Result<std::fs::File, StoreError> {
         let path = self.lock_path();
         let io = |source| StoreError::Io {
             action: "lock",
@@ -213,10 +216,10 @@ impl Store {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(io(std::io::Error::other(format!(
-                        "another analytics-mcp process held it for {} s",
-                        LOCK_WAIT.as_secs()
-                    ))));
+                    return Err(StoreError::Busy {
+                        path: path.clone(),
+                        secs: LOCK_WAIT.as_secs(),
+                    });
                 }
                 Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
             }
