@@ -7,16 +7,15 @@ use std::time::Duration;
 
 use oauth2::basic::BasicClient;
 use oauth2::{
-    ClientId, DeviceAuthorizationUrl, Scope, StandardDeviceAuthorizationResponse, TokenResponse,
-    TokenUrl,
+    ClientId, DeviceAuthorizationUrl, Scope, StandardDeviceAuthorizationResponse, TokenUrl,
 };
 
-use super::flow::{ClientSource, LoginOptions, secret_method_for};
+use super::flow::{ClientSource, LoginOptions, issued, secret_method_for};
 use super::http::AuthHttp;
 use super::metadata::{self, Discovered, Probe};
 use super::{AuthError, registration};
 use crate::config::Settings;
-use crate::credentials::{ClientAuth, ClientAuthMethod, OAuthTokens, Secret};
+use crate::credentials::{ClientAuth, ClientAuthMethod, OAuthTokens};
 
 /// What a device sign-in yields: the tokens and how the client id was found.
 pub struct DeviceSignedIn {
@@ -148,29 +147,16 @@ pub async fn login(
             return Err(AuthError::Device("cancelled with Ctrl-C".into()));
         }
     };
-    let granted: Vec<String> = match token.scopes() {
-        Some(s) => s.iter().map(|s| s.to_string()).collect(),
-        None => scopes,
-    };
     Ok(DeviceSignedIn {
-        tokens: OAuthTokens {
-            issuer: server.issuer,
+        tokens: issued(
+            &token,
+            server,
             client_id,
-            token_endpoint: server.token_endpoint,
-            revocation_endpoint: server.revocation_endpoint,
             resource,
-            scopes: granted,
-            access_token: Secret::new(token.access_token().secret().clone()),
-            refresh_token: token
-                .refresh_token()
-                .map(|r| Secret::new(r.secret().clone())),
-            expires_at: token
-                .expires_in()
-                .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
-            lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
+            scopes,
             client_auth,
-            client_source: Some(client_source),
-        },
+            client_source,
+        ),
         client_source,
     })
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope,
-    TokenResponse, TokenUrl,
+    TokenUrl,
 };
 use tokio::sync::oneshot;
 
@@ -236,29 +236,16 @@ pub async fn login(
             return Err(AuthError::Exchange(why));
         }
     };
-    let granted: Vec<String> = match token.scopes() {
-        Some(s) => s.iter().map(|s| s.to_string()).collect(),
-        None => scopes,
-    };
     Ok(SignedIn {
-        tokens: OAuthTokens {
-            issuer: server.issuer,
+        tokens: issued(
+            &token,
+            server,
             client_id,
-            token_endpoint: server.token_endpoint,
-            revocation_endpoint: server.revocation_endpoint,
             resource,
-            scopes: granted,
-            access_token: Secret::new(token.access_token().secret().clone()),
-            refresh_token: token
-                .refresh_token()
-                .map(|r| Secret::new(r.secret().clone())),
-            expires_at: token
-                .expires_in()
-                .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
-            lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
+            scopes,
             client_auth,
-            client_source: Some(client_source),
-        },
+            client_source,
+        ),
         client_source,
         reply: callback.done,
         server: callbacks,
@@ -267,6 +254,41 @@ pub async fn login(
 
 /// How a pre-registered client's secret is sent: `client_secret_post` only when the server
 /// lists it and not `client_secret_basic` (RFC 6749's default).
+/// The tokens a sign-in's token response grants, as they are kept: the scopes the server
+/// granted (or `asked`, when it names none), an absolute expiry, and how the client signed in.
+pub(super) fn issued(
+    token: &oauth2::basic::BasicTokenResponse,
+    server: ServerMetadata,
+    client_id: String,
+    resource: String,
+    asked: Vec<String>,
+    client_auth: Option<ClientAuth>,
+    client_source: ClientSource,
+) -> OAuthTokens {
+    use oauth2::TokenResponse as _;
+    OAuthTokens {
+        issuer: server.issuer,
+        client_id,
+        token_endpoint: server.token_endpoint,
+        revocation_endpoint: server.revocation_endpoint,
+        resource,
+        scopes: match token.scopes() {
+            Some(s) => s.iter().map(|s| s.to_string()).collect(),
+            None => asked,
+        },
+        access_token: Secret::new(token.access_token().secret().clone()),
+        refresh_token: token
+            .refresh_token()
+            .map(|r| Secret::new(r.secret().clone())),
+        expires_at: token
+            .expires_in()
+            .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
+        lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
+        client_auth,
+        client_source: Some(client_source),
+    }
+}
+
 pub(super) fn secret_method_for(server: &ServerMetadata) -> ClientAuthMethod {
     registration::secret_method(server).unwrap_or(ClientAuthMethod::Basic)
 }

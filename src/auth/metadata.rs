@@ -42,6 +42,32 @@ pub struct ServerMetadata {
     pub device_authorization_endpoint: Option<String>,
 }
 
+impl ServerMetadata {
+    /// A server known by its endpoints alone (pinned in config, or a 2025-03-26 server's
+    /// defaults): S256 assumed, no other capability claimed.
+    fn without_metadata(
+        issuer: String,
+        authorization_endpoint: String,
+        token_endpoint: String,
+        registration_endpoint: Option<String>,
+        revocation_endpoint: Option<String>,
+    ) -> Self {
+        Self {
+            issuer,
+            authorization_endpoint,
+            token_endpoint,
+            registration_endpoint,
+            revocation_endpoint,
+            code_challenge_methods_supported: vec!["S256".to_string()],
+            scopes_supported: Vec::new(),
+            authorization_response_iss_parameter_supported: false,
+            token_endpoint_auth_methods_supported: Vec::new(),
+            client_id_metadata_document_supported: false,
+            device_authorization_endpoint: None,
+        }
+    }
+}
+
 /// How to make the resource answer with its challenge when asked without a credential.
 #[derive(Debug, Clone, Copy)]
 pub enum Probe<'a> {
@@ -109,20 +135,14 @@ pub async fn discover(
                 .origin()
                 .ascii_serialization(),
         };
-        let server = ServerMetadata {
+        // Pinned by the person who configured it; nothing to check against.
+        let server = ServerMetadata::without_metadata(
             issuer,
-            authorization_endpoint: auth.clone(),
-            token_endpoint: token.clone(),
-            registration_endpoint: pinned.registration_endpoint.clone(),
-            revocation_endpoint: pinned.revocation_endpoint.clone(),
-            // Pinned by the person who configured it; nothing to check against.
-            code_challenge_methods_supported: vec!["S256".to_string()],
-            scopes_supported: Vec::new(),
-            authorization_response_iss_parameter_supported: false,
-            token_endpoint_auth_methods_supported: Vec::new(),
-            client_id_metadata_document_supported: false,
-            device_authorization_endpoint: None,
-        };
+            auth.clone(),
+            token.clone(),
+            pinned.registration_endpoint.clone(),
+            pinned.revocation_endpoint.clone(),
+        );
         return finish(server, api_url.to_string(), Vec::new(), None, pinned).map_err(fail);
     }
 
@@ -179,19 +199,13 @@ pub async fn discover(
 /// `/register` at the root of its origin, with PKCE (which that revision requires).
 fn default_endpoints(origin: &Url) -> ServerMetadata {
     let origin = origin.origin().ascii_serialization();
-    ServerMetadata {
-        issuer: origin.clone(),
-        authorization_endpoint: format!("{origin}/authorize"),
-        token_endpoint: format!("{origin}/token"),
-        registration_endpoint: Some(format!("{origin}/register")),
-        revocation_endpoint: None,
-        code_challenge_methods_supported: vec!["S256".to_string()],
-        scopes_supported: Vec::new(),
-        authorization_response_iss_parameter_supported: false,
-        token_endpoint_auth_methods_supported: Vec::new(),
-        client_id_metadata_document_supported: false,
-        device_authorization_endpoint: None,
-    }
+    ServerMetadata::without_metadata(
+        origin.clone(),
+        format!("{origin}/authorize"),
+        format!("{origin}/token"),
+        Some(format!("{origin}/register")),
+        None,
+    )
 }
 
 /// Checks the endpoints and PKCE support, and applies pinned overrides.
