@@ -328,6 +328,24 @@ fn stray_responses_and_unknown_notifications_never_end_the_session() {
     }
 }
 
+/// Reads answers until every id in `ids` has one, each a successful tool result.
+fn all_answered(s: &mut McpSession, ids: impl Iterator<Item = i64>) {
+    let mut waiting: HashSet<i64> = ids.collect();
+    while !waiting.is_empty() {
+        let msg = s.recv();
+        let Some(id) = msg["id"].as_i64().filter(|id| waiting.contains(id)) else {
+            continue;
+        };
+        assert_eq!(
+            msg["result"]["isError"],
+            false,
+            "{}",
+            text_of(&msg["result"])
+        );
+        waiting.remove(&id);
+    }
+}
+
 /// `serve` against a sandbox allowing `limit` requests per `window`, the cache off and
 /// `config` added.
 fn rate_limited(limit: u32, window: Duration, config: &str) -> (McpSession, TestSandbox) {
@@ -353,20 +371,7 @@ fn a_burst_of_50_distinct_calls_stays_within_the_upstream_limit() {
             "params": {"name": "get_top_pages", "arguments": {"limit": limit}}}),
         );
     }
-    let mut answered = HashSet::new();
-    while answered.len() < 50 {
-        let msg = s.recv();
-        let Some(id) = msg["id"].as_i64().filter(|id| *id > 1000) else {
-            continue;
-        };
-        assert_eq!(
-            msg["result"]["isError"],
-            false,
-            "{}",
-            text_of(&msg["result"])
-        );
-        answered.insert(id);
-    }
+    all_answered(&mut s, 1001..=1050);
     s.finish();
     let stats = sb.sandbox.stats();
     eprintln!("50-call burst: {stats:?}");
@@ -458,20 +463,7 @@ fn twenty_thousand_pipelined_calls_are_all_answered_in_flat_memory() {
             "params": {"name": "get_top_pages",
                 "arguments": {"limit": 1 + i % 50, "startDate": day.to_string(), "endDate": "2026-11-20"}}}));
     }
-    let mut answered = HashSet::new();
-    while answered.len() < CALLS as usize {
-        let msg = s.recv();
-        let Some(id) = msg["id"].as_i64().filter(|id| *id >= 10_000) else {
-            continue;
-        };
-        assert_eq!(
-            msg["result"]["isError"],
-            false,
-            "{}",
-            text_of(&msg["result"])
-        );
-        answered.insert(id);
-    }
+    all_answered(&mut s, 10_000..10_000 + CALLS);
     let peak = peak_rss_kib(s.pid()).expect("VmHWM");
     s.finish();
     eprintln!(
