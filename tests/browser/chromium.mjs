@@ -4,29 +4,14 @@
 // default approve), waits for the loopback callback page, and writes that page's heading and
 // text to CHROMIUM_LOG. Exit code 0 when the page was reached.
 import { writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 
-const require = createRequire(import.meta.url);
-const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+import { launchChromium } from "./launch.mjs";
 
 const url = process.argv[2];
 const action = process.env.CHROMIUM_ACTION === "deny" ? "deny" : "approve";
 const log = process.env.CHROMIUM_LOG;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  headless: true,
-  // The machine's network is closed: no background traffic, no sandbox (CI runs as root).
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 let result = "";
 try {
   const page = await browser.newPage();

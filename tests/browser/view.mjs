@@ -6,28 +6,15 @@
 // Inputs (env): PLAYWRIGHT_CORE, CHROMIUM_PATH, BRIDGE_JS, VIEW_HTML, SERIES_RESULT,
 // BARS_RESULT (tool results as JSON files), SVG_FILE, TERMINAL_TXT, OUT_DIR.
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 
-const require = createRequire(import.meta.url);
-const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+import { launchChromium } from "./launch.mjs";
+
 const read = (name) => readFileSync(process.env[name], "utf8");
 const out = process.env.OUT_DIR;
 
 const report = { requests: [], errors: [] };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 try {
   const context = await browser.newContext({ viewport: { width: 720, height: 900 } });
   // Any request at all is a finding: the view must draw from what the host hands it.

@@ -59,12 +59,8 @@ fn chromium_approves_and_login_signs_in_then_a_call_uses_the_token() {
     let sb = sandbox(OAuthOptions::default());
     let env = chromium_env(&sb, "approve");
     let out = env.run(&["login", "--timeout", "60"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("Signed in with the browser"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["Signed in with the browser"]);
     let seen = chromium_log(&env);
     assert!(
         seen.contains("consent: Allow analytics-mcp to read Northwind Notes (demo)?"),
@@ -75,8 +71,8 @@ fn chromium_approves_and_login_signs_in_then_a_call_uses_the_token() {
 
     let before = sb.sandbox.stats().credentialed;
     let out = env.run(&["call", "get_analytics"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("Unique visitors"), "{}", out.stdout);
+    out.expect_code(0);
+    out.stdout_has(&["Unique visitors"]);
     assert!(sb.sandbox.stats().credentialed > before);
     let oauth = sb.sandbox.oauth_stats();
     assert_eq!(
@@ -93,12 +89,8 @@ fn chromium_denies_and_login_fails_with_nothing_stored() {
     let sb = sandbox(OAuthOptions::default());
     let env = chromium_env(&sb, "deny");
     let out = env.run(&["login", "--timeout", "60"], "");
-    assert_eq!(out.code, 1, "{}", out.all());
-    assert!(
-        out.stderr.contains("sign-in was denied in the browser"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(1);
+    out.stderr_has(&["sign-in was denied in the browser"]);
     let seen = chromium_log(&env);
     assert!(seen.contains("title: Sign-in failed"), "{seen}");
     assert!(!credentials_path(&env).exists());
@@ -126,7 +118,7 @@ fn chromium_signs_in_to_a_hosted_mcp_server_and_serve_uses_it() {
         ],
         "",
     );
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let seen = chromium_log(&env);
     assert!(seen.contains("title: Signed in"), "{seen}");
     let mut s = crate::common::McpSession::spawn(&env, &["--profile", "zen"]);

@@ -126,7 +126,7 @@ fn other_clients_see_no_view_no_extra_resource_and_no_chart_data() {
 
 fn call(env: &TestEnv, args: &[&str]) -> String {
     let out = env.run(args, "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     out.stdout
 }
 
@@ -150,9 +150,9 @@ fn call_draws_a_chart_under_the_table_only_when_asked_or_on_a_terminal() {
     // Eight rows of columns per metric, the top and the base labelled.
     assert_eq!(chart.matches('┤').count(), 6, "{chart}");
     let out = env.run(&[&args[..], &["--chart", "--json"]].concat(), "");
-    assert_eq!(out.code, 2, "{}", out.all());
+    out.expect_code(2);
     let out = env.run(&[&args[..], &["--chart", "--no-chart"]].concat(), "");
-    assert_eq!(out.code, 2, "{}", out.all());
+    out.expect_code(2);
 }
 
 #[test]
@@ -171,16 +171,16 @@ fn call_svg_writes_one_mark_per_point_and_refuses_a_tool_without_a_chart() {
         ],
         "",
     );
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stderr.contains("Wrote the chart to"), "{}", out.stderr);
+    out.expect_code(0);
+    out.stderr_has(&["Wrote the chart to"]);
     let svg = std::fs::read_to_string(&file).expect("svg written");
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     // 30 days × visitors, page views, sessions.
     assert_eq!(svg.matches("<circle class=\"point\"").count(), 90);
     assert!(!svg.contains("<script"));
     let out = env.run(&["call", "get_realtime", "--demo", "--svg", &path], "");
-    assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains("has no chart"), "{}", out.stderr);
+    out.expect_code(2);
+    out.stderr_has(&["has no chart"]);
 }
 
 /// playwright-core, esbuild and Chromium, or a reason why not.

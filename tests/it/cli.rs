@@ -22,14 +22,14 @@ fn call_prints_a_table_and_json_with_demo() {
         ],
         "",
     );
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_code(0);
     insta::assert_snapshot!("call_top_pages_text", out.stdout);
 
     let out = env.run(
         &["call", "get_top_pages", "--demo", "--json", "limit=3"],
         "",
     );
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_code(0);
     let json: Value = serde_json::from_str(&out.stdout).expect("--json prints JSON");
     assert_eq!(json["data"].as_array().map(Vec::len), Some(3));
     assert_eq!(
@@ -47,29 +47,20 @@ fn call_exit_codes_follow_the_table() {
     let env = TestEnv::new();
     // 3: the tool answered with an error.
     let out = env.run(&["call", "get_top_pages", "--demo", "limit=0"], "");
-    assert_eq!(out.code, 3);
-    assert!(
-        out.stderr
-            .contains("error: Invalid arguments for get_top_pages"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(3);
+    out.stderr_has(&["error: Invalid arguments for get_top_pages"]);
     assert!(out.stdout.is_empty());
     // 2: unknown tool or malformed argument.
     let out = env.run(&["call", "get_everything"], "");
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("Unknown tool") && out.stderr.contains("analytics-mcp tools"));
+    out.expect_code(2);
+    out.stderr_has(&["Unknown tool", "analytics-mcp tools"]);
     let out = env.run(&["call", "get_top_pages", "limit"], "");
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("name=value"), "{}", out.stderr);
+    out.expect_code(2);
+    out.stderr_has(&["name=value"]);
     // 4: not signed in.
     let out = env.run(&["call", "get_analytics"], "");
-    assert_eq!(out.code, 4);
-    assert!(
-        out.stderr.contains("not signed in") && out.stderr.contains("--demo"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(4);
+    out.stderr_has(&["not signed in", "--demo"]);
 }
 
 #[test]
@@ -78,18 +69,17 @@ fn call_reports_upstream_errors_with_exit_3() {
         faults: vec!["/revenue=503".parse().expect("fault")],
         ..SandboxOptions::default()
     });
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let env = sb.env();
     let out = env.run(&["call", "get_revenue"], "");
-    assert_eq!(out.code, 3);
-    assert!(out.stderr.contains("503"), "{}", out.stderr);
+    out.expect_code(3);
+    out.stderr_has(&["503"]);
 }
 
 #[test]
 fn tools_lists_every_tool_with_its_parameters() {
     let env = TestEnv::new();
     let out = env.run(&["tools"], "");
-    assert_eq!(out.code, 0);
+    out.expect_code(0);
     insta::assert_snapshot!("tools_text", out.stdout);
     let out = env.run(&["tools", "--json"], "");
     let json: Value = serde_json::from_str(&out.stdout).expect("json");
@@ -100,10 +90,10 @@ fn tools_lists_every_tool_with_its_parameters() {
 fn help_lists_the_commands() {
     let env = TestEnv::new();
     let out = env.run(&["--help"], "");
-    assert_eq!(out.code, 0);
+    out.expect_code(0);
     insta::assert_snapshot!("help", out.stdout);
     let out = env.run(&["frobnicate"], "");
-    assert_eq!(out.code, 2);
+    out.expect_code(2);
 }
 
 #[test]
@@ -118,32 +108,20 @@ fn insecure_api_urls_and_bad_config_are_refused_clearly() {
         ],
         "",
     );
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("only https is allowed"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(1);
+    out.stderr_has(&["only https is allowed"]);
 
     let env = TestEnv::new();
     env.write_config("[endpoints]\nget_pages = \"/x\"\n");
     let out = env.run(&["call", "get_analytics"], "");
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("unknown tool `get_pages`") && out.stderr.contains("get_top_pages"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(1);
+    out.stderr_has(&["unknown tool `get_pages`", "get_top_pages"]);
 
     let env = TestEnv::new();
     env.write_config("api_url = \n");
     let out = env.run(&["status"], "");
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("config.toml is not valid"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(1);
+    out.stderr_has(&["config.toml is not valid"]);
 }
 
 #[test]
@@ -158,33 +136,22 @@ fn config_file_sets_the_base_url_and_overrides_a_path() {
         sb.url()
     ));
     let out = env.run(&["call", "get_top_pages", "--json", "limit=2"], "");
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_code(0);
     let out = env.run(&["call", "get_events"], "");
-    assert_eq!(out.code, 3);
-    assert!(
-        out.stderr
-            .contains("/projects/prj_demo_northwind/top-events"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(3);
+    out.stderr_has(&["/projects/prj_demo_northwind/top-events"]);
 }
 
 #[test]
 fn project_flag_skips_the_me_lookup() {
     let sb = TestSandbox::start(SandboxOptions::default());
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let env = sb.env();
     let out = env.run(
         &["call", "get_realtime", "--json", "--project", "prj_other"],
         "",
     );
-    assert_eq!(out.code, 3);
-    assert!(
-        out.stderr
-            .contains("/projects/prj_other/analytics/realtime"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(3);
+    out.stderr_has(&["/projects/prj_other/analytics/realtime"]);
 }
 
 #[test]
@@ -212,23 +179,18 @@ fn sandbox_command_prints_url_and_key_first_and_serves_them() {
     let out = env2.run(&["call", "get_project", "--json"], "");
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("prj_demo_northwind"));
+    out.expect_code(0);
+    out.stdout_has(&["prj_demo_northwind"]);
 }
 
 #[test]
 fn status_and_login_use_the_configured_me_path() {
     let sb = TestSandbox::start(SandboxOptions::default());
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let env = sb.env();
     env.write_config("[endpoints]\nget_project = \"/whoami\"\n");
     let out = env.run(&["status"], "");
-    assert_eq!(out.code, 5, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("/whoami") && out.stderr.contains("404"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(5);
+    out.stderr_has(&["/whoami", "404"]);
     let out = env.run(&["call", "get_project"], "");
     assert!(
         out.stderr.contains("/whoami"),

@@ -24,8 +24,7 @@ struct Expected {
 
 fn expected() -> Vec<Expected> {
     let sb = TestSandbox::start(SandboxOptions::default());
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let env = sb.env();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -27,13 +27,9 @@ fn login_status_serve_logout_status_never_shows_the_key() {
 
     let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("Signed in: Northwind Notes (demo)"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("hm_sk_…c2d4"), "{}", out.stderr);
+    out.expect_code(0);
+    out.stderr_has(&["Signed in: Northwind Notes (demo)"]);
+    out.stderr_has(&["hm_sk_…c2d4"]);
     let file = env.config_dir().join("credentials.json");
     let mode = std::fs::metadata(&file)
         .expect("credentials file")
@@ -53,14 +49,14 @@ fn login_status_serve_logout_status_never_shows_the_key() {
 
     let out = env.run(&["status"], "");
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("hm_sk_…c2d4"));
+    out.expect_code(0);
+    out.stdout_has(&["hm_sk_…c2d4"]);
     assert!(
         out.stdout.contains(&format!("file {}", file.display())),
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("prj_demo_northwind") && out.stdout.contains("America/New_York"));
+    out.stdout_has(&["prj_demo_northwind", "America/New_York"]);
 
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
@@ -72,33 +68,28 @@ fn login_status_serve_logout_status_never_shows_the_key() {
 
     let out = env.run(&["logout"], "");
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0);
+    out.expect_code(0);
     assert!(out.stderr.contains("Signed out") && !file.exists());
     let out = env.run(&["logout"], "");
     seen.push_str(&out.all());
     assert_eq!(out.code, 0, "logout is idempotent");
-    assert!(out.stderr.contains("nothing to remove"));
+    out.stderr_has(&["nothing to remove"]);
 
     let out = env.run(&["status"], "");
     seen.push_str(&out.all());
-    assert_eq!(out.code, 4);
-    assert!(out.stderr.contains("not signed in") && out.stderr.contains("analytics-mcp login"));
+    out.expect_code(4);
+    out.stderr_has(&["not signed in", "analytics-mcp login"]);
 
     // Trace-level logs too.
     let mut env = env;
     env.set("ANALYTICS_MCP_LOG", "trace");
     env.set("ANALYTICS_MCP_API_KEY", KEY);
     let out = env.run(&["call", "get_top_pages"], "");
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_code(0);
     seen.push_str(&out.all());
     let out = env.run(&["status"], "");
     seen.push_str(&out.all());
-    assert!(
-        out.stdout
-            .contains("environment variable ANALYTICS_MCP_API_KEY"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has(&["environment variable ANALYTICS_MCP_API_KEY"]);
 
     assert!(!seen.is_empty());
     assert!(!seen.contains(KEY), "the key appeared in output");
@@ -119,20 +110,16 @@ fn a_rejected_key_is_not_stored_and_the_previous_one_survives() {
 
     let wrong = "hm_sk_wrong_000000000000000000";
     let out = env.run(&["login", "--with-key"], wrong);
-    assert_eq!(out.code, 5, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("not stored") && out.stderr.contains("401"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(5);
+    out.stderr_has(&["not stored", "401"]);
     assert!(!out.all().contains(wrong));
     assert_eq!(std::fs::read_to_string(&file).expect("still there"), before);
 
     let out = env.run(&["login", "--with-key"], "sk_live_not_himetrica_123456");
-    assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("hm_sk_"), "{}", out.stderr);
+    out.expect_code(2);
+    out.stderr_has(&["hm_sk_"]);
     let out = env.run(&["login", "--with-key"], "");
-    assert_eq!(out.code, 2);
+    out.expect_code(2);
     assert_eq!(std::fs::read_to_string(&file).expect("still there"), before);
     assert_eq!(env.run(&["status"], "").code, 0);
 }
@@ -146,21 +133,17 @@ fn status_flags_a_readable_credentials_file_and_a_rejected_key() {
     let file = env.config_dir().join("credentials.json");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let out = env.run(&["status"], "");
-    assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+    out.stderr_has(&["chmod 600"]);
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     std::fs::set_permissions(env.config_dir(), std::fs::Permissions::from_mode(0o755))
         .expect("chmod dir");
     let out = env.run(&["status"], "");
-    assert!(out.stderr.contains("chmod 700"), "{}", out.stderr);
+    out.stderr_has(&["chmod 700"]);
 
     env.set("ANALYTICS_MCP_API_KEY", "hm_sk_revoked_0000000000000000");
     let out = env.run(&["status"], "");
-    assert_eq!(out.code, 5);
-    assert!(
-        out.stderr.contains("live check failed") && out.stderr.contains("login"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(5);
+    out.stderr_has(&["live check failed", "login"]);
 }
 
 #[test]
@@ -174,7 +157,7 @@ fn a_damaged_store_keeps_serve_running() {
         file.display()
     );
     let out = env.run(&["status"], "");
-    assert_eq!(out.code, 1);
+    out.expect_code(1);
     assert!(
         out.stderr.contains(&named) && out.stderr.contains("fix or remove it"),
         "{}",

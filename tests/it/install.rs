@@ -135,12 +135,8 @@ fn invalid_files_are_left_alone_with_line_and_column() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, "[mcp_servers\nfoo = 1\n").unwrap();
     let out = env.run(&["install", "codex"], "");
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("is not valid TOML") && out.stderr.contains("line 1"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(1);
+    out.stderr_has(&["is not valid TOML", "line 1"]);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         "[mcp_servers\nfoo = 1\n"
@@ -158,11 +154,7 @@ fn codex_keeps_comments_and_other_servers_and_honours_codex_home() {
     std::fs::write(&path, original).unwrap();
 
     let dry = env.run(&["install", "codex", "--dry-run", "--demo"], "");
-    assert!(
-        dry.stdout.contains("+[mcp_servers.analytics]") && dry.stdout.contains("\"--demo\""),
-        "{}",
-        dry.stdout
-    );
+    dry.stdout_has(&["+[mcp_servers.analytics]", "\"--demo\""]);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         original,
@@ -218,8 +210,8 @@ fn list_names_each_client_and_bad_names_are_refused() {
     let env = env();
     assert_eq!(env.run(&["install", "cursor"], "").code, 0);
     let out = env.run(&["install", "--list"], "");
-    assert_eq!(out.code, 0);
-    for client in [
+    out.expect_code(0);
+    out.stdout_has(&[
         "claude-desktop",
         "claude-code",
         "codex",
@@ -227,13 +219,7 @@ fn list_names_each_client_and_bad_names_are_refused() {
         "vscode",
         "windsurf",
         "gemini",
-    ] {
-        assert!(
-            out.stdout.contains(client),
-            "{client} missing:\n{}",
-            out.stdout
-        );
-    }
+    ]);
     assert!(
         out.stdout
             .lines()
@@ -247,7 +233,7 @@ fn list_names_each_client_and_bad_names_are_refused() {
             .any(|l| l.starts_with("windsurf") && l.contains("not detected"))
     );
     let bad = env.run(&["install", "cursor", "--name", "a b\"c"], "");
-    assert_eq!(bad.code, 2);
+    bad.expect_code(2);
 }
 
 #[test]
@@ -262,7 +248,7 @@ fn completions_and_man_page_are_generated() {
         );
     }
     let man = env.run(&["man"], "");
-    assert_eq!(man.code, 0);
+    man.expect_code(0);
     assert!(
         man.stdout.starts_with(".ie") || man.stdout.contains(".TH analytics-mcp"),
         "{}",
@@ -279,22 +265,16 @@ fn doctor_checks_everything_and_names_each_fix() {
 
     // Signed out, nothing installed: a failure with its fix.
     let out = env.run(&["doctor"], "");
-    assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(
-        out.stdout.contains("✗ credential") && out.stdout.contains("fix: analytics-mcp login"),
-        "{}",
-        out.stdout
-    );
+    out.expect_code(1);
+    out.stdout_has(&["✗ credential", "fix: analytics-mcp login"]);
 
     // Signed in and installed: all green.
     assert_eq!(env.run(&["login", "--with-key"], sb.key()).code, 0);
     assert_eq!(env.run(&["install", "cursor"], "").code, 0);
     let out = env.run(&["doctor"], "");
-    assert_eq!(out.code, 0, "{}", out.stdout);
-    for line in ["✓ binary", "✓ config", "✓ credential", "✓ API", "✓ cursor"] {
-        assert!(out.stdout.contains(line), "{line} missing:\n{}", out.stdout);
-    }
-    assert!(out.stdout.contains("Northwind Notes (demo)"));
+    out.expect_code(0);
+    out.stdout_has(&["✓ binary", "✓ config", "✓ credential", "✓ API", "✓ cursor"]);
+    out.stdout_has(&["Northwind Notes (demo)"]);
     assert!(!out.all().contains(sb.key()), "doctor never prints the key");
 
     // An entry pointing at a program that is gone.
@@ -304,10 +284,6 @@ fn doctor_checks_everything_and_names_each_fix() {
         .replace(&binary(), "/nowhere/analytics-mcp");
     std::fs::write(&cursor, moved).unwrap();
     let out = env.run(&["doctor"], "");
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stdout.contains("✗ cursor") && out.stdout.contains("fix: analytics-mcp install cursor"),
-        "{}",
-        out.stdout
-    );
+    out.expect_code(1);
+    out.stdout_has(&["✗ cursor", "fix: analytics-mcp install cursor"]);
 }

@@ -236,8 +236,8 @@ fn a_secret_key_is_kept_in_the_real_keychain_and_removed_by_logout() {
     keychain.configure(&mut env);
 
     let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stderr.contains("OS keychain"), "{}", out.stderr);
+    out.expect_code(0);
+    out.stderr_has(&["OS keychain"]);
     assert!(
         !out.stderr.contains("no OS keychain was reachable"),
         "{}",
@@ -255,32 +255,30 @@ fn a_secret_key_is_kept_in_the_real_keychain_and_removed_by_logout() {
     assert_eq!(keychain.items(), 1);
 
     let out = env.run(&["status"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    for line in [
+    out.expect_code(0);
+    out.stdout_has(&[
         "Method:     secret key hm_sk_…d8f2",
         "Source:     OS keychain",
         "Live check: ✓",
-    ] {
-        assert!(out.stdout.contains(line), "{line} missing:\n{}", out.stdout);
-    }
+    ]);
 
     serve_answers_with_data(&env);
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("Active visitors"), "{}", out.stdout);
+    out.expect_code(0);
+    out.stdout_has(&["Active visitors"]);
     assert!(!out.all().contains(KEY), "the key appeared in output");
 
     let out = env.run(&["logout"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stderr.contains("OS keychain"), "{}", out.stderr);
+    out.expect_code(0);
+    out.stderr_has(&["OS keychain"]);
     assert!(
         keychain.lookup("default").is_none(),
         "logout left the entry"
     );
     assert_eq!(keychain.items(), 0);
     let out = env.run(&["status"], "");
-    assert_eq!(out.code, 4, "{}", out.all());
-    assert!(out.stderr.contains("not signed in"), "{}", out.stderr);
+    out.expect_code(4);
+    out.stderr_has(&["not signed in"]);
 }
 
 #[test]
@@ -299,12 +297,8 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
     keychain.configure(&mut env);
 
     let out = env.run(&["login", "--timeout", "15"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("Signed in with the browser") && out.stderr.contains("OS keychain"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["Signed in with the browser", "OS keychain"]);
     assert!(
         !credentials_file(&env).exists(),
         "the sign-in wrote the file"
@@ -325,8 +319,8 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
     std::thread::sleep(Duration::from_millis(wait_ms as u64));
     let refreshes = sb.sandbox.oauth_stats().refreshes;
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("Active visitors"), "{}", out.stdout);
+    out.expect_code(0);
+    out.stdout_has(&["Active visitors"]);
     let stats = sb.sandbox.oauth_stats();
     assert_eq!(stats.refreshes, refreshes + 1, "one refresh for the call");
     assert_eq!(
@@ -350,23 +344,17 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
 
     // The 2 s tokens may be refreshed again from here on; only the answers are checked.
     let out = env.run(&["status"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    for line in [
+    out.expect_code(0);
+    out.stdout_has(&[
         "Method:     browser sign-in (OAuth)",
         "Source:     OS keychain",
         "Live check: ✓",
-    ] {
-        assert!(out.stdout.contains(line), "{line} missing:\n{}", out.stdout);
-    }
+    ]);
     serve_answers_with_data(&env);
 
     let out = env.run(&["logout"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("Revoked the tokens at"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["Revoked the tokens at"]);
     assert!(
         keychain.lookup("default").is_none(),
         "logout left the entry"
@@ -391,7 +379,7 @@ fn without_a_secret_service_login_falls_back_to_the_file() {
 
     let started = Instant::now();
     let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(
         out.stderr.contains(&file.display().to_string()) && out.stderr.contains("keychain"),
         "login does not say it fell back to the file:\n{}",
@@ -405,18 +393,18 @@ fn without_a_secret_service_login_falls_back_to_the_file() {
     );
 
     let out = env.run(&["status"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(
         out.stdout
             .contains(&format!("Source:     file {}", file.display())),
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("Live check: ✓"), "{}", out.stdout);
-    assert!(out.stdout.contains("keychain"), "{}", out.stdout);
+    out.stdout_has(&["Live check: ✓"]);
+    out.stdout_has(&["keychain"]);
 
     let out = env.run(&["logout"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(!file.exists());
     assert_eq!(env.run(&["status"], "").code, 4);
 }

@@ -11,8 +11,7 @@ fn session_with(
     config: Option<&str>,
 ) -> (McpSession, TestSandbox, TestEnv) {
     let sandbox = TestSandbox::start(options);
-    let mut env = TestEnv::new();
-    sandbox.configure(&mut env);
+    let env = sandbox.env();
     if let Some(c) = config {
         env.write_config(c);
     }

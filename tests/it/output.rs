@@ -98,12 +98,7 @@ fn the_output_setting_overrides_the_client() {
     env.set("ANALYTICS_MCP_OUTPUT", "json");
     let out = env.run(&["serve", "--demo"], "");
     assert_ne!(out.code, 0);
-    assert!(
-        out.stderr
-            .contains("ANALYTICS_MCP_OUTPUT must be auto, text, structured or both, not `json`"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has(&["ANALYTICS_MCP_OUTPUT must be auto, text, structured or both, not `json`"]);
 }
 
 /// `_meta` of a 2026-07-28 request, which carries its own protocol version and client.

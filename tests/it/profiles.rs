@@ -27,31 +27,27 @@ fn each_profile_has_its_own_api_and_credential() {
         &["login", "--with-key", "--profile", "staging"],
         &format!("{STAGING_KEY}\n"),
     );
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("Signed in (profile staging)"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["Signed in (profile staging)"]);
     assert!(env.config_dir().join("credentials.staging.json").exists());
     assert!(!env.config_dir().join("credentials.json").exists());
 
     // The default profile is still signed out; staging works, by flag and by environment.
     assert_eq!(env.run(&["status"], "").code, 4);
     let out = env.run(&["status", "--profile", "staging"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("Profile:    staging"), "{}", out.stdout);
+    out.expect_code(0);
+    out.stdout_has(&["Profile:    staging"]);
     assert!(out.stdout.contains(&staging.url()), "{}", out.stdout);
     env.set("ANALYTICS_MCP_PROFILE", "staging");
     let out = env.run(&["call", "get_analytics"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("visitors"), "{}", out.stdout);
+    out.expect_code(0);
+    out.stdout_has(&["visitors"]);
     env.set("ANALYTICS_MCP_PROFILE", "default");
     assert_eq!(env.run(&["call", "get_analytics"], "").code, 4);
 
     // `profiles` lists both, marks the one in use, and says which is signed in.
     let out = env.run(&["profiles"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", out.stdout);
     assert!(lines[0].starts_with("* default") && lines[0].contains("not signed in"));
@@ -60,7 +56,7 @@ fn each_profile_has_its_own_api_and_credential() {
 
     // Signing out of staging leaves other profiles alone.
     let out = env.run(&["logout", "--profile", "staging"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(!env.config_dir().join("credentials.staging.json").exists());
 }
 
@@ -69,21 +65,13 @@ fn an_unknown_or_malformed_profile_is_refused_with_the_known_ones() {
     let env = TestEnv::new();
     env.write_config("[profiles.work]\nproject = \"p1\"\n[profiles.home]\nproject = \"p2\"\n");
     let out = env.run(&["status", "--profile", "wrok"], "");
-    assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains("no profile `wrok`"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("its profiles: home, work"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(2);
+    out.stderr_has(&["no profile `wrok`"]);
+    out.stderr_has(&["its profiles: home, work"]);
 
     let out = env.run(&["status", "--profile", "../../etc"], "");
-    assert_eq!(out.code, 2, "{}", out.all());
-    assert!(
-        out.stderr.contains("not a usable profile name"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(2);
+    out.stderr_has(&["not a usable profile name"]);
 }
 
 #[test]
@@ -91,7 +79,7 @@ fn install_carries_the_profile_into_the_entry() {
     let env = TestEnv::new();
     env.write_config("[profiles.work]\nproject = \"p1\"\n");
     let out = env.run(&["install", "cursor", "--profile", "work"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let path = env.dir.path().join(".cursor/mcp.json");
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("written")).expect("JSON");
@@ -104,12 +92,12 @@ fn install_carries_the_profile_into_the_entry() {
     // A profile that does not exist is refused before anything is written.
     let before = std::fs::read(&path).expect("file");
     let out = env.run(&["install", "cursor", "--profile", "play"], "");
-    assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains("no profile `play`"), "{}", out.stderr);
+    out.expect_code(2);
+    out.stderr_has(&["no profile `play`"]);
     assert_eq!(std::fs::read(&path).expect("file"), before);
 
     let out = env.run(&["uninstall", "cursor", "--profile", "work"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("file")).expect("JSON");
     assert!(

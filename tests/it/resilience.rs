@@ -15,8 +15,7 @@ fn faulty(faults: Vec<Fault>, timeout: &str) -> (McpSession, TestSandbox, TestEn
         faults,
         ..SandboxOptions::default()
     });
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let mut env = sb.env();
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", timeout);
     env.write_config("cache_ttl_secs = 0\n");
     let mut s = McpSession::spawn(&env, &[]);
@@ -157,8 +156,7 @@ fn a_burst_of_200_calls_gets_200_answers_and_no_429() {
         rate_limit: 100,
         ..SandboxOptions::default()
     });
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let env = sb.env();
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
     let kinds = [
@@ -196,8 +194,7 @@ fn the_limiter_stops_a_burst_at_the_upstream_limit_instead_of_drawing_429s() {
         rate_limit: 10,
         ..SandboxOptions::default()
     });
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let env = sb.env();
     env.write_config("cache_ttl_secs = 0\n");
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();

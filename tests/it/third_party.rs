@@ -114,7 +114,7 @@ fn inspector_launches_the_entry_install_wrote_for_claude_desktop() {
     };
     let env = crate::common::TestEnv::new();
     let out = env.run(&["install", "claude-desktop", "--demo"], "");
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.expect_code(0);
     let path = env
         .dir
         .path()
@@ -207,7 +207,7 @@ fn claude_code_connects_to_the_entry_install_added() {
     };
     let env = client_env();
     let out = env.run(&["install", "claude-code", "--demo"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(
         out.stderr.contains("✓ Claude Code now starts"),
         "{}",
@@ -228,7 +228,7 @@ fn claude_code_connects_to_the_entry_install_added() {
     // A second install changes nothing (and does not trip over `claude mcp add`'s refusal).
     let before = std::fs::read(env.dir.path().join(".claude.json")).expect(".claude.json");
     let again = env.run(&["install", "claude-code", "--demo"], "");
-    assert_eq!(again.code, 0, "{}", again.all());
+    again.expect_code(0);
     assert!(
         again.stderr.contains("nothing to change"),
         "{}",
@@ -242,16 +242,16 @@ fn claude_code_connects_to_the_entry_install_added() {
 
     // Without --demo the entry is replaced, not refused.
     let replaced = env.run(&["install", "claude-code"], "");
-    assert_eq!(replaced.code, 0, "{}", replaced.all());
+    replaced.expect_code(0);
     let (_, text) = run_client(&env, &claude, &["mcp", "get", "analytics"]);
     assert!(text.contains("Args: serve\n"), "{text}");
 
     let removed = env.run(&["uninstall", "claude-code"], "");
-    assert_eq!(removed.code, 0, "{}", removed.all());
+    removed.expect_code(0);
     let (_, text) = run_client(&env, &claude, &["mcp", "get", "analytics"]);
     assert!(text.contains("No MCP server named \"analytics\""), "{text}");
     let twice = env.run(&["uninstall", "claude-code"], "");
-    assert_eq!(twice.code, 0, "{}", twice.all());
+    twice.expect_code(0);
     assert!(
         twice.stderr.contains("nothing to remove"),
         "{}",
@@ -267,7 +267,7 @@ fn codex_reads_the_entry_and_its_app_server_lists_our_tools() {
     };
     let env = client_env();
     let out = env.run(&["install", "codex", "--demo"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
 
     let (ok, text) = run_client(&env, &codex, &["mcp", "get", "analytics", "--json"]);
     assert!(ok, "{text}");
@@ -301,7 +301,7 @@ fn codex_reads_the_entry_and_its_app_server_lists_our_tools() {
     assert!(tools.contains_key("get_analytics") && tools.contains_key("get_revenue"));
 
     let removed = env.run(&["uninstall", "codex"], "");
-    assert_eq!(removed.code, 0, "{}", removed.all());
+    removed.expect_code(0);
     let (ok, text) = run_client(&env, &codex, &["mcp", "get", "analytics"]);
     assert!(!ok, "codex still finds the entry: {text}");
 }

@@ -45,12 +45,8 @@ fn an_environment_key_never_reaches_a_hosted_server() {
     env.set("ANALYTICS_MCP_API_KEY", HM_KEY);
 
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    assert_eq!(out.code, 3, "{}", out.all());
-    assert!(
-        out.stderr.contains("analytics-mcp login --profile zen"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(3);
+    out.stderr_has(&["analytics-mcp login --profile zen"]);
     let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
     s.initialize();
     let _ = s.request("tools/list", json!({}));
@@ -65,7 +61,7 @@ fn an_environment_key_never_reaches_a_hosted_server() {
     // With the profile's own key stored, that key goes there, and still not the env one.
     store_hosted_key(&env, hosted.key(), &hosted.sandbox.origin());
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(hosted.sandbox.received_credential(hosted.key()));
     assert!(!hosted.sandbox.received_credential(HM_KEY));
 }
@@ -77,7 +73,7 @@ fn a_credential_stored_for_one_origin_is_refused_for_another() {
     let mut env = TestEnv::new();
     env.set("ANALYTICS_MCP_API_URL", &api.url());
     let out = env.run(&["login", "--with-key"], &format!("{}\n", api.key()));
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     // The same record, with the API URL pointed at another server: nothing is sent there.
     env.set("ANALYTICS_MCP_API_URL", &elsewhere.url());
     let out = env.run(&["call", "get_realtime"], "");
@@ -104,7 +100,7 @@ fn status_of_a_hosted_profile_checks_the_hosted_server_only() {
         hosted.sandbox.mcp_url()
     ));
     let out = env.run(&["login", "--profile", "zen", "--timeout", "15"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let token = serde_json::from_str::<Value>(
         &std::fs::read_to_string(env.config_dir().join("credentials.zen.json")).unwrap(),
     )
@@ -114,19 +110,14 @@ fn status_of_a_hosted_profile_checks_the_hosted_server_only() {
         .to_string();
 
     let out = env.run(&["status", "--profile", "zen"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(
         out.stdout
             .contains(&format!("MCP server: {}", hosted.sandbox.mcp_url())),
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout
-            .contains("Live check: ✓ the MCP server accepted the credential"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has(&["Live check: ✓ the MCP server accepted the credential"]);
     let out = env.run(&["doctor", "--profile", "zen"], "");
     assert!(out.stdout.contains("✓ MCP server"), "{}", out.all());
     assert!(hosted.sandbox.received_credential(&token));
@@ -219,12 +210,8 @@ fn a_cancelled_or_timed_out_call_never_loses_the_rotated_tokens() {
     set_expiry_in(&credentials_path(&env), -10);
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", "0.5");
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 3, "{}", out.all());
-    assert!(
-        out.stderr.contains("did not answer within"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(3);
+    out.stderr_has(&["did not answer within"]);
     let third = stored(&env)["oauth"]["refresh_token"].clone();
     assert_ne!(
         second, third,
@@ -232,7 +219,7 @@ fn a_cancelled_or_timed_out_call_never_loses_the_rotated_tokens() {
     );
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", "20");
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let stats = sb.sandbox.oauth_stats();
     assert_eq!(
         (stats.refreshes, stats.refresh_rejected),
@@ -253,12 +240,8 @@ fn a_hosted_server_that_never_answers_costs_one_deadline() {
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", "1");
     let started = Instant::now();
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    assert_eq!(out.code, 3, "{}", out.all());
-    assert!(
-        out.stderr.contains("did not answer") && out.stderr.contains("timeout_secs"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(3);
+    out.stderr_has(&["did not answer", "timeout_secs"]);
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "{:?}",
@@ -354,8 +337,7 @@ fn rate_limited(limit: u32, window: Duration, config: &str) -> (McpSession, Test
         rate_window: window,
         ..SandboxOptions::default()
     });
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let env = sb.env();
     env.write_config(&format!("cache_ttl_secs = 0\n{config}"));
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
@@ -413,7 +395,7 @@ fn a_corrupt_store_is_named_with_its_fix_everywhere() {
     let out = env.run(&["call", "get_realtime"], "");
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains(&expected), "{}", out.stderr);
-    assert!(out.stderr.contains("fix or remove it"), "{}", out.stderr);
+    out.stderr_has(&["fix or remove it"]);
     assert!(!out.all().contains("not signed in"), "{}", out.all());
 
     let mut s = McpSession::spawn(&env, &[]);
@@ -449,8 +431,7 @@ fn twenty_thousand_pipelined_calls_are_all_answered_in_flat_memory() {
         rate_limit: u32::MAX,
         ..SandboxOptions::default()
     });
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let env = sb.env();
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
     const CALLS: i64 = 20_000;

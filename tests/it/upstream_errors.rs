@@ -36,8 +36,7 @@ fn http_error_statuses_each_get_an_actionable_sentence() {
         "/revenue/customers=503",
         "/channel-roi=418",
     ]);
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let env = sb.env();
     env.write_config("[endpoints]\nget_top_locations = \"/projects/{project}/no-such-endpoint\"\n");
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
@@ -94,8 +93,7 @@ fn the_sandbox_rate_limit_surfaces_as_a_retry_hint() {
         rate_limit: 3,
         ..SandboxOptions::default()
     });
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let mut env = sb.env();
     env.set("ANALYTICS_MCP_PROJECT", "prj_demo_northwind");
     // Every call must reach the sandbox, not the cache.
     env.write_config("cache_ttl_secs = 0\n");
@@ -112,8 +110,7 @@ fn the_sandbox_rate_limit_surfaces_as_a_retry_hint() {
 #[test]
 fn timeouts_refused_connections_and_non_json_bodies() {
     let sb = faulty(&["/pages=delay:3000", "/events=html"]);
-    let mut env = TestEnv::new();
-    sb.configure(&mut env);
+    let mut env = sb.env();
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", "0.5");
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();

@@ -152,6 +152,39 @@ impl Output {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// Asserts the exit code; on failure shows everything the command printed.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "{}", self.all());
+        self
+    }
+
+    /// Asserts that stderr holds every one of `needles`.
+    #[track_caller]
+    pub fn stderr_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "`{needle}` missing:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// Asserts that stdout holds every one of `needles`.
+    #[track_caller]
+    pub fn stdout_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stdout.contains(needle),
+                "`{needle}` missing:\n{}",
+                self.stdout
+            );
+        }
+        self
+    }
 }
 
 /// A sandbox upstream running on its own runtime for the length of a test.
@@ -185,6 +218,13 @@ impl TestSandbox {
     pub fn configure(&self, env: &mut TestEnv) {
         env.set("ANALYTICS_MCP_API_URL", &self.url());
         env.set("ANALYTICS_MCP_API_KEY", self.key());
+    }
+
+    /// A fresh environment pointed at this sandbox.
+    pub fn env(&self) -> TestEnv {
+        let mut env = TestEnv::new();
+        self.configure(&mut env);
+        env
     }
 }
 
