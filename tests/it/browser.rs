@@ -51,17 +51,26 @@ fn chromium_log(env: &TestEnv) -> String {
     panic!("Chromium wrote nothing to {}", path.display());
 }
 
-#[test]
-fn chromium_approves_and_login_signs_in_then_a_call_uses_the_token() {
+/// `login` with Chromium clicking `action` on the consent page: asserts its exit code and what
+/// it said, and returns the sandbox, the environment and what Chromium saw (None: no Chromium).
+fn chromium_login(action: &str, code: i32, says: &str) -> Option<(TestSandbox, TestEnv, String)> {
     if !chromium_ready() {
-        return;
+        return None;
     }
     let sb = sandbox(OAuthOptions::default());
-    let env = chromium_env(&sb, "approve");
+    let env = chromium_env(&sb, action);
     let out = env.run(&["login", "--timeout", "60"], "");
-    out.expect_code(0);
-    out.stderr_has(&["Signed in with the browser"]);
+    out.expect_code(code);
+    out.stderr_has(&[says]);
     let seen = chromium_log(&env);
+    Some((sb, env, seen))
+}
+
+#[test]
+fn chromium_approves_and_login_signs_in_then_a_call_uses_the_token() {
+    let Some((sb, env, seen)) = chromium_login("approve", 0, "Signed in with the browser") else {
+        return;
+    };
     assert!(
         seen.contains("consent: Allow analytics-mcp to read Northwind Notes (demo)?"),
         "{seen}"
@@ -83,15 +92,10 @@ fn chromium_approves_and_login_signs_in_then_a_call_uses_the_token() {
 
 #[test]
 fn chromium_denies_and_login_fails_with_nothing_stored() {
-    if !chromium_ready() {
+    let Some((sb, env, seen)) = chromium_login("deny", 1, "sign-in was denied in the browser")
+    else {
         return;
-    }
-    let sb = sandbox(OAuthOptions::default());
-    let env = chromium_env(&sb, "deny");
-    let out = env.run(&["login", "--timeout", "60"], "");
-    out.expect_code(1);
-    out.stderr_has(&["sign-in was denied in the browser"]);
-    let seen = chromium_log(&env);
+    };
     assert!(seen.contains("title: Sign-in failed"), "{seen}");
     assert!(!credentials_path(&env).exists());
     assert_eq!(sb.sandbox.oauth_stats().denials, 1);

@@ -8,6 +8,8 @@
 
 use analytics_mcp::sandbox::{Fault, FaultKind, SandboxOptions};
 use analytics_mcp::tools::{ArgsKind, CATALOG, Shape};
+use std::path::Path;
+
 use serde_json::{Value, json};
 
 use crate::common::model_api::{self, Call, ModelApi, Recording, Server};
@@ -197,19 +199,34 @@ fn check(client: &str, rec: &Recording, expected: &[Expected]) {
     assert_eq!(rec.definitions.len(), 13, "{client}: {:?}", rec.definitions);
 }
 
-#[test]
-fn claude_code_gives_its_model_the_compact_answer_and_short_definitions() {
-    let Some(claude) = model_api::node_program(&repo(), "claude") else {
-        skip_or_fail("Claude Code is not installed (bash .ci/install-clients)");
-        return;
+/// How one client is run headless against the stand-in model API.
+type Runner = fn(&Path, &ModelApi, &Server, &[Call], &Path) -> Result<Recording, String>;
+
+/// Runs `client` (the npm program `program`) through the plan with our server and checks every
+/// answer it gave its model; `None` when the client is not installed (a skip, or under CI a
+/// failure).
+fn record(client: &str, program: &str, run: Runner) -> Option<Recording> {
+    let Some(path) = model_api::node_program(&repo(), program) else {
+        skip_or_fail(&format!(
+            "{client} is not installed (bash .ci/install-clients)"
+        ));
+        return None;
     };
     let expected = expected();
     let sb = client_sandbox();
     let env = TestEnv::new();
     let api = ModelApi::start(&plan());
-    let rec = model_api::run_claude(&claude, &api, &server(&sb, &env), &plan(), env.dir.path())
+    let rec = run(&path, &api, &server(&sb, &env), &plan(), env.dir.path())
         .unwrap_or_else(|e| panic!("{e}"));
-    check("Claude Code", &rec, &expected);
+    check(client, &rec, &expected);
+    Some(rec)
+}
+
+#[test]
+fn claude_code_gives_its_model_the_compact_answer_and_short_definitions() {
+    let Some(rec) = record("Claude Code", "claude", model_api::run_claude) else {
+        return;
+    };
     let bytes = rec.definition_bytes();
     assert!(
         bytes <= 8000,
@@ -220,17 +237,9 @@ fn claude_code_gives_its_model_the_compact_answer_and_short_definitions() {
 
 #[test]
 fn codex_gives_its_model_the_compact_answer() {
-    let Some(codex) = model_api::node_program(&repo(), "codex") else {
-        skip_or_fail("Codex CLI is not installed (bash .ci/install-clients)");
+    let Some(rec) = record("Codex", "codex", model_api::run_codex) else {
         return;
     };
-    let expected = expected();
-    let sb = client_sandbox();
-    let env = TestEnv::new();
-    let api = ModelApi::start(&plan());
-    let rec = model_api::run_codex(&codex, &api, &server(&sb, &env), &plan(), env.dir.path())
-        .unwrap_or_else(|e| panic!("{e}"));
-    check("Codex", &rec, &expected);
     // Codex lists our tools in one namespace whose description is our instructions: once.
     assert!(
         rec.server_bytes < 1200,

@@ -18,6 +18,16 @@ fn sandbox() -> TestSandbox {
     })
 }
 
+/// An environment pointed at `sb` (its key not in the environment) and signed in with [`KEY`]
+/// in the credentials file, whose path comes with it.
+fn signed_in(sb: &TestSandbox) -> (TestEnv, std::path::PathBuf) {
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    env.run(&["login", "--with-key"], KEY).expect_code(0);
+    let file = env.config_dir().join("credentials.json");
+    (env, file)
+}
+
 #[test]
 fn login_status_serve_logout_status_never_shows_the_key() {
     let sb = sandbox();
@@ -102,10 +112,7 @@ fn login_status_serve_logout_status_never_shows_the_key() {
 #[test]
 fn a_rejected_key_is_not_stored_and_the_previous_one_survives() {
     let sb = sandbox();
-    let mut env = TestEnv::new();
-    env.set("ANALYTICS_MCP_API_URL", &sb.url());
-    assert_eq!(env.run(&["login", "--with-key"], KEY).code, 0);
-    let file = env.config_dir().join("credentials.json");
+    let (env, file) = signed_in(&sb);
     let before = std::fs::read_to_string(&file).expect("stored");
 
     let wrong = "hm_sk_wrong_000000000000000000";
@@ -127,10 +134,7 @@ fn a_rejected_key_is_not_stored_and_the_previous_one_survives() {
 #[test]
 fn status_flags_a_readable_credentials_file_and_a_rejected_key() {
     let sb = sandbox();
-    let mut env = TestEnv::new();
-    env.set("ANALYTICS_MCP_API_URL", &sb.url());
-    assert_eq!(env.run(&["login", "--with-key"], KEY).code, 0);
-    let file = env.config_dir().join("credentials.json");
+    let (mut env, file) = signed_in(&sb);
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let out = env.run(&["status"], "");
     out.stderr_has(&["chmod 600"]);
@@ -158,11 +162,7 @@ fn a_damaged_store_keeps_serve_running() {
     );
     let out = env.run(&["status"], "");
     out.expect_code(1);
-    assert!(
-        out.stderr.contains(&named) && out.stderr.contains("fix or remove it"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has(&[&named, "fix or remove it"]);
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
     let r = s.call("get_analytics", json!({}));

@@ -7,9 +7,14 @@ use serde_json::Value;
 
 use crate::common::{bin, python_with, repo, skip_or_fail};
 
+/// A JSON file of the project's, parsed.
+fn json_file(rel: &str) -> Value {
+    let text = std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel} is not JSON: {e}"))
+}
+
 fn manifest() -> Value {
-    let text = std::fs::read_to_string(repo().join("dist/mcpb/manifest.json")).expect("manifest");
-    serde_json::from_str(&text).expect("manifest is JSON")
+    json_file("dist/mcpb/manifest.json")
 }
 
 #[test]
@@ -68,8 +73,7 @@ fn mcpb_validate_accepts_the_manifest() {
 }
 
 fn server_json() -> Value {
-    let text = std::fs::read_to_string(repo().join("dist/server.json")).expect("server.json");
-    serde_json::from_str(&text).expect("server.json is JSON")
+    json_file("dist/server.json")
 }
 
 #[test]

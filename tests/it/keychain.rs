@@ -210,6 +210,13 @@ fn sandbox_with_key() -> TestSandbox {
 }
 
 /// Asserts a realtime answer with data, from `serve` over stdio.
+/// `status` succeeds and names the method, where the credential is kept, and a passed live check.
+fn status_shows(env: &TestEnv, method: &str, source: &str) {
+    let out = env.run(&["status"], "");
+    out.expect_code(0);
+    out.stdout_has(&[method, source, "Live check: ✓"]);
+}
+
 fn serve_answers_with_data(env: &TestEnv) {
     let mut s = McpSession::spawn(env, &[]);
     s.initialize();
@@ -254,13 +261,11 @@ fn a_secret_key_is_kept_in_the_real_keychain_and_removed_by_logout() {
     assert_eq!(record["api_key"], KEY);
     assert_eq!(keychain.items(), 1);
 
-    let out = env.run(&["status"], "");
-    out.expect_code(0);
-    out.stdout_has(&[
+    status_shows(
+        &env,
         "Method:     secret key hm_sk_…d8f2",
         "Source:     OS keychain",
-        "Live check: ✓",
-    ]);
+    );
 
     serve_answers_with_data(&env);
     let out = env.run(&["call", "get_realtime"], "");
@@ -343,13 +348,11 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
     assert_eq!(keychain.items(), 1);
 
     // The 2 s tokens may be refreshed again from here on; only the answers are checked.
-    let out = env.run(&["status"], "");
-    out.expect_code(0);
-    out.stdout_has(&[
+    status_shows(
+        &env,
         "Method:     browser sign-in (OAuth)",
         "Source:     OS keychain",
-        "Live check: ✓",
-    ]);
+    );
     serve_answers_with_data(&env);
 
     let out = env.run(&["logout"], "");
@@ -394,14 +397,8 @@ fn without_a_secret_service_login_falls_back_to_the_file() {
 
     let out = env.run(&["status"], "");
     out.expect_code(0);
-    assert!(
-        out.stdout
-            .contains(&format!("Source:     file {}", file.display())),
-        "{}",
-        out.stdout
-    );
-    out.stdout_has(&["Live check: ✓"]);
-    out.stdout_has(&["keychain"]);
+    let source = format!("Source:     file {}", file.display());
+    out.stdout_has(&[&source, "Live check: ✓", "keychain"]);
 
     let out = env.run(&["logout"], "");
     out.expect_code(0);

@@ -152,10 +152,7 @@ fn a_redirect_to_another_origin_never_carries_the_key() {
 
 #[test]
 fn a_burst_of_200_calls_gets_200_answers_and_no_429() {
-    let sb = TestSandbox::start(SandboxOptions {
-        rate_limit: 100,
-        ..SandboxOptions::default()
-    });
+    let sb = TestSandbox::rate_limited(100);
     let env = sb.env();
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
@@ -190,10 +187,7 @@ fn a_burst_of_200_calls_gets_200_answers_and_no_429() {
 
 #[test]
 fn the_limiter_stops_a_burst_at_the_upstream_limit_instead_of_drawing_429s() {
-    let sb = TestSandbox::start(SandboxOptions {
-        rate_limit: 10,
-        ..SandboxOptions::default()
-    });
+    let sb = TestSandbox::rate_limited(10);
     let env = sb.env();
     env.write_config("cache_ttl_secs = 0\n");
     let mut s = McpSession::spawn(&env, &[]);

@@ -149,10 +149,24 @@ fn inspector_launches_the_entry_install_wrote_for_claude_desktop() {
     assert_eq!(listed["tools"].as_array().map(Vec::len), Some(13));
 }
 
-/// A program installed in `.ci/node` (Claude Code, Codex CLI), or None.
-fn node_program(name: &str) -> Option<PathBuf> {
-    let local = repo().join(".ci/node/node_modules/.bin").join(name);
-    local.exists().then_some(local)
+/// The npm program `program` (Claude Code, Codex CLI) from `.ci/node`, an environment for it,
+/// and what `install <client> --demo` printed (it succeeded); `None` when the program is not
+/// installed (a skip, or under CI a failure).
+fn installed(
+    name: &str,
+    program: &str,
+    client: &str,
+) -> Option<(PathBuf, crate::common::TestEnv, crate::common::Output)> {
+    let Some(path) = crate::common::model_api::node_program(&repo(), program) else {
+        skip_or_fail(&format!(
+            "{name} is not installed (bash .ci/install-clients)"
+        ));
+        return None;
+    };
+    let env = client_env();
+    let out = env.run(&["install", client, "--demo"], "");
+    out.expect_code(0);
+    Some((path, env, out))
 }
 
 /// A TestEnv whose PATH starts with `.ci/node`'s programs, and a Command for one of them in
@@ -201,13 +215,9 @@ fn run_client(env: &crate::common::TestEnv, program: &Path, args: &[&str]) -> (b
 
 #[test]
 fn claude_code_connects_to_the_entry_install_added() {
-    let Some(claude) = node_program("claude") else {
-        skip_or_fail("Claude Code is not installed (bash .ci/install-clients)");
+    let Some((claude, env, out)) = installed("Claude Code", "claude", "claude-code") else {
         return;
     };
-    let env = client_env();
-    let out = env.run(&["install", "claude-code", "--demo"], "");
-    out.expect_code(0);
     assert!(
         out.stderr.contains("✓ Claude Code now starts"),
         "{}",
@@ -261,13 +271,9 @@ fn claude_code_connects_to_the_entry_install_added() {
 
 #[test]
 fn codex_reads_the_entry_and_its_app_server_lists_our_tools() {
-    let Some(codex) = node_program("codex") else {
-        skip_or_fail("Codex CLI is not installed (bash .ci/install-clients)");
+    let Some((codex, env, _)) = installed("Codex CLI", "codex", "codex") else {
         return;
     };
-    let env = client_env();
-    let out = env.run(&["install", "codex", "--demo"], "");
-    out.expect_code(0);
 
     let (ok, text) = run_client(&env, &codex, &["mcp", "get", "analytics", "--json"]);
     assert!(ok, "{text}");

@@ -228,16 +228,23 @@ fn a_cancelled_or_timed_out_call_never_loses_the_rotated_tokens() {
     );
 }
 
+/// A hosted profile `zen` with its key stored, whose server accepts `method` and never answers
+/// it, and a 1 s deadline.
+fn hosted_hanging_on(method: &str) -> (TestSandbox, TestEnv) {
+    let sb = TestSandbox::start(SandboxOptions {
+        mcp_hang: vec![method.into()],
+        ..SandboxOptions::default()
+    });
+    let mut env = hosted_profile(&sb);
+    store_hosted_key(&env, sb.key(), &sb.sandbox.origin());
+    env.set("ANALYTICS_MCP_TIMEOUT_SECS", "1");
+    (sb, env)
+}
+
 #[test]
 fn a_hosted_server_that_never_answers_costs_one_deadline() {
     // Hangs on initialize: `call` gives up at the deadline with what to do.
-    let hung = TestSandbox::start(SandboxOptions {
-        mcp_hang: vec!["initialize".into()],
-        ..SandboxOptions::default()
-    });
-    let mut env = hosted_profile(&hung);
-    store_hosted_key(&env, hung.key(), &hung.sandbox.origin());
-    env.set("ANALYTICS_MCP_TIMEOUT_SECS", "1");
+    let (_hung, env) = hosted_hanging_on("initialize");
     let started = Instant::now();
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
     out.expect_code(3);
@@ -249,13 +256,7 @@ fn a_hosted_server_that_never_answers_costs_one_deadline() {
     );
 
     // Hangs on tools/call: `serve` answers that call with an error and keeps serving.
-    let slow = TestSandbox::start(SandboxOptions {
-        mcp_hang: vec!["tools/call".into()],
-        ..SandboxOptions::default()
-    });
-    let mut env = hosted_profile(&slow);
-    store_hosted_key(&env, slow.key(), &slow.sandbox.origin());
-    env.set("ANALYTICS_MCP_TIMEOUT_SECS", "1");
+    let (_slow, env) = hosted_hanging_on("tools/call");
     let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
     s.initialize();
     let r = s.call("list_websites", json!({}));

@@ -89,10 +89,7 @@ fn a_wrong_key_says_sign_in_again() {
 
 #[test]
 fn the_sandbox_rate_limit_surfaces_as_a_retry_hint() {
-    let sb = TestSandbox::start(SandboxOptions {
-        rate_limit: 3,
-        ..SandboxOptions::default()
-    });
+    let sb = TestSandbox::rate_limited(3);
     let mut env = sb.env();
     env.set("ANALYTICS_MCP_PROJECT", "prj_demo_northwind");
     // Every call must reach the sandbox, not the cache.

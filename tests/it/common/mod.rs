@@ -163,27 +163,25 @@ impl Output {
     /// Asserts that stderr holds every one of `needles`.
     #[track_caller]
     pub fn stderr_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(
-                self.stderr.contains(needle),
-                "`{needle}` missing:\n{}",
-                self.stderr
-            );
-        }
+        holds("stderr", &self.stderr, needles);
         self
     }
 
     /// Asserts that stdout holds every one of `needles`.
     #[track_caller]
     pub fn stdout_has(&self, needles: &[&str]) -> &Self {
-        for needle in needles {
-            assert!(
-                self.stdout.contains(needle),
-                "`{needle}` missing:\n{}",
-                self.stdout
-            );
-        }
+        holds("stdout", &self.stdout, needles);
         self
+    }
+}
+
+#[track_caller]
+fn holds(stream: &str, text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            text.contains(needle),
+            "`{needle}` missing from {stream}:\n{text}"
+        );
     }
 }
 
@@ -218,6 +216,14 @@ impl TestSandbox {
     pub fn configure(&self, env: &mut TestEnv) {
         env.set("ANALYTICS_MCP_API_URL", &self.url());
         env.set("ANALYTICS_MCP_API_KEY", self.key());
+    }
+
+    /// A sandbox that answers 429 beyond `limit` requests per window.
+    pub fn rate_limited(limit: u32) -> Self {
+        Self::start(SandboxOptions {
+            rate_limit: limit,
+            ..SandboxOptions::default()
+        })
     }
 
     /// A fresh environment pointed at this sandbox.
