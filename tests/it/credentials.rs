@@ -1,8 +1,6 @@
 //! Secret-key sign-in end to end with the file store: login → status → serve → logout →
 //! status, with every output stream checked for the key.
 
-use std::os::unix::fs::PermissionsExt;
-
 use analytics_mcp::sandbox::SandboxOptions;
 use serde_json::json;
 
@@ -41,18 +39,15 @@ fn login_status_serve_logout_status_never_shows_the_key() {
     out.stderr_has(&["Signed in: Northwind Notes (demo)"]);
     out.stderr_has(&["hm_sk_…c2d4"]);
     let file = env.config_dir().join("credentials.json");
-    let mode = std::fs::metadata(&file)
-        .expect("credentials file")
-        .permissions()
-        .mode()
-        & 0o777;
-    assert_eq!(mode, 0o600);
-    let dir_mode = std::fs::metadata(env.config_dir())
-        .expect("dir")
-        .permissions()
-        .mode()
-        & 0o777;
-    assert_eq!(dir_mode, 0o700);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &std::path::Path| {
+            std::fs::metadata(path).expect("stat").permissions().mode() & 0o777
+        };
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&env.config_dir()), 0o700);
+    }
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
     assert_eq!(stored["schema"], 1);
@@ -131,8 +126,11 @@ fn a_rejected_key_is_not_stored_and_the_previous_one_survives() {
     assert_eq!(env.run(&["status"], "").code, 0);
 }
 
+// File modes are a unix matter.
+#[cfg(unix)]
 #[test]
 fn status_flags_a_readable_credentials_file_and_a_rejected_key() {
+    use std::os::unix::fs::PermissionsExt;
     let sb = sandbox();
     let (mut env, file) = signed_in(&sb);
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");

@@ -14,12 +14,15 @@ mod device;
 mod dist;
 mod hosted;
 mod install;
+// The Secret Service over D-Bus, started by the test itself: Linux only.
+#[cfg(target_os = "linux")]
 mod keychain;
 mod layout;
 mod mcp_stdio;
 mod model_view;
 mod oauth;
 mod output;
+mod portable;
 mod profiles;
 mod resilience;
 mod third_party;

@@ -257,9 +257,15 @@ fn marker_browser(env: &mut TestEnv) -> PathBuf {
     marker
 }
 
+/// Makes a script executable (unix; elsewhere there is no mode bit to set).
 pub fn chmod_x(path: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 #[test]
