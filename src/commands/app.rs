@@ -5,16 +5,17 @@
 //! composed here alike: [`App::connect`] answers with either a [`ReadApi`] or a hosted
 //! [`Upstream`].
 //!
-//! It may import everything to its right: `cli` (the flags), `config`, `credentials`, `auth`
-//! (the token manager), `api`, `hosted`, `tools` and `sandbox` (for `--demo`).
+//! It stands at the top of the module graph and may import any module: `cli` (the flags),
+//! `config`, `credentials`, `auth` (the token manager), `api`, `hosted`, `tools` and
+//! `sandbox` (for `--demo`); nothing but the commands imports it.
 //!
 //! One command's path through the code, `analytics-mcp call get_top_pages limit=5`:
 //! 1. `lib::run` parses [`crate::cli::Cli`] and hands it to `commands::dispatch`, which calls
 //!    `commands/call.rs` `run`.
 //! 2. `call::run` → [`App::with_project`] → `config::Settings::load` (`config/settings.rs`:
 //!    flag → environment → `config.toml` read and merged by `config/file.rs` → default), once.
-//! 3. `call::run` checks the tool name against the catalog (`tools::find`) and parses the
-//!    `name=value` pairs, then → [`App::connect`]:
+//! 3. `call::run` checks the tool name against the catalog (`tools::find`; a hosted server
+//!    has its own) and parses the `name=value` pairs, then → [`App::connect`]:
 //!    - the credential: [`App::credential`] → `credentials::resolve` (environment → OS
 //!      keychain → file, `credentials/store.rs` and its `keychain`/`file`/`record` parts),
 //!      read once; a store that cannot be read becomes an answer every tool gives;
