@@ -1,5 +1,6 @@
 //! The schema of `config.toml` ([`ConfigFile`]) and how a profile's table falls back to the
 //! top level. Reads the file; resolves nothing (that is `settings.rs`, its only user here).
+//! Imports only its parent's names (the file name, the error).
 
 use std::collections::BTreeMap;
 use std::path::Path;

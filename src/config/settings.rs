@@ -1,6 +1,7 @@
 //! Resolving [`Settings`] from flags, the environment and the (merged) config file: the
 //! limits, the Read API URL under the URL policy, the credential backend, the output mode and
-//! a hosted profile's upstream.
+//! a hosted profile's upstream. Imports its siblings `file` and `endpoints` and the leaves
+//! `env_vars` and `http` (the URL policy).
 
 use std::path::PathBuf;
 use std::time::Duration;

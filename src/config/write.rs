@@ -1,5 +1,6 @@
 //! The one edit this program makes to `config.toml` (`login --mcp-url`), with `toml_edit` so
-//! the user's comments and order stay as they were.
+//! the user's comments and order stay as they were. Imports its parent's names and the leaf
+//! `atomic` (the one atomic write).
 
 use std::path::Path;
 

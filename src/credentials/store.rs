@@ -14,7 +14,7 @@ mod keychain;
 mod lock;
 mod record;
 
-pub use file::write_private;
+pub(crate) use file::write_private;
 pub use keychain::KEYRING_SERVICE;
 use keychain::{KEYRING_ACCOUNT, KeyringFailure, TIMED_OUT, keyring_call};
 

@@ -1,4 +1,5 @@
-//! The credentials file: 0600 in a 0700 directory, written atomically.
+//! The credentials file: 0600 in a 0700 directory, written atomically (the leaf `atomic`).
+//! Imports its parent and the credential types.
 
 use std::path::Path;
 
@@ -58,7 +59,7 @@ impl Store {
 }
 
 /// Writes `bytes` to `path` with mode 0600 (directory 0700), atomically.
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     crate::atomic::write(path, bytes, crate::atomic::Access::Private).map_err(|source| {
         StoreError::Io {
             action: "write",

@@ -1,5 +1,6 @@
 //! The OS keychain (`keyring`), each call on a helper thread with a timeout: D-Bus can hang,
-//! and a keychain that does not answer is treated as unreachable.
+//! and a keychain that does not answer is treated as unreachable. Imports nothing of the
+//! crate.
 
 use std::sync::mpsc;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! The one cross-process writer lock (a lock file beside the credentials file), taken by
-//! the refresh, `login` and `logout`.
+//! the refresh, `login` and `logout`. Imports its parent and the leaf `atomic`.
 
 use std::path::PathBuf;
 use std::time::Duration;

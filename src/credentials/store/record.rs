@@ -1,4 +1,5 @@
 //! The stored form of a credential: JSON with a schema version, and when it was written.
+//! Imports only the credential types and the store's error.
 
 use serde::{Deserialize, Serialize};
 
