@@ -1,5 +1,12 @@
-//! The HTTP client every part of the program uses (Read API, sign-in, hosted MCP servers) and
-//! its TLS provider. A leaf: it imports nothing of the crate, and every module may use it.
+//! How the program talks HTTP, in one place for the Read API, sign-in and hosted MCP servers:
+//! the one client and its TLS provider, the one URL policy (`https`, or `http` to a loopback
+//! host) and the one retry schedule. A leaf: it imports nothing of the crate, and every module
+//! may use it.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::Url;
 
 /// The one way to build an HTTP client (Read API, sign-in, hosted MCP servers):
 /// our user agent, rustls with `ring`, and redirects never followed — reqwest keeps custom
@@ -28,4 +35,131 @@ pub fn http_client(
 /// binary about a fifth smaller. Installing it twice is harmless.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Why a URL fails [`check_url`]; each caller words it for its own context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Insecure {
+    /// Neither `https` nor `http` (`ftp:`, `file:`, …): the scheme.
+    Scheme(String),
+    /// `http` to a host that is not loopback (or to no host).
+    PlainHttp,
+    /// `https` without a host.
+    NoHost,
+    /// A user name or password inside the URL.
+    UserInfo,
+}
+
+/// The one URL policy for everything we send a request or a credential to, or open: `https`
+/// to a host, or `http` to a loopback host, and never a user name or password in the URL.
+pub fn check_url(url: &Url) -> Result<(), Insecure> {
+    match url.scheme() {
+        "https" if url.host().is_none() => return Err(Insecure::NoHost),
+        "https" => {}
+        "http" if is_loopback_host(url) => {}
+        "http" => return Err(Insecure::PlainHttp),
+        other => return Err(Insecure::Scheme(other.to_string())),
+    }
+    if url.username().is_empty() && url.password().is_none() {
+        Ok(())
+    } else {
+        Err(Insecure::UserInfo)
+    }
+}
+
+/// True for `localhost`, 127.0.0.0/8 and `::1`.
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// The one retry schedule: a first wait that doubles with each retry, with or without ±50%
+/// jitter (jitter keeps clients that failed together from retrying together).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    first: Duration,
+    jitter: bool,
+}
+
+impl Backoff {
+    /// `first`, then twice that, and so on, exactly.
+    pub const fn doubling(first: Duration) -> Self {
+        Self {
+            first,
+            jitter: false,
+        }
+    }
+
+    /// The same schedule, each wait between half and one and a half times its value.
+    pub const fn jittered(self) -> Self {
+        Self {
+            jitter: true,
+            ..self
+        }
+    }
+
+    /// The wait before retry number `retry` (0-based).
+    pub fn delay(&self, retry: u32) -> Duration {
+        let factor = 2f64.powi(retry.min(30) as i32);
+        let spread = if self.jitter {
+            0.5 + fastrand::f64()
+        } else {
+            1.0
+        };
+        self.first.mul_f64(factor * spread)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_policy_takes_https_and_loopback_http_only() {
+        let check = |raw: &str| check_url(&Url::parse(raw).unwrap());
+        for ok in [
+            "https://app.himetrica.com/api/v1",
+            "http://127.0.0.1:8080/x",
+            "http://127.9.9.9/",
+            "http://LOCALHOST:3000",
+            "http://[::1]:9/x",
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(check("http://10.0.0.1/"), Err(Insecure::PlainHttp));
+        assert_eq!(
+            check("http://localhost.evil.example/"),
+            Err(Insecure::PlainHttp)
+        );
+        assert_eq!(
+            check("ftp://127.0.0.1/"),
+            Err(Insecure::Scheme("ftp".into()))
+        );
+        assert_eq!(
+            check("https://user:pw@app.himetrica.com/"),
+            Err(Insecure::UserInfo)
+        );
+        assert_eq!(check("http://u@127.0.0.1/"), Err(Insecure::UserInfo));
+    }
+
+    #[test]
+    fn backoff_doubles_and_jitter_stays_within_half_either_way() {
+        let exact = Backoff::doubling(Duration::from_millis(500));
+        assert_eq!(exact.delay(0), Duration::from_millis(500));
+        assert_eq!(exact.delay(1), Duration::from_millis(1000));
+        let jittered = Backoff::doubling(Duration::from_millis(200)).jittered();
+        for retry in 0..4 {
+            let nominal = 200.0 * 2f64.powi(retry);
+            for _ in 0..50 {
+                let ms = jittered.delay(retry as u32).as_secs_f64() * 1000.0;
+                assert!((nominal * 0.5..=nominal * 1.5).contains(&ms), "{ms}");
+            }
+        }
+        // Far-off retries do not overflow.
+        assert!(exact.delay(u32::MAX) > Duration::ZERO);
+    }
 }

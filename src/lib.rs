@@ -2,15 +2,17 @@
 //!
 //! Data flows one way, and the imports between modules have no cycle (`tests/it/layout.rs`
 //! fails on a new one):
-//! - `commands` (one per subcommand, reading `cli`) compose everything else;
+//! - `commands` (one per subcommand, reading `cli`) use everything else, composed once per
+//!   command in `commands/app.rs` (settings → credential → upstream → toolbox; its module doc
+//!   follows `call` through the code);
 //! - `config` (settings, limits, the endpoint table) → `credentials` (bound to their origin)
 //!   → `auth` (sign-in and tokens) → `api` (the Read API client) → `tools` → `mcp`;
 //! - `hosted` (the bridge to hosted MCP servers) stands beside `api`, on `auth` and `config`;
 //! - `sandbox` is a stand-alone stand-in for the upstream; `install` edits client configs.
 //!
 //! Leaf helpers may be used anywhere and import none of the above: `env_vars`, `output`,
-//! `error`, `clock`, `text` (sanitizing upstream text), `http` (the one HTTP client),
-//! `atomic` (the one atomic file write).
+//! `error`, `clock`, `text` (sanitizing upstream text), `http` (the one HTTP client, the one
+//! URL policy and the one retry schedule), `atomic` (the one atomic file write).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

@@ -19,6 +19,7 @@ use serde_json::Value;
 use url::Url;
 
 pub use crate::config::{DEFAULT_MAX_IN_FLIGHT, Limits, endpoints};
+use crate::http::Backoff;
 pub use crate::http::{http_client, install_crypto_provider};
 pub use error::ApiError;
 use limiter::Limiter;
@@ -54,8 +55,8 @@ impl Auth {
     }
 }
 
-/// The first wait before a retry; it doubles each time, with ±50% jitter.
-const BACKOFF_BASE: Duration = Duration::from_millis(200);
+/// The wait before a retry: 200 ms, doubling each time, with ±50% jitter.
+const BACKOFF: Backoff = Backoff::doubling(Duration::from_millis(200)).jittered();
 
 /// An authenticated Read API client.
 #[derive(Debug)]
@@ -150,7 +151,7 @@ impl ApiClient {
                     | ApiError::Incomplete
                     | ApiError::Server {
                         status: 502..=504, ..
-                    } => Some(backoff(attempt)),
+                    } => Some(BACKOFF.delay(attempt)),
                     ApiError::RateLimited {
                         retry_after: Some(d),
                     } if *d <= self.limits.max_retry_wait => Some(*d),
@@ -303,11 +304,6 @@ impl ApiClient {
             ApiError::Other(crate::text::clean(&e.to_string(), 200))
         }
     }
-}
-
-/// The wait before retry number `attempt` (0-based): 200 ms, 400 ms, … with ±50% jitter.
-fn backoff(attempt: u32) -> Duration {
-    BACKOFF_BASE.mul_f64(2f64.powi(attempt as i32) * (0.5 + fastrand::f64()))
 }
 
 /// Runs a token step within the call's deadline, as an [`ApiError`].

@@ -11,32 +11,24 @@ use std::process::{Command, Stdio};
 use url::Url;
 
 use super::AuthError;
-use crate::config::is_loopback_host;
+use crate::http::Insecure;
 
 /// Checks `raw` before anything opens it: scheme, no credentials in it, and the same host as
 /// `issuer`.
 pub fn check_authorization_url(raw: &str, issuer: &str) -> Result<Url, AuthError> {
     let url = Url::parse(raw).map_err(|_| AuthError::UnsafeUrl(format!("`{raw}` is not a URL")))?;
-    let secure = match url.scheme() {
-        "https" => true,
-        "http" => is_loopback_host(&url),
-        other => {
-            return Err(AuthError::UnsafeUrl(format!(
-                "it uses `{other}:`; only https (or http to a loopback host) is opened"
-            )));
-        }
-    };
-    if !secure {
-        return Err(AuthError::UnsafeUrl(format!(
-            "{} is plain http to a host that is not loopback",
-            url.origin().ascii_serialization()
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(AuthError::UnsafeUrl(
-            "it carries a user name or password".into(),
-        ));
-    }
+    crate::http::check_url(&url).map_err(|why| {
+        AuthError::UnsafeUrl(match why {
+            Insecure::Scheme(other) => {
+                format!("it uses `{other}:`; only https (or http to a loopback host) is opened")
+            }
+            Insecure::PlainHttp | Insecure::NoHost => format!(
+                "{} is plain http to a host that is not loopback",
+                url.origin().ascii_serialization()
+            ),
+            Insecure::UserInfo => "it carries a user name or password".into(),
+        })
+    })?;
     let expected = Url::parse(issuer)
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase));

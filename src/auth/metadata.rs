@@ -13,7 +13,7 @@ use url::Url;
 
 use super::AuthError;
 use super::http::AuthHttp;
-use crate::config::{OAuthConfig, is_loopback_host};
+use crate::config::OAuthConfig;
 
 /// The parts of RFC 8414 metadata sign-in uses.
 #[derive(Debug, Clone, Deserialize)]
@@ -101,18 +101,9 @@ struct ResourceMetadata {
 /// `https`, or `http` to a loopback host: the only URLs sign-in sends anything to.
 pub fn check_endpoint(raw: &str, what: &str) -> Result<Url, String> {
     let url = Url::parse(raw).map_err(|_| format!("the {what} `{raw}` is not a URL"))?;
-    let ok = match url.scheme() {
-        "https" => url.host().is_some(),
-        "http" => is_loopback_host(&url),
-        _ => false,
-    };
-    if ok && url.username().is_empty() && url.password().is_none() {
-        Ok(url)
-    } else {
-        Err(format!(
-            "the {what} `{raw}` is not https (or http to a loopback host)"
-        ))
-    }
+    crate::http::check_url(&url)
+        .map_err(|_| format!("the {what} `{raw}` is not https (or http to a loopback host)"))?;
+    Ok(url)
 }
 
 /// Discovers the authorization server for `api_url` (which answers `probe` with a 401 when

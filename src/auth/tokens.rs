@@ -22,11 +22,14 @@ use super::http::AuthHttp;
 use crate::config::Settings;
 use crate::credentials::store::{Store, StoreError};
 use crate::credentials::{Bound, ClientAuthMethod, Credential, OAuthTokens, Secret};
+use crate::http::Backoff;
 
 /// Refresh when the access token has less than this left (or half its lifetime, if shorter).
 const MARGIN_SECS: i64 = 30;
 /// Attempts at a refresh that fails for a reason other than `invalid_grant`.
 const ATTEMPTS: u32 = 3;
+/// The waits between those attempts: 500 ms, then 1 s.
+const REFRESH_BACKOFF: Backoff = Backoff::doubling(Duration::from_millis(500));
 
 /// The tokens of one sign-in, shared by every call of this process.
 pub struct TokenManager {
@@ -250,7 +253,7 @@ impl Inner {
                     if attempt >= ATTEMPTS {
                         return Err(AuthError::Temporary(why));
                     }
-                    let wait = Duration::from_millis(250 << attempt);
+                    let wait = REFRESH_BACKOFF.delay(attempt - 1);
                     tracing::debug!(%why, ?wait, "refresh failed; retrying");
                     tokio::time::sleep(wait).await;
                 }

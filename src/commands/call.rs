@@ -12,14 +12,12 @@ use crate::error::{CliError, Exit};
 use crate::output;
 use crate::tools::{self, ToolError, trend};
 
+use super::{App, Connected};
+
 pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
-    let settings = super::settings_for(global, args.project.as_deref())?;
-    if let Some(mcp) = settings.mcp.clone()
-        && !args.demo
-    {
-        return hosted(&settings, mcp, args).await;
-    }
-    if tools::find(&args.tool).is_none() {
+    let app = App::with_project(global, args.project.as_deref())?;
+    let hosted = app.hosted() && !args.demo;
+    if !hosted && tools::find(&args.tool).is_none() {
         return Err(CliError::new(
             Exit::Usage,
             ToolError::UnknownTool(args.tool.clone()).message(),
@@ -28,12 +26,30 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
         .into());
     }
     let arguments = parse_pairs(&args.args)?;
-    let (toolbox, _sandbox) = super::toolbox(settings, args.demo).await?;
-    let outcome = toolbox.call(&args.tool, Some(&arguments)).await;
-    // A refresh this call started (and perhaps timed out on) stores its tokens before exit.
-    if let Some(tokens) = toolbox.api().token_manager() {
-        tokens.settle(std::time::Duration::from_secs(10)).await;
+    if hosted && (args.svg.is_some() || args.chart) {
+        // A hosted server's answer is its own text; there are no series of ours to draw.
+        output::warning("--svg and --chart draw this bridge's own answers, not a hosted server's");
     }
+    let connected = app.connect(args.demo).await?;
+    match &connected {
+        Connected::ReadApi(read) => {
+            let outcome = read.toolbox.call(&args.tool, Some(&arguments)).await;
+            // A refresh this call started (and perhaps timed out on) stores its tokens first.
+            connected.settle().await;
+            answer(args, outcome)
+        }
+        Connected::Hosted(upstream) => {
+            let request = rmcp::model::CallToolRequestParams::new(args.tool.clone())
+                .with_arguments(arguments);
+            let result = upstream.call_tool(request).await;
+            connected.settle().await;
+            hosted_answer(args, &result)
+        }
+    }
+}
+
+/// Our own tool's answer: its text (or with `--json` its detail) and charts.
+fn answer(args: &CallArgs, outcome: Result<tools::ToolOutput, ToolError>) -> anyhow::Result<Exit> {
     match outcome {
         Ok(out) => {
             if args.json {
@@ -91,26 +107,9 @@ fn charts(args: &CallArgs, out: &tools::ToolOutput) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `call` through a hosted MCP server: the text blocks (or with `--json` the structured
-/// content, else the whole result); exit 3 when the tool answered with an error.
-async fn hosted(
-    settings: &crate::config::Settings,
-    mcp: crate::config::McpUpstream,
-    args: &CallArgs,
-) -> anyhow::Result<Exit> {
-    let arguments = parse_pairs(&args.args)?;
-    if args.svg.is_some() || args.chart {
-        // A hosted server's answer is its own text; there are no series of ours to draw.
-        output::warning("--svg and --chart draw this bridge's own answers, not a hosted server's");
-    }
-    let upstream = super::hosted(settings, mcp).await;
-    let request =
-        rmcp::model::CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments);
-    let result = upstream.call_tool(request).await;
-    // A refresh the call started (and perhaps timed out on) stores its tokens before exit.
-    if let Some(tokens) = upstream.token_manager() {
-        tokens.settle(std::time::Duration::from_secs(10)).await;
-    }
+/// A hosted MCP server's answer: the text blocks (or with `--json` the structured content,
+/// else the whole result); exit 3 when the tool answered with an error.
+fn hosted_answer(args: &CallArgs, result: &rmcp::model::CallToolResult) -> anyhow::Result<Exit> {
     let text: Vec<String> = result
         .content
         .iter()
@@ -122,7 +121,7 @@ async fn hosted(
     if args.json {
         let value = match &result.structured_content {
             Some(v) => v.clone(),
-            None => serde_json::to_value(&result)?,
+            None => serde_json::to_value(result)?,
         };
         output::data(&serde_json::to_string_pretty(&value)?);
     } else {

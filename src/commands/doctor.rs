@@ -4,10 +4,9 @@
 
 use std::path::Path;
 
-use crate::api::ApiClient;
+use super::{App, Connected, all_hosted_tools};
 use crate::cli::GlobalArgs;
 use crate::config::CONFIG_FILE;
-use crate::credentials::{self, store::Store};
 use crate::error::Exit;
 use crate::install::{self, ALL};
 use crate::output;
@@ -44,15 +43,16 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         .unwrap_or_else(|_| "analytics-mcp".to_string());
     r.ok("binary", format!("{exe} {}", env!("CARGO_PKG_VERSION")));
 
-    let settings = match super::settings(global) {
-        Ok(s) => {
+    let app = match App::load(global) {
+        Ok(app) => {
+            let s = &app.settings;
             let file = s.config_dir.join(CONFIG_FILE);
             if file.exists() {
                 r.ok("config", file.display().to_string());
             } else {
                 r.ok("config", format!("defaults (no {})", file.display()));
             }
-            s
+            app
         }
         Err(e) => {
             r.fail(
@@ -65,7 +65,8 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         }
     };
 
-    let credential = match credentials::resolve(&settings).await {
+    let settings = &app.settings;
+    let credential = match app.credential().await {
         Ok(Some(found)) => {
             r.ok(
                 "credential",
@@ -76,7 +77,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
                     found.source
                 ),
             );
-            if let Some(warning) = Store::new(&settings).file_permission_warning() {
+            if let Some(warning) = app.store().file_permission_warning() {
                 r.fail("permissions", warning, "run the chmod command above");
             }
             Some(found.credential)
@@ -99,15 +100,14 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         }
     };
 
-    if let (Some(found), Some(mcp)) = (&credential, settings.mcp.clone()) {
+    match credential.map(|c| app.connect_with(c)) {
         // A profile bridging a hosted MCP server: connect and list its tools.
-        let upstream = super::hosted_with(&settings, mcp.clone(), Some(found.clone()));
-        match super::all_hosted_tools(&upstream).await {
+        Some(Connected::Hosted(upstream)) => match all_hosted_tools(&upstream).await {
             Ok(tools) => r.ok(
                 "MCP server",
                 format!(
                     "{}: {} tools after this profile's filters",
-                    mcp.url,
+                    upstream.config().url,
                     tools.len()
                 ),
             ),
@@ -116,11 +116,8 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
                 e,
                 "analytics-mcp login --profile NAME, or check mcp_url in config.toml",
             ),
-        }
-    } else if let Some(credential) = credential {
-        let auth = crate::api::Auth::new(&settings, credential);
-        let api = ApiClient::new(settings.api_url.clone(), Some(auth), settings.limits);
-        match api.get(settings.endpoints.me(), &Vec::new()).await {
+        },
+        Some(Connected::ReadApi(read)) => match read.live_check().await {
             Ok(me) => r.ok(
                 "API",
                 format!(
@@ -135,9 +132,8 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
                 e.user_message(),
                 "check the network and --api-url / ANALYTICS_MCP_API_URL, then run doctor again",
             ),
-        }
-    } else {
-        r.note("API", "not checked (no credential)");
+        },
+        None => r.note("API", "not checked (no credential)"),
     }
 
     let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());

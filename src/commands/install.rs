@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::CommandFactory;
 
+use super::App;
 use crate::cli::{Cli, CompletionsArgs, GlobalArgs, InstallArgs, UninstallArgs};
 use crate::error::{CliError, Exit};
 use crate::install::{self, ALL, Client, Edit, Entry};
@@ -83,11 +84,10 @@ fn diff(path: &Path, edit: &Edit) -> String {
 /// The profile named by `--profile` or `ANALYTICS_MCP_PROFILE`, checked to exist in
 /// `config.toml` (an entry for a missing profile would fail in the client, out of sight).
 fn profile(global: &GlobalArgs) -> anyhow::Result<Option<String>> {
-    let profile = crate::config::selected_profile(global.profile.as_deref())?;
-    if profile.is_some() {
-        super::settings(global)?;
+    if App::named_profile(global)?.is_none() {
+        return Ok(None);
     }
-    Ok(profile)
+    Ok(App::load(global)?.settings.profile)
 }
 
 /// `--name`, else `analytics`, or `analytics-PROFILE` so that profiles do not collide.
@@ -182,7 +182,7 @@ pub fn install(global: &GlobalArgs, args: &InstallArgs) -> anyhow::Result<Exit> 
 }
 
 pub fn uninstall(global: &GlobalArgs, args: &UninstallArgs) -> anyhow::Result<Exit> {
-    let profile = crate::config::selected_profile(global.profile.as_deref())?;
+    let profile = App::named_profile(global)?;
     let name = &server_name(args.name.as_deref(), profile.as_deref())?;
     if args.client == Client::ClaudeCode
         && !args.project

@@ -2,28 +2,24 @@
 
 use anyhow::Context;
 
+use super::App;
 use crate::cli::GlobalArgs;
-use crate::config::{self, DEFAULT_PROFILE, Overrides, Settings};
-use crate::credentials;
+use crate::config::{self, DEFAULT_PROFILE};
 use crate::error::Exit;
 use crate::output;
 
 pub fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     let dir = config::config_dir()?;
     let file = config::read_config_file(&dir)?;
-    let current = config::selected_profile(global.profile.as_deref())?;
+    let current = App::named_profile(global)?;
     let names = std::iter::once(DEFAULT_PROFILE.to_string()).chain(file.profiles.into_keys());
     let mut lines = Vec::new();
     for name in names {
         let profile = (name != DEFAULT_PROFILE).then(|| name.clone());
-        let settings = Settings::load(&Overrides {
-            profile: Some(name.clone()),
-            api_url: None,
-            project: None,
-        })
-        .with_context(|| format!("profile `{name}`"))?;
+        let app = App::for_profile(&name).with_context(|| format!("profile `{name}`"))?;
+        let settings = &app.settings;
         // Only what is stored counts here: ANALYTICS_MCP_API_KEY would apply to every one.
-        let signed_in = match credentials::store::Store::new(&settings).load() {
+        let signed_in = match app.store().load() {
             Ok(Some(found)) => format!("signed in ({}, {})", found.credential.kind(), found.source),
             Ok(None) => "not signed in".to_string(),
             Err(e) => format!("credential unreadable: {e}"),

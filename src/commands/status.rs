@@ -2,16 +2,18 @@
 //! against the Read API, or for a profile that bridges a hosted MCP server, against that
 //! server (connect and list its tools), never anything else.
 
-use crate::api::ApiClient;
+use super::{App, Connected, all_hosted_tools};
 use crate::cli::GlobalArgs;
-use crate::credentials::{self, Credential, Source, store::Store};
+use crate::config::Settings;
+use crate::credentials::{Credential, Source};
 use crate::error::{CliError, Exit};
+use crate::hosted::proxy::Upstream;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
-    let settings = super::settings(global)?;
-    let store = Store::new(&settings);
-    let Some(found) = credentials::resolve(&settings).await? else {
+    let app = App::load(global)?;
+    let settings = &app.settings;
+    let Some(found) = app.credential().await? else {
         return Err(CliError::new(Exit::NotSignedIn, "not signed in")
             .with_hint("run `analytics-mcp login` (browser) or `login --with-key`, or set ANALYTICS_MCP_API_KEY")
             .into());
@@ -75,43 +77,24 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     {
         lines.push("Note:       stored in a file because no OS keychain was reachable".to_string());
     }
-    if let Some(warning) = store.file_permission_warning() {
+    if let Some(warning) = app.store().file_permission_warning() {
         output::warning(&warning);
     }
-    if let Some(mcp) = settings.mcp.clone() {
-        let upstream = super::hosted_with(&settings, mcp, Some(found.credential));
-        return match super::all_hosted_tools(&upstream).await {
-            Ok(tools) => {
-                lines.push(format!(
-                    "Live check: ✓ the MCP server accepted the credential ({} tools after this profile's filters)",
-                    tools.len()
-                ));
-                output::data(&lines.join("\n"));
-                Ok(Exit::Success)
-            }
-            Err(e) => {
-                output::data(&lines.join("\n"));
-                Err(CliError::new(Exit::Upstream, format!("live check failed: {e}"))
-                    .with_hint(format!(
-                        "run `analytics-mcp login --profile {}` to sign in again, or check mcp_url in config.toml",
-                        settings.profile.as_deref().unwrap_or(crate::config::DEFAULT_PROFILE)
-                    ))
-                    .into())
-            }
-        };
-    }
-    let api = ApiClient::new(
-        settings.api_url.clone(),
-        Some(crate::api::Auth::new(&settings, found.credential)),
-        settings.limits,
-    );
-    match api.get(settings.endpoints.me(), &Vec::new()).await {
+    let read = match app.connect_with(found.credential) {
+        Connected::ReadApi(read) => read,
+        Connected::Hosted(upstream) => return hosted_check(settings, &upstream, lines).await,
+    };
+    match read.live_check().await {
         Ok(me) => {
             lines.push(format!(
                 "Project:    {}",
                 super::login::describe_project(&me)
             ));
-            let refreshed = api.token_manager().is_some_and(|m| m.refresh_count() > 0);
+            let refreshed = read
+                .toolbox
+                .api()
+                .token_manager()
+                .is_some_and(|m| m.refresh_count() > 0);
             lines.push(format!(
                 "Live check: ✓ the API accepted the credential{}",
                 if refreshed {
@@ -136,6 +119,33 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             )
             .with_hint(hint)
             .into())
+        }
+    }
+}
+
+/// The live check of a hosted profile: connect and list the server's tools.
+async fn hosted_check(
+    settings: &Settings,
+    upstream: &Upstream,
+    mut lines: Vec<String>,
+) -> anyhow::Result<Exit> {
+    match all_hosted_tools(upstream).await {
+        Ok(tools) => {
+            lines.push(format!(
+                "Live check: ✓ the MCP server accepted the credential ({} tools after this profile's filters)",
+                tools.len()
+            ));
+            output::data(&lines.join("\n"));
+            Ok(Exit::Success)
+        }
+        Err(e) => {
+            output::data(&lines.join("\n"));
+            Err(CliError::new(Exit::Upstream, format!("live check failed: {e}"))
+                .with_hint(format!(
+                    "run `analytics-mcp login --profile {}` to sign in again, or check mcp_url in config.toml",
+                    settings.profile.as_deref().unwrap_or(crate::config::DEFAULT_PROFILE)
+                ))
+                .into())
         }
     }
 }

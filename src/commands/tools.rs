@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::{App, all_hosted_tools};
 use crate::cli::{GlobalArgs, ToolsArgs};
 use crate::error::{CliError, Exit};
 use crate::mcp::tool_list;
@@ -11,18 +12,12 @@ use crate::output;
 pub async fn run(global: &GlobalArgs, args: &ToolsArgs) -> anyhow::Result<Exit> {
     // A profile that bridges a hosted MCP server lists that server's tools (filtered). Our
     // own catalog needs no settings, so a broken config.toml only matters with --profile.
-    let settings = match super::settings(global) {
-        Ok(settings) => Some(settings),
-        Err(e) if crate::config::selected_profile(global.profile.as_deref())?.is_some() => {
-            return Err(e);
-        }
-        Err(_) => None,
+    let upstream = match App::if_usable(global)? {
+        Some(app) => app.connect_hosted().await,
+        None => None,
     };
-    let tools = match settings
-        .as_ref()
-        .and_then(|s| s.mcp.clone().map(|m| (s, m)))
-    {
-        Some((settings, mcp)) => super::all_hosted_tools(&*super::hosted(settings, mcp).await)
+    let tools = match upstream {
+        Some(upstream) => all_hosted_tools(&upstream)
             .await
             .map_err(|e| CliError::new(Exit::Upstream, e))?,
         None => tool_list(),

@@ -1,0 +1,283 @@
+//! The composition root: the one place a command's pieces are put together, in one pass and
+//! once per command — settings → credential → upstream → toolbox. Commands (`call`, `serve`,
+//! `tools`, `status`, `doctor`, `profiles`, `install`) take what they need from an [`App`] and
+//! build none of it themselves. Read API profiles and hosted profiles (`src/hosted`) are
+//! composed here alike: [`App::connect`] answers with either a [`ReadApi`] or a hosted
+//! [`Upstream`].
+//!
+//! It stands at the top of the module graph and may import any module: `cli` (the flags),
+//! `config`, `credentials`, `auth` (the token manager), `api`, `hosted`, `tools` and
+//! `sandbox` (for `--demo`); nothing but the commands imports it.
+//!
+//! One command's path through the code, `analytics-mcp call get_top_pages limit=5`:
+//! 1. `lib::run` parses [`crate::cli::Cli`] and hands it to `commands::dispatch`, which calls
+//!    `commands/call.rs` `run`.
+//! 2. `call::run` → [`App::with_project`] → `config::Settings::load` (`config/settings.rs`:
+//!    flag → environment → `config.toml` read and merged by `config/file.rs` → default), once.
+//! 3. `call::run` checks the tool name against the catalog (`tools::find`; a hosted server
+//!    has its own) and parses the `name=value` pairs, then → [`App::connect`]:
+//!    - the credential: [`App::credential`] → `credentials::resolve` (environment → OS
+//!      keychain → file, `credentials/store.rs` and its `keychain`/`file`/`record` parts),
+//!      read once; a store that cannot be read becomes an answer every tool gives;
+//!    - the upstream: an `api::ApiClient` with its `api::Auth` (a key bound to its origin, or
+//!      an `auth::TokenManager` that refreshes) — or, for a profile with `mcp_url`, a
+//!      `hosted::proxy::Upstream` with its `hosted::client::UpstreamAuth`;
+//!    - the toolbox: a `tools::Toolbox` over that client, with the settings' output options.
+//! 4. `call::run` calls the tool (`Toolbox::call`, or `Upstream::call_tool`), lets a refresh
+//!    in flight store its tokens ([`Connected::settle`]), and prints through `output`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::api::{ApiClient, ApiError, Auth};
+use crate::auth::TokenManager;
+use crate::cli::GlobalArgs;
+use crate::config::{self, ConfigError, McpUpstream, Overrides, Settings};
+use crate::credentials::store::Store;
+use crate::credentials::{self, Bound, Credential, Origin, Resolved, Secret, StoreError};
+use crate::hosted::client::UpstreamAuth;
+use crate::hosted::proxy::Upstream;
+use crate::sandbox::{Sandbox, SandboxOptions};
+use crate::tools::{Options, Toolbox};
+
+/// The longest a refresh in flight may delay exit (it is bounded by its own deadlines).
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// A bound on paging through an upstream's lists.
+const MAX_PAGES: usize = 50;
+
+/// What one command runs with: its resolved settings, and the way to the rest.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub settings: Settings,
+}
+
+/// The upstream a command talks to, composed by [`App::connect`].
+pub(crate) enum Connected {
+    /// The Read API, through our own tools.
+    ReadApi(ReadApi),
+    /// A hosted MCP server (a profile with `mcp_url`), bridged.
+    Hosted(Arc<Upstream>),
+}
+
+/// The Read API toolbox, and with `--demo` the sandbox behind it (kept alive as long as this).
+pub(crate) struct ReadApi {
+    pub toolbox: Arc<Toolbox>,
+    me: String,
+    _sandbox: Option<Sandbox>,
+}
+
+impl App {
+    /// The settings of the profile the flags (or the environment) name.
+    pub fn load(global: &GlobalArgs) -> anyhow::Result<Self> {
+        Self::with_project(global, None)
+    }
+
+    /// The same, with a `--project` flag (from `serve` or `call`).
+    pub fn with_project(global: &GlobalArgs, project: Option<&str>) -> anyhow::Result<Self> {
+        let settings = Settings::load(&Overrides {
+            profile: global.profile.clone(),
+            api_url: global.api_url.clone(),
+            project: project.map(str::to_string),
+        })
+        .context("could not load settings")?;
+        Ok(Self { settings })
+    }
+
+    /// The settings of profile `name` as `config.toml` alone gives them (no flags), for
+    /// `profiles`.
+    pub fn for_profile(name: &str) -> Result<Self, ConfigError> {
+        let settings = Settings::load(&Overrides {
+            profile: Some(name.to_string()),
+            api_url: None,
+            project: None,
+        })?;
+        Ok(Self { settings })
+    }
+
+    /// The settings when they load; for a command that also works without them (`tools`), a
+    /// broken `config.toml` is an error only when a profile was asked for.
+    pub fn if_usable(global: &GlobalArgs) -> anyhow::Result<Option<Self>> {
+        match Self::load(global) {
+            Ok(app) => Ok(Some(app)),
+            Err(e) if Self::named_profile(global)?.is_some() => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The profile the flag or `ANALYTICS_MCP_PROFILE` names (checked as a name, not loaded);
+    /// `None` for the default one.
+    pub fn named_profile(global: &GlobalArgs) -> Result<Option<String>, ConfigError> {
+        config::selected_profile(global.profile.as_deref())
+    }
+
+    /// True when the profile bridges a hosted MCP server rather than the Read API.
+    pub fn hosted(&self) -> bool {
+        self.settings.mcp.is_some()
+    }
+
+    /// The credential stores of this profile.
+    pub fn store(&self) -> Store {
+        Store::new(&self.settings)
+    }
+
+    /// The credential in use (environment, keychain or file), or `None`; read on the
+    /// blocking pool.
+    pub async fn credential(&self) -> Result<Option<Resolved>, StoreError> {
+        credentials::resolve(&self.settings).await
+    }
+
+    /// Settings → credential → upstream → toolbox, in one pass. With `demo`, the built-in
+    /// sandbox project, whatever the profile. A broken store does not stop the command, nor
+    /// read as "not signed in": every call says what is wrong with it (the file, and the fix).
+    pub async fn connect(&self, demo: bool) -> anyhow::Result<Connected> {
+        if demo {
+            return self.demo().await.map(Connected::ReadApi);
+        }
+        Ok(self.compose(self.read_credential().await))
+    }
+
+    /// The hosted upstream of a profile with `mcp_url`, with its stored credential; `None`
+    /// for a Read API profile (whose credential is then not read at all).
+    pub async fn connect_hosted(&self) -> Option<Arc<Upstream>> {
+        let mcp = self.settings.mcp.clone()?;
+        Some(self.upstream(mcp, self.read_credential().await))
+    }
+
+    /// [`App::connect`] with a credential the command has already read (`status`, `doctor`).
+    pub fn connect_with(&self, credential: Credential) -> Connected {
+        self.compose(Ok(Some(credential)))
+    }
+
+    /// The credential, or why the store could not be read (logged once here).
+    async fn read_credential(&self) -> Result<Option<Credential>, String> {
+        match self.credential().await {
+            Ok(found) => Ok(found.map(|r| r.credential)),
+            Err(e) => {
+                tracing::warn!("{e}");
+                Err(e.to_string())
+            }
+        }
+    }
+
+    fn compose(&self, credential: Result<Option<Credential>, String>) -> Connected {
+        if let Some(mcp) = self.settings.mcp.clone() {
+            return Connected::Hosted(self.upstream(mcp, credential));
+        }
+        let settings = &self.settings;
+        let auth = match credential {
+            Ok(credential) => credential.map(|c| Auth::new(settings, c)),
+            Err(why) => Some(Auth::Unreadable(why)),
+        };
+        let api = ApiClient::new(settings.api_url.clone(), auth, settings.limits);
+        Connected::ReadApi(self.read_api(api, settings.project.clone(), None))
+    }
+
+    /// The hosted upstream with `credential`. (`ANALYTICS_MCP_API_KEY` is a Read API key and
+    /// never reaches here: `credentials::resolve` skips it for hosted profiles.)
+    fn upstream(
+        &self,
+        mcp: McpUpstream,
+        credential: Result<Option<Credential>, String>,
+    ) -> Arc<Upstream> {
+        let auth = match credential {
+            Ok(Some(Credential::ApiKey(key))) => UpstreamAuth::Key {
+                header: mcp.key_header.clone(),
+                key,
+            },
+            Ok(Some(Credential::OAuth(tokens))) => {
+                UpstreamAuth::OAuth(Arc::new(TokenManager::new(&self.settings, tokens)))
+            }
+            Ok(None) => UpstreamAuth::None,
+            Err(why) => UpstreamAuth::Unreadable(why),
+        };
+        let settings = &self.settings;
+        Arc::new(Upstream::new(
+            mcp,
+            settings.profile.as_deref(),
+            auth,
+            settings.limits,
+        ))
+    }
+
+    /// `--demo`: an in-process sandbox and its key; no stored credential is read.
+    async fn demo(&self) -> anyhow::Result<ReadApi> {
+        let sandbox = crate::sandbox::start(SandboxOptions::default())
+            .await
+            .context("could not start the demo sandbox")?;
+        let url = config::parse_api_url(&sandbox.base_url())?;
+        let key = Auth::ApiKey(Bound::new(
+            Secret::new(sandbox.api_key.clone()),
+            Origin::of(&url),
+        ));
+        let api = ApiClient::new(url, Some(key), self.settings.limits);
+        Ok(self.read_api(api, None, Some(sandbox)))
+    }
+
+    fn read_api(
+        &self,
+        api: ApiClient,
+        project: Option<String>,
+        sandbox: Option<Sandbox>,
+    ) -> ReadApi {
+        let settings = &self.settings;
+        let options = Options {
+            mask_emails: settings.mask_emails,
+            cache_ttl: settings.cache_ttl,
+            output: settings.output,
+        };
+        let toolbox =
+            Toolbox::new(Arc::new(api), settings.endpoints.clone(), project).with_options(options);
+        ReadApi {
+            toolbox: Arc::new(toolbox),
+            me: settings.endpoints.me().to_string(),
+            _sandbox: sandbox,
+        }
+    }
+}
+
+impl Connected {
+    /// Lets a refresh this command started (and perhaps timed out on) store its rotated tokens
+    /// before exit, for at most [`SETTLE`].
+    pub async fn settle(&self) {
+        let tokens = match self {
+            Self::ReadApi(read) => read.toolbox.api().token_manager(),
+            Self::Hosted(upstream) => upstream.token_manager(),
+        };
+        if let Some(tokens) = tokens {
+            tokens.settle(SETTLE).await;
+        }
+    }
+}
+
+impl ReadApi {
+    /// `GET /me` with the credential: the live check of `status` and `doctor`.
+    pub async fn live_check(&self) -> Result<Value, ApiError> {
+        self.toolbox.api().get(&self.me, &Vec::new()).await
+    }
+}
+
+/// Every tool the upstream lists (after the profile's filters), page by page, at most
+/// [`MAX_PAGES`] pages.
+pub(crate) async fn all_hosted_tools(
+    upstream: &Upstream,
+) -> Result<Vec<rmcp::model::Tool>, String> {
+    let mut tools = Vec::new();
+    let mut cursor = None;
+    for _ in 0..MAX_PAGES {
+        let page = upstream
+            .list_tools(Some(
+                rmcp::model::PaginatedRequestParams::default().with_cursor(cursor),
+            ))
+            .await?;
+        tools.extend(page.tools);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    Ok(tools)
+}
