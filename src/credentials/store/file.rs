@@ -86,6 +86,7 @@ mod tests {
         Credential::ApiKey(Bound::new(Secret::new(k.into()), origin))
     }
 
+    #[cfg(unix)]
     #[test]
     fn an_interrupted_write_never_replaces_the_stored_credential() {
         let dir = tempfile::tempdir().unwrap();
