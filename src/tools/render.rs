@@ -9,10 +9,11 @@
 
 use serde_json::Value;
 
-use super::ToolDef;
-use super::compare::is_metadata;
+use super::catalog::ToolDef;
+use super::compare::is_echo;
 use super::format::{cell, columns, headline, label};
 use super::window::Resolved;
+use crate::chart::Kind;
 
 /// Rows any table shows at most.
 const MAX_ROWS: usize = 100;
@@ -40,7 +41,7 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
         .and_then(Value::as_object);
     match data {
         Value::Array(rows) => {
-            if super::trend::is_series(tool) {
+            if tool.chart == Some(Kind::Series) {
                 out.push_str(&super::trend::lead_text(tool, structured));
             } else if let Some(changes) = changes {
                 out.push_str("Totals:\n");
@@ -49,14 +50,13 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
                     out.push_str(&headline(key, &current, Some(change), currency));
                 }
             }
-            let bars = super::trend::is_breakdown(tool);
+            let bars = tool.chart == Some(Kind::Bars);
             out.push_str(&table(rows, currency, MAX_SERIES_ROWS, tool.columns, bars));
         }
         Value::Object(map) => {
             let mut tables = Vec::new();
             for (key, value) in map {
-                // The project's own time zone is its answer, not metadata about a window.
-                if is_metadata(key) && tool.args != super::ArgsKind::None {
+                if is_echo(tool, key) {
                     continue;
                 }
                 match value {
@@ -83,7 +83,7 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
             }
             for (key, rows) in tables {
                 out.push_str(&format!("{}:\n", label(key)));
-                let bars = super::trend::is_breakdown(tool);
+                let bars = tool.chart == Some(Kind::Bars);
                 out.push_str(&table(rows, currency, usize::MAX, tool.columns, bars));
             }
         }

@@ -12,9 +12,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::compare::is_metadata;
+use super::catalog::{Shape, ToolDef};
+use super::compare::is_echo;
 use super::format::{self, headline, sanitize};
-use super::{ArgsKind, Shape, ToolDef};
+use crate::chart::Kind;
 
 /// Longest string cell, as in the text.
 const MAX_CELL: usize = 48;
@@ -34,7 +35,7 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
     let mut summary = format!("{}:", tool.title);
     match data {
         Value::Array(rows) => {
-            if super::trend::is_series(tool) {
+            if tool.chart == Some(Kind::Series) {
                 summary.push_str(&super::trend::lead_summary(tool, full));
             } else if let Some(changes) = changes {
                 summary.push_str(" totals ");
@@ -51,8 +52,7 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
             let mut metrics = Map::new();
             let mut lines = Vec::new();
             for (key, value) in map {
-                // The project's own time zone is its answer, not metadata about a window.
-                if is_metadata(key) && tool.args != super::ArgsKind::None {
+                if is_echo(tool, key) {
                     continue;
                 }
                 match value {
@@ -140,7 +140,7 @@ fn joined(lines: impl Iterator<Item = String>) -> String {
 
 /// `10 shown; more exist.`, `all 8 rows.`, `7 rows by day.`
 fn rows_note(tool: &ToolDef, full: &Value, count: usize) -> String {
-    if tool.args == ArgsKind::Series {
+    if tool.chart == Some(Kind::Series) {
         let by = full["request"]["params"]["granularity"]
             .as_str()
             .unwrap_or("day");
@@ -206,7 +206,7 @@ fn window(w: &Value) -> Value {
 pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
     let mut properties = Map::new();
     properties.insert("summary".into(), json!({"type": "string"}));
-    if tool.args != ArgsKind::None {
+    if tool.args.takes_window() {
         properties.insert(
             "window".into(),
             json!({
@@ -237,13 +237,13 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
             );
         }
     }
-    if tool.args.takes_limit() {
+    if tool.args.accepts("limit") {
         properties.insert(
             "more".into(),
             json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}),
         );
     }
-    if matches!(tool.args, ArgsKind::Compare | ArgsKind::Series) {
+    if tool.args.accepts("compare") {
         properties.insert(
             "comparison".into(),
             json!({
@@ -259,7 +259,7 @@ pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
         );
     }
     let mut required = vec![json!("summary")];
-    if tool.args != ArgsKind::None {
+    if tool.args.takes_window() {
         required.push(json!("window"));
     }
     let mut schema = Map::new();
