@@ -55,13 +55,7 @@ fn series(chart: &Chart, fmt: &dyn Fn(&Metric, f64) -> String) -> String {
     for (p, metric) in chart.metrics.iter().enumerate() {
         let y0 = TOP + PANEL * p as f64 + 24.0;
         let plot_h = PANEL - 60.0;
-        let all: Vec<Option<f64>> = metric
-            .values
-            .iter()
-            .chain(metric.previous.iter().flatten())
-            .copied()
-            .collect();
-        let Some((lo, hi)) = range(&all) else {
+        let Some((lo, hi)) = metric.range() else {
             continue;
         };
         let (base, top) = (

@@ -204,68 +204,66 @@ fn window(w: &Value) -> Value {
 
 /// The `outputSchema` for what [`view`] returns (with `detail` when asked for).
 pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
-    let mut properties = Map::new();
-    properties.insert("summary".into(), json!({"type": "string"}));
-    if tool.args.takes_window() {
-        properties.insert(
-            "window".into(),
-            json!({
-                "type": "object",
-                "properties": {
-                    "startDate": {"type": "string"},
-                    "endDate": {"type": "string"},
-                    "timezone": {"type": "string"},
-                    "includesToday": {"type": "boolean"}
-                },
-                "required": ["startDate", "endDate", "timezone"]
-            }),
-        );
-        properties.insert("detail".into(), json!({"type": "object"}));
+    let windowed = tool.args.takes_window();
+    let string = || typed("string");
+    let mut properties = vec![("summary", string())];
+    if windowed {
+        let window = [
+            ("startDate", string()),
+            ("endDate", string()),
+            ("timezone", string()),
+            ("includesToday", typed("boolean")),
+        ];
+        let required = ["startDate", "endDate", "timezone"];
+        properties.push(("window", Value::Object(object(window, &required))));
+        properties.push(("detail", typed("object")));
     }
     match tool.shape {
-        Shape::Object => {
-            properties.insert("metrics".into(), json!({"type": "object"}));
-        }
+        Shape::Object => properties.push(("metrics", typed("object"))),
         Shape::Rows => {
-            properties.insert(
-                "columns".into(),
-                json!({"type": "array", "items": {"type": "string"}}),
-            );
-            properties.insert(
-                "rows".into(),
-                json!({"type": "array", "items": {"type": "array"}}),
-            );
+            properties.push(("columns", json!({"type": "array", "items": string()})));
+            properties.push(("rows", json!({"type": "array", "items": typed("array")})));
         }
     }
     if tool.args.accepts("limit") {
-        properties.insert(
-            "more".into(),
-            json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}),
-        );
+        properties.push(("more", json!({"anyOf": [typed("boolean"), typed("null")]})));
     }
     if tool.args.accepts("compare") {
-        properties.insert(
-            "comparison".into(),
-            json!({
-                "type": "object",
-                "properties": {
-                    "compare": {"type": "string"},
-                    "startDate": {"type": "string"},
-                    "endDate": {"type": "string"},
-                    "previous": {"type": "object"}
-                },
-                "required": ["compare", "startDate", "endDate", "previous"]
-            }),
-        );
+        let comparison = [
+            ("compare", string()),
+            ("startDate", string()),
+            ("endDate", string()),
+            ("previous", typed("object")),
+        ];
+        let required = ["compare", "startDate", "endDate", "previous"];
+        properties.push(("comparison", Value::Object(object(comparison, &required))));
     }
-    let mut required = vec![json!("summary")];
-    if tool.args.takes_window() {
-        required.push(json!("window"));
-    }
+    let required: &[&str] = if windowed {
+        &["summary", "window"]
+    } else {
+        &["summary"]
+    };
+    object(properties, required)
+}
+
+/// `{"type": T}`.
+fn typed(name: &str) -> Value {
+    json!({ "type": name })
+}
+
+/// An object schema with `properties` in order, of which `required` must be present.
+fn object(
+    properties: impl IntoIterator<Item = (&'static str, Value)>,
+    required: &[&str],
+) -> Map<String, Value> {
+    let properties: Map<String, Value> = properties
+        .into_iter()
+        .map(|(name, schema)| (name.to_string(), schema))
+        .collect();
     let mut schema = Map::new();
     schema.insert("type".into(), json!("object"));
     schema.insert("properties".into(), Value::Object(properties));
-    schema.insert("required".into(), Value::Array(required));
+    schema.insert("required".into(), json!(required));
     schema
 }
 

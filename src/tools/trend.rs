@@ -158,13 +158,7 @@ fn leads(chart: &Chart, detail: &Value, currency: Option<&str>) -> (Vec<Lead>, u
         .metrics
         .iter()
         .map(|m| {
-            let all: Vec<Option<f64>> = m
-                .values
-                .iter()
-                .chain(m.previous.iter().flatten())
-                .copied()
-                .collect();
-            let (lo, hi) = chart::range(&all).unwrap_or((0.0, 0.0));
+            let (lo, hi) = m.range().unwrap_or((0.0, 0.0));
             let spark = chart::sparkline(&chart::downsample(&m.values, step), lo, hi);
             let previous = m
                 .previous
