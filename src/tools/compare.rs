@@ -7,8 +7,6 @@
 
 use serde_json::{Map, Value, json};
 
-use super::catalog::ToolDef;
-
 /// Keys of an upstream object that hold the previous period's numbers.
 const UPSTREAM_PREVIOUS: &[&str] = &["previousPeriod", "previous", "comparison"];
 
@@ -34,12 +32,6 @@ pub fn is_metadata(key: &str) -> bool {
                 | "endDate"
                 | "timezone"
         )
-}
-
-/// Keys a tool's answer leaves out: a windowed answer's echo of its window. (The project's
-/// own time zone is its answer, not metadata about a window.)
-pub fn is_echo(tool: &ToolDef, key: &str) -> bool {
-    tool.args.takes_window() && is_metadata(key)
 }
 
 /// The metrics of an answer: top-level numbers of an object, or totals of a series.

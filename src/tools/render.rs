@@ -10,8 +10,7 @@
 use serde_json::Value;
 
 use super::catalog::ToolDef;
-use super::compare::is_echo;
-use super::format::{cell, columns, headline, label};
+use super::format::{Member, cell, columns, headline, label, members};
 use super::window::Resolved;
 use crate::chart::Kind;
 
@@ -55,29 +54,22 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
         }
         Value::Object(map) => {
             let mut tables = Vec::new();
-            for (key, value) in map {
-                if is_echo(tool, key) {
-                    continue;
-                }
-                match value {
-                    Value::Array(rows) if rows.iter().all(Value::is_object) => {
-                        tables.push((key, rows))
-                    }
-                    Value::Object(inner) => {
-                        let parts: Vec<String> = inner
+            for (key, member) in members(tool, map) {
+                match member {
+                    Member::Table(rows) => tables.push((key, rows)),
+                    Member::Group(scalars) if !scalars.is_empty() => {
+                        let parts: Vec<String> = scalars
                             .iter()
-                            .filter(|(_, v)| !v.is_object() && !v.is_array())
                             .map(|(k, v)| {
                                 format!("{} {}", label(k).to_lowercase(), cell(k, v, currency))
                             })
                             .collect();
-                        if !parts.is_empty() {
-                            out.push_str(&format!("{}: {}\n", label(key), parts.join(" · ")));
-                        }
+                        out.push_str(&format!("{}: {}\n", label(key), parts.join(" · ")));
                     }
-                    scalar => {
+                    Member::Group(_) => {}
+                    Member::Value(value) => {
                         let change = changes.and_then(|c| c.get(key));
-                        out.push_str(&headline(key, scalar, change, currency));
+                        out.push_str(&headline(key, value, change, currency));
                     }
                 }
             }

@@ -13,8 +13,7 @@
 use serde_json::{Map, Value, json};
 
 use super::catalog::{Shape, ToolDef};
-use super::compare::is_echo;
-use super::format::{self, headline, sanitize};
+use super::format::{self, Member, headline, members, sanitize};
 use crate::chart::Kind;
 
 /// Longest string cell, as in the text.
@@ -51,33 +50,25 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
         Value::Object(map) => {
             let mut metrics = Map::new();
             let mut lines = Vec::new();
-            for (key, value) in map {
-                if is_echo(tool, key) {
-                    continue;
-                }
-                match value {
-                    Value::Array(rows) if rows.iter().all(Value::is_object) => {
-                        // An object that holds a table: the table is the answer.
-                        table(tool, rows, &mut out);
-                    }
-                    Value::Object(inner) => {
-                        let scalars: Map<String, Value> = inner
+            for (key, member) in members(tool, map) {
+                match member {
+                    // An object that holds a table: the table is the answer.
+                    Member::Table(rows) => table(tool, rows, &mut out),
+                    Member::Group(scalars) if !scalars.is_empty() => {
+                        let scalars: Map<String, Value> = scalars
                             .iter()
-                            .filter(|(_, v)| !v.is_object() && !v.is_array())
-                            .map(|(k, v)| (k.clone(), cell(v)))
+                            .map(|(k, v)| (k.to_string(), cell(v)))
                             .collect();
-                        if !scalars.is_empty() {
-                            metrics.insert(key.clone(), Value::Object(scalars));
-                        }
+                        metrics.insert(key.to_string(), Value::Object(scalars));
                     }
-                    Value::Array(_) => {}
-                    scalar => {
+                    Member::Group(_) | Member::Value(Value::Array(_)) => {}
+                    Member::Value(scalar) => {
                         // Numbers lead; names and ids are in `metrics` once.
                         if scalar.is_number() {
                             let change = changes.and_then(|c| c.get(key));
                             lines.push(headline(key, scalar, change, currency));
                         }
-                        metrics.insert(key.clone(), cell(scalar));
+                        metrics.insert(key.to_string(), cell(scalar));
                     }
                 }
             }
