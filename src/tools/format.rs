@@ -121,6 +121,18 @@ pub fn columns<'a>(rows: &'a [Value], prefer: &[&'a str]) -> Vec<&'a str> {
     columns
 }
 
+/// The headline of each compared total (`Visitors 9,015 (+3.0% vs 8,752)`): what a list
+/// without a series lead says first when it was compared.
+pub fn totals<'a>(
+    changes: &'a Map<String, Value>,
+    currency: Option<&'a str>,
+) -> impl Iterator<Item = String> + 'a {
+    changes.iter().map(move |(key, change)| {
+        let current = change.get("current").cloned().unwrap_or(Value::Null);
+        headline(key, &current, Some(change), currency)
+    })
+}
+
 /// A member of an object answer, sorted the same way for the text and the model's view.
 pub enum Member<'a> {
     /// An array of objects: a table of rows.

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use super::catalog::ToolDef;
-use super::format::{Member, cell, columns, headline, label, members};
+use super::format::{Member, cell, columns, headline, label, members, totals};
 use super::window::Resolved;
 use crate::chart::Kind;
 
@@ -44,10 +44,7 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
                 out.push_str(&super::trend::lead_text(tool, structured));
             } else if let Some(changes) = changes {
                 out.push_str("Totals:\n");
-                for (key, change) in changes {
-                    let current = change.get("current").cloned().unwrap_or(Value::Null);
-                    out.push_str(&headline(key, &current, Some(change), currency));
-                }
+                out.extend(totals(changes, currency));
             }
             let bars = tool.chart == Some(Kind::Bars);
             out.push_str(&table(rows, currency, MAX_SERIES_ROWS, tool.columns, bars));

@@ -13,7 +13,7 @@
 use serde_json::{Map, Value, json};
 
 use super::catalog::{Shape, ToolDef};
-use super::format::{self, Member, headline, members, sanitize};
+use super::format::{self, Member, headline, members, sanitize, totals};
 use crate::chart::Kind;
 
 /// Longest string cell, as in the text.
@@ -38,10 +38,7 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
                 summary.push_str(&super::trend::lead_summary(tool, full));
             } else if let Some(changes) = changes {
                 summary.push_str(" totals ");
-                summary.push_str(&joined(changes.iter().map(|(key, change)| {
-                    let current = change.get("current").cloned().unwrap_or(Value::Null);
-                    headline(key, &current, Some(change), currency)
-                })));
+                summary.push_str(&joined(totals(changes, currency)));
                 summary.push(';');
             }
             summary.push_str(&format!(" {}", rows_note(tool, full, rows.len())));
