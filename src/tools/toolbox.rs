@@ -122,43 +122,56 @@ impl Toolbox {
     ) -> Result<ToolOutput, ToolError> {
         let tool = find(name).ok_or_else(|| ToolError::UnknownTool(name.to_string()))?;
         let empty = Map::new();
-        let invalid = |message: String| ToolError::InvalidArgs {
-            tool: tool.name,
-            message,
-        };
-        let plan = tool.args.parse(args.unwrap_or(&empty)).map_err(invalid)?;
-        if tool.source == Source::Counters {
-            return Ok(self.api_usage(tool));
+        let plan = tool
+            .args
+            .parse(args.unwrap_or(&empty))
+            .map_err(|message| invalid(tool, message))?;
+        match tool.source {
+            Source::Counters => Ok(self.api_usage(tool)),
+            Source::Me => self.project(tool).await,
+            Source::Endpoint => self.ask(tool, &plan).await,
         }
+    }
+
+    /// The project's own answer: `GET /me`, as asked once per process.
+    async fn project(&self, tool: &ToolDef) -> Result<ToolOutput, ToolError> {
+        let data = self.me().await?.clone();
+        let template = self.endpoints.me();
+        let detail = json!({"data": data, "request": {"path": template, "params": {}}});
+        Ok(ToolOutput {
+            text: render::render(tool, &detail),
+            structured: shape::view(tool, &detail, None),
+            detail,
+        })
+    }
+
+    /// The window a plan asks for, in the call's zone or else the project's, as of this
+    /// minute: answers within a minute share a window, and so a cache entry.
+    async fn window(&self, tool: &ToolDef, plan: &Plan) -> Result<Option<Resolved>, ToolError> {
+        let Some(req) = &plan.window else {
+            return Ok(None);
+        };
+        // The project's zone is only needed when the call names none.
+        let tz = match req.timezone {
+            Some(_) => "UTC".to_string(),
+            None => self.project_timezone().await?,
+        };
+        let now = clock::now();
+        let now = jiff::Timestamp::from_second(now.as_second() - now.as_second().rem_euclid(60))
+            .unwrap_or(now);
+        window::resolve(req, &tz, now)
+            .map(Some)
+            .map_err(|message| invalid(tool, message))
+    }
+
+    /// A tool answered by its endpoint: the window resolved, the upstream asked (and for the
+    /// comparison), the rows cut, and the answer shaped.
+    async fn ask(&self, tool: &ToolDef, plan: &Plan) -> Result<ToolOutput, ToolError> {
         if !self.api.has_credential() {
             return Err(ToolError::NotSignedIn);
         }
         let template = self.endpoints.template(tool.name).unwrap_or_default();
-        if tool.source == Source::Me {
-            let data = self.me().await?.clone();
-            let detail = json!({"data": data, "request": {"path": template, "params": {}}});
-            return Ok(ToolOutput {
-                text: render::render(tool, &detail),
-                structured: shape::view(tool, &detail, None),
-                detail,
-            });
-        }
-        let window = match &plan.window {
-            Some(req) => {
-                // The project's zone is only needed when the call names none.
-                let tz = match req.timezone {
-                    Some(_) => "UTC".to_string(),
-                    None => self.project_timezone().await?,
-                };
-                // Whole minutes: answers within a minute share a window, and so a cache entry.
-                let now = clock::now();
-                let now =
-                    jiff::Timestamp::from_second(now.as_second() - now.as_second().rem_euclid(60))
-                        .unwrap_or(now);
-                Some(window::resolve(req, &tz, now).map_err(invalid)?)
-            }
-            None => None,
-        };
+        let window = self.window(tool, plan).await?;
         let path = if template.contains(PROJECT_PLACEHOLDER) {
             template.replace(PROJECT_PLACEHOLDER, &self.project_id().await?)
         } else {
@@ -179,7 +192,7 @@ impl Toolbox {
         let (as_of, cached) = (fetched.as_of, fetched.cached);
         let mut data = normalize(fetched.data);
         let comparison = self
-            .compare(tool, &plan, window.as_ref(), &path, &query, &data)
+            .compare(tool, plan, window.as_ref(), &path, &query, &data)
             .await?;
         let rows = plan.limit.map(|limit| cut_rows(&mut data, limit));
         if self.options.mask_emails {
@@ -246,10 +259,7 @@ impl Toolbox {
         };
         let previous = window
             .previous(wanted)
-            .map_err(|message| ToolError::InvalidArgs {
-                tool: tool.name,
-                message,
-            })?;
+            .map_err(|message| invalid(tool, message))?;
         let (prev_data, source) = match upstream {
             Some(prev) if wanted == window::Compare::PreviousPeriod => {
                 (Value::Object(prev.clone()), "upstream")
@@ -304,6 +314,14 @@ impl Toolbox {
             structured,
             detail,
         }
+    }
+}
+
+/// Arguments `tool` cannot take, and why.
+fn invalid(tool: &ToolDef, message: String) -> ToolError {
+    ToolError::InvalidArgs {
+        tool: tool.name,
+        message,
     }
 }
 
