@@ -21,7 +21,8 @@ use crate::api::Query;
 /// An argument struct. Its fields make the tool's schema; [`Args::parse`] checks a call's
 /// arguments against that schema, deserializes them and asks [`ToolArgs::plan`] for the rest.
 pub trait ToolArgs: DeserializeOwned + JsonSchema {
-    /// The name tests and benchmarks know the struct by.
+    /// The struct as a value: the key its schema is kept under, and what tests and
+    /// benchmarks compare a tool's arguments with. One kind per struct.
     const KIND: ArgsKind;
     /// What to ask upstream, refusing what the schema cannot say (`limit` out of range, an
     /// empty event name).
@@ -464,6 +465,17 @@ mod tests {
             .parse(&args(json!({"x": 1})))
             .unwrap_err();
         assert!(e.contains("takes no arguments"), "{e}");
+    }
+
+    #[test]
+    fn each_kind_names_one_struct() {
+        for a in crate::tools::CATALOG {
+            for b in crate::tools::CATALOG {
+                if a.args == b.args.kind() {
+                    assert_eq!((a.args.schema)(), (b.args.schema)(), "{}", a.name);
+                }
+            }
+        }
     }
 
     #[test]
