@@ -64,6 +64,18 @@ pub struct Metric {
     pub previous: Option<Vec<Option<f64>>>,
 }
 
+impl Metric {
+    /// Lowest and highest present value of the metric and its previous period, which are
+    /// drawn on one scale so the two read against each other.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        let previous = self.previous.as_deref().and_then(range);
+        match (range(&self.values), previous) {
+            (Some((lo, hi)), Some((plo, phi))) => Some((lo.min(plo), hi.max(phi))),
+            (current, previous) => current.or(previous),
+        }
+    }
+}
+
 /// Lowest and highest present value.
 pub fn range(values: &[Option<f64>]) -> Option<(f64, f64)> {
     values
@@ -183,6 +195,25 @@ mod tests {
         assert_eq!(extremes(&v), Some((2, 3)));
         assert_eq!(range(&v), Some((1.0, 9.0)));
         assert_eq!(extremes(&[None]), None);
+    }
+
+    #[test]
+    fn a_metric_and_its_previous_period_share_one_range() {
+        let metric = |values: Vec<Option<f64>>, previous| Metric {
+            key: "visitors".into(),
+            label: "Visitors".into(),
+            display: Vec::new(),
+            values,
+            previous,
+        };
+        let both = metric(some(&[3.0, 5.0]), Some(some(&[1.0, 4.0])));
+        assert_eq!(both.range(), Some((1.0, 5.0)));
+        assert_eq!(metric(some(&[3.0]), None).range(), Some((3.0, 3.0)));
+        assert_eq!(
+            metric(vec![None], Some(some(&[2.0]))).range(),
+            Some((2.0, 2.0))
+        );
+        assert_eq!(metric(vec![None], None).range(), None);
     }
 
     #[test]

@@ -55,13 +55,7 @@ fn series(chart: &Chart, fmt: &dyn Fn(&Metric, f64) -> String) -> String {
     for (p, metric) in chart.metrics.iter().enumerate() {
         let y0 = TOP + PANEL * p as f64 + 24.0;
         let plot_h = PANEL - 60.0;
-        let all: Vec<Option<f64>> = metric
-            .values
-            .iter()
-            .chain(metric.previous.iter().flatten())
-            .copied()
-            .collect();
-        let Some((lo, hi)) = range(&all) else {
+        let Some((lo, hi)) = metric.range() else {
             continue;
         };
         let (base, top) = (
@@ -108,7 +102,7 @@ fn series(chart: &Chart, fmt: &dyn Fn(&Metric, f64) -> String) -> String {
         }
         let path = polyline(&metric.values, &x, &y);
         if !path.is_empty() {
-            let (first, last) = (first_x(&metric.values, &x), last_x(&metric.values, &x));
+            let (first, last) = ends_x(&metric.values, &x);
             out.push_str(&format!(
                 "<polygon class=\"area\" points=\"{first:.1},{b:.1} {path} {last:.1},{b:.1}\" fill=\"#2563eb\" fill-opacity=\"0.12\"/>\n\
                  <polyline class=\"line\" points=\"{path}\" fill=\"none\" stroke=\"#2563eb\" stroke-width=\"2\"/>\n",
@@ -165,20 +159,15 @@ fn polyline(values: &[Option<f64>], x: &dyn Fn(usize) -> f64, y: &dyn Fn(f64) ->
         .join(" ")
 }
 
-fn first_x(values: &[Option<f64>], x: &dyn Fn(usize) -> f64) -> f64 {
-    values
-        .iter()
-        .position(Option::is_some)
-        .map(x)
-        .unwrap_or(LEFT)
-}
-
-fn last_x(values: &[Option<f64>], x: &dyn Fn(usize) -> f64) -> f64 {
-    values
-        .iter()
-        .rposition(Option::is_some)
-        .map(x)
-        .unwrap_or(LEFT)
+/// The x of the first and of the last present value, where the area under a line closes
+/// (the plot's left edge when there is none).
+fn ends_x(values: &[Option<f64>], x: &dyn Fn(usize) -> f64) -> (f64, f64) {
+    let at = |i: Option<usize>| i.map(x).unwrap_or(LEFT);
+    let present = |v: &Option<f64>| v.is_some();
+    (
+        at(values.iter().position(present)),
+        at(values.iter().rposition(present)),
+    )
 }
 
 fn bars(chart: &Chart) -> String {

@@ -37,11 +37,9 @@ fn series(
     width: usize,
     fmt: &dyn Fn(&Metric, f64) -> String,
 ) -> Option<String> {
-    let (mut lo, mut hi) = range(&metric.values)?;
-    // The previous period shares the scale, so the two read against each other.
-    if let Some((plo, phi)) = metric.previous.as_deref().and_then(range) {
-        (lo, hi) = (lo.min(plo), hi.max(phi));
-    }
+    // Nothing to draw without a current value; the previous period shares its scale.
+    range(&metric.values)?;
+    let (lo, hi) = metric.range()?;
     // Columns stand on zero when that leaves the trend visible; a series that moves in a
     // narrow band (or dips below zero) stands a little under its low, and says so.
     let base = if lo >= 0.0 && lo < 0.4 * hi {

@@ -43,7 +43,7 @@ pub fn declared(context: &RequestContext<RoleServer>) -> bool {
 
 /// True for the tools the view draws: time series and breakdowns.
 pub fn draws(name: &str) -> bool {
-    tools::find(name).is_some_and(|t| trend::is_series(t) || trend::is_breakdown(t))
+    tools::find(name).is_some_and(|t| t.chart.is_some())
 }
 
 /// A tool entry with the view declared on it, when it is one the view draws.

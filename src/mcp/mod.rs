@@ -101,7 +101,7 @@ pub fn tool_list_for(output: Output) -> Vec<Tool> {
             let tool =
                 Tool::new_with_raw(t.name, Some(t.description.into()), t.args.input_schema())
                     .with_title(t.title)
-                    .with_icons(vec![icon(Icon::for_tool(t.name))])
+                    .with_icons(vec![icon(t.icon)])
                     .with_annotations(
                         ToolAnnotations::with_title(t.title)
                             .read_only(true)

@@ -2,8 +2,10 @@
 //! lines with their change, and sanitized upstream strings. Shared by the table renderer and
 //! the trend lines, and imports neither.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::catalog::ToolDef;
+use super::compare::is_metadata;
 use crate::text::clean;
 
 /// The widest a table cell gets, in characters.
@@ -117,6 +119,53 @@ pub fn columns<'a>(rows: &'a [Value], prefer: &[&'a str]) -> Vec<&'a str> {
         }
     }
     columns
+}
+
+/// The headline of each compared total (`Visitors 9,015 (+3.0% vs 8,752)`): what a list
+/// without a series lead says first when it was compared.
+pub fn totals<'a>(
+    changes: &'a Map<String, Value>,
+    currency: Option<&'a str>,
+) -> impl Iterator<Item = String> + 'a {
+    changes.iter().map(move |(key, change)| {
+        let current = change.get("current").cloned().unwrap_or(Value::Null);
+        headline(key, &current, Some(change), currency)
+    })
+}
+
+/// A member of an object answer, sorted the same way for the text and the model's view.
+pub enum Member<'a> {
+    /// An array of objects: a table of rows.
+    Table(&'a [Value]),
+    /// An object (`rateLimit`): its scalar members, in order.
+    Group(Vec<(&'a str, &'a Value)>),
+    /// Anything else: a number, a string, a flag, null, or a list of those.
+    Value(&'a Value),
+}
+
+/// The members of an object answer, leaving out a windowed answer's echo of its window (the
+/// project's own time zone is its answer, not metadata about a window).
+pub fn members<'a>(
+    tool: &ToolDef,
+    map: &'a Map<String, Value>,
+) -> impl Iterator<Item = (&'a str, Member<'a>)> {
+    let windowed = tool.args.takes_window();
+    map.iter()
+        .filter(move |(key, _)| !(windowed && is_metadata(key)))
+        .map(|(key, value)| {
+            let member = match value {
+                Value::Array(rows) if rows.iter().all(Value::is_object) => Member::Table(rows),
+                Value::Object(inner) => Member::Group(
+                    inner
+                        .iter()
+                        .filter(|(_, v)| !v.is_object() && !v.is_array())
+                        .map(|(k, v)| (k.as_str(), v))
+                        .collect(),
+                ),
+                other => Member::Value(other),
+            };
+            (key.as_str(), member)
+        })
 }
 
 /// `uniqueVisitors` → `Unique visitors`; well-known abbreviations stay upper case.

@@ -41,12 +41,16 @@ calendar months before this one. `compare=previous_period` uses the same length 
 `compare=previous_year` the same dates a year earlier.
 ";
 
-/// A prompt the client can offer: name, description, arguments `(name, description)`.
+/// A prompt the client can offer: name, description, arguments `(name, description)`, the
+/// window it covers when none is given, and the message it expands to for a window (and a
+/// metric, for the prompts that take one).
 pub struct PromptDef {
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
     pub arguments: &'static [(&'static str, &'static str)],
+    pub default_period: &'static str,
+    text: fn(&str, Option<&str>) -> Result<String, String>,
 }
 
 pub const PROMPTS: &[PromptDef] = &[
@@ -55,6 +59,8 @@ pub const PROMPTS: &[PromptDef] = &[
         title: "Weekly analytics report",
         description: "A short report on traffic, content, acquisition and revenue for a window, with changes against the previous period.",
         arguments: &[("period", "Window to report on (default last_7_days)")],
+        default_period: "last_7_days",
+        text: weekly_report,
     },
     PromptDef {
         name: "what_changed",
@@ -67,12 +73,16 @@ pub const PROMPTS: &[PromptDef] = &[
             ),
             ("period", "Window to examine (default last_7_days)"),
         ],
+        default_period: "last_7_days",
+        text: what_changed,
     },
     PromptDef {
         name: "revenue_review",
         title: "Revenue review",
         description: "MRR, churn, top customers and channel ROI for a window, with changes against the previous period.",
         arguments: &[("period", "Window to review (default last_30_days)")],
+        default_period: "last_30_days",
+        text: revenue_review,
     },
 ];
 
@@ -95,13 +105,19 @@ pub fn prompt_text(
     period: Option<&str>,
     metric: Option<&str>,
 ) -> Result<String, String> {
-    let default = if name == "revenue_review" {
-        "last_30_days"
-    } else {
-        "last_7_days"
+    let Some(prompt) = PROMPTS.iter().find(|p| p.name == name) else {
+        return Err(format!(
+            "unknown prompt `{}`; known prompts: {}",
+            crate::text::clean(name, 40),
+            PROMPTS
+                .iter()
+                .map(|p| p.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     };
     let period = match period.map(str::trim).filter(|p| !p.is_empty()) {
-        None => default,
+        None => prompt.default_period,
         Some(p) if PERIODS.iter().any(|(_, n)| *n == p) => p,
         Some(p) => {
             return Err(format!(
@@ -111,57 +127,54 @@ pub fn prompt_text(
             ));
         }
     };
-    match name {
-        "weekly_report" => Ok(format!(
-            "Write a short analytics report for period={period}.\n\
-             1. Call get_analytics with period={period} and compare=previous_period; lead with visitors, pageviews and bounce rate and how each changed.\n\
-             2. Call get_top_pages (limit 5) and get_traffic_sources (limit 5) for the same period; name what drove traffic.\n\
-             3. Call get_revenue with period={period} and compare=previous_period; report MRR, new and churned subscriptions.\n\
-             Keep it under 200 words, use the numbers as given, say which window they cover, and end with one suggestion."
-        )),
-        "what_changed" => {
-            let metric = metric
-                .map(str::trim)
-                .filter(|m| !m.is_empty())
-                .unwrap_or("uniqueVisitors");
-            if !METRICS.contains(&metric) {
-                return Err(format!(
-                    "unknown metric `{}`; accepted: {}",
-                    crate::text::clean(metric, 40),
-                    METRICS.join(", ")
-                ));
-            }
-            let tool = if ["mrr", "revenue", "newSubscriptions", "churnRate"].contains(&metric) {
-                "get_revenue"
-            } else {
-                "get_analytics"
-            };
-            Ok(format!(
-                "Explain what changed in {metric} for period={period}.\n\
-                 1. Call {tool} with period={period} and compare=previous_period to size the change.\n\
-                 2. Break it down: get_traffic_sources (groupBy referrer, then utm_campaign), get_top_pages and get_top_locations for the same period, and the same calls for the previous period (use startDate/endDate from the comparison window).\n\
-                 3. Name the two or three rows whose change explains most of the difference, with their numbers.\n\
-                 If the change is small (under 5%), say so rather than over-explaining noise."
-            ))
-        }
-        "revenue_review" => Ok(format!(
-            "Review revenue for period={period}.\n\
-             1. Call get_revenue with period={period} and compare=previous_period; lead with MRR, ARR, new and churned subscriptions and the churn rate, and how each changed.\n\
-             2. Call get_revenue_timeseries for the same period (granularity week when it is longer than a month) to say when MRR moved.\n\
-             3. Call get_top_customers (limit 5): who brings the most revenue, and how concentrated it is.\n\
-             4. Call get_channel_roi: which channels pay off (ROI, CAC against LTV) and which lose money.\n\
-             Keep it under 250 words, use the numbers as given, say which window they cover, and end with one action."
-        )),
-        other => Err(format!(
-            "unknown prompt `{}`; known prompts: {}",
-            crate::text::clean(other, 40),
-            PROMPTS
-                .iter()
-                .map(|p| p.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+    (prompt.text)(period, metric)
+}
+
+fn weekly_report(period: &str, _metric: Option<&str>) -> Result<String, String> {
+    Ok(format!(
+        "Write a short analytics report for period={period}.\n\
+         1. Call get_analytics with period={period} and compare=previous_period; lead with visitors, pageviews and bounce rate and how each changed.\n\
+         2. Call get_top_pages (limit 5) and get_traffic_sources (limit 5) for the same period; name what drove traffic.\n\
+         3. Call get_revenue with period={period} and compare=previous_period; report MRR, new and churned subscriptions.\n\
+         Keep it under 200 words, use the numbers as given, say which window they cover, and end with one suggestion."
+    ))
+}
+
+fn what_changed(period: &str, metric: Option<&str>) -> Result<String, String> {
+    let metric = metric
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .unwrap_or("uniqueVisitors");
+    if !METRICS.contains(&metric) {
+        return Err(format!(
+            "unknown metric `{}`; accepted: {}",
+            crate::text::clean(metric, 40),
+            METRICS.join(", ")
+        ));
     }
+    let tool = if ["mrr", "revenue", "newSubscriptions", "churnRate"].contains(&metric) {
+        "get_revenue"
+    } else {
+        "get_analytics"
+    };
+    Ok(format!(
+        "Explain what changed in {metric} for period={period}.\n\
+         1. Call {tool} with period={period} and compare=previous_period to size the change.\n\
+         2. Break it down: get_traffic_sources (groupBy referrer, then utm_campaign), get_top_pages and get_top_locations for the same period, and the same calls for the previous period (use startDate/endDate from the comparison window).\n\
+         3. Name the two or three rows whose change explains most of the difference, with their numbers.\n\
+         If the change is small (under 5%), say so rather than over-explaining noise."
+    ))
+}
+
+fn revenue_review(period: &str, _metric: Option<&str>) -> Result<String, String> {
+    Ok(format!(
+        "Review revenue for period={period}.\n\
+         1. Call get_revenue with period={period} and compare=previous_period; lead with MRR, ARR, new and churned subscriptions and the churn rate, and how each changed.\n\
+         2. Call get_revenue_timeseries for the same period (granularity week when it is longer than a month) to say when MRR moved.\n\
+         3. Call get_top_customers (limit 5): who brings the most revenue, and how concentrated it is.\n\
+         4. Call get_channel_roi: which channels pay off (ROI, CAC against LTV) and which lose money.\n\
+         Keep it under 250 words, use the numbers as given, say which window they cover, and end with one action."
+    ))
 }
 
 /// Completion candidates for a prompt argument, filtered by what was typed so far.

@@ -18,15 +18,6 @@ pub enum Icon {
 }
 
 impl Icon {
-    /// The icon for a tool by name: revenue tools get the coin.
-    pub fn for_tool(name: &str) -> Self {
-        if name.contains("revenue") || name == "get_top_customers" || name == "get_channel_roi" {
-            Self::Revenue
-        } else {
-            Self::Traffic
-        }
-    }
-
     /// `data:image/svg+xml,…`, percent-encoded where a URI needs it.
     pub fn data_uri(self) -> String {
         let svg = match self {
@@ -63,7 +54,8 @@ mod tests {
             // Nothing to fetch: the only URL is the SVG namespace name.
             assert_eq!(uri.matches("http").count(), 1, "{uri}");
         }
-        assert_eq!(Icon::for_tool("get_channel_roi"), Icon::Revenue);
-        assert_eq!(Icon::for_tool("get_top_pages"), Icon::Traffic);
+        let icon = |name| crate::tools::find(name).map(|t| t.icon);
+        assert_eq!(icon("get_channel_roi"), Some(Icon::Revenue));
+        assert_eq!(icon("get_top_pages"), Some(Icon::Traffic));
     }
 }

@@ -1,17 +1,114 @@
-//! Tool arguments: one struct per family of tools, their JSON Schemas, and their checks.
+//! Tool arguments: one struct per family of tools, each a [`ToolArgs`], from which come its
+//! `inputSchema` (what `tools/list` and `analytics-mcp tools` show), the checks a call's
+//! arguments get, and the [`Plan`] of what to ask upstream.
 //!
 //! The doc comment on each field is the description the model reads, so it is short and names
-//! the allowed values. Parsing turns arguments into the query string actually sent upstream.
+//! the allowed values. Uses `schema` and `window`.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rmcp::model::JsonObject;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::schema;
 use super::window::{Compare, Period, WindowRequest};
 use crate::api::Query;
+
+/// An argument struct. Its fields make the tool's schema; [`Args::parse`] checks a call's
+/// arguments against that schema, deserializes them and asks [`ToolArgs::plan`] for the rest.
+pub trait ToolArgs: DeserializeOwned + JsonSchema {
+    /// The struct as a value: the key its schema is kept under, and what tests and
+    /// benchmarks compare a tool's arguments with. One kind per struct.
+    const KIND: ArgsKind;
+    /// What to ask upstream, refusing what the schema cannot say (`limit` out of range, an
+    /// empty event name).
+    fn plan(self) -> Result<Plan, String>;
+}
+
+/// The names of the argument structs, one per [`ToolArgs`] implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArgsKind {
+    None,
+    Window,
+    Compare,
+    Series,
+    List,
+    Sources,
+    Locations,
+    Events,
+}
+
+/// The arguments a catalog entry takes: a [`ToolArgs`] struct, kept as its functions so the
+/// catalog can be a constant.
+#[derive(Clone, Copy)]
+pub struct Args {
+    kind: ArgsKind,
+    schema: fn() -> JsonObject,
+    plan: fn(Value) -> Result<Plan, String>,
+}
+
+impl Args {
+    pub const fn of<A: ToolArgs>() -> Self {
+        Self {
+            kind: A::KIND,
+            schema: schema::of::<A>,
+            plan: plan_of::<A>,
+        }
+    }
+
+    pub fn kind(&self) -> ArgsKind {
+        self.kind
+    }
+
+    /// The tool's `inputSchema`, generated once per struct.
+    pub fn input_schema(&self) -> Arc<JsonObject> {
+        static CACHE: OnceLock<Mutex<HashMap<ArgsKind, Arc<JsonObject>>>> = OnceLock::new();
+        let mut cache = CACHE
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .entry(self.kind)
+            .or_insert_with(|| Arc::new((self.schema)()))
+            .clone()
+    }
+
+    /// True when the schema has an argument `name`.
+    pub fn accepts(&self, name: &str) -> bool {
+        schema::names(&self.input_schema()).contains(&name)
+    }
+
+    /// Takes a date window (and so answers for one).
+    pub fn takes_window(&self) -> bool {
+        self.accepts("period")
+    }
+
+    /// Checks `args` and returns what to ask upstream.
+    pub fn parse(&self, args: &Map<String, Value>) -> Result<Plan, String> {
+        schema::check(&self.input_schema(), args)?;
+        (self.plan)(Value::Object(args.clone()))
+    }
+}
+
+impl std::fmt::Debug for Args {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Args").field(&self.kind).finish()
+    }
+}
+
+impl PartialEq<ArgsKind> for Args {
+    fn eq(&self, kind: &ArgsKind) -> bool {
+        self.kind == *kind
+    }
+}
+
+fn plan_of<A: ToolArgs>(value: Value) -> Result<Plan, String> {
+    from_value::<A>(value)?.plan()
+}
 
 /// The date window every date-taking tool accepts.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -41,6 +138,13 @@ pub struct WindowArgs {
     pub window: Window,
 }
 
+impl ToolArgs for WindowArgs {
+    const KIND: ArgsKind = ArgsKind::Window;
+    fn plan(self) -> Result<Plan, String> {
+        Ok(Plan::over(self.window))
+    }
+}
+
 /// Tools that take a date window and a comparison.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct CompareArgs {
@@ -50,11 +154,22 @@ pub struct CompareArgs {
     pub compare: Option<Compare>,
 }
 
+impl ToolArgs for CompareArgs {
+    const KIND: ArgsKind = ArgsKind::Compare;
+    fn plan(self) -> Result<Plan, String> {
+        Ok(Plan {
+            compare: self.compare,
+            ..Plan::over(self.window)
+        })
+    }
+}
+
 /// Time series granularity.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Granularity {
     Hour,
+    #[default]
     Day,
     Week,
     Month,
@@ -71,6 +186,18 @@ pub struct SeriesArgs {
     pub compare: Option<Compare>,
 }
 
+impl ToolArgs for SeriesArgs {
+    const KIND: ArgsKind = ArgsKind::Series;
+    fn plan(self) -> Result<Plan, String> {
+        let granularity = self.granularity.unwrap_or_default();
+        Ok(Plan {
+            compare: self.compare,
+            extra: vec![("granularity".into(), serde_name(&granularity))],
+            ..Plan::over(self.window)
+        })
+    }
+}
+
 /// Ranked-list tools.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ListArgs {
@@ -80,10 +207,18 @@ pub struct ListArgs {
     pub limit: Option<i64>,
 }
 
+impl ToolArgs for ListArgs {
+    const KIND: ArgsKind = ArgsKind::List;
+    fn plan(self) -> Result<Plan, String> {
+        Plan::list(self.window, self.limit)
+    }
+}
+
 /// How traffic sources are grouped.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceGroup {
+    #[default]
     Referrer,
     UtmSource,
     UtmMedium,
@@ -102,10 +237,18 @@ pub struct SourcesArgs {
     pub group_by: Option<SourceGroup>,
 }
 
+impl ToolArgs for SourcesArgs {
+    const KIND: ArgsKind = ArgsKind::Sources;
+    fn plan(self) -> Result<Plan, String> {
+        Plan::list(self.window, self.limit)?.grouped(self.group_by)
+    }
+}
+
 /// How locations are grouped.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LocationGroup {
+    #[default]
     Country,
     Region,
     City,
@@ -123,6 +266,13 @@ pub struct LocationsArgs {
     pub group_by: Option<LocationGroup>,
 }
 
+impl ToolArgs for LocationsArgs {
+    const KIND: ArgsKind = ArgsKind::Locations;
+    fn plan(self) -> Result<Plan, String> {
+        Plan::list(self.window, self.limit)?.grouped(self.group_by)
+    }
+}
+
 /// `get_events`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -135,186 +285,36 @@ pub struct EventsArgs {
     pub event_name: Option<String>,
 }
 
-/// Tools without arguments.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-pub struct NoArgs {}
-
-/// Which argument struct a tool takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgsKind {
-    None,
-    Window,
-    Compare,
-    Series,
-    List,
-    Sources,
-    Locations,
-    Events,
-}
-
-impl ArgsKind {
-    /// List tools: they take `limit` and report whether more rows exist.
-    pub fn takes_limit(self) -> bool {
-        matches!(
-            self,
-            Self::List | Self::Sources | Self::Locations | Self::Events
-        )
-    }
-}
-
-/// The default row count for list tools.
-pub const DEFAULT_LIMIT: i64 = 10;
-
-impl ArgsKind {
-    /// The tool's `inputSchema`, generated once per kind.
-    pub fn input_schema(self) -> Arc<JsonObject> {
-        static CACHE: OnceLock<Vec<Arc<JsonObject>>> = OnceLock::new();
-        let all = CACHE.get_or_init(|| {
-            vec![
-                schema::<NoArgs>(),
-                schema::<WindowArgs>(),
-                schema::<CompareArgs>(),
-                schema::<SeriesArgs>(),
-                schema::<ListArgs>(),
-                schema::<SourcesArgs>(),
-                schema::<LocationsArgs>(),
-                schema::<EventsArgs>(),
-            ]
-        });
-        let index = match self {
-            Self::None => 0,
-            Self::Window => 1,
-            Self::Compare => 2,
-            Self::Series => 3,
-            Self::List => 4,
-            Self::Sources => 5,
-            Self::Locations => 6,
-            Self::Events => 7,
-        };
-        all[index].clone()
-    }
-
-    /// Checks `args` and returns what to ask upstream. Unknown argument names are refused (a
-    /// typo such as `start_date` would otherwise silently widen the window).
-    pub fn parse(self, args: &Map<String, Value>) -> Result<Plan, String> {
-        let schema = self.input_schema();
-        let known: Vec<&str> = schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .map(|p| p.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        if let Some(unknown) = args.keys().find(|k| !known.contains(&k.as_str())) {
-            let accepted = if known.is_empty() {
-                "this tool takes no arguments".to_string()
-            } else {
-                format!("accepted: {}", known.join(", "))
-            };
-            return Err(format!(
-                "unknown argument `{}`; {accepted}.",
-                crate::text::clean(unknown, 40)
-            ));
-        }
-        check_types(&schema, args)?;
-        let value = Value::Object(args.clone());
-        let mut plan = Plan::default();
-        match self {
-            Self::None => {}
-            Self::Window => {
-                let a: WindowArgs = from_value(value)?;
-                plan.set_window(a.window);
+impl ToolArgs for EventsArgs {
+    const KIND: ArgsKind = ArgsKind::Events;
+    fn plan(self) -> Result<Plan, String> {
+        let mut plan = Plan::list(self.window, self.limit)?;
+        if let Some(name) = self.event_name {
+            let name = name.trim();
+            if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+                return Err(
+                    "`eventName` must be a non-empty event name of at most 200 characters.".into(),
+                );
             }
-            Self::Compare => {
-                let a: CompareArgs = from_value(value)?;
-                plan.set_window(a.window);
-                plan.compare = a.compare;
-            }
-            Self::Series => {
-                let a: SeriesArgs = from_value(value)?;
-                plan.set_window(a.window);
-                plan.compare = a.compare;
-                let g = a.granularity.unwrap_or(Granularity::Day);
-                plan.extra.push(("granularity".into(), enum_name(&g)));
-            }
-            Self::List => {
-                let a: ListArgs = from_value(value)?;
-                plan.set_window(a.window);
-                plan.limit = Some(check_limit(a.limit)?);
-            }
-            Self::Sources => {
-                let a: SourcesArgs = from_value(value)?;
-                plan.set_window(a.window);
-                plan.limit = Some(check_limit(a.limit)?);
-                let g = a.group_by.unwrap_or(SourceGroup::Referrer);
-                plan.extra.push(("groupBy".into(), enum_name(&g)));
-            }
-            Self::Locations => {
-                let a: LocationsArgs = from_value(value)?;
-                plan.set_window(a.window);
-                plan.limit = Some(check_limit(a.limit)?);
-                let g = a.group_by.unwrap_or(LocationGroup::Country);
-                plan.extra.push(("groupBy".into(), enum_name(&g)));
-            }
-            Self::Events => {
-                let a: EventsArgs = from_value(value)?;
-                plan.set_window(a.window);
-                plan.limit = Some(check_limit(a.limit)?);
-                if let Some(name) = a.event_name {
-                    let name = name.trim();
-                    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-                        return Err(
-                            "`eventName` must be a non-empty event name of at most 200 characters."
-                                .into(),
-                        );
-                    }
-                    plan.extra.push(("eventName".into(), name.to_string()));
-                }
-            }
+            plan.extra.push(("eventName".into(), name.to_string()));
         }
         Ok(plan)
     }
 }
 
-/// Checks each argument's JSON type (and enum value) against the schema, so an error names the
-/// argument even where serde cannot (inside flattened structs).
-fn check_types(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), String> {
-    let props = schema.get("properties").and_then(Value::as_object);
-    for (name, value) in args {
-        let Some(prop) = props.and_then(|p| p.get(name)) else {
-            continue;
-        };
-        let expected = prop.get("type").and_then(Value::as_str).unwrap_or_default();
-        let fits = match expected {
-            "string" => value.is_string(),
-            "integer" => value.is_i64() || value.is_u64(),
-            "number" => value.is_number(),
-            "boolean" => value.is_boolean(),
-            _ => true,
-        };
-        let shown = crate::text::clean(&value.to_string(), 40);
-        if !fits {
-            let what = match expected {
-                "integer" => "a whole number",
-                "string" => "a string",
-                other => other,
-            };
-            return Err(format!("`{name}` must be {what}, not {shown}."));
-        }
-        if let Some(allowed) = prop.get("enum").and_then(Value::as_array)
-            && !allowed.contains(value)
-        {
-            let list: Vec<String> = allowed
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|a| format!("`{a}`"))
-                .collect();
-            return Err(format!(
-                "`{name}` = {shown} is not accepted; use one of {}.",
-                list.join(", ")
-            ));
-        }
+/// Tools without arguments.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct NoArgs {}
+
+impl ToolArgs for NoArgs {
+    const KIND: ArgsKind = ArgsKind::None;
+    fn plan(self) -> Result<Plan, String> {
+        Ok(Plan::default())
     }
-    Ok(())
 }
+
+/// The default row count for list tools.
+pub const DEFAULT_LIMIT: i64 = 10;
 
 /// What a tool call asks of the upstream, once its arguments are checked.
 #[derive(Debug, Default)]
@@ -331,9 +331,34 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn set_window(&mut self, window: Window) {
-        self.detail = window.detail.unwrap_or(false);
-        self.window = Some(window.into());
+    /// A plan for `window`, the rest to be filled in.
+    fn over(window: Window) -> Self {
+        Self {
+            detail: window.detail.unwrap_or(false),
+            window: Some(window.into()),
+            ..Self::default()
+        }
+    }
+
+    /// A plan for a list: `window` and the `limit` rows asked for (1 to 100).
+    fn list(window: Window, limit: Option<i64>) -> Result<Self, String> {
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=100).contains(&limit) {
+            return Err(format!(
+                "`limit` = {limit} is out of range; use a whole number from 1 to 100."
+            ));
+        }
+        Ok(Self {
+            limit: Some(limit),
+            ..Self::over(window)
+        })
+    }
+
+    /// Adds `groupBy`, the grouping asked for or the default one.
+    fn grouped<G: Serialize + Default>(mut self, group: Option<G>) -> Result<Self, String> {
+        let group = group.unwrap_or_default();
+        self.extra.push(("groupBy".into(), serde_name(&group)));
+        Ok(self)
     }
 }
 
@@ -348,86 +373,8 @@ impl From<Window> for WindowRequest {
     }
 }
 
-/// A JSON Schema (2020-12) for `T` as clients validate it: optional arguments are simply not
-/// required (no `"type": [..., "null"]`, which single-type schema dialects reject), and the
-/// Rust type's own name and doc stay out of what the model reads.
-fn schema<T: JsonSchema>() -> Arc<JsonObject> {
-    // Inlined enums: some clients do not resolve `$ref`.
-    let root = schemars::generate::SchemaSettings::draft2020_12()
-        .with(|s| s.inline_subschemas = true)
-        .into_generator()
-        .into_root_schema_for::<T>();
-    let mut value = serde_json::to_value(root).unwrap_or_default();
-    drop_null_branches(&mut value);
-    strip_in(&mut value, &["format"]);
-    let mut object = match value {
-        Value::Object(map) => map,
-        _ => JsonObject::new(),
-    };
-    object.remove("title");
-    object.remove("description");
-    // Clients hand the schema to the model as it is: `$schema` and `format: int64` cost
-    // bytes in every tool and tell the model nothing (issue 13).
-    object.remove("$schema");
-
-    object
-        .entry("properties")
-        .or_insert_with(|| Value::Object(Map::new()));
-    Arc::new(object)
-}
-
-/// Removes `keys` from every schema object in `value` (no argument is named like them).
-fn strip_in(value: &mut Value, keys: &[&str]) {
-    match value {
-        Value::Object(map) => {
-            for key in keys {
-                map.remove(*key);
-            }
-            map.values_mut().for_each(|v| strip_in(v, keys));
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| strip_in(v, keys)),
-        _ => {}
-    }
-}
-
-/// `Option<T>` fields come out of schemars as `"type": [T, "null"]`, `anyOf: [T, null]` or an
-/// `enum` that lists `null`.
-/// An argument that may be left out needs no `null`, so both become plain `T`.
-fn drop_null_branches(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::Array(types)) = map.get_mut("type") {
-                types.retain(|t| t != "null");
-                if types.len() == 1 {
-                    let single = types.remove(0);
-                    map.insert("type".into(), single);
-                }
-            }
-            if let Some(Value::Array(values)) = map.get_mut("enum") {
-                values.retain(|v| !v.is_null());
-            }
-            if let Some(Value::Array(branches)) = map.get("anyOf") {
-                let kept: Vec<Value> = branches
-                    .iter()
-                    .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
-                    .cloned()
-                    .collect();
-                if let [Value::Object(only)] = kept.as_slice() {
-                    map.remove("anyOf");
-                    for (k, v) in only {
-                        map.entry(k.clone()).or_insert_with(|| v.clone());
-                    }
-                }
-            }
-            map.values_mut().for_each(drop_null_branches);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_null_branches),
-        _ => {}
-    }
-}
-
 /// Deserializes with the path of the offending field in the message.
-fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
+fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, String> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
@@ -439,27 +386,12 @@ fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String>
     })
 }
 
-/// The serde name of a unit enum variant (`utm_source`, `week`).
-fn enum_name<T: std::fmt::Debug>(value: &T) -> String {
-    let debug = format!("{value:?}");
-    let mut out = String::new();
-    for (i, c) in debug.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
+/// The name serde gives a unit enum variant (`utm_source`, `week`): what the upstream is sent.
+fn serde_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        _ => String::new(),
     }
-    out
-}
-
-fn check_limit(limit: Option<i64>) -> Result<i64, String> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=100).contains(&limit) {
-        return Err(format!(
-            "`limit` = {limit} is out of range; use a whole number from 1 to 100."
-        ));
-    }
-    Ok(limit)
 }
 
 #[cfg(test)]
@@ -473,7 +405,7 @@ mod tests {
 
     #[test]
     fn plans_carry_defaults_and_given_values() {
-        let p = ArgsKind::Sources
+        let p = Args::of::<SourcesArgs>()
             .parse(&args(
                 json!({"startDate": "2026-10-01", "groupBy": "utm_campaign", "limit": 5}),
             ))
@@ -484,7 +416,7 @@ mod tests {
             p.extra,
             vec![("groupBy".to_string(), "utm_campaign".to_string())]
         );
-        let p = ArgsKind::Series
+        let p = Args::of::<SeriesArgs>()
             .parse(&args(
                 json!({"period": "last_month", "compare": "previous_year"}),
             ))
@@ -495,14 +427,14 @@ mod tests {
             p.extra,
             vec![("granularity".to_string(), "day".to_string())]
         );
-        let e = ArgsKind::Window
+        let e = Args::of::<WindowArgs>()
             .parse(&args(json!({"period": "last_week"})))
             .unwrap_err();
         assert!(
             e.contains("last_7_days") && e.contains("month_to_date"),
             "{e}"
         );
-        let e = ArgsKind::Window
+        let e = Args::of::<WindowArgs>()
             .parse(&args(json!({"compare": "previous_year"})))
             .unwrap_err();
         assert!(e.contains("unknown argument `compare`"), "{e}");
@@ -510,42 +442,47 @@ mod tests {
 
     #[test]
     fn refuses_bad_values_with_what_is_accepted() {
-        let e = ArgsKind::List
+        let e = Args::of::<ListArgs>()
             .parse(&args(json!({"limit": 0})))
             .unwrap_err();
         assert!(e.contains("1 to 100"), "{e}");
-        let e = ArgsKind::List
+        let e = Args::of::<ListArgs>()
             .parse(&args(json!({"limit": "ten"})))
             .unwrap_err();
         assert!(e.contains("`limit`"), "{e}");
-        let e = ArgsKind::Locations
+        let e = Args::of::<LocationsArgs>()
             .parse(&args(json!({"groupBy": "planet"})))
             .unwrap_err();
         assert!(e.contains("country") && e.contains("city"), "{e}");
-        let e = ArgsKind::Window
+        let e = Args::of::<WindowArgs>()
             .parse(&args(json!({"start_date": "2026-10-01"})))
             .unwrap_err();
         assert!(
             e.contains("unknown argument `start_date`") && e.contains("startDate"),
             "{e}"
         );
-        let e = ArgsKind::None.parse(&args(json!({"x": 1}))).unwrap_err();
+        let e = Args::of::<NoArgs>()
+            .parse(&args(json!({"x": 1})))
+            .unwrap_err();
         assert!(e.contains("takes no arguments"), "{e}");
     }
 
     #[test]
+    fn each_kind_names_one_struct() {
+        for a in crate::tools::CATALOG {
+            for b in crate::tools::CATALOG {
+                if a.args == b.args.kind() {
+                    assert_eq!((a.args.schema)(), (b.args.schema)(), "{}", a.name);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn schemas_have_no_bare_true_properties() {
-        for kind in [
-            ArgsKind::None,
-            ArgsKind::Window,
-            ArgsKind::Compare,
-            ArgsKind::Series,
-            ArgsKind::List,
-            ArgsKind::Sources,
-            ArgsKind::Locations,
-            ArgsKind::Events,
-        ] {
-            let schema = Value::Object((*kind.input_schema()).clone());
+        for tool in crate::tools::CATALOG {
+            let kind = tool.args.kind();
+            let schema = Value::Object((*tool.args.input_schema()).clone());
             assert_eq!(schema["type"], "object");
             let text = schema.to_string();
             assert!(

@@ -9,10 +9,10 @@
 
 use serde_json::Value;
 
-use super::ToolDef;
-use super::compare::is_metadata;
-use super::format::{cell, columns, headline, label};
+use super::catalog::ToolDef;
+use super::format::{Member, cell, columns, headline, label, members, totals};
 use super::window::Resolved;
+use crate::chart::Kind;
 
 /// Rows any table shows at most.
 const MAX_ROWS: usize = 100;
@@ -40,50 +40,39 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
         .and_then(Value::as_object);
     match data {
         Value::Array(rows) => {
-            if super::trend::is_series(tool) {
+            if tool.chart == Some(Kind::Series) {
                 out.push_str(&super::trend::lead_text(tool, structured));
             } else if let Some(changes) = changes {
                 out.push_str("Totals:\n");
-                for (key, change) in changes {
-                    let current = change.get("current").cloned().unwrap_or(Value::Null);
-                    out.push_str(&headline(key, &current, Some(change), currency));
-                }
+                out.extend(totals(changes, currency));
             }
-            let bars = super::trend::is_breakdown(tool);
+            let bars = tool.chart == Some(Kind::Bars);
             out.push_str(&table(rows, currency, MAX_SERIES_ROWS, tool.columns, bars));
         }
         Value::Object(map) => {
             let mut tables = Vec::new();
-            for (key, value) in map {
-                // The project's own time zone is its answer, not metadata about a window.
-                if is_metadata(key) && tool.args != super::ArgsKind::None {
-                    continue;
-                }
-                match value {
-                    Value::Array(rows) if rows.iter().all(Value::is_object) => {
-                        tables.push((key, rows))
-                    }
-                    Value::Object(inner) => {
-                        let parts: Vec<String> = inner
+            for (key, member) in members(tool, map) {
+                match member {
+                    Member::Table(rows) => tables.push((key, rows)),
+                    Member::Group(scalars) if !scalars.is_empty() => {
+                        let parts: Vec<String> = scalars
                             .iter()
-                            .filter(|(_, v)| !v.is_object() && !v.is_array())
                             .map(|(k, v)| {
                                 format!("{} {}", label(k).to_lowercase(), cell(k, v, currency))
                             })
                             .collect();
-                        if !parts.is_empty() {
-                            out.push_str(&format!("{}: {}\n", label(key), parts.join(" · ")));
-                        }
+                        out.push_str(&format!("{}: {}\n", label(key), parts.join(" · ")));
                     }
-                    scalar => {
+                    Member::Group(_) => {}
+                    Member::Value(value) => {
                         let change = changes.and_then(|c| c.get(key));
-                        out.push_str(&headline(key, scalar, change, currency));
+                        out.push_str(&headline(key, value, change, currency));
                     }
                 }
             }
             for (key, rows) in tables {
                 out.push_str(&format!("{}:\n", label(key)));
-                let bars = super::trend::is_breakdown(tool);
+                let bars = tool.chart == Some(Kind::Bars);
                 out.push_str(&table(rows, currency, usize::MAX, tool.columns, bars));
             }
         }

@@ -12,9 +12,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::compare::is_metadata;
-use super::format::{self, headline, sanitize};
-use super::{ArgsKind, Shape, ToolDef};
+use super::catalog::{Shape, ToolDef};
+use super::format::{self, Member, headline, members, sanitize, totals};
+use crate::chart::Kind;
 
 /// Longest string cell, as in the text.
 const MAX_CELL: usize = 48;
@@ -34,14 +34,11 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
     let mut summary = format!("{}:", tool.title);
     match data {
         Value::Array(rows) => {
-            if super::trend::is_series(tool) {
+            if tool.chart == Some(Kind::Series) {
                 summary.push_str(&super::trend::lead_summary(tool, full));
             } else if let Some(changes) = changes {
                 summary.push_str(" totals ");
-                summary.push_str(&joined(changes.iter().map(|(key, change)| {
-                    let current = change.get("current").cloned().unwrap_or(Value::Null);
-                    headline(key, &current, Some(change), currency)
-                })));
+                summary.push_str(&joined(totals(changes, currency)));
                 summary.push(';');
             }
             summary.push_str(&format!(" {}", rows_note(tool, full, rows.len())));
@@ -50,34 +47,25 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
         Value::Object(map) => {
             let mut metrics = Map::new();
             let mut lines = Vec::new();
-            for (key, value) in map {
-                // The project's own time zone is its answer, not metadata about a window.
-                if is_metadata(key) && tool.args != super::ArgsKind::None {
-                    continue;
-                }
-                match value {
-                    Value::Array(rows) if rows.iter().all(Value::is_object) => {
-                        // An object that holds a table: the table is the answer.
-                        table(tool, rows, &mut out);
-                    }
-                    Value::Object(inner) => {
-                        let scalars: Map<String, Value> = inner
+            for (key, member) in members(tool, map) {
+                match member {
+                    // An object that holds a table: the table is the answer.
+                    Member::Table(rows) => table(tool, rows, &mut out),
+                    Member::Group(scalars) if !scalars.is_empty() => {
+                        let scalars: Map<String, Value> = scalars
                             .iter()
-                            .filter(|(_, v)| !v.is_object() && !v.is_array())
-                            .map(|(k, v)| (k.clone(), cell(v)))
+                            .map(|(k, v)| (k.to_string(), cell(v)))
                             .collect();
-                        if !scalars.is_empty() {
-                            metrics.insert(key.clone(), Value::Object(scalars));
-                        }
+                        metrics.insert(key.to_string(), Value::Object(scalars));
                     }
-                    Value::Array(_) => {}
-                    scalar => {
+                    Member::Group(_) | Member::Value(Value::Array(_)) => {}
+                    Member::Value(scalar) => {
                         // Numbers lead; names and ids are in `metrics` once.
                         if scalar.is_number() {
                             let change = changes.and_then(|c| c.get(key));
                             lines.push(headline(key, scalar, change, currency));
                         }
-                        metrics.insert(key.clone(), cell(scalar));
+                        metrics.insert(key.to_string(), cell(scalar));
                     }
                 }
             }
@@ -140,7 +128,7 @@ fn joined(lines: impl Iterator<Item = String>) -> String {
 
 /// `10 shown; more exist.`, `all 8 rows.`, `7 rows by day.`
 fn rows_note(tool: &ToolDef, full: &Value, count: usize) -> String {
-    if tool.args == ArgsKind::Series {
+    if tool.chart == Some(Kind::Series) {
         let by = full["request"]["params"]["granularity"]
             .as_str()
             .unwrap_or("day");
@@ -204,68 +192,66 @@ fn window(w: &Value) -> Value {
 
 /// The `outputSchema` for what [`view`] returns (with `detail` when asked for).
 pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
-    let mut properties = Map::new();
-    properties.insert("summary".into(), json!({"type": "string"}));
-    if tool.args != ArgsKind::None {
-        properties.insert(
-            "window".into(),
-            json!({
-                "type": "object",
-                "properties": {
-                    "startDate": {"type": "string"},
-                    "endDate": {"type": "string"},
-                    "timezone": {"type": "string"},
-                    "includesToday": {"type": "boolean"}
-                },
-                "required": ["startDate", "endDate", "timezone"]
-            }),
-        );
-        properties.insert("detail".into(), json!({"type": "object"}));
+    let windowed = tool.args.takes_window();
+    let string = || typed("string");
+    let mut properties = vec![("summary", string())];
+    if windowed {
+        let window = [
+            ("startDate", string()),
+            ("endDate", string()),
+            ("timezone", string()),
+            ("includesToday", typed("boolean")),
+        ];
+        let required = ["startDate", "endDate", "timezone"];
+        properties.push(("window", Value::Object(object(window, &required))));
+        properties.push(("detail", typed("object")));
     }
     match tool.shape {
-        Shape::Object => {
-            properties.insert("metrics".into(), json!({"type": "object"}));
-        }
+        Shape::Object => properties.push(("metrics", typed("object"))),
         Shape::Rows => {
-            properties.insert(
-                "columns".into(),
-                json!({"type": "array", "items": {"type": "string"}}),
-            );
-            properties.insert(
-                "rows".into(),
-                json!({"type": "array", "items": {"type": "array"}}),
-            );
+            properties.push(("columns", json!({"type": "array", "items": string()})));
+            properties.push(("rows", json!({"type": "array", "items": typed("array")})));
         }
     }
-    if tool.args.takes_limit() {
-        properties.insert(
-            "more".into(),
-            json!({"anyOf": [{"type": "boolean"}, {"type": "null"}]}),
-        );
+    if tool.args.accepts("limit") {
+        properties.push(("more", json!({"anyOf": [typed("boolean"), typed("null")]})));
     }
-    if matches!(tool.args, ArgsKind::Compare | ArgsKind::Series) {
-        properties.insert(
-            "comparison".into(),
-            json!({
-                "type": "object",
-                "properties": {
-                    "compare": {"type": "string"},
-                    "startDate": {"type": "string"},
-                    "endDate": {"type": "string"},
-                    "previous": {"type": "object"}
-                },
-                "required": ["compare", "startDate", "endDate", "previous"]
-            }),
-        );
+    if tool.args.accepts("compare") {
+        let comparison = [
+            ("compare", string()),
+            ("startDate", string()),
+            ("endDate", string()),
+            ("previous", typed("object")),
+        ];
+        let required = ["compare", "startDate", "endDate", "previous"];
+        properties.push(("comparison", Value::Object(object(comparison, &required))));
     }
-    let mut required = vec![json!("summary")];
-    if tool.args != ArgsKind::None {
-        required.push(json!("window"));
-    }
+    let required: &[&str] = if windowed {
+        &["summary", "window"]
+    } else {
+        &["summary"]
+    };
+    object(properties, required)
+}
+
+/// `{"type": T}`.
+fn typed(name: &str) -> Value {
+    json!({ "type": name })
+}
+
+/// An object schema with `properties` in order, of which `required` must be present.
+fn object(
+    properties: impl IntoIterator<Item = (&'static str, Value)>,
+    required: &[&str],
+) -> Map<String, Value> {
+    let properties: Map<String, Value> = properties
+        .into_iter()
+        .map(|(name, schema)| (name.to_string(), schema))
+        .collect();
     let mut schema = Map::new();
     schema.insert("type".into(), json!("object"));
     schema.insert("properties".into(), Value::Object(properties));
-    schema.insert("required".into(), Value::Array(required));
+    schema.insert("required".into(), json!(required));
     schema
 }
 

@@ -8,8 +8,8 @@
 
 use serde_json::{Value, json};
 
+use super::catalog::ToolDef;
 use super::format::{self, cell, label};
-use super::{ArgsKind, Shape, ToolDef};
 use crate::chart::{self, Chart, Kind, MAX_SPARK, Metric};
 
 /// Cells a share bar takes at most: two, sixteen lengths. What a model reads costs context
@@ -19,16 +19,6 @@ use crate::chart::{self, Chart, Kind, MAX_SPARK, Metric};
 /// 13), which leaves `get_top_pages` 28 bytes. A column its numbers fill (events' counts, a
 /// customer's or a channel's revenue) gets no bar in the text; the view and `--svg` draw them.
 const MAX_BAR: usize = 2;
-
-/// True for the tools whose answer is a series over time.
-pub fn is_series(tool: &ToolDef) -> bool {
-    tool.args == ArgsKind::Series
-}
-
-/// True for the breakdown tools (pages, sources, locations, events, customers, channels).
-pub fn is_breakdown(tool: &ToolDef) -> bool {
-    tool.shape == Shape::Rows && !is_series(tool) && tool.args != ArgsKind::None
-}
 
 /// The bucket a series is in: the `granularity` asked for (the API's default is a day).
 fn bucket(detail: &Value) -> String {
@@ -84,7 +74,8 @@ pub fn chart(tool: &ToolDef, detail: &Value, window: Option<String>) -> Option<C
         Value::Object(map) => map.values().find_map(Value::as_array)?,
         _ => return None,
     };
-    if rows.is_empty() || !(is_series(tool) || is_breakdown(tool)) {
+    let kind = tool.chart?;
+    if rows.is_empty() {
         return None;
     }
     let currency = data.get("currency").and_then(Value::as_str);
@@ -94,13 +85,10 @@ pub fn chart(tool: &ToolDef, detail: &Value, window: Option<String>) -> Option<C
     if keys.is_empty() {
         return None;
     }
-    let kind = if is_series(tool) {
-        Kind::Series
-    } else {
+    if kind == Kind::Bars {
         // A breakdown's bar is its first number: page views, visitors, count, revenue.
         keys.truncate(1);
-        Kind::Bars
-    };
+    }
     let previous: &[Value] = detail["comparison"]["series"]
         .as_array()
         .map(Vec::as_slice)
@@ -122,7 +110,7 @@ pub fn chart(tool: &ToolDef, detail: &Value, window: Option<String>) -> Option<C
         kind,
         title: tool.title.to_string(),
         window,
-        bucket: is_series(tool).then(|| bucket(detail)),
+        bucket: (kind == Kind::Series).then(|| bucket(detail)),
         labels: labels(rows, key),
         previous_labels: labels(previous, key),
         metrics,
@@ -170,13 +158,7 @@ fn leads(chart: &Chart, detail: &Value, currency: Option<&str>) -> (Vec<Lead>, u
         .metrics
         .iter()
         .map(|m| {
-            let all: Vec<Option<f64>> = m
-                .values
-                .iter()
-                .chain(m.previous.iter().flatten())
-                .copied()
-                .collect();
-            let (lo, hi) = chart::range(&all).unwrap_or((0.0, 0.0));
+            let (lo, hi) = m.range().unwrap_or((0.0, 0.0));
             let spark = chart::sparkline(&chart::downsample(&m.values, step), lo, hi);
             let previous = m
                 .previous

@@ -1,0 +1,241 @@
+//! The catalog: every tool the model sees, and every fact about one that code acts on.
+//!
+//! A fact about a tool (where its answer comes from, how long it may be reused, what chart it
+//! has, which icon it shows) is a field here, so no other code compares tool names. Uses
+//! `params` (argument structs), `icons` and the leaf `chart` (the chart kinds).
+
+use std::time::Duration;
+
+use super::icons::Icon;
+use super::params::{
+    Args, CompareArgs, EventsArgs, ListArgs, LocationsArgs, NoArgs, SeriesArgs, SourcesArgs,
+    WindowArgs,
+};
+use crate::chart::Kind;
+
+/// The shape the upstream `data` usually has, for rendering and the output schema's wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Object,
+    Rows,
+}
+
+/// Where a tool's answer comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The tool's path in the endpoint table (with the project id where it has `{project}`).
+    Endpoint,
+    /// `GET /me`, asked once per process: the project itself, no project id needed.
+    Me,
+    /// This process's request count and the last rate-limit headers it saw: costs no API call
+    /// and needs no sign-in.
+    Counters,
+}
+
+/// One tool: what the model reads about it, which arguments it takes, and how it is answered.
+#[derive(Debug)]
+pub struct ToolDef {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub args: Args,
+    pub shape: Shape,
+    /// Columns the text table shows, in order (numbers first, the label last so it needs no
+    /// padding). Empty: every scalar column. `structuredContent` has the same columns; the
+    /// upstream's full rows are in `detail`.
+    pub columns: &'static [&'static str],
+    pub source: Source,
+    /// The longest an answer is reused, whatever the configured cache lifetime (realtime
+    /// numbers go stale fast). `None`: the configured lifetime.
+    pub max_ttl: Option<Duration>,
+    /// What the terminal, `--svg` and the MCP Apps view draw of an answer: a series over time,
+    /// bars for a breakdown, or nothing.
+    pub chart: Option<Kind>,
+    pub icon: Icon,
+}
+
+/// How long a realtime answer is reused at most.
+pub const REALTIME_TTL: Duration = Duration::from_secs(10);
+
+/// The fields most tools share; each entry below names what differs.
+const BASE: ToolDef = ToolDef {
+    name: "",
+    title: "",
+    description: "",
+    args: Args::of::<NoArgs>(),
+    shape: Shape::Object,
+    columns: &[],
+    source: Source::Endpoint,
+    max_ttl: None,
+    chart: None,
+    icon: Icon::Traffic,
+};
+
+/// Every tool, in the order `tools/list` shows them.
+pub const CATALOG: &[ToolDef] = &[
+    ToolDef {
+        name: "get_project",
+        title: "Project",
+        description: "Which project the data is for: id, name and time zone.",
+        source: Source::Me,
+        ..BASE
+    },
+    ToolDef {
+        name: "get_analytics",
+        title: "Traffic overview",
+        description: "Visitors, pageviews, sessions, bounce rate and visit length for a window, with changes: 'how many visitors?', 'is traffic up?'.",
+        args: Args::of::<CompareArgs>(),
+        ..BASE
+    },
+    ToolDef {
+        name: "get_timeseries",
+        title: "Traffic over time",
+        description: "Visitors, pageviews and sessions per hour, day, week or month, for trends.",
+        args: Args::of::<SeriesArgs>(),
+        shape: Shape::Rows,
+        columns: &["date", "visitors", "pageViews", "sessions"],
+        chart: Some(Kind::Series),
+        ..BASE
+    },
+    ToolDef {
+        name: "get_realtime",
+        title: "Active visitors now",
+        description: "Visitors on the site right now.",
+        max_ttl: Some(REALTIME_TTL),
+        ..BASE
+    },
+    ToolDef {
+        name: "get_top_pages",
+        title: "Top pages",
+        description: "Pages ranked by pageviews, with visitors: which content is read.",
+        args: Args::of::<ListArgs>(),
+        shape: Shape::Rows,
+        columns: &["pageViews", "visitors", "path"],
+        chart: Some(Kind::Bars),
+        ..BASE
+    },
+    ToolDef {
+        name: "get_traffic_sources",
+        title: "Traffic sources",
+        description: "Where visitors came from, by referrer or UTM tag.",
+        args: Args::of::<SourcesArgs>(),
+        shape: Shape::Rows,
+        columns: &["visitors", "source", "referrer"],
+        chart: Some(Kind::Bars),
+        ..BASE
+    },
+    ToolDef {
+        name: "get_top_locations",
+        title: "Top locations",
+        description: "Visitors by country, region or city.",
+        args: Args::of::<LocationsArgs>(),
+        shape: Shape::Rows,
+        columns: &["visitors", "city", "region", "country"],
+        chart: Some(Kind::Bars),
+        ..BASE
+    },
+    ToolDef {
+        name: "get_events",
+        title: "Custom events",
+        description: "Custom events (signups, clicks, purchases) with counts.",
+        args: Args::of::<EventsArgs>(),
+        shape: Shape::Rows,
+        columns: &["count", "eventName"],
+        chart: Some(Kind::Bars),
+        ..BASE
+    },
+    ToolDef {
+        name: "get_revenue",
+        title: "Revenue overview",
+        description: "MRR, ARR, revenue, subscriptions and churn for a window, with changes: 'what is my MRR?'.",
+        args: Args::of::<CompareArgs>(),
+        icon: Icon::Revenue,
+        ..BASE
+    },
+    ToolDef {
+        name: "get_revenue_timeseries",
+        title: "Revenue over time",
+        description: "Revenue, subscriptions and MRR per hour, day, week or month.",
+        args: Args::of::<SeriesArgs>(),
+        shape: Shape::Rows,
+        columns: &[
+            "date",
+            "revenue",
+            "newSubscriptions",
+            "churnedSubscriptions",
+            "mrr",
+        ],
+        chart: Some(Kind::Series),
+        icon: Icon::Revenue,
+        ..BASE
+    },
+    ToolDef {
+        name: "get_top_customers",
+        title: "Top customers",
+        description: "Customers ranked by revenue, with plan.",
+        args: Args::of::<ListArgs>(),
+        shape: Shape::Rows,
+        columns: &["revenue", "plan", "name"],
+        chart: Some(Kind::Bars),
+        icon: Icon::Revenue,
+        ..BASE
+    },
+    ToolDef {
+        name: "get_channel_roi",
+        title: "Channel ROI",
+        description: "Revenue, ad spend, CAC, LTV and ROI per marketing channel: 'which channel pays off?'.",
+        args: Args::of::<WindowArgs>(),
+        shape: Shape::Rows,
+        columns: &["revenue", "adSpend", "roi", "channel"],
+        chart: Some(Kind::Bars),
+        icon: Icon::Revenue,
+        ..BASE
+    },
+    ToolDef {
+        name: "get_api_usage",
+        title: "API usage",
+        description: "Requests left in the analytics API's rate limit; costs no request.",
+        source: Source::Counters,
+        ..BASE
+    },
+];
+
+/// Finds a tool by name.
+pub fn find(name: &str) -> Option<&'static ToolDef> {
+    CATALOG.iter().find(|t| t.name == name)
+}
+
+/// Every tool's name, for a message that lists them.
+pub fn names() -> String {
+    CATALOG
+        .iter()
+        .map(|t| t.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_each_fact_fits_its_tool() {
+        for (i, tool) in CATALOG.iter().enumerate() {
+            assert!(!tool.name.is_empty() && !tool.title.is_empty());
+            assert!(
+                CATALOG[..i].iter().all(|t| t.name != tool.name),
+                "{}",
+                tool.name
+            );
+            // A chart draws rows, and a series is drawn over a window's buckets.
+            if tool.chart.is_some() {
+                assert_eq!(tool.shape, Shape::Rows, "{}", tool.name);
+                assert!(tool.args.takes_window(), "{}", tool.name);
+            }
+            // Answers that need no upstream path take no window.
+            if tool.source != Source::Endpoint {
+                assert!(!tool.args.takes_window(), "{}", tool.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! A tool's `inputSchema`, made from its argument struct, and the checks a call's arguments
+//! get against it before they are deserialized.
+//!
+//! The schema is what a client validates and the model reads, so it is trimmed to what
+//! clients of every dialect accept; the checks name the offending argument where serde cannot
+//! (inside flattened structs). A leaf of `tools`: it imports no sibling.
+
+use rmcp::model::JsonObject;
+use schemars::JsonSchema;
+use serde_json::{Map, Value};
+
+/// A JSON Schema (2020-12) for `T` as clients validate it: optional arguments are simply not
+/// required (no `"type": [..., "null"]`, which single-type schema dialects reject), and the
+/// Rust type's own name and doc stay out of what the model reads.
+pub fn of<T: JsonSchema>() -> JsonObject {
+    // Inlined enums: some clients do not resolve `$ref`.
+    let root = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator()
+        .into_root_schema_for::<T>();
+    let mut value = serde_json::to_value(root).unwrap_or_default();
+    drop_null_branches(&mut value);
+    strip_in(&mut value, &["format"]);
+    let mut object = match value {
+        Value::Object(map) => map,
+        _ => JsonObject::new(),
+    };
+    object.remove("title");
+    object.remove("description");
+    // Clients hand the schema to the model as it is: `$schema` and `format: int64` cost
+    // bytes in every tool and tell the model nothing (issue 13).
+    object.remove("$schema");
+
+    object
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    object
+}
+
+/// The argument names `schema` accepts, in its order.
+pub fn names(schema: &JsonObject) -> Vec<&str> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Refuses an argument `schema` does not name (a typo such as `start_date` would otherwise
+/// silently widen the window), and one whose JSON type or enum value does not fit.
+pub fn check(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), String> {
+    let known = names(schema);
+    if let Some(unknown) = args.keys().find(|k| !known.contains(&k.as_str())) {
+        let accepted = if known.is_empty() {
+            "this tool takes no arguments".to_string()
+        } else {
+            format!("accepted: {}", known.join(", "))
+        };
+        return Err(format!(
+            "unknown argument `{}`; {accepted}.",
+            crate::text::clean(unknown, 40)
+        ));
+    }
+    check_types(schema, args)
+}
+
+/// Checks each argument's JSON type (and enum value) against the schema, so an error names the
+/// argument even where serde cannot (inside flattened structs).
+fn check_types(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), String> {
+    let props = schema.get("properties").and_then(Value::as_object);
+    for (name, value) in args {
+        let Some(prop) = props.and_then(|p| p.get(name)) else {
+            continue;
+        };
+        let expected = prop.get("type").and_then(Value::as_str).unwrap_or_default();
+        let fits = match expected {
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            _ => true,
+        };
+        let shown = crate::text::clean(&value.to_string(), 40);
+        if !fits {
+            let what = match expected {
+                "integer" => "a whole number",
+                "string" => "a string",
+                other => other,
+            };
+            return Err(format!("`{name}` must be {what}, not {shown}."));
+        }
+        if let Some(allowed) = prop.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            let list: Vec<String> = allowed
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|a| format!("`{a}`"))
+                .collect();
+            return Err(format!(
+                "`{name}` = {shown} is not accepted; use one of {}.",
+                list.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Removes `keys` from every schema object in `value` (no argument is named like them).
+fn strip_in(value: &mut Value, keys: &[&str]) {
+    match value {
+        Value::Object(map) => {
+            for key in keys {
+                map.remove(*key);
+            }
+            map.values_mut().for_each(|v| strip_in(v, keys));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| strip_in(v, keys)),
+        _ => {}
+    }
+}
+
+/// `Option<T>` fields come out of schemars as `"type": [T, "null"]`, `anyOf: [T, null]` or an
+/// `enum` that lists `null`.
+/// An argument that may be left out needs no `null`, so both become plain `T`.
+fn drop_null_branches(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let single = types.remove(0);
+                    map.insert("type".into(), single);
+                }
+            }
+            if let Some(Value::Array(values)) = map.get_mut("enum") {
+                values.retain(|v| !v.is_null());
+            }
+            if let Some(Value::Array(branches)) = map.get("anyOf") {
+                let kept: Vec<Value> = branches
+                    .iter()
+                    .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+                    .cloned()
+                    .collect();
+                if let [Value::Object(only)] = kept.as_slice() {
+                    map.remove("anyOf");
+                    for (k, v) in only {
+                        map.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            map.values_mut().for_each(drop_null_branches);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null_branches),
+        _ => {}
+    }
+}
