@@ -10,12 +10,12 @@ use oauth2::{
     ClientId, DeviceAuthorizationUrl, Scope, StandardDeviceAuthorizationResponse, TokenUrl,
 };
 
-use super::flow::{ClientSource, LoginOptions, issued, secret_method_for};
+use super::flow::{ClientSource, LoginOptions, issued};
 use super::http::AuthHttp;
 use super::metadata::{self, Discovered, Probe};
-use super::{AuthError, registration};
+use super::{AuthError, client, registration};
 use crate::config::Settings;
-use crate::credentials::{ClientAuth, ClientAuthMethod, OAuthTokens};
+use crate::credentials::OAuthTokens;
 
 /// What a device sign-in yields: the tokens and how the client id was found.
 pub struct DeviceSignedIn {
@@ -51,32 +51,15 @@ pub async fn login(
 
     // The client: pre-registered, a metadata document, else a fresh registration for the
     // device grant (not remembered: a browser sign-in's registration has a redirect URI).
-    let metadata_document = settings
-        .oauth
-        .client_metadata_url
-        .clone()
-        .filter(|_| server.client_id_metadata_document_supported);
-    let (client_id, client_auth, client_source) = match (
-        &settings.oauth.client_id,
-        metadata_document,
-    ) {
-        (Some(id), _) => (
-            id.clone(),
-            options.client_secret.clone().map(|secret| ClientAuth {
-                secret,
-                method: secret_method_for(&server),
-            }),
-            ClientSource::PreRegistered,
-        ),
-        (None, Some(url)) => (url, None, ClientSource::MetadataDocument),
-        (None, None) => {
-            let registration_endpoint =
-                server.registration_endpoint.as_deref().ok_or_else(|| {
-                    AuthError::Registration(format!(
-                        "{} offers no dynamic client registration; set `client_id` under [oauth] in config.toml",
-                        server.issuer
-                    ))
-                })?;
+    let chosen =
+        client::before_registration(&settings.oauth, &server, options.client_secret.clone())?;
+    let (client_id, client_auth, client_source) = match chosen {
+        Some(chosen) => chosen,
+        None => {
+            let registration_endpoint = server
+                .registration_endpoint
+                .as_deref()
+                .ok_or_else(|| client::no_registration(&server))?;
             let r = registration::register(
                 &http,
                 &server,
@@ -95,21 +78,14 @@ pub async fn login(
     };
 
     let invalid = |what: &str| AuthError::Device(format!("the {what} is not a valid URL"));
-    let mut client = BasicClient::new(ClientId::new(client_id.clone()))
+    let client = BasicClient::new(ClientId::new(client_id.clone()))
         .set_device_authorization_url(
             DeviceAuthorizationUrl::new(endpoint).map_err(|_| invalid("device endpoint"))?,
         )
         .set_token_uri(
             TokenUrl::new(server.token_endpoint.clone()).map_err(|_| invalid("token endpoint"))?,
         );
-    if let Some(auth) = &client_auth {
-        client = client
-            .set_client_secret(oauth2::ClientSecret::new(auth.secret.expose().clone()))
-            .set_auth_type(match auth.method {
-                ClientAuthMethod::Basic => oauth2::AuthType::BasicAuth,
-                ClientAuthMethod::Post => oauth2::AuthType::RequestBody,
-            });
-    }
+    let client = client::with_secret(client, client_auth.as_ref());
     let details: StandardDeviceAuthorizationResponse = client
         .exchange_device_code()
         .add_scopes(scopes.iter().cloned().map(Scope::new))

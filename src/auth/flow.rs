@@ -21,10 +21,10 @@ use tokio::sync::oneshot;
 
 use super::http::AuthHttp;
 use super::metadata::{self, Discovered, Probe, ServerMetadata};
-use super::{AuthError, browser, loopback, registration};
+use super::{AuthError, browser, client, loopback, registration};
 use crate::config::Settings;
 pub use crate::credentials::ClientSource;
-use crate::credentials::{ClientAuth, ClientAuthMethod, OAuthTokens, Secret};
+use crate::credentials::{ClientAuth, OAuthTokens, Secret};
 
 /// How the person wants the sign-in run.
 #[derive(Debug, Clone)]
@@ -110,42 +110,17 @@ pub async fn login(
     };
     let redirect_uri = listener.redirect_uri();
 
-    let metadata_document = match settings.oauth.client_metadata_url.as_deref() {
-        Some(raw) if server.client_id_metadata_document_supported => {
-            // draft-ietf-oauth-client-id-metadata-document: an https URL with a path.
-            match url::Url::parse(raw) {
-                Ok(u) if u.scheme() == "https" && u.path() != "/" => Some(raw),
-                _ => {
-                    return Err(AuthError::Registration(format!(
-                        "`client_metadata_url` under [oauth] must be an https URL with a path, not `{}`",
-                        crate::text::clean(raw, 100)
-                    )));
-                }
-            }
-        }
-        _ => None,
-    };
-    let (client_id, client_auth, client_source) = match (
-        &settings.oauth.client_id,
-        metadata_document,
-    ) {
-        (Some(id), _) => {
-            let auth = options.client_secret.clone().map(|secret| ClientAuth {
-                secret,
-                method: secret_method_for(&server),
-            });
-            (id.clone(), auth, ClientSource::PreRegistered)
-        }
-        (None, Some(url)) => (url.to_string(), None, ClientSource::MetadataDocument),
-        (None, None) => match remembered.filter(|r| r.redirect_uri == redirect_uri) {
+    let chosen =
+        client::before_registration(&settings.oauth, &server, options.client_secret.clone())?;
+    let (client_id, client_auth, client_source) = match chosen {
+        Some(chosen) => chosen,
+        None => match remembered.filter(|r| r.redirect_uri == redirect_uri) {
             Some(r) => (r.client_id, None, ClientSource::Remembered),
             None => {
-                let endpoint = server.registration_endpoint.as_deref().ok_or_else(|| {
-                    AuthError::Registration(format!(
-                        "{} offers no dynamic client registration; set `client_id` under [oauth] in config.toml (and give its secret, if it has one, to `login --client-secret`)",
-                        server.issuer
-                    ))
-                })?;
+                let endpoint = server
+                    .registration_endpoint
+                    .as_deref()
+                    .ok_or_else(|| client::no_registration(&server))?;
                 registration::remember(&settings.config_dir, &server.issuer, None)?;
                 let r =
                     registration::register(&http, &server, endpoint, &redirect_uri, &scopes, false)
@@ -172,7 +147,7 @@ pub async fn login(
         api: resource_url.to_string(),
         why: format!("the {what} is not a valid URL"),
     };
-    let mut client = BasicClient::new(ClientId::new(client_id.clone()))
+    let client = BasicClient::new(ClientId::new(client_id.clone()))
         .set_auth_uri(
             AuthUrl::new(server.authorization_endpoint.clone())
                 .map_err(|_| invalid("authorization endpoint"))?,
@@ -181,14 +156,7 @@ pub async fn login(
             TokenUrl::new(server.token_endpoint.clone()).map_err(|_| invalid("token endpoint"))?,
         )
         .set_redirect_uri(RedirectUrl::new(redirect_uri).map_err(|_| invalid("redirect URI"))?);
-    if let Some(auth) = &client_auth {
-        client = client
-            .set_client_secret(oauth2::ClientSecret::new(auth.secret.expose().clone()))
-            .set_auth_type(match auth.method {
-                ClientAuthMethod::Basic => oauth2::AuthType::BasicAuth,
-                ClientAuthMethod::Post => oauth2::AuthType::RequestBody,
-            });
-    }
+    let client = client::with_secret(client, client_auth.as_ref());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (auth_url, state) = client
         .authorize_url(CsrfToken::new_random)
@@ -252,8 +220,6 @@ pub async fn login(
     })
 }
 
-/// How a pre-registered client's secret is sent: `client_secret_post` only when the server
-/// lists it and not `client_secret_basic` (RFC 6749's default).
 /// The tokens a sign-in's token response grants, as they are kept: the scopes the server
 /// granted (or `asked`, when it names none), an absolute expiry, and how the client signed in.
 pub(super) fn issued(
@@ -287,10 +253,6 @@ pub(super) fn issued(
         client_auth,
         client_source: Some(client_source),
     }
-}
-
-pub(super) fn secret_method_for(server: &ServerMetadata) -> ClientAuthMethod {
-    registration::secret_method(server).unwrap_or(ClientAuthMethod::Basic)
 }
 
 fn remembered_port(redirect_uri: &str) -> Option<u16> {

@@ -40,6 +40,10 @@ pub struct ServerMetadata {
     /// RFC 8628 device authorization, for `login --device`.
     #[serde(default)]
     pub device_authorization_endpoint: Option<String>,
+    /// How the revocation endpoint authenticates clients (RFC 8414; empty: as the token
+    /// endpoint does).
+    #[serde(default)]
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
 }
 
 impl ServerMetadata {
@@ -64,6 +68,7 @@ impl ServerMetadata {
             token_endpoint_auth_methods_supported: Vec::new(),
             client_id_metadata_document_supported: false,
             device_authorization_endpoint: None,
+            revocation_endpoint_auth_methods_supported: Vec::new(),
         }
     }
 }
@@ -417,7 +422,7 @@ fn resource_metadata_param(header: &str) -> Option<String> {
 /// RFC 8414 §3.1 and OpenID Connect Discovery: for issuer `https://h/p`, try
 /// `https://h/.well-known/oauth-authorization-server/p`, `https://h/.well-known/openid-configuration/p`
 /// and `https://h/p/.well-known/openid-configuration`.
-async fn server_metadata(
+pub(super) async fn server_metadata(
     http: &AuthHttp,
     issuer: &Url,
 ) -> Result<Option<ServerMetadata>, AuthError> {

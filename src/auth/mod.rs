@@ -1,5 +1,6 @@
 //! Browser sign-in (OAuth 2.1 authorization code + PKCE on a loopback port) and the tokens it
-//! yields: discovery ([`metadata`]), client registration ([`registration`]), the callback
+//! yields: discovery ([`metadata`]), which client to use ([`client`]), client registration
+//! ([`registration`]), the callback
 //! listener ([`loopback`]), opening the browser safely ([`browser`]), the flow itself
 //! ([`flow`]), device sign-in for headless machines ([`device`]), and refreshing and revoking
 //! ([`tokens`]).
@@ -8,6 +9,7 @@
 //! a code or a verifier.
 
 pub mod browser;
+pub mod client;
 pub mod device;
 pub mod error;
 pub mod flow;

@@ -22,6 +22,7 @@ mod oauth;
 mod output;
 mod profiles;
 mod resilience;
+mod signin_clients;
 mod third_party;
 mod trust;
 mod upstream_errors;

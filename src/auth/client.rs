@@ -1,0 +1,140 @@
+//! Which client a sign-in uses, in the MCP 2026-07-28 order, for the browser and device
+//! flows alike: a pre-registered client from `config.toml` (public, or confidential with its
+//! secret) → a Client ID Metadata Document when the server says
+//! `client_id_metadata_document_supported` (the URL from `[oauth] client_metadata_url`, else
+//! the project's own published document, [`default_metadata_url`]) → registration, which each
+//! flow does its own way. Imports `config`, `credentials` and the sibling [`super::metadata`].
+
+use oauth2::{EndpointState, basic::BasicClient};
+
+use super::AuthError;
+use super::metadata::ServerMetadata;
+use super::registration::secret_method;
+use crate::config::{OAuthConfig, is_loopback_host};
+use crate::credentials::{ClientAuth, ClientAuthMethod, ClientSource, Secret};
+
+/// The project's own Client ID Metadata Document, as shipped in `dist/` and served from the
+/// repository's default branch at the URL that is its `client_id`.
+const SHIPPED_DOCUMENT: &str = include_str!("../../dist/client-metadata.json");
+
+/// The owner placeholder `dist/` files carry until the project is published under a GitHub
+/// owner (release.sh fills it in for the registry entry).
+const OWNER_PLACEHOLDER: &str = "/OWNER/";
+
+/// The default `client_metadata_url`: the `client_id` of the shipped document. None while the
+/// document still names the placeholder owner: no one serves it there, and a server told to
+/// fetch it would refuse the sign-in.
+pub fn default_metadata_url() -> Option<String> {
+    metadata_url_of(SHIPPED_DOCUMENT)
+}
+
+fn metadata_url_of(document: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(document).ok()?;
+    let id = doc["client_id"].as_str()?;
+    (!id.contains(OWNER_PLACEHOLDER)).then(|| id.to_string())
+}
+
+/// The client id a metadata document gives for `server`: `client_metadata_url` when set (an
+/// empty one turns metadata documents off), else the default; `None` when the server does not
+/// take them or there is no URL. The URL must be https with a path (draft-ietf-oauth-client-
+/// id-metadata-document §3), or http on a loopback host for a local test server.
+pub fn metadata_document(
+    oauth: &OAuthConfig,
+    server: &ServerMetadata,
+) -> Result<Option<String>, AuthError> {
+    if !server.client_id_metadata_document_supported {
+        return Ok(None);
+    }
+    let raw = match oauth.client_metadata_url.as_deref() {
+        Some("") => return Ok(None),
+        Some(raw) => raw.to_string(),
+        None => match default_metadata_url() {
+            Some(url) => url,
+            None => return Ok(None),
+        },
+    };
+    match url::Url::parse(&raw) {
+        Ok(u)
+            if (u.scheme() == "https" || (u.scheme() == "http" && is_loopback_host(&u)))
+                && u.path() != "/" =>
+        {
+            Ok(Some(raw))
+        }
+        _ => Err(AuthError::Registration(format!(
+            "`client_metadata_url` under [oauth] must be an https URL with a path, not `{}`",
+            crate::text::clean(&raw, 100)
+        ))),
+    }
+}
+
+/// The client a sign-in uses before registration: the pre-registered one (with `secret`, sent
+/// as `server` asks) or a metadata document's URL; `None` means register.
+pub fn before_registration(
+    oauth: &OAuthConfig,
+    server: &ServerMetadata,
+    secret: Option<Secret<String>>,
+) -> Result<Option<(String, Option<ClientAuth>, ClientSource)>, AuthError> {
+    if let Some(id) = &oauth.client_id {
+        let auth = secret.map(|secret| ClientAuth {
+            secret,
+            method: secret_method(server).unwrap_or(ClientAuthMethod::Basic),
+        });
+        return Ok(Some((id.clone(), auth, ClientSource::PreRegistered)));
+    }
+    Ok(metadata_document(oauth, server)?.map(|url| (url, None, ClientSource::MetadataDocument)))
+}
+
+/// Why a sign-in has no client when `server` offers no dynamic registration, and what to set.
+pub fn no_registration(server: &ServerMetadata) -> AuthError {
+    let also = if server.client_id_metadata_document_supported {
+        ", or `client_metadata_url` (the URL of a Client ID Metadata Document you publish, such as dist/client-metadata.json)"
+    } else {
+        ""
+    };
+    AuthError::Registration(format!(
+        "{} offers no dynamic client registration; set `client_id` under [oauth] in config.toml (and give its secret, if it has one, to `login --client-secret`){also}",
+        server.issuer
+    ))
+}
+
+/// `client` with a confidential client's secret, sent the way `auth` says; unchanged for a
+/// public client.
+pub fn with_secret<A, D, I, R, T>(
+    client: BasicClient<A, D, I, R, T>,
+    auth: Option<&ClientAuth>,
+) -> BasicClient<A, D, I, R, T>
+where
+    A: EndpointState,
+    D: EndpointState,
+    I: EndpointState,
+    R: EndpointState,
+    T: EndpointState,
+{
+    match auth {
+        Some(auth) => client
+            .set_client_secret(oauth2::ClientSecret::new(auth.secret.expose().clone()))
+            .set_auth_type(match auth.method {
+                ClientAuthMethod::Basic => oauth2::AuthType::BasicAuth,
+                ClientAuthMethod::Post => oauth2::AuthType::RequestBody,
+            }),
+        None => client,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_the_shipped_documents_url_once_it_names_a_real_owner() {
+        let published = SHIPPED_DOCUMENT.replace(OWNER_PLACEHOLDER, "/example-org/");
+        let id = metadata_url_of(&published).expect("a default");
+        assert!(id.starts_with("https://raw.githubusercontent.com/example-org/analytics-mcp/"));
+        assert!(id.ends_with("/dist/client-metadata.json"), "{id}");
+        if SHIPPED_DOCUMENT.contains(OWNER_PLACEHOLDER) {
+            assert_eq!(default_metadata_url(), None);
+        } else {
+            assert_eq!(default_metadata_url().as_deref(), Some(id.as_str()));
+        }
+    }
+}
