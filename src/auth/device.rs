@@ -94,6 +94,15 @@ pub async fn login(
         .await
         .map_err(|e| AuthError::Device(super::describe_token_error(&e)))?;
 
+    // Ctrl-C is listened for before the prompt says it may be pressed (tokio installs the
+    // handler when the future is first polled).
+    let mut cancel = Box::pin(tokio::signal::ctrl_c());
+    std::future::poll_fn(|cx| {
+        let _ = cancel.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+
     let clean = |s: &str| crate::text::clean(s, 300);
     let verify = clean(details.verification_uri().as_str());
     crate::output::note(&format!(
@@ -119,9 +128,7 @@ pub async fn login(
         .request_async(&http, tokio::time::sleep, Some(expires.min(MAX_WAIT)));
     let token = tokio::select! {
         token = poll => token.map_err(|e| AuthError::Device(super::describe_token_error(&e)))?,
-        _ = tokio::signal::ctrl_c() => {
-            return Err(AuthError::Device("cancelled with Ctrl-C".into()));
-        }
+        _ = &mut cancel => return Err(AuthError::Cancelled),
     };
     Ok(DeviceSignedIn {
         tokens: issued(
