@@ -4,7 +4,7 @@
 //! ([`data`], [`read_api`]), checks `X-API-Key`, sends `X-RateLimit-*` headers and a 429 with
 //! `Retry-After` past its limit, can inject faults for tests ([`faults`]), and has its own
 //! authorization server ([`oauth`]) and hosted MCP endpoint ([`mcp`]). `--demo` starts one
-//! in-process. It stands alone: of the crate it uses only the leaves `clock` and `http`.
+//! in-process. It stands alone: of the crate it uses only the leaves `clock`, `http` and `text`.
 //!
 //! This file holds the options, the running [`Sandbox`] handle and its start-up (the router);
 //! [`server`] is the HTTP front every request passes through. Siblings import one another

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 
-use crate::common::{TestEnv, repo};
+use crate::common::{TestEnv, TestSandbox, repo};
 use crate::oauth::{browser_env, credentials_path, sandbox, stored};
 
 /// A Client ID Metadata Document served on 127.0.0.1 for as long as the test runs.
@@ -55,17 +55,23 @@ fn login(env: &TestEnv) -> crate::common::Output {
     env.run(&["login", "--timeout", "15"], "")
 }
 
+/// A browser sign-in (approved) to a sandbox with `options`, configured with
+/// `client_metadata_url = "url"`.
+fn login_with_metadata_url(
+    options: OAuthOptions,
+    url: &str,
+) -> (TestSandbox, TestEnv, crate::common::Output) {
+    let sb = sandbox(options);
+    let env = browser_env(&sb, "approve");
+    env.write_config(&format!("[oauth]\nclient_metadata_url = \"{url}\"\n"));
+    let out = login(&env);
+    (sb, env, out)
+}
+
 #[test]
 fn a_metadata_document_is_fetched_and_no_registration_made_when_both_are_offered() {
     let document = serve_document(our_document);
-    let sb = sandbox(OAuthOptions::default());
-    let env = browser_env(&sb, "approve");
-    env.write_config(&format!(
-        "[oauth]\nclient_metadata_url = \"{}\"\n",
-        document.url
-    ));
-
-    let out = login(&env);
+    let (sb, env, out) = login_with_metadata_url(OAuthOptions::default(), &document.url);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
         out.stderr.contains("with a Client ID Metadata Document"),
@@ -95,16 +101,11 @@ fn a_metadata_document_is_fetched_and_no_registration_made_when_both_are_offered
 #[test]
 fn without_metadata_document_support_or_with_it_switched_off_the_client_registers() {
     let document = serve_document(our_document);
-    let sb = sandbox(OAuthOptions {
+    let without = OAuthOptions {
         metadata_documents: false,
         ..OAuthOptions::default()
-    });
-    let env = browser_env(&sb, "approve");
-    env.write_config(&format!(
-        "[oauth]\nclient_metadata_url = \"{}\"\n",
-        document.url
-    ));
-    let out = login(&env);
+    };
+    let (sb, _env, out) = login_with_metadata_url(without, &document.url);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(
         out.stderr.contains("with a newly registered client"),
@@ -114,10 +115,7 @@ fn without_metadata_document_support_or_with_it_switched_off_the_client_register
     let stats = sb.sandbox.oauth_stats();
     assert_eq!((stats.metadata_fetches, stats.registrations), (0, 1));
 
-    let sb = sandbox(OAuthOptions::default());
-    let env = browser_env(&sb, "approve");
-    env.write_config("[oauth]\nclient_metadata_url = \"\"\n");
-    let out = login(&env);
+    let (sb, _env, out) = login_with_metadata_url(OAuthOptions::default(), "");
     assert_eq!(out.code, 0, "{}", out.all());
     let stats = sb.sandbox.oauth_stats();
     assert_eq!((stats.metadata_fetches, stats.registrations), (0, 1));
@@ -125,13 +123,11 @@ fn without_metadata_document_support_or_with_it_switched_off_the_client_register
 
 #[test]
 fn no_registration_and_no_metadata_document_is_a_clear_error() {
-    let sb = sandbox(OAuthOptions {
+    let closed = OAuthOptions {
         registration: false,
         ..OAuthOptions::default()
-    });
-    let env = browser_env(&sb, "approve");
-    env.write_config("[oauth]\nclient_metadata_url = \"\"\n");
-    let out = login(&env);
+    };
+    let (sb, env, out) = login_with_metadata_url(closed, "");
     assert_ne!(out.code, 0, "{}", out.all());
     assert!(
         out.stderr.contains("offers no dynamic client registration")
@@ -149,13 +145,7 @@ fn no_registration_and_no_metadata_document_is_a_clear_error() {
 #[test]
 fn a_document_naming_another_client_id_is_refused() {
     let document = serve_document(|_| our_document("https://elsewhere.example/client.json"));
-    let sb = sandbox(OAuthOptions::default());
-    let env = browser_env(&sb, "approve");
-    env.write_config(&format!(
-        "[oauth]\nclient_metadata_url = \"{}\"\n",
-        document.url
-    ));
-    let out = login(&env);
+    let (sb, env, out) = login_with_metadata_url(OAuthOptions::default(), &document.url);
     assert_ne!(out.code, 0, "{}", out.all());
     assert!(!credentials_path(&env).exists());
     let stats = sb.sandbox.oauth_stats();

@@ -184,6 +184,20 @@ impl AuthServer {
     }
 }
 
+impl AuthServer {
+    /// [`Self::authenticate`] as the token and device endpoints take a secret
+    /// (`client_secret_basic`, as their metadata says).
+    #[allow(clippy::result_large_err)]
+    pub(super) fn at_token_endpoint(
+        &self,
+        headers: &HeaderMap,
+        client_id: &mut String,
+        client_secret: Option<&str>,
+    ) -> Result<(), Response> {
+        self.authenticate(headers, client_id, client_secret, &["client_secret_basic"])
+    }
+}
+
 /// The `(client_id, client_secret)` of an `Authorization: Basic` header (each form-encoded,
 /// RFC 6749 §2.3.1).
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {

@@ -36,12 +36,9 @@ pub(super) async fn authorization(
     headers: HeaderMap,
     Form(mut f): Form<DeviceRequest>,
 ) -> Response {
-    if let Err(refused) = server.authenticate(
-        &headers,
-        &mut f.client_id,
-        f.client_secret.as_deref(),
-        &["client_secret_basic"],
-    ) {
+    if let Err(refused) =
+        server.at_token_endpoint(&headers, &mut f.client_id, f.client_secret.as_deref())
+    {
         return refused;
     }
     if server.client(&f.client_id).await.is_err() {

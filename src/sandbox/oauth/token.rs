@@ -38,12 +38,9 @@ pub(super) async fn token(
     headers: HeaderMap,
     Form(mut f): Form<TokenRequest>,
 ) -> Response {
-    if let Err(refused) = server.authenticate(
-        &headers,
-        &mut f.client_id,
-        f.client_secret.as_deref(),
-        &["client_secret_basic"],
-    ) {
+    if let Err(refused) =
+        server.at_token_endpoint(&headers, &mut f.client_id, f.client_secret.as_deref())
+    {
         return refused;
     }
     match f.grant_type.as_str() {
