@@ -67,21 +67,39 @@ pub fn metadata_document(
     }
 }
 
+/// The client a sign-in uses: its id, a confidential client's secret, and how it was found.
+pub struct Chosen {
+    pub id: String,
+    pub auth: Option<ClientAuth>,
+    pub source: ClientSource,
+}
+
+impl Chosen {
+    pub fn new(id: String, auth: Option<ClientAuth>, source: ClientSource) -> Self {
+        Self { id, auth, source }
+    }
+}
+
 /// The client a sign-in uses before registration: the pre-registered one (with `secret`, sent
 /// as `server` asks) or a metadata document's URL; `None` means register.
 pub fn before_registration(
     oauth: &OAuthConfig,
     server: &ServerMetadata,
     secret: Option<Secret<String>>,
-) -> Result<Option<(String, Option<ClientAuth>, ClientSource)>, AuthError> {
+) -> Result<Option<Chosen>, AuthError> {
     if let Some(id) = &oauth.client_id {
         let auth = secret.map(|secret| ClientAuth {
             secret,
             method: secret_method(server).unwrap_or(ClientAuthMethod::Basic),
         });
-        return Ok(Some((id.clone(), auth, ClientSource::PreRegistered)));
+        return Ok(Some(Chosen::new(
+            id.clone(),
+            auth,
+            ClientSource::PreRegistered,
+        )));
     }
-    Ok(metadata_document(oauth, server)?.map(|url| (url, None, ClientSource::MetadataDocument)))
+    Ok(metadata_document(oauth, server)?
+        .map(|url| Chosen::new(url, None, ClientSource::MetadataDocument)))
 }
 
 /// Why a sign-in has no client when `server` offers no dynamic registration, and what to set.

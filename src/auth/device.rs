@@ -10,9 +10,10 @@ use oauth2::{
     ClientId, DeviceAuthorizationUrl, Scope, StandardDeviceAuthorizationResponse, TokenUrl,
 };
 
-use super::flow::{ClientSource, LoginOptions, issued};
+use super::client::Chosen;
+use super::flow::{ClientSource, LoginOptions, Target, issued, target};
 use super::http::AuthHttp;
-use super::metadata::{self, Discovered, Probe};
+use super::metadata::Probe;
 use super::{AuthError, client, registration};
 use crate::config::Settings;
 use crate::credentials::OAuthTokens;
@@ -32,28 +33,21 @@ pub async fn login(
     options: &LoginOptions,
 ) -> Result<DeviceSignedIn, AuthError> {
     let http = AuthHttp::new();
-    let Discovered {
+    let Target {
         server,
         resource,
-        scopes: resource_scopes,
-        challenge_scopes,
-    } = metadata::discover(&http, resource_url, probe, &settings.oauth).await?;
+        scopes,
+    } = target(&http, settings, resource_url, probe, options).await?;
     let endpoint = server
         .device_authorization_endpoint
         .clone()
         .ok_or_else(|| AuthError::NoDevice(server.issuer.clone()))?;
-    let scopes = options
-        .scopes
-        .clone()
-        .or_else(|| settings.oauth.scopes.clone())
-        .or(challenge_scopes)
-        .unwrap_or(resource_scopes);
 
     // The client: pre-registered, a metadata document, else a fresh registration for the
     // device grant (not remembered: a browser sign-in's registration has a redirect URI).
     let chosen =
         client::before_registration(&settings.oauth, &server, options.client_secret.clone())?;
-    let (client_id, client_auth, client_source) = match chosen {
+    let chosen = match chosen {
         Some(chosen) => chosen,
         None => {
             let registration_endpoint = server
@@ -69,7 +63,7 @@ pub async fn login(
                 true,
             )
             .await?;
-            (
+            Chosen::new(
                 r.registration.client_id,
                 r.client_auth,
                 ClientSource::Registered,
@@ -78,14 +72,14 @@ pub async fn login(
     };
 
     let invalid = |what: &str| AuthError::Device(format!("the {what} is not a valid URL"));
-    let client = BasicClient::new(ClientId::new(client_id.clone()))
+    let client = BasicClient::new(ClientId::new(chosen.id.clone()))
         .set_device_authorization_url(
             DeviceAuthorizationUrl::new(endpoint).map_err(|_| invalid("device endpoint"))?,
         )
         .set_token_uri(
             TokenUrl::new(server.token_endpoint.clone()).map_err(|_| invalid("token endpoint"))?,
         );
-    let client = client::with_secret(client, client_auth.as_ref());
+    let client = client::with_secret(client, chosen.auth.as_ref());
     let details: StandardDeviceAuthorizationResponse = client
         .exchange_device_code()
         .add_scopes(scopes.iter().cloned().map(Scope::new))
@@ -131,16 +125,8 @@ pub async fn login(
         _ = &mut cancel => return Err(AuthError::Cancelled),
     };
     Ok(DeviceSignedIn {
-        tokens: issued(
-            &token,
-            server,
-            client_id,
-            resource,
-            scopes,
-            client_auth,
-            client_source,
-        ),
-        client_source,
+        client_source: chosen.source,
+        tokens: issued(&token, server, resource, scopes, chosen),
     })
 }
 

@@ -19,12 +19,13 @@ use oauth2::{
 };
 use tokio::sync::oneshot;
 
+use super::client::Chosen;
 use super::http::AuthHttp;
 use super::metadata::{self, Discovered, Probe, ServerMetadata};
 use super::{AuthError, browser, client, loopback, registration};
 use crate::config::Settings;
 pub use crate::credentials::ClientSource;
-use crate::credentials::{ClientAuth, OAuthTokens, Secret};
+use crate::credentials::{OAuthTokens, Secret};
 
 /// How the person wants the sign-in run.
 #[derive(Debug, Clone)]
@@ -69,13 +70,11 @@ pub async fn login(
     options: &LoginOptions,
 ) -> Result<SignedIn, AuthError> {
     let http = AuthHttp::new();
-    let discovered = metadata::discover(&http, resource_url, probe, &settings.oauth).await?;
-    let Discovered {
+    let Target {
         server,
         resource,
-        scopes: resource_scopes,
-        challenge_scopes,
-    } = discovered;
+        scopes,
+    } = target(&http, settings, resource_url, probe, options).await?;
     if !server
         .code_challenge_methods_supported
         .iter()
@@ -85,12 +84,6 @@ pub async fn login(
             issuer: server.issuer,
         });
     }
-    let scopes = options
-        .scopes
-        .clone()
-        .or_else(|| settings.oauth.scopes.clone())
-        .or(challenge_scopes)
-        .unwrap_or(resource_scopes);
 
     // Reuse the port of a remembered registration when free, so it can be reused too.
     let remembered = registration::remembered(&settings.config_dir, &server.issuer);
@@ -112,10 +105,10 @@ pub async fn login(
 
     let chosen =
         client::before_registration(&settings.oauth, &server, options.client_secret.clone())?;
-    let (client_id, client_auth, client_source) = match chosen {
+    let chosen = match chosen {
         Some(chosen) => chosen,
         None => match remembered.filter(|r| r.redirect_uri == redirect_uri) {
-            Some(r) => (r.client_id, None, ClientSource::Remembered),
+            Some(r) => Chosen::new(r.client_id, None, ClientSource::Remembered),
             None => {
                 let endpoint = server
                     .registration_endpoint
@@ -134,7 +127,7 @@ pub async fn login(
                         Some(&r.registration),
                     )?;
                 }
-                (
+                Chosen::new(
                     r.registration.client_id,
                     r.client_auth,
                     ClientSource::Registered,
@@ -147,7 +140,7 @@ pub async fn login(
         api: resource_url.to_string(),
         why: format!("the {what} is not a valid URL"),
     };
-    let client = BasicClient::new(ClientId::new(client_id.clone()))
+    let client = BasicClient::new(ClientId::new(chosen.id.clone()))
         .set_auth_uri(
             AuthUrl::new(server.authorization_endpoint.clone())
                 .map_err(|_| invalid("authorization endpoint"))?,
@@ -156,7 +149,7 @@ pub async fn login(
             TokenUrl::new(server.token_endpoint.clone()).map_err(|_| invalid("token endpoint"))?,
         )
         .set_redirect_uri(RedirectUrl::new(redirect_uri).map_err(|_| invalid("redirect URI"))?);
-    let client = client::with_secret(client, client_auth.as_ref());
+    let client = client::with_secret(client, chosen.auth.as_ref());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (auth_url, state) = client
         .authorize_url(CsrfToken::new_random)
@@ -205,18 +198,45 @@ pub async fn login(
         }
     };
     Ok(SignedIn {
-        tokens: issued(
-            &token,
-            server,
-            client_id,
-            resource,
-            scopes,
-            client_auth,
-            client_source,
-        ),
-        client_source,
+        client_source: chosen.source,
+        tokens: issued(&token, server, resource, scopes, chosen),
         reply: callback.done,
         server: callbacks,
+    })
+}
+
+/// What both sign-ins start from: the server, the resource, and the scopes to ask for.
+pub(super) struct Target {
+    pub server: ServerMetadata,
+    pub resource: String,
+    pub scopes: Vec<String>,
+}
+
+/// Discovers the server for `resource_url` and picks the scopes: `login --scope` or `[oauth]
+/// scopes`, else the resource's 401 challenge, else its `scopes_supported`.
+pub(super) async fn target(
+    http: &AuthHttp,
+    settings: &Settings,
+    resource_url: &url::Url,
+    probe: Probe<'_>,
+    options: &LoginOptions,
+) -> Result<Target, AuthError> {
+    let Discovered {
+        server,
+        resource,
+        scopes: resource_scopes,
+        challenge_scopes,
+    } = metadata::discover(http, resource_url, probe, &settings.oauth).await?;
+    let scopes = options
+        .scopes
+        .clone()
+        .or_else(|| settings.oauth.scopes.clone())
+        .or(challenge_scopes)
+        .unwrap_or(resource_scopes);
+    Ok(Target {
+        server,
+        resource,
+        scopes,
     })
 }
 
@@ -225,16 +245,14 @@ pub async fn login(
 pub(super) fn issued(
     token: &oauth2::basic::BasicTokenResponse,
     server: ServerMetadata,
-    client_id: String,
     resource: String,
     asked: Vec<String>,
-    client_auth: Option<ClientAuth>,
-    client_source: ClientSource,
+    client: Chosen,
 ) -> OAuthTokens {
     use oauth2::TokenResponse as _;
     OAuthTokens {
         issuer: server.issuer,
-        client_id,
+        client_id: client.id,
         token_endpoint: server.token_endpoint,
         revocation_endpoint: server.revocation_endpoint,
         resource,
@@ -250,8 +268,8 @@ pub(super) fn issued(
             .expires_in()
             .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
         lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
-        client_auth,
-        client_source: Some(client_source),
+        client_auth: client.auth,
+        client_source: Some(client.source),
     }
 }
 
