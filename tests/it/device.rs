@@ -114,11 +114,17 @@ fn device_login_with(
     (status.code().unwrap_or(-1), format!("{stdout}{seen}"))
 }
 
+/// An environment pointed at the sandbox's Read API, with nothing signed in.
+fn api_env(sb: &crate::common::TestSandbox) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    env
+}
+
 #[test]
 fn device_sign_in_completes_after_approval_without_slow_down_and_serves_calls() {
     let sb = sandbox(OAuthOptions::default());
-    let mut env = TestEnv::new();
-    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    let mut env = api_env(&sb);
     // A browser that would fail the test if anything opened it.
     env.set("BROWSER", "/bin/false");
     let (code, out) = device_login(&env, &sb, Answer::Approve);
@@ -145,8 +151,7 @@ fn device_sign_in_completes_after_approval_without_slow_down_and_serves_calls() 
 #[test]
 fn a_denied_device_sign_in_fails_cleanly_and_stores_nothing() {
     let sb = sandbox(OAuthOptions::default());
-    let mut env = TestEnv::new();
-    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    let env = api_env(&sb);
     let (code, out) = device_login(&env, &sb, Answer::Deny);
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -181,8 +186,7 @@ fn without_device_support_login_device_says_so_and_suggests_no_browser() {
 #[test]
 fn ctrl_c_while_waiting_for_approval_stops_cleanly_and_stores_nothing() {
     let sb = sandbox(OAuthOptions::default());
-    let mut env = TestEnv::new();
-    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    let env = api_env(&sb);
     let (code, out) = device_login(&env, &sb, Answer::Interrupt);
     assert_eq!(code, 130, "{out}");
     assert!(
