@@ -3,6 +3,9 @@
 #   dist/out/analytics-mcp-<version>-<target>.tar.gz (+ .sha256)
 #   dist/out/analytics-mcp-<version>-<target>.mcpb   (+ .sha256), the Claude Desktop bundle
 #   dist/out/server.json, the MCP registry entry for that bundle (version, URL, fileSha256)
+#   dist/out/client-metadata.json, our Client ID Metadata Document, for the GitHub Pages site
+#   (https://<owner>.github.io/analytics-mcp/) whose URL is its client_id and the binary's
+#   default client_metadata_url
 # The binary is optimized and stripped (Cargo.toml: LTO, codegen-units = 1, strip).
 # The bundle is packed with the @anthropic-ai/mcpb CLI from .ci/node (bash .ci/install-clients).
 set -euo pipefail
@@ -15,8 +18,15 @@ name="analytics-mcp-$version-$target"
 exe=analytics-mcp
 case "$target" in *windows*) exe=analytics-mcp.exe ;; esac
 
+# OWNER is the GitHub owner releases are published under: RELEASE_OWNER, else GitHub Actions'
+# GITHUB_REPOSITORY_OWNER, else left as OWNER (then the binary has no default metadata URL).
+owner="${RELEASE_OWNER:-${GITHUB_REPOSITORY_OWNER:-OWNER}}"
+if [ "$owner" != OWNER ]; then
+  export ANALYTICS_MCP_RELEASE_OWNER="$owner"
+fi
 cargo build --release --locked
 mkdir -p "$out"
+sed "s/OWNER/$owner/g" dist/client-metadata.json > "$out/client-metadata.json"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -36,9 +46,7 @@ if [ -x "$mcpb" ]; then
   "$mcpb" pack "$stage/bundle" "$out/$name.mcpb" > /dev/null
   (cd "$out" && sha256sum "$name.mcpb" > "$name.mcpb.sha256")
 
-  # The registry entry points at this bundle. OWNER is the GitHub owner releases are published
-  # under: RELEASE_OWNER, else GitHub Actions' GITHUB_REPOSITORY_OWNER, else left as OWNER.
-  owner="${RELEASE_OWNER:-${GITHUB_REPOSITORY_OWNER:-OWNER}}"
+  # The registry entry points at this bundle, under the same owner.
   python3 - dist/server.json "$out/server.json" "$version" "$name.mcpb" \
     "$(cut -d' ' -f1 "$out/$name.mcpb.sha256")" "$owner" <<'PY'
 import json, sys

@@ -8,6 +8,7 @@
 //! | 3 | the tool ran and answered with an error (`call`) |
 //! | 4 | not signed in |
 //! | 5 | the API could not be reached or rejected the credential |
+//! | 130 | stopped with Ctrl-C while waiting (what a shell reports: 128 + SIGINT) |
 
 use std::fmt;
 
@@ -20,6 +21,7 @@ pub enum Exit {
     ToolError = 3,
     NotSignedIn = 4,
     Upstream = 5,
+    Interrupted = 130,
 }
 
 /// An error that ends a command with a specific exit code and an optional hint.

@@ -1,5 +1,5 @@
 //! Text from elsewhere made safe to show: whitespace collapsed, control characters dropped,
-//! markup stripped from error pages, length capped. A leaf: it imports nothing of the crate,
+//! markup stripped from error pages, length capped, and escaped for HTML or SVG markup. A leaf: it imports nothing of the crate,
 //! and every module may use it.
 
 /// A short, single-line excerpt of an error body: a JSON `error`/`message` field when there
@@ -60,6 +60,22 @@ pub fn clean(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// `s` as HTML or XML text or a quoted attribute value: `&`, `<`, `>`, `"` and `'` escaped.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +92,13 @@ mod tests {
         );
         assert_eq!(excerpt("a\u{7}b\n\n  c".as_bytes()), "ab c");
         assert_eq!(excerpt(&[b'x'; 500]).chars().count(), 200);
+    }
+
+    #[test]
+    fn escape_leaves_no_markup() {
+        assert_eq!(
+            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
     }
 }

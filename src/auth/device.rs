@@ -10,12 +10,13 @@ use oauth2::{
     ClientId, DeviceAuthorizationUrl, Scope, StandardDeviceAuthorizationResponse, TokenUrl,
 };
 
-use super::flow::{ClientSource, LoginOptions, issued, secret_method_for};
+use super::client::Chosen;
+use super::flow::{ClientSource, LoginOptions, Target, issued, target};
 use super::http::AuthHttp;
-use super::metadata::{self, Discovered, Probe};
-use super::{AuthError, registration};
+use super::metadata::Probe;
+use super::{AuthError, client, registration};
 use crate::config::Settings;
-use crate::credentials::{ClientAuth, ClientAuthMethod, OAuthTokens};
+use crate::credentials::OAuthTokens;
 
 /// What a device sign-in yields: the tokens and how the client id was found.
 pub struct DeviceSignedIn {
@@ -32,51 +33,27 @@ pub async fn login(
     options: &LoginOptions,
 ) -> Result<DeviceSignedIn, AuthError> {
     let http = AuthHttp::new();
-    let Discovered {
+    let Target {
         server,
         resource,
-        scopes: resource_scopes,
-        challenge_scopes,
-    } = metadata::discover(&http, resource_url, probe, &settings.oauth).await?;
+        scopes,
+    } = target(&http, settings, resource_url, probe, options).await?;
     let endpoint = server
         .device_authorization_endpoint
         .clone()
         .ok_or_else(|| AuthError::NoDevice(server.issuer.clone()))?;
-    let scopes = options
-        .scopes
-        .clone()
-        .or_else(|| settings.oauth.scopes.clone())
-        .or(challenge_scopes)
-        .unwrap_or(resource_scopes);
 
     // The client: pre-registered, a metadata document, else a fresh registration for the
     // device grant (not remembered: a browser sign-in's registration has a redirect URI).
-    let metadata_document = settings
-        .oauth
-        .client_metadata_url
-        .clone()
-        .filter(|_| server.client_id_metadata_document_supported);
-    let (client_id, client_auth, client_source) = match (
-        &settings.oauth.client_id,
-        metadata_document,
-    ) {
-        (Some(id), _) => (
-            id.clone(),
-            options.client_secret.clone().map(|secret| ClientAuth {
-                secret,
-                method: secret_method_for(&server),
-            }),
-            ClientSource::PreRegistered,
-        ),
-        (None, Some(url)) => (url, None, ClientSource::MetadataDocument),
-        (None, None) => {
-            let registration_endpoint =
-                server.registration_endpoint.as_deref().ok_or_else(|| {
-                    AuthError::Registration(format!(
-                        "{} offers no dynamic client registration; set `client_id` under [oauth] in config.toml",
-                        server.issuer
-                    ))
-                })?;
+    let chosen =
+        client::before_registration(&settings.oauth, &server, options.client_secret.clone())?;
+    let chosen = match chosen {
+        Some(chosen) => chosen,
+        None => {
+            let registration_endpoint = server
+                .registration_endpoint
+                .as_deref()
+                .ok_or_else(|| client::no_registration(&server))?;
             let r = registration::register(
                 &http,
                 &server,
@@ -86,7 +63,7 @@ pub async fn login(
                 true,
             )
             .await?;
-            (
+            Chosen::new(
                 r.registration.client_id,
                 r.client_auth,
                 ClientSource::Registered,
@@ -95,21 +72,14 @@ pub async fn login(
     };
 
     let invalid = |what: &str| AuthError::Device(format!("the {what} is not a valid URL"));
-    let mut client = BasicClient::new(ClientId::new(client_id.clone()))
+    let client = BasicClient::new(ClientId::new(chosen.id.clone()))
         .set_device_authorization_url(
             DeviceAuthorizationUrl::new(endpoint).map_err(|_| invalid("device endpoint"))?,
         )
         .set_token_uri(
             TokenUrl::new(server.token_endpoint.clone()).map_err(|_| invalid("token endpoint"))?,
         );
-    if let Some(auth) = &client_auth {
-        client = client
-            .set_client_secret(oauth2::ClientSecret::new(auth.secret.expose().clone()))
-            .set_auth_type(match auth.method {
-                ClientAuthMethod::Basic => oauth2::AuthType::BasicAuth,
-                ClientAuthMethod::Post => oauth2::AuthType::RequestBody,
-            });
-    }
+    let client = client::with_secret(client, chosen.auth.as_ref());
     let details: StandardDeviceAuthorizationResponse = client
         .exchange_device_code()
         .add_scopes(scopes.iter().cloned().map(Scope::new))
@@ -117,6 +87,15 @@ pub async fn login(
         .request_async(&http)
         .await
         .map_err(|e| AuthError::Device(super::describe_token_error(&e)))?;
+
+    // Ctrl-C is listened for before the prompt says it may be pressed (tokio installs the
+    // handler when the future is first polled).
+    let mut cancel = Box::pin(tokio::signal::ctrl_c());
+    std::future::poll_fn(|cx| {
+        let _ = cancel.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
 
     let clean = |s: &str| crate::text::clean(s, 300);
     let verify = clean(details.verification_uri().as_str());
@@ -143,21 +122,11 @@ pub async fn login(
         .request_async(&http, tokio::time::sleep, Some(expires.min(MAX_WAIT)));
     let token = tokio::select! {
         token = poll => token.map_err(|e| AuthError::Device(super::describe_token_error(&e)))?,
-        _ = tokio::signal::ctrl_c() => {
-            return Err(AuthError::Device("cancelled with Ctrl-C".into()));
-        }
+        _ = &mut cancel => return Err(AuthError::Cancelled),
     };
     Ok(DeviceSignedIn {
-        tokens: issued(
-            &token,
-            server,
-            client_id,
-            resource,
-            scopes,
-            client_auth,
-            client_source,
-        ),
-        client_source,
+        client_source: chosen.source,
+        tokens: issued(&token, server, resource, scopes, chosen),
     })
 }
 

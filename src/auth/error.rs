@@ -46,6 +46,8 @@ pub enum AuthError {
     NoDevice(String),
     #[error("device sign-in failed: {0}; nothing was signed in")]
     Device(String),
+    #[error("sign-in cancelled with Ctrl-C; nothing was stored")]
+    Cancelled,
     #[error("{0}; sign in again with `analytics-mcp login`")]
     SignInAgain(String),
     #[error(

@@ -19,12 +19,13 @@ use oauth2::{
 };
 use tokio::sync::oneshot;
 
+use super::client::Chosen;
 use super::http::AuthHttp;
 use super::metadata::{self, Discovered, Probe, ServerMetadata};
-use super::{AuthError, browser, loopback, registration};
+use super::{AuthError, browser, client, loopback, registration};
 use crate::config::Settings;
 pub use crate::credentials::ClientSource;
-use crate::credentials::{ClientAuth, ClientAuthMethod, OAuthTokens, Secret};
+use crate::credentials::{OAuthTokens, Secret};
 
 /// How the person wants the sign-in run.
 #[derive(Debug, Clone)]
@@ -69,13 +70,11 @@ pub async fn login(
     options: &LoginOptions,
 ) -> Result<SignedIn, AuthError> {
     let http = AuthHttp::new();
-    let discovered = metadata::discover(&http, resource_url, probe, &settings.oauth).await?;
-    let Discovered {
+    let Target {
         server,
         resource,
-        scopes: resource_scopes,
-        challenge_scopes,
-    } = discovered;
+        scopes,
+    } = target(&http, settings, resource_url, probe, options).await?;
     if !server
         .code_challenge_methods_supported
         .iter()
@@ -85,12 +84,6 @@ pub async fn login(
             issuer: server.issuer,
         });
     }
-    let scopes = options
-        .scopes
-        .clone()
-        .or_else(|| settings.oauth.scopes.clone())
-        .or(challenge_scopes)
-        .unwrap_or(resource_scopes);
 
     // Reuse the port of a remembered registration when free, so it can be reused too.
     let remembered = registration::remembered(&settings.config_dir, &server.issuer);
@@ -110,42 +103,17 @@ pub async fn login(
     };
     let redirect_uri = listener.redirect_uri();
 
-    let metadata_document = match settings.oauth.client_metadata_url.as_deref() {
-        Some(raw) if server.client_id_metadata_document_supported => {
-            // draft-ietf-oauth-client-id-metadata-document: an https URL with a path.
-            match url::Url::parse(raw) {
-                Ok(u) if u.scheme() == "https" && u.path() != "/" => Some(raw),
-                _ => {
-                    return Err(AuthError::Registration(format!(
-                        "`client_metadata_url` under [oauth] must be an https URL with a path, not `{}`",
-                        crate::text::clean(raw, 100)
-                    )));
-                }
-            }
-        }
-        _ => None,
-    };
-    let (client_id, client_auth, client_source) = match (
-        &settings.oauth.client_id,
-        metadata_document,
-    ) {
-        (Some(id), _) => {
-            let auth = options.client_secret.clone().map(|secret| ClientAuth {
-                secret,
-                method: secret_method_for(&server),
-            });
-            (id.clone(), auth, ClientSource::PreRegistered)
-        }
-        (None, Some(url)) => (url.to_string(), None, ClientSource::MetadataDocument),
-        (None, None) => match remembered.filter(|r| r.redirect_uri == redirect_uri) {
-            Some(r) => (r.client_id, None, ClientSource::Remembered),
+    let chosen =
+        client::before_registration(&settings.oauth, &server, options.client_secret.clone())?;
+    let chosen = match chosen {
+        Some(chosen) => chosen,
+        None => match remembered.filter(|r| r.redirect_uri == redirect_uri) {
+            Some(r) => Chosen::new(r.client_id, None, ClientSource::Remembered),
             None => {
-                let endpoint = server.registration_endpoint.as_deref().ok_or_else(|| {
-                    AuthError::Registration(format!(
-                        "{} offers no dynamic client registration; set `client_id` under [oauth] in config.toml (and give its secret, if it has one, to `login --client-secret`)",
-                        server.issuer
-                    ))
-                })?;
+                let endpoint = server
+                    .registration_endpoint
+                    .as_deref()
+                    .ok_or_else(|| client::no_registration(&server))?;
                 registration::remember(&settings.config_dir, &server.issuer, None)?;
                 let r =
                     registration::register(&http, &server, endpoint, &redirect_uri, &scopes, false)
@@ -159,7 +127,7 @@ pub async fn login(
                         Some(&r.registration),
                     )?;
                 }
-                (
+                Chosen::new(
                     r.registration.client_id,
                     r.client_auth,
                     ClientSource::Registered,
@@ -172,7 +140,7 @@ pub async fn login(
         api: resource_url.to_string(),
         why: format!("the {what} is not a valid URL"),
     };
-    let mut client = BasicClient::new(ClientId::new(client_id.clone()))
+    let client = BasicClient::new(ClientId::new(chosen.id.clone()))
         .set_auth_uri(
             AuthUrl::new(server.authorization_endpoint.clone())
                 .map_err(|_| invalid("authorization endpoint"))?,
@@ -181,14 +149,7 @@ pub async fn login(
             TokenUrl::new(server.token_endpoint.clone()).map_err(|_| invalid("token endpoint"))?,
         )
         .set_redirect_uri(RedirectUrl::new(redirect_uri).map_err(|_| invalid("redirect URI"))?);
-    if let Some(auth) = &client_auth {
-        client = client
-            .set_client_secret(oauth2::ClientSecret::new(auth.secret.expose().clone()))
-            .set_auth_type(match auth.method {
-                ClientAuthMethod::Basic => oauth2::AuthType::BasicAuth,
-                ClientAuthMethod::Post => oauth2::AuthType::RequestBody,
-            });
-    }
+    let client = client::with_secret(client, chosen.auth.as_ref());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (auth_url, state) = client
         .authorize_url(CsrfToken::new_random)
@@ -237,38 +198,61 @@ pub async fn login(
         }
     };
     Ok(SignedIn {
-        tokens: issued(
-            &token,
-            server,
-            client_id,
-            resource,
-            scopes,
-            client_auth,
-            client_source,
-        ),
-        client_source,
+        client_source: chosen.source,
+        tokens: issued(&token, server, resource, scopes, chosen),
         reply: callback.done,
         server: callbacks,
     })
 }
 
-/// How a pre-registered client's secret is sent: `client_secret_post` only when the server
-/// lists it and not `client_secret_basic` (RFC 6749's default).
+/// What both sign-ins start from: the server, the resource, and the scopes to ask for.
+pub(super) struct Target {
+    pub server: ServerMetadata,
+    pub resource: String,
+    pub scopes: Vec<String>,
+}
+
+/// Discovers the server for `resource_url` and picks the scopes: `login --scope` or `[oauth]
+/// scopes`, else the resource's 401 challenge, else its `scopes_supported`.
+pub(super) async fn target(
+    http: &AuthHttp,
+    settings: &Settings,
+    resource_url: &url::Url,
+    probe: Probe<'_>,
+    options: &LoginOptions,
+) -> Result<Target, AuthError> {
+    let Discovered {
+        server,
+        resource,
+        scopes: resource_scopes,
+        challenge_scopes,
+    } = metadata::discover(http, resource_url, probe, &settings.oauth).await?;
+    let scopes = options
+        .scopes
+        .clone()
+        .or_else(|| settings.oauth.scopes.clone())
+        .or(challenge_scopes)
+        .unwrap_or(resource_scopes);
+    Ok(Target {
+        server,
+        resource,
+        scopes,
+    })
+}
+
 /// The tokens a sign-in's token response grants, as they are kept: the scopes the server
 /// granted (or `asked`, when it names none), an absolute expiry, and how the client signed in.
 pub(super) fn issued(
     token: &oauth2::basic::BasicTokenResponse,
     server: ServerMetadata,
-    client_id: String,
     resource: String,
     asked: Vec<String>,
-    client_auth: Option<ClientAuth>,
-    client_source: ClientSource,
+    client: Chosen,
 ) -> OAuthTokens {
     use oauth2::TokenResponse as _;
     OAuthTokens {
         issuer: server.issuer,
-        client_id,
+        client_id: client.id,
         token_endpoint: server.token_endpoint,
         revocation_endpoint: server.revocation_endpoint,
         resource,
@@ -284,13 +268,9 @@ pub(super) fn issued(
             .expires_in()
             .map(|d| jiff::Timestamp::now().as_second() + d.as_secs() as i64),
         lifetime_secs: token.expires_in().map(|d| d.as_secs() as i64),
-        client_auth,
-        client_source: Some(client_source),
+        client_auth: client.auth,
+        client_source: Some(client.source),
     }
-}
-
-pub(super) fn secret_method_for(server: &ServerMetadata) -> ClientAuthMethod {
-    registration::secret_method(server).unwrap_or(ClientAuthMethod::Basic)
 }
 
 fn remembered_port(redirect_uri: &str) -> Option<u16> {

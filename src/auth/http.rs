@@ -94,6 +94,33 @@ impl AuthHttp {
         .await
     }
 
+    /// [`Self::post_form`] with the client authenticated by HTTP Basic (RFC 6749 §2.3.1: the
+    /// id and secret each form-encoded first).
+    pub async fn post_form_basic(
+        &self,
+        url: &Url,
+        form: String,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<Answer, AuthError> {
+        use base64::Engine;
+        let encode =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            encode(client_id),
+            encode(secret)
+        ));
+        self.send(
+            self.client
+                .post(url.clone())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", format!("Basic {credentials}"))
+                .body(form),
+        )
+        .await
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, AuthError> {
         let request = request
             .build()

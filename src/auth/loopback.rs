@@ -185,16 +185,8 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t} · analytics-mcp</title>\
          <style>body{{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}}</style>\
          </head><body><h1 id=\"title\">{t}</h1><p id=\"detail\">{d}</p></body></html>",
-        t = escape(title),
-        d = escape(text)
+        t = crate::text::escape(title),
+        d = crate::text::escape(text)
     );
     (status, Html(body)).into_response()
-}
-
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

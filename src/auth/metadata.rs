@@ -12,6 +12,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::AuthError;
+use super::challenge::bearer_params;
 use super::http::AuthHttp;
 use crate::config::OAuthConfig;
 
@@ -40,6 +41,10 @@ pub struct ServerMetadata {
     /// RFC 8628 device authorization, for `login --device`.
     #[serde(default)]
     pub device_authorization_endpoint: Option<String>,
+    /// How the revocation endpoint authenticates clients (RFC 8414; empty: as the token
+    /// endpoint does).
+    #[serde(default)]
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
 }
 
 impl ServerMetadata {
@@ -64,6 +69,7 @@ impl ServerMetadata {
             token_endpoint_auth_methods_supported: Vec::new(),
             client_id_metadata_document_supported: false,
             device_authorization_endpoint: None,
+            revocation_endpoint_auth_methods_supported: Vec::new(),
         }
     }
 }
@@ -341,56 +347,6 @@ async fn protected_resource(
     Ok(None)
 }
 
-/// The auth-params of a `Bearer` challenge (RFC 9110 §11.2: `name=token` or
-/// `name="quoted string"`, comma separated), names lower-cased; empty for another scheme.
-fn bearer_params(header: &str) -> HashMap<String, String> {
-    let mut params = HashMap::new();
-    let header = header.trim_start();
-    let Some(scheme) = header.get(..6) else {
-        return params;
-    };
-    if !scheme.eq_ignore_ascii_case("bearer")
-        || header[6..]
-            .chars()
-            .next()
-            .is_some_and(|c| !c.is_whitespace())
-    {
-        return params;
-    }
-    let mut rest = header[6..].chars().peekable();
-    loop {
-        while rest.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
-        let name: String = std::iter::from_fn(|| rest.next_if(|c| *c != '=' && *c != ','))
-            .collect::<String>()
-            .trim()
-            .to_ascii_lowercase();
-        if rest.next_if_eq(&'=').is_none() {
-            if rest.peek().is_none() {
-                return params;
-            }
-            continue;
-        }
-        while rest.next_if(|c| *c == ' ').is_some() {}
-        let mut value = String::new();
-        if rest.next_if_eq(&'"').is_some() {
-            while let Some(c) = rest.next() {
-                match c {
-                    '\\' => value.extend(rest.next()),
-                    '"' => break,
-                    c => value.push(c),
-                }
-            }
-        } else {
-            value.extend(std::iter::from_fn(|| {
-                rest.next_if(|c| *c != ',' && !c.is_whitespace())
-            }));
-        }
-        if !name.is_empty() {
-            params.entry(name).or_insert(value);
-        }
-    }
-}
-
 /// The `scope` of a Bearer challenge (e.g. a 403 `insufficient_scope`), if it names one.
 pub fn challenge_scope(header: &str) -> Option<String> {
     bearer_params(header)
@@ -408,7 +364,7 @@ fn resource_metadata_param(header: &str) -> Option<String> {
 /// RFC 8414 §3.1 and OpenID Connect Discovery: for issuer `https://h/p`, try
 /// `https://h/.well-known/oauth-authorization-server/p`, `https://h/.well-known/openid-configuration/p`
 /// and `https://h/p/.well-known/openid-configuration`.
-async fn server_metadata(
+pub(super) async fn server_metadata(
     http: &AuthHttp,
     issuer: &Url,
 ) -> Result<Option<ServerMetadata>, AuthError> {

@@ -1,6 +1,6 @@
 //! RFC 7591 dynamic registration, the last of the ways sign-in gets a client id (after a
-//! pre-registered client from `config.toml` and a Client ID Metadata Document, see
-//! [`super::flow`]): as a native application (`application_type: "native"`, SEP-837), public
+//! pre-registered client from `config.toml` and a Client ID Metadata Document, see the
+//! `client` module): as a native application (`application_type: "native"`, SEP-837), public
 //! unless the token endpoint takes only client secrets. Public registrations are remembered
 //! per issuer in `oauth-clients.json` and dropped when their redirect URI no longer matches
 //! the one this sign-in listens on; one that came with a secret is never written there (the

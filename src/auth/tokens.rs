@@ -203,16 +203,10 @@ impl Inner {
     ) -> Result<OAuthTokens, AuthError> {
         let token_url = TokenUrl::new(current.token_endpoint.clone())
             .map_err(|_| AuthError::SignInAgain("the stored token endpoint is not a URL".into()))?;
-        let mut client =
-            BasicClient::new(ClientId::new(current.client_id.clone())).set_token_uri(token_url);
-        if let Some(auth) = &current.client_auth {
-            client = client
-                .set_client_secret(oauth2::ClientSecret::new(auth.secret.expose().clone()))
-                .set_auth_type(match auth.method {
-                    ClientAuthMethod::Basic => oauth2::AuthType::BasicAuth,
-                    ClientAuthMethod::Post => oauth2::AuthType::RequestBody,
-                });
-        }
+        let client = super::client::with_secret(
+            BasicClient::new(ClientId::new(current.client_id.clone())).set_token_uri(token_url),
+            current.client_auth.as_ref(),
+        );
         let mut attempt = 0;
         loop {
             let answer = client
@@ -281,7 +275,8 @@ pub enum Revoked {
 
 /// Revokes the refresh token, then the access token (RFC 7009: a form POST per token, any
 /// 200 is success). Done by hand: the `oauth2` crate insists on https here, and the sandbox
-/// (like any loopback server) is http.
+/// (like any loopback server) is http. A confidential client authenticates as the server's
+/// `revocation_endpoint_auth_methods_supported` asks, else as at its token endpoint.
 pub async fn revoke(tokens: &OAuthTokens) -> Result<Revoked, AuthError> {
     let Some(endpoint) = &tokens.revocation_endpoint else {
         return Ok(Revoked::Unsupported);
@@ -289,18 +284,35 @@ pub async fn revoke(tokens: &OAuthTokens) -> Result<Revoked, AuthError> {
     let url = super::metadata::check_endpoint(endpoint, "revocation endpoint")
         .map_err(AuthError::Http)?;
     let http = AuthHttp::new();
+    let client_auth = match &tokens.client_auth {
+        Some(auth) => Some((auth, revocation_method(&http, tokens, auth.method).await)),
+        None => None,
+    };
     let mut revocable = Vec::new();
     if let Some(r) = &tokens.refresh_token {
         revocable.push((r, "refresh_token"));
     }
     revocable.push((&tokens.access_token, "access_token"));
     for (token, hint) in revocable {
-        let form = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("token", token.expose())
-            .append_pair("token_type_hint", hint)
-            .append_pair("client_id", &tokens.client_id)
-            .finish();
-        let answer = http.post_form(&url, form).await?;
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("token", token.expose())
+            .append_pair("token_type_hint", hint);
+        let answer = match client_auth {
+            Some((auth, ClientAuthMethod::Basic)) => {
+                let form = form.finish();
+                http.post_form_basic(&url, form, &tokens.client_id, auth.secret.expose())
+                    .await?
+            }
+            Some((auth, ClientAuthMethod::Post)) => {
+                form.append_pair("client_id", &tokens.client_id)
+                    .append_pair("client_secret", auth.secret.expose());
+                http.post_form(&url, form.finish()).await?
+            }
+            None => {
+                form.append_pair("client_id", &tokens.client_id);
+                http.post_form(&url, form.finish()).await?
+            }
+        };
         if answer.status != 200 {
             return Err(AuthError::Http(format!(
                 "revocation at {endpoint} answered {}",
@@ -309,4 +321,29 @@ pub async fn revoke(tokens: &OAuthTokens) -> Result<Revoked, AuthError> {
         }
     }
     Ok(Revoked::Done(endpoint.clone()))
+}
+
+/// How a confidential client authenticates at the revocation endpoint: as the issuer's
+/// metadata lists for it (`client_secret_basic` first), else `token_method`, the way the
+/// token endpoint takes the secret.
+async fn revocation_method(
+    http: &AuthHttp,
+    tokens: &OAuthTokens,
+    token_method: ClientAuthMethod,
+) -> ClientAuthMethod {
+    let Ok(issuer) = url::Url::parse(&tokens.issuer) else {
+        return token_method;
+    };
+    let listed = match super::metadata::server_metadata(http, &issuer).await {
+        Ok(Some(m)) => m.revocation_endpoint_auth_methods_supported,
+        _ => Vec::new(),
+    };
+    let has = |m: &str| listed.iter().any(|l| l == m);
+    if has(ClientAuthMethod::Basic.as_str()) {
+        ClientAuthMethod::Basic
+    } else if has(ClientAuthMethod::Post.as_str()) {
+        ClientAuthMethod::Post
+    } else {
+        token_method
+    }
 }

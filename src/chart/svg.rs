@@ -21,10 +21,7 @@ pub fn render(chart: &Chart, fmt: &dyn Fn(&Metric, f64) -> String) -> String {
 
 /// Text for an SVG text node or attribute.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    crate::text::escape(s)
 }
 
 fn header(width: f64, height: f64, title: &str, subtitle: &str) -> String {

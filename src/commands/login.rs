@@ -1,26 +1,23 @@
-//! `analytics-mcp login`: the browser sign-in (OAuth 2.1 + PKCE, see [`crate::auth`]), or with
-//! `--with-key` a secret key (hidden prompt or stdin, never argv). Either is checked live
-//! against `GET /me` before it is stored; a rejected one stores nothing, so the previous
-//! credential stays intact.
+//! `analytics-mcp login`: the browser sign-in (OAuth 2.1 + PKCE, see [`crate::auth`]), with
+//! `--device` the device sign-in, or with `--with-key` a secret key (hidden prompt or stdin,
+//! never argv). Either is checked live against `GET /me` before it is stored; a rejected one
+//! stores nothing, so the previous credential stays intact. Hosted MCP profiles are signed in
+//! by [`hosted`]; the options and prompts are [`input`]'s.
 
-use std::io::{IsTerminal, Read};
+mod hosted;
+mod input;
 
 use serde_json::Value;
 
-use std::time::Duration;
-
 use crate::api::{ApiClient, Auth};
 use crate::auth::AuthError;
-use crate::auth::flow::LoginOptions;
 use crate::auth::metadata::Probe;
 use crate::cli::{GlobalArgs, LoginArgs};
-use crate::config::{McpUpstream, Settings};
+use crate::config::Settings;
 use crate::credentials::store::{Saved, Store};
-use crate::credentials::{self, Bound, Credential, Origin, Secret};
+use crate::credentials::{self, Bound, Credential, Origin};
 use crate::env_vars;
 use crate::error::{CliError, Exit};
-use crate::hosted::client::UpstreamAuth;
-use crate::hosted::proxy::Upstream;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> {
@@ -50,15 +47,15 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
     }
     let settings = super::settings(global)?;
     match (&settings.mcp, args.with_key) {
-        (Some(mcp), true) => hosted_with_key(&settings, mcp).await,
-        (Some(mcp), false) => hosted_with_browser(&settings, mcp, args).await,
+        (Some(mcp), true) => hosted::hosted_with_key(&settings, mcp).await,
+        (Some(mcp), false) => hosted::hosted_with_browser(&settings, mcp, args).await,
         (None, true) => with_key(&settings).await,
         (None, false) => with_browser(&settings, args).await,
     }
 }
 
 async fn with_key(settings: &Settings) -> anyhow::Result<Exit> {
-    let raw = read_key()?;
+    let raw = input::read_key()?;
     let key = credentials::validate_key(&raw).map_err(|m| CliError::new(Exit::Usage, m))?;
     // The key is checked against, stored for and only ever sent to this API's origin.
     let credential = Credential::ApiKey(Bound::new(key, Origin::of(&settings.api_url)));
@@ -93,62 +90,6 @@ async fn with_key(settings: &Settings) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// The browser sign-in (OAuth 2.1 + PKCE); the tokens are stored only once `GET /me`
-/// accepts them.
-fn login_options(settings: &Settings, args: &LoginArgs) -> Result<LoginOptions, CliError> {
-    let timeout = args
-        .timeout
-        .or(settings.oauth.login_timeout_secs)
-        .unwrap_or(DEFAULT_LOGIN_TIMEOUT_SECS);
-    if timeout == 0 {
-        return Err(CliError::new(
-            Exit::Usage,
-            "--timeout must be at least 1 second",
-        ));
-    }
-    let client_secret = match (&settings.oauth.client_id, args.client_secret) {
-        (None, true) => {
-            return Err(CliError::new(
-                Exit::Usage,
-                "--client-secret is for a pre-registered client: set `client_id` under [oauth] in config.toml first",
-            ));
-        }
-        (Some(_), true) => {
-            let raw = read_secret("Paste the client secret (input hidden): ")?;
-            let secret = raw.trim();
-            if secret.is_empty() || secret.chars().any(|c| c.is_control()) {
-                return Err(CliError::new(
-                    Exit::Usage,
-                    "that is not a usable client secret",
-                ));
-            }
-            Some(Secret::new(secret.to_string()))
-        }
-        // The secret given at an earlier sign-in of this client, from the credential store.
-        (Some(id), false) => match Store::new(settings).load().ok().flatten() {
-            Some(found) => match found.credential {
-                Credential::OAuth(t) if t.client_id == *id => t.client_auth.map(|a| a.secret),
-                _ => None,
-            },
-            None => None,
-        },
-        (None, false) => None,
-    };
-    let scopes = args
-        .scope
-        .iter()
-        .filter(|s| !s.is_empty())
-        .cloned()
-        .collect::<Vec<_>>();
-    Ok(LoginOptions {
-        no_browser: args.no_browser,
-        callback_port: args.callback_port,
-        timeout: Duration::from_secs(timeout),
-        client_secret,
-        scopes: (!scopes.is_empty()).then_some(scopes),
-    })
-}
-
 /// A finished sign-in, by browser or by device code: the tokens, how the client id was found,
 /// and the browser tab (if any) waiting to be told how it ended.
 struct Finished {
@@ -180,11 +121,13 @@ async fn sign_in(
     probe: Probe<'_>,
     args: &LoginArgs,
 ) -> anyhow::Result<Finished> {
-    let options = login_options(settings, args)?;
+    let options = input::login_options(settings, args)?;
     if args.device {
-        let done = crate::auth::device::login(settings, url, probe, &options)
-            .await
-            .map_err(auth_error)?;
+        let done = match crate::auth::device::login(settings, url, probe, &options).await {
+            Ok(done) => done,
+            Err(AuthError::Cancelled) => return Err(interrupted()),
+            Err(e) => return Err(auth_error(e)),
+        };
         return Ok(Finished {
             tokens: done.tokens,
             client_source: done.client_source,
@@ -259,116 +202,12 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
     Ok(Exit::Success)
 }
 
-/// Browser sign-in to a hosted MCP server: the same flow with the MCP URL as the resource,
-/// confirmed by connecting and listing the server's tools before anything is stored.
-async fn hosted_with_browser(
-    settings: &Settings,
-    mcp: &McpUpstream,
-    args: &LoginArgs,
-) -> anyhow::Result<Exit> {
-    let signed_in = sign_in(settings, &mcp.url, Probe::McpInitialize, args).await?;
-    let tokens = signed_in.tokens.clone();
-    let client = signed_in.client_source.describe();
-    let probe = UpstreamAuth::Key {
-        header: "Authorization".into(),
-        key: tokens.bound_access(),
-    };
-    let described = match describe_hosted(settings, mcp, probe).await {
-        Ok(d) => d,
-        Err(why) => {
-            signed_in
-                .tell_browser(Err(
-                    "The server did not accept the new token; see the terminal.".into(),
-                ))
-                .await;
-            return Err(CliError::new(Exit::Upstream, format!("nothing was stored: {why}")).into());
-        }
-    };
-    let saved = Store::new(settings)
-        .save_locked(&Credential::OAuth(tokens.clone()))
-        .await?;
-    let how = signed_in.how();
-    signed_in
-        .tell_browser(Ok(format!(
-            " to {}",
-            mcp.url.origin().ascii_serialization()
-        )))
-        .await;
-    output::note(&format!(
-        "✓ Signed in{} {how} to {described}",
-        profile_suffix(settings)
-    ));
-    output::note(&format!(
-        "  Issuer {}, with {client}; tokens stored {}.",
-        tokens.issuer,
-        describe_saved(&saved)
-    ));
-    Ok(Exit::Success)
+/// Ctrl-C while a sign-in waits: said plainly, nothing stored, and the exit status a shell
+/// gives any command stopped by Ctrl-C (128 + SIGINT), as a browser sign-in interrupted at its
+/// spinner has.
+fn interrupted() -> anyhow::Error {
+    CliError::new(Exit::Interrupted, AuthError::Cancelled.to_string()).into()
 }
-
-/// A static key (or bearer token) for a hosted MCP server, sent in the profile's
-/// `key_header`; checked by connecting before it is stored.
-async fn hosted_with_key(settings: &Settings, mcp: &McpUpstream) -> anyhow::Result<Exit> {
-    let raw = read_key()?;
-    let key = raw.trim();
-    if key.is_empty()
-        || key.len() > 4096
-        || key.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(CliError::new(
-            Exit::Usage,
-            "that is not a usable key: paste the whole key or token, without spaces or quotes",
-        )
-        .into());
-    }
-    let key = Bound::new(Secret::new(key.to_string()), Origin::of(&mcp.url));
-    let auth = UpstreamAuth::Key {
-        header: mcp.key_header.clone(),
-        key: key.clone(),
-    };
-    let described = describe_hosted(settings, mcp, auth)
-        .await
-        .map_err(|why| CliError::new(Exit::Upstream, format!("the key was not stored: {why}")))?;
-    let credential = Credential::ApiKey(key);
-    let saved = Store::new(settings).save_locked(&credential).await?;
-    output::note(&format!(
-        "✓ Signed in{} to {described}",
-        profile_suffix(settings)
-    ));
-    output::note(&format!(
-        "  Key {} (sent as {}) stored {}.",
-        credential.masked(),
-        mcp.key_header,
-        describe_saved(&saved)
-    ));
-    Ok(Exit::Success)
-}
-
-/// Connects to the hosted server with `auth` and says what is there: `host: N tools (M kept
-/// by this profile's filters)`.
-async fn describe_hosted(
-    settings: &Settings,
-    mcp: &McpUpstream,
-    auth: UpstreamAuth,
-) -> Result<String, String> {
-    let upstream = Upstream::new(
-        mcp.clone(),
-        settings.profile.as_deref(),
-        auth,
-        settings.limits,
-    );
-    let count = super::all_hosted_tools(&upstream).await?.len();
-    let host = mcp.url.origin().ascii_serialization();
-    let unfiltered = mcp.tools.is_empty() && mcp.exclude_tools.is_empty();
-    Ok(if unfiltered {
-        format!("{host}: {count} tools")
-    } else {
-        format!("{host}: {count} tools kept by this profile's filters")
-    })
-}
-
-/// How long `login` waits for the browser unless told otherwise.
-const DEFAULT_LOGIN_TIMEOUT_SECS: u64 = 300;
 
 /// Exit codes for sign-in failures: a refusal or a bad setup is the user's to fix (2 for
 /// usage, 1 otherwise); a server that cannot be reached is 5.
@@ -435,28 +274,4 @@ pub(crate) fn describe_project(me: &Value) -> String {
         get("projectId"),
         get("timezone")
     )
-}
-
-/// The key from a hidden prompt on a terminal, or the first line of piped stdin.
-fn read_key() -> anyhow::Result<String> {
-    read_secret("Paste your Himetrica secret key (hm_sk_…, input hidden): ")
-        .map_err(anyhow::Error::from)
-}
-
-/// A secret from a hidden `prompt` on a terminal, or the first line of piped stdin.
-fn read_secret(prompt: &str) -> Result<String, CliError> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return rpassword::prompt_password(prompt)
-            .map_err(|e| CliError::new(Exit::Failure, format!("could not read the prompt: {e}")));
-    }
-    let mut buf = Vec::new();
-    stdin
-        .lock()
-        .take(8 * 1024)
-        .read_to_end(&mut buf)
-        .map_err(|e| CliError::new(Exit::Failure, format!("could not read stdin: {e}")))?;
-    let text = String::from_utf8(buf)
-        .map_err(|_| CliError::new(Exit::Usage, "the secret on stdin is not valid UTF-8"))?;
-    Ok(text.lines().next().unwrap_or_default().to_string())
 }

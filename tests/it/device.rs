@@ -12,16 +12,33 @@ use analytics_mcp::sandbox::oauth::OAuthOptions;
 use crate::common::{TestEnv, WAIT};
 use crate::oauth::{credentials_path, sandbox};
 
-/// Runs `login --device`, answers the code it prints with `approve` (or leaves it waiting
-/// with `None`), and returns the exit code and everything it printed.
-fn device_login(
+/// What the person does once `login --device` shows its code.
+#[derive(Clone, Copy, PartialEq)]
+enum Answer {
+    Approve,
+    Deny,
+    /// Press Ctrl-C in the terminal once it says that cancels (SIGINT to the process).
+    #[cfg(unix)]
+    Interrupt,
+}
+
+/// Runs `login --device`, answers the code it prints as `answer` says, and returns the exit
+/// code and everything it printed.
+fn device_login(env: &TestEnv, sb: &crate::common::TestSandbox, answer: Answer) -> (i32, String) {
+    device_login_with(env, sb, answer, &[])
+}
+
+/// The same with `extra` arguments after `login --device`.
+fn device_login_with(
     env: &TestEnv,
     sb: &crate::common::TestSandbox,
-    approve: Option<bool>,
+    answer: Answer,
+    extra: &[&str],
 ) -> (i32, String) {
     let mut child = env
         .cmd()
         .args(["login", "--device"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -42,7 +59,8 @@ fn device_login(
     // The user code is the indented line after "enter the code:".
     let mut code = None;
     let mut after_prompt = false;
-    while code.is_none() && started.elapsed() < WAIT {
+    let mut cancellable = false;
+    while (code.is_none() || !cancellable) && started.elapsed() < WAIT {
         let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else {
             if child.try_wait().expect("wait").is_some() {
                 break;
@@ -51,20 +69,28 @@ fn device_login(
         };
         seen.push_str(&line);
         seen.push('\n');
-        if after_prompt && !line.trim().is_empty() {
+        if after_prompt && code.is_none() && !line.trim().is_empty() {
             code = Some(line.trim().to_string());
         }
         after_prompt |= line.contains("enter the code");
+        cancellable |= line.contains("Ctrl-C to cancel");
     }
     let code = code.unwrap_or_else(|| panic!("no user code printed:\n{seen}"));
-    match approve {
-        Some(approve) => {
+    match answer {
+        Answer::Approve | Answer::Deny => {
             // The person takes a moment: the bridge polls meanwhile, at the interval.
             std::thread::sleep(Duration::from_millis(2500));
+            let approve = answer == Answer::Approve;
             assert!(sb.sandbox.decide_device(&code, approve), "{seen}");
         }
-        None => {
-            let _ = child.kill();
+        #[cfg(unix)]
+        Answer::Interrupt => {
+            assert!(cancellable, "no Ctrl-C prompt:\n{seen}");
+            let sent = std::process::Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .expect("kill");
+            assert!(sent.success());
         }
     }
     let deadline = Instant::now() + WAIT;
@@ -88,14 +114,20 @@ fn device_login(
     (status.code().unwrap_or(-1), format!("{stdout}{seen}"))
 }
 
+/// An environment pointed at the sandbox's Read API, with nothing signed in.
+fn api_env(sb: &crate::common::TestSandbox) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    env
+}
+
 #[test]
 fn device_sign_in_completes_after_approval_without_slow_down_and_serves_calls() {
     let sb = sandbox(OAuthOptions::default());
-    let mut env = TestEnv::new();
-    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    let mut env = api_env(&sb);
     // A browser that would fail the test if anything opened it.
     env.set("BROWSER", "/bin/false");
-    let (code, out) = device_login(&env, &sb, Some(true));
+    let (code, out) = device_login(&env, &sb, Answer::Approve);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("/oauth/device/verify"), "{out}");
     assert!(out.contains("?user_code="), "the complete URL: {out}");
@@ -119,9 +151,8 @@ fn device_sign_in_completes_after_approval_without_slow_down_and_serves_calls() 
 #[test]
 fn a_denied_device_sign_in_fails_cleanly_and_stores_nothing() {
     let sb = sandbox(OAuthOptions::default());
-    let mut env = TestEnv::new();
-    env.set("ANALYTICS_MCP_API_URL", &sb.url());
-    let (code, out) = device_login(&env, &sb, Some(false));
+    let env = api_env(&sb);
+    let (code, out) = device_login(&env, &sb, Answer::Deny);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("device sign-in failed: access_denied"),
@@ -147,4 +178,58 @@ fn without_device_support_login_device_says_so_and_suggests_no_browser() {
         out.stderr
     );
     assert!(out.stderr.contains("login --no-browser"), "{}", out.stderr);
+}
+
+/// Ctrl-C while the code waits for approval: a clear message, nothing stored, nothing issued,
+/// and the exit status of any command stopped by Ctrl-C.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_waiting_for_approval_stops_cleanly_and_stores_nothing() {
+    let sb = sandbox(OAuthOptions::default());
+    let env = api_env(&sb);
+    let (code, out) = device_login(&env, &sb, Answer::Interrupt);
+    assert_eq!(code, 130, "{out}");
+    assert!(
+        out.contains("sign-in cancelled with Ctrl-C; nothing was stored"),
+        "{out}"
+    );
+    assert!(!credentials_path(&env).exists());
+    let stats = sb.sandbox.oauth_stats();
+    assert_eq!((stats.approvals, stats.code_exchanges), (0, 0));
+}
+
+/// `login --device --mcp-url … --profile P`: the device flow against the hosted server's
+/// authorization server (found from its `/mcp` 401), checked by listing its tools; the
+/// token then serves the profile's calls.
+#[test]
+fn device_sign_in_to_a_hosted_server_signs_in_the_profile() {
+    let sb = sandbox(OAuthOptions::default());
+    let mut env = TestEnv::new();
+    env.set("BROWSER", "/bin/false");
+    let mcp_url = sb.sandbox.mcp_url();
+    let (code, out) = device_login_with(
+        &env,
+        &sb,
+        Answer::Approve,
+        &["--mcp-url", &mcp_url, "--profile", "zen"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Signed in (profile zen) with a device code to http://127.0.0.1"),
+        "{out}"
+    );
+    assert!(out.contains(": 6 tools"), "{out}");
+    let record = std::fs::read_to_string(env.config_dir().join("credentials.zen.json"))
+        .expect("the profile's credentials");
+    let record: serde_json::Value = serde_json::from_str(&record).expect("JSON");
+    assert_eq!(
+        record["oauth"]["resource"],
+        serde_json::json!(mcp_url),
+        "the token is for the MCP URL"
+    );
+    assert_eq!(sb.sandbox.oauth_stats().slow_downs, 0);
+
+    let out = env.run(&["tools", "--profile", "zen"], "");
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("get_visitors"), "{}", out.stdout);
 }

@@ -25,6 +25,7 @@ mod output;
 mod portable;
 mod profiles;
 mod resilience;
+mod signin_clients;
 mod third_party;
 mod trust;
 mod upstream_errors;

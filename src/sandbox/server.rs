@@ -1,0 +1,211 @@
+//! The sandbox's HTTP front: what every request passes through (counting, the credentials seen,
+//! injected faults) and the resources behind a credential — the hosted MCP endpoint and the
+//! Read API with its rate limit. Imports the siblings it serves: [`super::faults`],
+//! [`super::oauth`] (bearer checks and challenges), [`super::mcp`] and [`super::read_api`].
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::faults::{FaultKind, fault_response};
+use super::{API_PREFIX, SandboxOptions, error, mcp, oauth, read_api};
+
+pub(super) struct AppState {
+    pub options: SandboxOptions,
+    pub oauth: Arc<oauth::AuthServer>,
+    pub mcp: Arc<mcp::McpEndpoint>,
+    pub window: Mutex<(Instant, u32)>,
+    pub window_epoch: AtomicI64,
+    pub stats: Arc<StatsInner>,
+    /// How often each fault has fired, for `Fault::times`.
+    pub fault_uses: Vec<AtomicU32>,
+}
+
+/// Counters a test or benchmark reads to see what reached the upstream.
+#[derive(Default)]
+pub(super) struct StatsInner {
+    pub requests: AtomicU64,
+    pub credentialed: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub delays_done: AtomicU64,
+    pub peers: Mutex<HashSet<SocketAddr>>,
+    /// Every distinct `X-API-Key` / `Authorization` value received (at most
+    /// [`MAX_CREDENTIALS_KEPT`]), so a test can tell which secrets reached this origin.
+    pub credentials: Mutex<HashSet<String>>,
+}
+
+const MAX_CREDENTIALS_KEPT: usize = 10_000;
+
+/// What the sandbox has seen so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests received (all paths, before auth and faults).
+    pub requests: u64,
+    /// Distinct client connections (by remote address and port).
+    pub connections: u64,
+    /// Requests that carried `X-API-Key` or `Authorization`.
+    pub credentialed: u64,
+    /// Requests answered 429 because the rate limit was exceeded (not injected faults).
+    pub rate_limited: u64,
+    /// Injected delays that ran to the end (a dropped connection cancels its delay).
+    pub delays_done: u64,
+}
+
+/// Every request, whichever route answers it: counted, its credentials noted, and the
+/// injected faults that match its path applied.
+pub(super) async fn observe(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut peers) = state.stats.peers.lock() {
+        peers.insert(peer);
+    }
+    let headers = request.headers();
+    if headers.contains_key("x-api-key") || headers.contains_key("authorization") {
+        state.stats.credentialed.fetch_add(1, Ordering::Relaxed);
+        let mut seen = state
+            .stats
+            .credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for name in ["x-api-key", "authorization"] {
+            if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok())
+                && seen.len() < MAX_CREDENTIALS_KEPT
+            {
+                seen.insert(v.to_string());
+            }
+        }
+    }
+    let path = request.uri().path().to_string();
+    for (fault, uses) in state.options.faults.iter().zip(&state.fault_uses) {
+        if !path.contains(&fault.path_contains) {
+            continue;
+        }
+        if let Some(times) = fault.times
+            && uses.fetch_add(1, Ordering::Relaxed) >= times
+        {
+            continue;
+        }
+        if let Some(response) = fault_response(&fault.kind).await {
+            return response;
+        }
+        if matches!(fault.kind, FaultKind::Delay(_)) {
+            state.stats.delays_done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    next.run(request).await
+}
+
+/// Any path the authorization server does not route: the hosted MCP endpoint and the Read
+/// API, each behind the demo key or a live bearer token (401 with a challenge otherwise).
+pub(super) async fn resource(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let path = uri.path();
+    let resource = if path == mcp::PATH {
+        mcp::PATH
+    } else if path.starts_with(API_PREFIX) {
+        API_PREFIX
+    } else {
+        return error(StatusCode::NOT_FOUND, "Not found");
+    };
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let refused = match (
+        headers.get("x-api-key").and_then(|v| v.to_str().ok()),
+        bearer,
+    ) {
+        (Some(key), _) if key != state.options.api_key => Some("Invalid API key"),
+        (Some(_), _) => None,
+        // The MCP endpoint also takes the demo key as a static bearer token.
+        (None, Some(token)) if resource == mcp::PATH && token == state.options.api_key => None,
+        (None, Some(token)) if !state.oauth.check_bearer(token) => {
+            Some("Invalid or expired access token")
+        }
+        (None, Some(_)) => None,
+        (None, None) => Some("Missing API key or bearer token"),
+    };
+    if let Some(message) = refused {
+        let mut r = error(StatusCode::UNAUTHORIZED, message);
+        let challenge = state.oauth.challenge(resource, bearer.is_some());
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            r.headers_mut().insert("www-authenticate", v);
+        }
+        return r;
+    }
+    if resource == mcp::PATH {
+        return state.mcp.handle(&method, &headers, &body).await;
+    }
+    let rest = path.strip_prefix(API_PREFIX).unwrap_or_default();
+
+    let (limit, remaining, reset, over) = state.count_request();
+    let mut response = if over {
+        state.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
+        let wait = (reset - jiff::Timestamp::now().as_second()).max(1);
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert("retry-after", v);
+        }
+        r
+    } else {
+        let now = state.options.now.unwrap_or_else(crate::clock::now);
+        match read_api::route(rest, &params, now) {
+            Ok(data) => axum::Json(json!({ "data": data })).into_response(),
+            Err((status, message)) => error(status, &message),
+        }
+    };
+    let h = response.headers_mut();
+    for (name, value) in [
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-reset", reset.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    response
+}
+
+impl AppState {
+    /// Counts one request in the current window: `(limit, remaining, reset epoch seconds,
+    /// over the limit)`. The reset is rounded up to the second, so a client that waits for
+    /// it never arrives before the window has turned.
+    fn count_request(&self) -> (u32, u32, i64, bool) {
+        let limit = self.options.rate_limit;
+        let length = self.options.rate_window.max(Duration::from_millis(100));
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        if window.0.elapsed() >= length {
+            *window = (Instant::now(), 0);
+            self.window_epoch
+                .store(jiff::Timestamp::now().as_millisecond(), Ordering::Relaxed);
+        }
+        window.1 = window.1.saturating_add(1);
+        let ends_ms = self.window_epoch.load(Ordering::Relaxed) + length.as_millis() as i64;
+        let reset = (ends_ms + 999).div_euclid(1000);
+        (
+            limit,
+            limit.saturating_sub(window.1),
+            reset,
+            window.1 > limit,
+        )
+    }
+}
