@@ -160,6 +160,8 @@ pub struct SandboxOptions {
     /// Methods the hosted MCP endpoint accepts and never answers (e.g. `initialize`,
     /// `tools/call`): a server that hangs.
     pub mcp_hang: Vec<String>,
+    /// The protocol era(s) the hosted MCP endpoint speaks (2025-11-25 sessions by default).
+    pub mcp_era: mcp::McpEra,
 }
 
 impl Default for SandboxOptions {
@@ -174,6 +176,7 @@ impl Default for SandboxOptions {
             oauth: oauth::OAuthOptions::default(),
             mcp_errors: HashMap::new(),
             mcp_hang: Vec::new(),
+            mcp_era: mcp::McpEra::default(),
         }
     }
 }
@@ -307,6 +310,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
     let fault_uses = options.faults.iter().map(|_| Default::default()).collect();
     let oauth = Arc::new(oauth::AuthServer::new(options.oauth.clone()));
     let mcp = Arc::new(mcp::McpEndpoint::new(
+        options.mcp_era,
         options.mcp_errors.clone(),
         options.mcp_hang.clone(),
     ));
@@ -514,7 +518,7 @@ async fn handle(
         return r;
     }
     if resource == mcp::PATH {
-        return state.mcp.handle(&method, &headers, &body).await;
+        return state.mcp.handle(method, uri, headers, body).await;
     }
     let rest = path.strip_prefix(API_PREFIX).unwrap_or_default();
 
