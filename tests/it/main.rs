@@ -12,6 +12,7 @@ mod conformance;
 mod credentials;
 mod device;
 mod dist;
+mod eras;
 mod hosted;
 mod install;
 mod keychain;

@@ -18,6 +18,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Value, json};
 
+mod catalog;
 mod server;
 
 pub use server::{ERROR_CODES, LIST_TTL_MS};

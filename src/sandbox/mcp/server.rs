@@ -3,7 +3,7 @@
 //! codes or a method hang, and the tools the era tests need (a list that changes, a slow
 //! call that records its cancellation, an `x-mcp-header` parameter whose `Mcp-Param-*`
 //! header is recorded, a call that needs the user's input). Imports only rmcp, axum's
-//! `http` parts and the sandbox's [`super::super::data`].
+//! `http` parts and its sibling [`super::catalog`].
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -23,8 +23,8 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::super::data;
 use super::McpEra;
+use super::catalog::{tools, website_question, websites};
 
 /// Zenovay's JSON-RPC error codes, as the sandbox answers them.
 pub const ERROR_CODES: &[(i64, &str)] = &[
@@ -225,18 +225,6 @@ impl Zenovay {
     }
 }
 
-fn website_question() -> Value {
-    json!({
-        "mode": "form",
-        "message": "Which website should the report cover?",
-        "requestedSchema": {
-            "type": "object",
-            "properties": {"website_id": {"type": "string", "enum": ["web_northwind", "web_docs"]}},
-            "required": ["website_id"]
-        }
-    })
-}
-
 impl ServerHandler for Zenovay {
     fn get_info(&self) -> InitializeResult {
         InitializeResult::new(
@@ -417,74 +405,4 @@ impl ServerHandler for Zenovay {
             "completion": {"values": ["web_northwind", "web_docs"], "total": 2, "hasMore": false}
         }))
     }
-}
-
-fn websites() -> Vec<Value> {
-    vec![
-        json!({"id": "web_northwind", "domain": data::PROJECT_DOMAIN, "name": data::PROJECT_NAME}),
-        json!({"id": "web_docs", "domain": "docs.northwind-notes.example", "name": "Northwind Notes docs"}),
-    ]
-}
-
-/// The tool list (with `get_funnels` once the beta is on).
-fn tools(beta: bool) -> Vec<Tool> {
-    let empty = json!({"type": "object", "properties": {}});
-    let mut list = vec![
-        (
-            "list_websites",
-            "The websites this account can read.",
-            empty.clone(),
-        ),
-        (
-            "get_visitors",
-            "Unique visitors of a website over the last 7 days, optionally compared with the 7 days before.",
-            json!({"type": "object", "properties": {
-                "website_id": {"type": "string", "description": "From list_websites."},
-                "compare": {"type": "boolean", "description": "Add the previous period."}
-            }, "required": ["website_id"]}),
-        ),
-        (
-            "get_api_usage",
-            "Requests used today against the daily limit.",
-            empty.clone(),
-        ),
-        (
-            "enable_beta_tools",
-            "Turn on beta tools (the tool list changes).",
-            empty.clone(),
-        ),
-        (
-            "slow_report",
-            "A report that takes a while (10 s).",
-            empty.clone(),
-        ),
-        (
-            "create_goal",
-            "Create a conversion goal (needs write permission).",
-            json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}),
-        ),
-        (
-            "region_report",
-            "Visitors from one region (the region also travels in the Mcp-Param-Region header).",
-            json!({"type": "object", "properties": {
-                "region": {"type": "string", "description": "e.g. EU", "x-mcp-header": "Region"}
-            }, "required": ["region"]}),
-        ),
-        (
-            "pick_website",
-            "Asks the user which website to report on.",
-            empty.clone(),
-        ),
-    ];
-    if beta {
-        list.push(("get_funnels", "Funnel conversion by step (beta).", empty));
-    }
-    list.into_iter()
-        .filter_map(|(name, description, schema)| {
-            serde_json::from_value(
-                json!({"name": name, "description": description, "inputSchema": schema}),
-            )
-            .ok()
-        })
-        .collect()
 }
