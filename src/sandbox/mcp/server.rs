@@ -133,6 +133,11 @@ fn knows_ttl(context: &RequestContext<RoleServer>) -> bool {
         .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
 }
 
+/// The `ttlMs` of a list answer: only 2026-07-28 requests know it.
+fn list_ttl(context: &RequestContext<RoleServer>) -> Option<u64> {
+    knows_ttl(context).then_some(LIST_TTL_MS)
+}
+
 impl Zenovay {
     fn call(&self, request: &CallToolRequestParams) -> Result<CallToolResult, McpError> {
         let empty = serde_json::Map::new();
@@ -287,12 +292,10 @@ impl ServerHandler for Zenovay {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let result = ListToolsResult::with_all_items(tools(self.0.beta.load(Ordering::Relaxed)));
-        Ok(if knows_ttl(&context) {
-            result.with_ttl_ms(LIST_TTL_MS)
-        } else {
-            result
-        })
+        let mut result =
+            ListToolsResult::with_all_items(tools(self.0.beta.load(Ordering::Relaxed)));
+        result.ttl_ms = list_ttl(&context);
+        Ok(result)
     }
 
     async fn call_tool(
@@ -343,16 +346,13 @@ impl ServerHandler for Zenovay {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        let result: ListPromptsResult = from_json(json!({"prompts": [{
+        let mut result: ListPromptsResult = from_json(json!({"prompts": [{
             "name": "traffic_summary",
             "description": "Summarize a website's traffic.",
             "arguments": [{"name": "website_id", "required": true}]
         }]}))?;
-        Ok(if knows_ttl(&context) {
-            result.with_ttl_ms(LIST_TTL_MS)
-        } else {
-            result
-        })
+        result.ttl_ms = list_ttl(&context);
+        Ok(result)
     }
 
     async fn get_prompt(
