@@ -201,6 +201,10 @@ pub struct SandboxArgs {
     /// get_visitors=-32003. Repeatable.
     #[arg(long, value_name = "TOOL=CODE", value_parser = parse_mcp_error)]
     pub mcp_error: Vec<(String, i64)>,
+    /// The MCP protocol era(s) /mcp speaks: 2026-07-28 (stateless), 2025-11-25 (sessions) or
+    /// both on one endpoint
+    #[arg(long, value_name = "ERA", default_value = "both")]
+    pub mcp_era: crate::sandbox::mcp::McpEra,
     /// Lifetime of the access tokens its authorization server issues, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     pub token_ttl: u64,

@@ -12,6 +12,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<Exit> {
         rate_limit: args.rate_limit,
         faults: args.fault.clone(),
         mcp_errors: args.mcp_error.iter().cloned().collect(),
+        mcp_era: args.mcp_era,
         oauth: sandbox::oauth::OAuthOptions {
             access_ttl: std::time::Duration::from_secs(args.token_ttl.max(1)),
             ..Default::default()

@@ -5,4 +5,7 @@
 
 pub mod client;
 pub mod errors;
+pub mod input;
 pub mod proxy;
+pub mod relay;
+pub mod upstream;

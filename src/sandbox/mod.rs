@@ -69,6 +69,8 @@ pub struct SandboxOptions {
     /// Methods the hosted MCP endpoint accepts and never answers (e.g. `initialize`,
     /// `tools/call`): a server that hangs.
     pub mcp_hang: Vec<String>,
+    /// The protocol era(s) the hosted MCP endpoint speaks (2025-11-25 sessions by default).
+    pub mcp_era: mcp::McpEra,
 }
 
 impl Default for SandboxOptions {
@@ -83,6 +85,7 @@ impl Default for SandboxOptions {
             oauth: oauth::OAuthOptions::default(),
             mcp_errors: HashMap::new(),
             mcp_hang: Vec::new(),
+            mcp_era: mcp::McpEra::default(),
         }
     }
 }
@@ -177,6 +180,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
         format!("http://{addr}"),
     ));
     let mcp = Arc::new(mcp::McpEndpoint::new(
+        options.mcp_era,
         options.mcp_errors.clone(),
         options.mcp_hang.clone(),
     ));

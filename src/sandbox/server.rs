@@ -152,7 +152,7 @@ pub(super) async fn resource(
         return r;
     }
     if resource == mcp::PATH {
-        return state.mcp.handle(&method, &headers, &body).await;
+        return state.mcp.handle(method, uri, headers, body).await;
     }
     let rest = path.strip_prefix(API_PREFIX).unwrap_or_default();
 

@@ -82,7 +82,7 @@ fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains(": 6 tools"), "{}", out.stderr);
+    assert!(out.stderr.contains(": 8 tools"), "{}", out.stderr);
     let config = std::fs::read_to_string(env.config_dir().join("config.toml")).expect("config");
     assert!(
         config.starts_with("# my settings\nmask_emails = true\n"),

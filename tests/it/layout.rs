@@ -135,7 +135,7 @@ const MAX_LINES: usize = 450;
 /// Files still over [`MAX_LINES`] while their own splits (issue 14) are under way elsewhere.
 /// The list only shrinks: a file here that is no longer over fails the test too, so that it
 /// is taken off. Empty it as the splits land.
-const OVER_FOR_NOW: &[&str] = &["src/hosted/proxy.rs", "src/mcp/guard.rs"];
+const OVER_FOR_NOW: &[&str] = &["src/mcp/guard.rs"];
 
 /// Every `.rs` file under `dir`, as `(path from the repository root, lines before tests)`.
 fn code_lines(dir: &Path, root: &Path, out: &mut Vec<(String, usize)>) {

@@ -12,6 +12,7 @@ mod conformance;
 mod credentials;
 mod device;
 mod dist;
+mod eras;
 mod hosted;
 mod install;
 // The Secret Service over D-Bus, started by the test itself: Linux only.
