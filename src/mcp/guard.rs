@@ -13,7 +13,7 @@
 //!   a session whose first message is not a request);
 //! - responses and notifications rmcp cannot read are dropped: they answer nothing we asked.
 //!
-//! Framing, the in-flight cap and writing answers are the transport's (`super::transport`).
+//! Framing, the in-flight cap and writing answers are `transport.rs`'s.
 //! Uses rmcp's model and `crate::text`.
 
 use rmcp::RoleServer;
