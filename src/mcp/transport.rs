@@ -5,12 +5,12 @@
 //! each line (parsed once, into rmcp's message), and answers what `guard` refuses itself.
 //! It keeps at most `max_in_flight` requests with rmcp: past that `receive` waits, so stdin
 //! is not read and further requests queue, in order, in the client's pipe, and memory stays
-//! flat whatever the client writes. A slot is freed once the request's answer is written
-//! (so a client slow to read stdout slows its requests too), or by the client's
-//! `notifications/cancelled` (rmcp sends no answer to a cancelled request).
+//! flat whatever the client writes. A slot is freed once the request's answer is queued for
+//! stdout (a bounded queue, so a client slow to read stdout slows its requests too), or by
+//! the client's `notifications/cancelled` (rmcp sends no answer to a cancelled request).
 //!
-//! It owns stdout: rmcp's messages and the transport's own answers go through one writer, a
-//! whole line at a time under one lock, so nothing but JSON-RPC lines ever reaches stdout.
+//! It owns stdout: rmcp's messages and the transport's own answers go through one writer
+//! task, a whole line at a time, so nothing but JSON-RPC lines ever reaches stdout.
 //! Uses `guard` and rmcp.
 
 use std::collections::HashSet;
@@ -24,7 +24,7 @@ use rmcp::transport::Transport;
 use rmcp::{RoleServer, ServerHandler, ServiceExt};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::bytes::BytesMut;
 use tokio_util::codec::{Decoder, FramedRead, LinesCodec, LinesCodecError};
@@ -58,8 +58,9 @@ where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    let (out, writer) = writer(output);
     match server
-        .serve(StdioTransport::new(input, output, max_in_flight))
+        .serve(StdioTransport::new(input, out, max_in_flight))
         .await
     {
         Ok(running) => {
@@ -67,7 +68,28 @@ where
         }
         Err(e) => tracing::debug!("session ended before initialization: {e}"),
     }
+    // The transport is gone with the session: the writer ends once its queue is written.
+    let _ = writer.await;
     Ok(())
+}
+
+/// How many lines may wait for stdout.
+const QUEUED_LINES: usize = 256;
+
+/// The one writer of `output`: whole lines, in the order they are queued.
+fn writer<W: AsyncWrite + Unpin + Send + 'static>(
+    mut output: W,
+) -> (mpsc::Sender<Vec<u8>>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(QUEUED_LINES);
+    let task = tokio::spawn(async move {
+        while let Some(line) = rx.recv().await {
+            if output.write_all(&line).await.is_err() || output.flush().await.is_err() {
+                tracing::warn!("writing stdout failed: the client is gone");
+                break;
+            }
+        }
+    });
+    (tx, task)
 }
 
 /// One line as framed: its text, or why it has none.
@@ -167,27 +189,28 @@ fn slot_of(message: &RxJsonRpcMessage<RoleServer>) -> Slot {
 }
 
 /// rmcp's [`Transport`] for `serve`'s stdio; see the module docs.
-pub struct StdioTransport<R, W> {
+pub struct StdioTransport<R> {
     lines: FramedRead<R, Lines>,
-    out: Arc<Mutex<W>>,
+    out: mpsc::Sender<Vec<u8>>,
     initialized: bool,
     in_flight: Arc<InFlight>,
     /// A request read but not yet handed over, waiting for a slot. Kept here because rmcp
     /// drops the `receive` future whenever something else is ready.
     waiting: Option<(RxJsonRpcMessage<RoleServer>, RequestId)>,
-    /// The transport's last answer, being written by its own task so that rmcp dropping
-    /// `receive` cannot cut the line short.
-    answering: Option<JoinHandle<io::Result<()>>>,
+    /// The transport's last answer, being queued by its own task so that rmcp dropping
+    /// `receive` cannot lose it.
+    answering: Option<JoinHandle<bool>>,
 }
 
-impl<R: AsyncRead, W: AsyncWrite + Unpin + Send + 'static> StdioTransport<R, W> {
-    pub fn new(input: R, output: W, max_in_flight: usize) -> Self {
+impl<R: AsyncRead> StdioTransport<R> {
+    /// Reads `input`; writes through `out`, the queue of [`writer`].
+    pub fn new(input: R, out: mpsc::Sender<Vec<u8>>, max_in_flight: usize) -> Self {
         Self {
             lines: FramedRead::new(
                 input,
                 Lines(LinesCodec::new_with_max_length(MAX_LINE_BYTES)),
             ),
-            out: Arc::new(Mutex::new(output)),
+            out,
             initialized: false,
             in_flight: Arc::new(InFlight {
                 slots: Semaphore::new(max_in_flight.max(1)),
@@ -200,22 +223,15 @@ impl<R: AsyncRead, W: AsyncWrite + Unpin + Send + 'static> StdioTransport<R, W> 
 
     fn answer(&mut self, line: Vec<u8>) {
         let out = self.out.clone();
-        self.answering = Some(tokio::spawn(async move { write_line(&out, &line).await }));
+        self.answering = Some(tokio::spawn(async move { out.send(line).await.is_ok() }));
     }
 }
 
-/// Writes one whole line under the writer's lock.
-async fn write_line<W: AsyncWrite + Unpin>(out: &Mutex<W>, line: &[u8]) -> io::Result<()> {
-    let mut out = out.lock().await;
-    out.write_all(line).await?;
-    out.flush().await
+fn writer_gone() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "stdout's writer has stopped")
 }
 
-impl<R, W> Transport<RoleServer> for StdioTransport<R, W>
-where
-    R: AsyncRead + Unpin + Send,
-    W: AsyncWrite + Unpin + Send + 'static,
-{
+impl<R: AsyncRead + Unpin + Send> Transport<RoleServer> for StdioTransport<R> {
     type Error = io::Error;
 
     fn send(
@@ -232,22 +248,21 @@ where
         async move {
             let mut line = serde_json::to_vec(&item)?;
             line.push(b'\n');
-            let written = write_line(&out, &line).await;
+            let queued = out.send(line).await;
             if owes_slot {
                 in_flight.give_back();
             }
-            written
+            queued.map_err(|_| writer_gone())
         }
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
-            // The last answer is out before the next line is read: stdin waits on stdout.
+            // The last answer is queued before the next line is read: stdin waits on stdout.
             if let Some(answering) = self.answering.as_mut() {
-                let written = answering.await;
+                let queued = answering.await;
                 self.answering = None;
-                if !matches!(written, Ok(Ok(()))) {
-                    tracing::warn!("writing stdout failed: the client is gone");
+                if !matches!(queued, Ok(true)) {
                     return None;
                 }
             }
@@ -312,7 +327,7 @@ where
         if let Some(answering) = self.answering.take() {
             let _ = answering.await;
         }
-        self.out.lock().await.flush().await
+        Ok(())
     }
 }
 
@@ -324,7 +339,7 @@ mod tests {
     use tokio::io::{AsyncBufReadExt, BufReader, DuplexStream};
 
     type Pipes = (
-        StdioTransport<DuplexStream, DuplexStream>,
+        StdioTransport<DuplexStream>,
         DuplexStream,
         tokio::io::Lines<BufReader<DuplexStream>>,
     );
@@ -333,7 +348,7 @@ mod tests {
     fn transport(max_in_flight: usize) -> Pipes {
         let (stdin, client_in) = tokio::io::duplex(16 * 1024 * 1024);
         let (client_out, stdout) = tokio::io::duplex(1024 * 1024);
-        let mut t = StdioTransport::new(stdin, client_out, max_in_flight);
+        let mut t = StdioTransport::new(stdin, writer(client_out).0, max_in_flight);
         t.initialized = true;
         (t, client_in, BufReader::new(stdout).lines())
     }
