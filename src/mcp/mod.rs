@@ -8,6 +8,7 @@
 
 mod apps;
 mod guard;
+mod transport;
 
 use std::sync::Arc;
 
@@ -28,7 +29,7 @@ use crate::tools::guide::{self, GLOSSARY, INSTRUCTIONS, PROMPTS};
 use crate::tools::icons::Icon;
 use crate::tools::{self, CATALOG, ToolError, Toolbox};
 
-pub use guard::serve_stdio;
+pub use transport::serve_stdio;
 
 /// The resources: the project (live, from `GET /me`) and the glossary.
 const PROJECT_URI: &str = "analytics://project";

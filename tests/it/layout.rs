@@ -132,11 +132,6 @@ fn the_top_level_modules_import_each_other_without_a_cycle() {
 /// The most lines a source file may have before its `#[cfg(test)]` part.
 const MAX_LINES: usize = 450;
 
-/// Files still over [`MAX_LINES`] while their own splits (issue 14) are under way elsewhere.
-/// The list only shrinks: a file here that is no longer over fails the test too, so that it
-/// is taken off. Empty it as the splits land.
-const OVER_FOR_NOW: &[&str] = &["src/mcp/guard.rs"];
-
 /// Every `.rs` file under `dir`, as `(path from the repository root, lines before tests)`.
 fn code_lines(dir: &Path, root: &Path, out: &mut Vec<(String, usize)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -164,25 +159,12 @@ fn no_source_file_is_over_450_lines_before_its_tests() {
     assert!(files.len() > 50, "the source tree was not read: {files:?}");
     let over: Vec<String> = files
         .iter()
-        .filter(|(name, n)| *n > MAX_LINES && !OVER_FOR_NOW.contains(&name.as_str()))
+        .filter(|(_, n)| *n > MAX_LINES)
         .map(|(name, n)| format!("{name}: {n} lines"))
         .collect();
     assert!(
         over.is_empty(),
         "over {MAX_LINES} lines before #[cfg(test)]; split by job: {over:?}"
-    );
-    let mended: Vec<&&str> = OVER_FOR_NOW
-        .iter()
-        .filter(|listed| {
-            files
-                .iter()
-                .find(|(name, _)| name == *listed)
-                .is_none_or(|(_, n)| *n <= MAX_LINES)
-        })
-        .collect();
-    assert!(
-        mended.is_empty(),
-        "no longer over {MAX_LINES} lines: take {mended:?} off OVER_FOR_NOW"
     );
 }
 

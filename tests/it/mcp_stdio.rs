@@ -282,6 +282,28 @@ fn garbage_lines_get_json_rpc_errors_and_the_next_request_is_served() {
 }
 
 #[test]
+fn refused_lines_written_with_the_next_request_in_one_go_are_each_answered() {
+    let (mut s, _sb, _env) = demo_session();
+    s.initialize();
+    // A line one byte over 4 MiB, one that is not UTF-8 and a request, in one write: the
+    // request is served without waiting for more input.
+    let mut bytes = vec![b'x'; 4 * 1024 * 1024 + 1];
+    bytes.extend_from_slice(b"\n\xff\xfe\n");
+    bytes.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":\"after\",\"method\":\"tools/list\"}\n");
+    s.send_bytes(&bytes);
+    let big = s.recv();
+    assert_eq!(big["error"]["code"], -32600, "{big}");
+    let message = big["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("larger than 4 MiB"), "{big}");
+    let not_utf8 = s.recv();
+    assert_eq!(not_utf8["error"]["code"], -32700, "{not_utf8}");
+    let list = s.recv();
+    assert_eq!(list["id"], "after", "{list}");
+    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(13));
+    s.finish();
+}
+
+#[test]
 fn string_and_zero_ids_are_answered_with_the_same_id() {
     let (mut s, _sb, _env) = demo_session();
     s.send(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
