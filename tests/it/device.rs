@@ -2,14 +2,12 @@
 //! plays the person on the other device, reading the user code from `login`'s stderr and
 //! approving or denying it at the sandbox.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 
-use crate::common::{TestEnv, WAIT};
+use crate::common::{TestEnv, WAIT, line_reader};
 use crate::oauth::{credentials_path, sandbox};
 
 /// What the person does once `login --device` shows its code.
@@ -44,16 +42,7 @@ fn device_login_with(
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn login --device");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (rx, reader) = line_reader(child.stderr.take().expect("stderr"));
     let mut seen = String::new();
     let started = Instant::now();
     // The user code is the indented line after "enter the code:".
@@ -144,8 +133,8 @@ fn device_sign_in_completes_after_approval_without_slow_down_and_serves_calls() 
     );
 
     let out = env.run(&["call", "get_analytics"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("visitors"), "{}", out.stdout);
+    out.expect_code(0);
+    out.stdout_has(&["visitors"]);
 }
 
 #[test]
@@ -171,13 +160,9 @@ fn without_device_support_login_device_says_so_and_suggests_no_browser() {
     let mut env = TestEnv::new();
     env.set("ANALYTICS_MCP_API_URL", &sb.url());
     let out = env.run(&["login", "--device"], "");
-    assert_eq!(out.code, 1, "{}", out.all());
-    assert!(
-        out.stderr.contains("offers no device sign-in"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("login --no-browser"), "{}", out.stderr);
+    out.expect_code(1);
+    out.stderr_has(&["offers no device sign-in"]);
+    out.stderr_has(&["login --no-browser"]);
 }
 
 /// Ctrl-C while the code waits for approval: a clear message, nothing stored, nothing issued,
@@ -218,7 +203,7 @@ fn device_sign_in_to_a_hosted_server_signs_in_the_profile() {
         out.contains("Signed in (profile zen) with a device code to http://127.0.0.1"),
         "{out}"
     );
-    assert!(out.contains(": 6 tools"), "{out}");
+    assert!(out.contains(": 8 tools"), "{out}");
     let record = std::fs::read_to_string(env.config_dir().join("credentials.zen.json"))
         .expect("the profile's credentials");
     let record: serde_json::Value = serde_json::from_str(&record).expect("JSON");
@@ -230,6 +215,6 @@ fn device_sign_in_to_a_hosted_server_signs_in_the_profile() {
     assert_eq!(sb.sandbox.oauth_stats().slow_downs, 0);
 
     let out = env.run(&["tools", "--profile", "zen"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("get_visitors"), "{}", out.stdout);
+    out.expect_code(0);
+    out.stdout_has(&["get_visitors"]);
 }

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{bin, python_with, repo, skip_or_fail};
+use crate::common::{bin, printed, python_with, repo, skip_or_fail};
 
 /// A JSON file of the project's, parsed.
 fn json_file(rel: &str) -> Value {
@@ -61,11 +61,7 @@ fn mcpb_validate_accepts_the_manifest() {
         .arg(repo().join("dist/mcpb/manifest.json"))
         .output()
         .expect("run mcpb");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = printed(&out);
     assert!(
         out.status.success() && text.contains("validation passes"),
         "{text}"

@@ -11,7 +11,7 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::mcp::McpEra;
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, bin, python_with, repo, skip_or_fail};
+use crate::common::{McpSession, TestEnv, TestSandbox, bin, python_sdk, repo};
 
 const ERAS: [McpEra; 2] = [McpEra::Stateless, McpEra::Session];
 
@@ -180,10 +180,7 @@ fn a_client_without_elicitation_is_told_it_cannot_answer_input_requests() {
 
 #[test]
 fn the_python_sdk_in_auto_mode_uses_servers_of_either_era_through_the_bridge() {
-    let Some(python) = python_with("mcp") else {
-        skip_or_fail(
-            "the Python `mcp` SDK is not installed (pip install -r tests/python/requirements.txt)",
-        );
+    let Some(python) = python_sdk("mcp") else {
         return;
     };
     for era in ERAS {

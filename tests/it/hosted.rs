@@ -33,7 +33,7 @@ fn signed_in(sb: &TestSandbox, extra: &str) -> TestEnv {
         sb.sandbox.mcp_url()
     ));
     let out = env.run(&["login", "--profile", "zen", "--timeout", "15"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     env
 }
 
@@ -76,13 +76,9 @@ fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
         ],
         "",
     );
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("with the browser to http://127.0.0.1"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains(": 8 tools"), "{}", out.stderr);
+    out.expect_code(0);
+    out.stderr_has(&["with the browser to http://127.0.0.1"]);
+    out.stderr_has(&[": 8 tools"]);
     let config = std::fs::read_to_string(env.config_dir().join("config.toml")).expect("config");
     assert!(
         config.starts_with("# my settings\nmask_emails = true\n"),
@@ -97,7 +93,7 @@ fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
     );
 
     let out = env.run(&["profiles"], "");
-    assert!(out.stdout.contains("(hosted MCP)"), "{}", out.stdout);
+    out.stdout_has(&["(hosted MCP)"]);
     assert!(
         out.stdout
             .lines()
@@ -108,7 +104,7 @@ fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
 
     // --mcp-url without --profile is refused before anything is written.
     let out = env.run(&["login", "--mcp-url", &sb.sandbox.mcp_url()], "");
-    assert_eq!(out.code, 2, "{}", out.all());
+    out.expect_code(2);
 }
 
 #[test]
@@ -185,12 +181,8 @@ fn tools_and_call_work_from_the_terminal() {
     let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let env = signed_in(&sb, "");
     let out = env.run(&["tools", "--profile", "zen"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stdout.contains("get_visitors") && out.stdout.contains("website_id"),
-        "{}",
-        out.stdout
-    );
+    out.expect_code(0);
+    out.stdout_has(&["get_visitors", "website_id"]);
     let out = env.run(
         &[
             "call",
@@ -202,7 +194,7 @@ fn tools_and_call_work_from_the_terminal() {
         ],
         "",
     );
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let data: Value = serde_json::from_str(&out.stdout).expect("JSON");
     assert_eq!(data["visitors"], 2140);
     let out = env.run(
@@ -215,8 +207,22 @@ fn tools_and_call_work_from_the_terminal() {
         ],
         "",
     );
-    assert_eq!(out.code, 3, "{}", out.all());
-    assert!(out.stderr.contains("Unknown website_id"), "{}", out.stderr);
+    out.expect_code(3);
+    out.stderr_has(&["Unknown website_id"]);
+}
+
+/// `call get_visitors` for one website through the hosted profile `zen`.
+fn call_visitors(env: &TestEnv) -> crate::common::Output {
+    env.run(
+        &[
+            "call",
+            "get_visitors",
+            "website_id=web_docs",
+            "--profile",
+            "zen",
+        ],
+        "",
+    )
 }
 
 #[test]
@@ -229,16 +235,7 @@ fn each_upstream_error_code_becomes_an_actionable_tool_result() {
     ] {
         let sb = hosted_sandbox(OAuthOptions::default(), &[("get_visitors", code)]);
         let env = signed_in(&sb, "");
-        let out = env.run(
-            &[
-                "call",
-                "get_visitors",
-                "website_id=web_docs",
-                "--profile",
-                "zen",
-            ],
-            "",
-        );
+        let out = call_visitors(&env);
         assert_eq!(out.code, 3, "{code}: {}", out.all());
         assert!(out.stderr.contains(expect), "{code}: {}", out.stderr);
         assert_eq!(
@@ -251,32 +248,15 @@ fn each_upstream_error_code_becomes_an_actionable_tool_result() {
     let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let env = signed_in(&sb, "");
     let out = env.run(&["call", "get_funnels", "--profile", "zen"], "");
-    assert_eq!(out.code, 3, "{}", out.all());
-    assert!(
-        out.stderr.contains("has no tool `get_funnels`"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(3);
+    out.stderr_has(&["has no tool `get_funnels`"]);
 
     // -32001: refreshed once, then "sign in again" naming the profile.
     let sb = hosted_sandbox(OAuthOptions::default(), &[("get_visitors", -32001)]);
     let env = signed_in(&sb, "");
-    let out = env.run(
-        &[
-            "call",
-            "get_visitors",
-            "website_id=web_docs",
-            "--profile",
-            "zen",
-        ],
-        "",
-    );
-    assert_eq!(out.code, 3, "{}", out.all());
-    assert!(
-        out.stderr.contains("analytics-mcp login --profile zen"),
-        "{}",
-        out.stderr
-    );
+    let out = call_visitors(&env);
+    out.expect_code(3);
+    out.stderr_has(&["analytics-mcp login --profile zen"]);
     assert_eq!(
         sb.sandbox.oauth_stats().refreshes,
         1,
@@ -373,7 +353,7 @@ fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
         ],
         "wrong-key-123\n",
     );
-    assert_eq!(out.code, 5, "{}", out.all());
+    out.expect_code(5);
     let config = std::fs::read_to_string(env.config_dir().join("config.toml")).expect("config");
     assert!(config.contains("key_header = \"X-API-Key\""), "{config}");
     assert!(!credentials(&env).exists());
@@ -393,19 +373,19 @@ fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
         &["login", "--with-key", "--profile", "zen"],
         &format!("{}\n", sb.key()),
     );
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stderr.contains("sent as X-API-Key"), "{}", out.stderr);
+    out.expect_code(0);
+    out.stderr_has(&["sent as X-API-Key"]);
     assert!(!out.all().contains(sb.key()), "the key is never printed");
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("web_northwind"), "{}", out.stdout);
+    out.expect_code(0);
+    out.stdout_has(&["web_northwind"]);
 
     // A wrong key is refused and the stored one stays.
     let out = env.run(
         &["login", "--with-key", "--profile", "zen"],
         "wrong-key-123\n",
     );
-    assert_eq!(out.code, 5, "{}", out.all());
+    out.expect_code(5);
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
     assert_eq!(out.code, 0, "the earlier key still works: {}", out.all());
 }
@@ -465,5 +445,5 @@ fn without_protected_resource_metadata_the_servers_own_origin_is_asked() {
     assert_eq!(record["oauth"]["issuer"], sb.sandbox.origin());
     assert_eq!(record["oauth"]["resource"], sb.sandbox.mcp_url());
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
 }

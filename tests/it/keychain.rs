@@ -15,7 +15,9 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, WAIT, finish_within, skip_or_fail, text_of};
+use crate::common::{
+    McpSession, TestEnv, TestSandbox, WAIT, finish_within, printed, skip_or_fail, text_of,
+};
 use crate::oauth::browser_env;
 
 /// A key that is not the sandbox default, so the sandbox accepting it proves it was the one
@@ -145,14 +147,10 @@ impl SecretService {
         let out = self.secret_tool(&["search", "--all", "service", "analytics-mcp"]);
         // One `[/org/freedesktop/secrets/collection/…]` header per item (stdout or stderr,
         // depending on the libsecret release).
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .lines()
-        .filter(|l| l.starts_with("[/"))
-        .count()
+        printed(&out)
+            .lines()
+            .filter(|l| l.starts_with("[/"))
+            .count()
     }
 
     fn secret_tool(&self, args: &[&str]) -> std::process::Output {

@@ -10,8 +10,7 @@ const WEEK: (&str, &str) = ("2026-10-01", "2026-10-07");
 
 fn demo_session() -> (McpSession, TestSandbox, TestEnv) {
     let sandbox = TestSandbox::start(SandboxOptions::default());
-    let mut env = TestEnv::new();
-    sandbox.configure(&mut env);
+    let env = sandbox.env();
     let session = McpSession::spawn(&env, &[]);
     (session, sandbox, env)
 }

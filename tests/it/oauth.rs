@@ -97,22 +97,13 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
     env.set("ANALYTICS_MCP_LOG", "trace");
     let out = login(&env);
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr
-            .contains("Signed in with the browser: Northwind Notes (demo)"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["Signed in with the browser: Northwind Notes (demo)"]);
     assert!(
         out.stderr
             .contains(&format!("Issuer {}", sb.sandbox.origin()))
     );
-    assert!(
-        out.stderr.contains("with a newly registered client"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has(&["with a newly registered client"]);
     assert!(
         page(&env).contains("analytics-mcp is signed in to Northwind Notes (demo)"),
         "{}",
@@ -127,12 +118,12 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
 
     let out = env.run(&["call", "get_analytics"], "");
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("visitors"), "{}", out.stdout);
+    out.expect_code(0);
+    out.stdout_has(&["visitors"]);
 
     let out = env.run(&["status"], "");
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     for line in [
         "Method:     browser sign-in (OAuth)",
         &format!("Issuer:     {}", sb.sandbox.origin()),
@@ -149,18 +140,14 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
     // A second sign-in reuses the remembered registration (same port, same redirect URI).
     let out = login(&env);
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert_eq!(sb.sandbox.oauth_stats().registrations, 1);
     let tokens = [secrets(&record), secrets(&stored(&env))].concat();
 
     let out = env.run(&["logout"], "");
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("Revoked the tokens at"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["Revoked the tokens at"]);
     assert_eq!(sb.sandbox.oauth_stats().revocations, 2);
     assert!(!credentials_path(&env).exists());
     assert_eq!(env.run(&["status"], "").code, 4);
@@ -178,12 +165,8 @@ fn deny_fails_cleanly_and_stores_nothing() {
     let sb = sandbox(OAuthOptions::default());
     let env = browser_env(&sb, "deny");
     let out = login(&env);
-    assert_eq!(out.code, 1, "{}", out.all());
-    assert!(
-        out.stderr.contains("sign-in was denied in the browser"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(1);
+    out.stderr_has(&["sign-in was denied in the browser"]);
     assert!(page(&env).contains("Sign-in failed"), "{}", page(&env));
     assert!(!credentials_path(&env).exists());
     assert_eq!(sb.sandbox.oauth_stats().code_exchanges, 0);
@@ -194,8 +177,8 @@ fn a_return_with_the_wrong_state_is_rejected() {
     let sb = sandbox(OAuthOptions::default());
     let env = browser_env(&sb, "tamper-state");
     let out = login(&env);
-    assert_eq!(out.code, 1, "{}", out.all());
-    assert!(out.stderr.contains("different `state`"), "{}", out.stderr);
+    out.expect_code(1);
+    out.stderr_has(&["different `state`"]);
     assert!(!credentials_path(&env).exists());
     assert_eq!(
         sb.sandbox.oauth_stats().code_exchanges,
@@ -276,13 +259,9 @@ fn a_server_without_s256_pkce_is_refused() {
     });
     let env = browser_env(&sb, "approve");
     let out = login(&env);
-    assert_eq!(out.code, 1, "{}", out.all());
-    assert!(
-        out.stderr.contains("does not offer PKCE with S256"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("--with-key"), "{}", out.stderr);
+    out.expect_code(1);
+    out.stderr_has(&["does not offer PKCE with S256"]);
+    out.stderr_has(&["--with-key"]);
     assert_eq!(sb.sandbox.oauth_stats().consents_shown, 0);
 }
 
@@ -293,7 +272,7 @@ fn a_busy_callback_port_and_a_silent_browser_are_clear_errors() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = busy.local_addr().expect("addr").port().to_string();
     let out = env.run(&["login", "--callback-port", &port], "");
-    assert_eq!(out.code, 2, "{}", out.all());
+    out.expect_code(2);
     assert!(
         out.stderr
             .contains(&format!("port {port} on 127.0.0.1 is in use")),
@@ -304,13 +283,8 @@ fn a_busy_callback_port_and_a_silent_browser_are_clear_errors() {
 
     env.set("BROWSER", "/bin/true");
     let out = env.run(&["login", "--timeout", "1"], "");
-    assert_eq!(out.code, 1, "{}", out.all());
-    assert!(
-        out.stderr
-            .contains("no answer from the browser within 1 seconds"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(1);
+    out.stderr_has(&["no answer from the browser within 1 seconds"]);
     assert!(!credentials_path(&env).exists());
 }
 
@@ -371,7 +345,7 @@ fn an_expired_access_token_is_refreshed_before_the_call() {
     std::thread::sleep(Duration::from_millis(4100));
     env.set("ANALYTICS_MCP_LOG", "trace");
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
     assert_eq!(
         sb.sandbox.oauth_stats().bearer_rejected,
@@ -401,7 +375,7 @@ fn a_rejected_access_token_is_refreshed_once_and_the_call_retried() {
     set_expiry(&env, 3600);
     std::thread::sleep(Duration::from_millis(2100));
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let stats = sb.sandbox.oauth_stats();
     assert_eq!((stats.bearer_rejected, stats.refreshes), (1, 1));
 }
@@ -417,7 +391,7 @@ fn temporary_refresh_failures_are_retried_then_reported_as_temporary() {
     assert_eq!(login(&env).code, 0);
     set_expiry(&env, -10);
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
 
     // Ten 503s: more than the retries; the call fails as temporary, not "sign in again".
@@ -430,7 +404,7 @@ fn temporary_refresh_failures_are_retried_then_reported_as_temporary() {
     let before = stored(&env);
     set_expiry(&env, -10);
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 3, "{}", out.all());
+    out.expect_code(3);
     assert!(out.all().contains("usually temporary"), "{}", out.all());
     assert!(!out.all().contains("Sign in again"), "{}", out.all());
     assert_eq!(
@@ -461,7 +435,7 @@ fn a_revoked_refresh_token_means_sign_in_again_and_keeps_the_record() {
     assert!(revoked.success());
     set_expiry(&env, -10);
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 3, "{}", out.all());
+    out.expect_code(3);
     assert!(
         out.all()
             .contains("Sign in again with `analytics-mcp login`"),
@@ -549,13 +523,9 @@ fn an_api_without_a_sign_in_server_points_to_with_key() {
         env
     };
     let out = env.run(&["login"], "");
-    assert_eq!(out.code, 5, "{}", out.all());
-    assert!(
-        out.stderr.contains("could not find the sign-in server"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("login --with-key"), "{}", out.stderr);
+    out.expect_code(5);
+    out.stderr_has(&["could not find the sign-in server"]);
+    out.stderr_has(&["login --with-key"]);
 }
 
 #[test]
@@ -567,12 +537,8 @@ fn logout_says_when_the_server_cannot_revoke_and_still_signs_out() {
     let env = browser_env(&sb, "approve");
     assert_eq!(login(&env).code, 0);
     let out = env.run(&["logout"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("has no revocation endpoint"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["has no revocation endpoint"]);
     assert!(!credentials_path(&env).exists());
     assert_eq!(sb.sandbox.oauth_stats().revocations, 0);
 }
@@ -602,7 +568,7 @@ fn an_iss_that_is_not_byte_for_byte_the_issuer_is_refused_and_nothing_is_stored(
                 "iss {iss:?}: stored anyway"
             );
         } else {
-            assert_eq!(out.code, 0, "{}", out.all());
+            out.expect_code(0);
             assert!(credentials_path(&env).exists());
         }
     }
@@ -626,7 +592,7 @@ fn a_confidential_pre_registered_client_signs_in_and_refreshes_with_its_secret()
     let out = login(&env);
     seen.push_str(&out.all());
     assert_ne!(out.code, 0, "{}", out.all());
-    assert!(out.stderr.contains("invalid_client"), "{}", out.stderr);
+    out.stderr_has(&["invalid_client"]);
     assert!(!credentials_path(&env).exists());
 
     let out = env.run(
@@ -634,19 +600,14 @@ fn a_confidential_pre_registered_client_signs_in_and_refreshes_with_its_secret()
         &format!("{SECRET}\n"),
     );
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr
-            .contains("with the pre-registered client from config.toml"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["with the pre-registered client from config.toml"]);
     assert_eq!(sb.sandbox.oauth_stats().registrations, 0);
 
     set_expiry(&env, -10);
     let out = env.run(&["call", "get_analytics"], "");
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
     let out = env.run(&["status"], "");
     seen.push_str(&out.all());
@@ -658,7 +619,7 @@ fn a_confidential_pre_registered_client_signs_in_and_refreshes_with_its_secret()
     // The next sign-in finds the secret in the credential store.
     let out = login(&env);
     seen.push_str(&out.all());
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
 
     assert!(!seen.contains(SECRET), "the secret leaked:\n{seen}");
     let config = std::fs::read_to_string(env.config_dir().join("config.toml")).unwrap();

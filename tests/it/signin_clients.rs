@@ -72,12 +72,8 @@ fn login_with_metadata_url(
 fn a_metadata_document_is_fetched_and_no_registration_made_when_both_are_offered() {
     let document = serve_document(our_document);
     let (sb, env, out) = login_with_metadata_url(OAuthOptions::default(), &document.url);
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("with a Client ID Metadata Document"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["with a Client ID Metadata Document"]);
     let stats = sb.sandbox.oauth_stats();
     assert!(stats.metadata_fetches >= 1, "{stats:?}");
     assert_eq!((stats.registrations, stats.code_exchanges), (0, 1));
@@ -93,7 +89,7 @@ fn a_metadata_document_is_fetched_and_no_registration_made_when_both_are_offered
         out.stdout
     );
     let out = env.run(&["call", "get_analytics"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
 }
 
 /// The document's URL is only a client id where the server says it takes one; elsewhere, and
@@ -106,17 +102,13 @@ fn without_metadata_document_support_or_with_it_switched_off_the_client_register
         ..OAuthOptions::default()
     };
     let (sb, _env, out) = login_with_metadata_url(without, &document.url);
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("with a newly registered client"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["with a newly registered client"]);
     let stats = sb.sandbox.oauth_stats();
     assert_eq!((stats.metadata_fetches, stats.registrations), (0, 1));
 
     let (sb, _env, out) = login_with_metadata_url(OAuthOptions::default(), "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let stats = sb.sandbox.oauth_stats();
     assert_eq!((stats.metadata_fetches, stats.registrations), (0, 1));
 }
@@ -129,13 +121,11 @@ fn no_registration_and_no_metadata_document_is_a_clear_error() {
     };
     let (sb, env, out) = login_with_metadata_url(closed, "");
     assert_ne!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("offers no dynamic client registration")
-            && out.stderr.contains("`client_id`")
-            && out.stderr.contains("`client_metadata_url`"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has(&[
+        "offers no dynamic client registration",
+        "`client_id`",
+        "`client_metadata_url`",
+    ]);
     assert!(!credentials_path(&env).exists());
     assert_eq!(sb.sandbox.oauth_stats().consents_shown, 0);
 }
@@ -204,14 +194,10 @@ fn confidential_logout(revocation_auth_methods: Option<Vec<String>>) {
         &["login", "--timeout", "15", "--client-secret"],
         &format!("{SECRET}\n"),
     );
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let out = env.run(&["logout"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(
-        out.stderr.contains("Revoked the tokens at"),
-        "{}",
-        out.stderr
-    );
+    out.expect_code(0);
+    out.stderr_has(&["Revoked the tokens at"]);
     assert!(!out.all().contains(SECRET), "the secret leaked");
     let stats = sb.sandbox.oauth_stats();
     assert_eq!((stats.revocations, stats.revocations_refused), (2, 0));

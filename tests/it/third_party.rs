@@ -5,14 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{bin, python_with, repo, skip_or_fail};
+use crate::common::{bin, printed, python_sdk, repo, skip_or_fail};
 
 #[test]
 fn python_sdk_calls_every_tool_and_validates_structured_content() {
-    let Some(python) = python_with("mcp, jsonschema") else {
-        skip_or_fail(
-            "the Python `mcp` SDK is not installed (pip install -r tests/python/requirements.txt)",
-        );
+    let Some(python) = python_sdk("mcp, jsonschema") else {
         return;
     };
     for mode in ["auto", "legacy"] {
@@ -33,9 +30,16 @@ fn python_sdk_calls_every_tool_and_validates_structured_content() {
     }
 }
 
+/// The MCP Inspector CLI from `.ci/node`, or None after a skip (a failure under CI).
 fn inspector() -> Option<PathBuf> {
     let local = repo().join(".ci/node/node_modules/.bin/mcp-inspector");
-    local.exists().then_some(local)
+    if !local.exists() {
+        skip_or_fail(
+            "the MCP Inspector is not installed (run .ci/run, or npm install in .ci/node)",
+        );
+        return None;
+    }
+    Some(local)
 }
 
 fn run_inspector(inspector: &Path, catalog: &Path, args: &[&str]) -> (bool, String, String) {
@@ -58,9 +62,6 @@ fn run_inspector(inspector: &Path, catalog: &Path, args: &[&str]) -> (bool, Stri
 #[test]
 fn inspector_cli_lists_tools_strictly_and_calls_one() {
     let Some(inspector) = inspector() else {
-        skip_or_fail(
-            "the MCP Inspector is not installed (run .ci/run, or npm install in .ci/node)",
-        );
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -107,9 +108,6 @@ fn inspector_cli_lists_tools_strictly_and_calls_one() {
 #[test]
 fn inspector_launches_the_entry_install_wrote_for_claude_desktop() {
     let Some(inspector) = inspector() else {
-        skip_or_fail(
-            "the MCP Inspector is not installed (run .ci/run, or npm install in .ci/node)",
-        );
         return;
     };
     let env = crate::common::TestEnv::new();
@@ -205,12 +203,7 @@ fn run_client(env: &crate::common::TestEnv, program: &Path, args: &[&str]) -> (b
         .args(args)
         .output()
         .expect("run client");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    (out.status.success(), printed(&out))
 }
 
 #[test]

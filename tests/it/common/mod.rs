@@ -140,6 +140,44 @@ pub fn finish_within(child: Child, limit: Duration, what: &str) -> std::process:
     }
 }
 
+/// Reads `stream` line by line on a thread of its own, so a test can wait for a line with a
+/// deadline; the thread ends with the stream.
+pub fn line_reader(
+    stream: impl std::io::Read + Send + 'static,
+) -> (Receiver<String>, JoinHandle<()>) {
+    let (tx, rx) = channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (rx, reader)
+}
+
+/// The Python that has the MCP SDK (and `modules`, a comma-separated import list), or None
+/// after a skip (a failure under CI).
+pub fn python_sdk(modules: &str) -> Option<std::path::PathBuf> {
+    let python = python_with(modules);
+    if python.is_none() {
+        skip_or_fail(
+            "the Python `mcp` SDK is not installed (pip install -r tests/python/requirements.txt)",
+        );
+    }
+    python
+}
+
+/// Everything a finished program printed, stdout then stderr.
+pub fn printed(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// What a finished command printed.
 #[derive(Debug)]
 pub struct Output {
@@ -262,16 +300,7 @@ impl McpSession {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (rx, reader) = line_reader(child.stdout.take().expect("stdout"));
         Self {
             stdin: child.stdin.take(),
             child,
