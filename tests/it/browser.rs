@@ -110,18 +110,7 @@ fn chromium_signs_in_to_a_hosted_mcp_server_and_serve_uses_it() {
     let mut env = chromium_env(&sb, "approve");
     env.vars.retain(|(k, _)| k != "ANALYTICS_MCP_API_URL");
     let mcp_url = sb.sandbox.mcp_url();
-    let out = env.run(
-        &[
-            "login",
-            "--mcp-url",
-            &mcp_url,
-            "--profile",
-            "zen",
-            "--timeout",
-            "60",
-        ],
-        "",
-    );
+    let out = env.login_zen(&mcp_url, &["--timeout", "60"], "");
     out.expect_code(0);
     let seen = chromium_log(&env);
     assert!(seen.contains("title: Signed in"), "{seen}");

@@ -13,13 +13,9 @@ fn json_file(rel: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel} is not JSON: {e}"))
 }
 
-fn manifest() -> Value {
-    json_file("dist/mcpb/manifest.json")
-}
-
 #[test]
 fn the_bundle_manifest_lists_exactly_our_tools_and_keeps_the_key_sensitive() {
-    let m = manifest();
+    let m = json_file("dist/mcpb/manifest.json");
     assert_eq!(m["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(m["server"]["type"], "binary");
     assert_eq!(
@@ -68,13 +64,9 @@ fn mcpb_validate_accepts_the_manifest() {
     );
 }
 
-fn server_json() -> Value {
-    json_file("dist/server.json")
-}
-
 #[test]
 fn server_json_matches_the_crate_and_the_bundle() {
-    let entry = server_json();
+    let entry = json_file("dist/server.json");
     assert_eq!(entry["version"], env!("CARGO_PKG_VERSION"));
     let package = &entry["packages"][0];
     assert_eq!(package["registryType"], "mcpb");
@@ -96,7 +88,7 @@ fn server_json_matches_the_crate_and_the_bundle() {
     assert_eq!(vars[0]["name"], "ANALYTICS_MCP_API_KEY");
     assert_eq!(vars[0]["isSecret"], true);
     assert!(
-        manifest()["server"]["mcp_config"]["env"]
+        json_file("dist/mcpb/manifest.json")["server"]["mcp_config"]["env"]
             .get("ANALYTICS_MCP_API_KEY")
             .is_some()
     );
@@ -125,7 +117,7 @@ fn server_json_passes_the_registry_schema() {
     assert!(ok && text.trim() == "valid", "{text}");
 
     // The check has teeth: a name without its namespace and an over-long description fail.
-    let mut broken = server_json();
+    let mut broken = json_file("dist/server.json");
     broken["name"] = "analytics-mcp".into();
     broken["description"] = "x".repeat(101).into();
     let dir = tempfile::tempdir().expect("tempdir");

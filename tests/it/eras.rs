@@ -11,7 +11,7 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::mcp::McpEra;
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, bin, python_sdk, repo};
+use crate::common::{McpSession, TestEnv, TestSandbox, bin, python_sdk, repo, succeeded};
 
 const ERAS: [McpEra; 2] = [McpEra::Stateless, McpEra::Session];
 
@@ -22,15 +22,9 @@ fn bridged(era: McpEra) -> (TestSandbox, TestEnv) {
         ..SandboxOptions::default()
     });
     let env = TestEnv::new();
-    let out = env.run(
-        &[
-            "login",
-            "--mcp-url",
-            &sb.sandbox.mcp_url(),
-            "--profile",
-            "zen",
-            "--with-key",
-        ],
+    let out = env.login_zen(
+        &sb.sandbox.mcp_url(),
+        &["--with-key"],
         &format!("{}\n", sb.key()),
     );
     assert_eq!(out.code, 0, "{era:?}: {}", out.all());
@@ -193,12 +187,7 @@ fn the_python_sdk_in_auto_mode_uses_servers_of_either_era_through_the_bridge() {
             cmd.env(k, v);
         }
         let out = cmd.output().expect("run python");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{era:?}: python SDK through the bridge failed:\n{stdout}\n{stderr}"
-        );
+        let stdout = succeeded(&out, &format!("{era:?}: python SDK through the bridge"));
         assert!(stdout.contains("bridge ok"), "{era:?}: {stdout}");
         let stats = sb.sandbox.mcp_stats();
         assert_eq!(stats.inputs, vec!["accept:web_northwind"], "{era:?}");

@@ -64,18 +64,7 @@ fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
     let mut env = TestEnv::new();
     use_fake_browser(&mut env, "approve");
     env.write_config("# my settings\nmask_emails = true\n");
-    let out = env.run(
-        &[
-            "login",
-            "--mcp-url",
-            &sb.sandbox.mcp_url(),
-            "--profile",
-            "zen",
-            "--timeout",
-            "15",
-        ],
-        "",
-    );
+    let out = env.login_zen(&sb.sandbox.mcp_url(), &["--timeout", "15"], "");
     out.expect_code(0);
     out.stderr_has(&["with the browser to http://127.0.0.1"]);
     out.stderr_has(&[": 8 tools"]);
@@ -340,17 +329,9 @@ fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
     let env = TestEnv::new();
     let url = sb.sandbox.mcp_url();
     // The profile is created even though this first key is refused (and not stored).
-    let out = env.run(
-        &[
-            "login",
-            "--mcp-url",
-            &url,
-            "--profile",
-            "zen",
-            "--key-header",
-            "X-API-Key",
-            "--with-key",
-        ],
+    let out = env.login_zen(
+        &url,
+        &["--key-header", "X-API-Key", "--with-key"],
         "wrong-key-123\n",
     );
     out.expect_code(5);

@@ -30,6 +30,14 @@ fn env() -> TestEnv {
     env
 }
 
+/// A fresh environment and the path `rel` names in its home, its directory made.
+fn env_with_dir_for(rel: &str) -> (TestEnv, PathBuf) {
+    let env = env();
+    let path = home(&env).join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    (env, path)
+}
+
 fn home(env: &TestEnv) -> PathBuf {
     env.dir.path().to_path_buf()
 }
@@ -65,9 +73,7 @@ fn json_clients_fresh_files_get_a_working_entry() {
 #[test]
 fn json_clients_keep_everything_else_byte_for_byte() {
     for (client, rel, key) in JSON_CLIENTS {
-        let env = env();
-        let path = home(&env).join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let (env, path) = env_with_dir_for(rel);
         let original = format!(
             "{{\n    // hand-written, with a comment\n    \"theme\":   \"dark\",\n    \"{key}\": {{\n        \"other\": {{ \"command\": \"npx\", \"args\": [\"-y\", \"other\"] }}\n    }},\n    \"zeta\": [1,2,3]\n}}\n"
         );
@@ -116,9 +122,7 @@ fn json_clients_keep_everything_else_byte_for_byte() {
 #[test]
 fn invalid_files_are_left_alone_with_line_and_column() {
     for (client, rel, _) in JSON_CLIENTS {
-        let env = env();
-        let path = home(&env).join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let (env, path) = env_with_dir_for(rel);
         let broken = "{\n  \"mcpServers\": {\n    \"a\": 1,,\n  }\n";
         std::fs::write(&path, broken).unwrap();
         let out = env.run(&["install", client], "");

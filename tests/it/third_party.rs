@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{bin, printed, python_sdk, repo, skip_or_fail};
+use crate::common::{bin, printed, python_sdk, repo, skip_or_fail, succeeded};
 
 #[test]
 fn python_sdk_calls_every_tool_and_validates_structured_content() {
@@ -20,12 +20,7 @@ fn python_sdk_calls_every_tool_and_validates_structured_content() {
             .env_remove("ANALYTICS_MCP_API_KEY")
             .output()
             .expect("run python");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "python SDK check ({mode}) failed:\n{stdout}\n{stderr}"
-        );
+        let stdout = succeeded(&out, &format!("python SDK check ({mode})"));
         assert!(stdout.contains("all 13 tools passed"), "{stdout}");
     }
 }

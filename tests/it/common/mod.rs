@@ -102,6 +102,13 @@ impl TestEnv {
         cmd
     }
 
+    /// `login --mcp-url URL --profile zen` and `extra` flags: the hosted profile the tests use.
+    pub fn login_zen(&self, mcp_url: &str, extra: &[&str], stdin: &str) -> Output {
+        let mut args = vec!["login", "--mcp-url", mcp_url, "--profile", "zen"];
+        args.extend_from_slice(extra);
+        self.run(&args, stdin)
+    }
+
     /// Runs the binary to completion with `stdin` as input.
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
         let mut child = self
@@ -167,6 +174,16 @@ pub fn python_sdk(modules: &str) -> Option<std::path::PathBuf> {
         );
     }
     python
+}
+
+/// The stdout of a program that finished, after asserting it succeeded (else `what` failed,
+/// with both streams).
+#[track_caller]
+pub fn succeeded(out: &std::process::Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{what} failed:\n{stdout}\n{stderr}");
+    stdout
 }
 
 /// Everything a finished program printed, stdout then stderr.
