@@ -8,6 +8,7 @@
 //! - `config` (settings, limits, the endpoint table) → `credentials` (bound to their origin)
 //!   → `auth` (sign-in and tokens) → `api` (the Read API client) → `tools` → `mcp`;
 //! - `hosted` (the bridge to hosted MCP servers) stands beside `api`, on `auth` and `config`;
+//! - `chart` (SVG and terminal drawings, on `text`) stands under `tools`;
 //! - `sandbox` is a stand-alone stand-in for the upstream; `install` edits client configs.
 //!
 //! Leaf helpers may be used anywhere and import none of the above: `env_vars`, `output`,
