@@ -45,6 +45,9 @@ pub struct AuthedClient {
     http: reqwest::Client,
     auth: UpstreamAuth,
     wanted_scope: WantedScope,
+    /// Set once a session's own GET stream (the one rmcp opens after `initialize`, without a
+    /// `Last-Event-ID`) has been answered, or refused.
+    session_stream: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 type Failure = StreamableHttpError<reqwest::Error>;
@@ -72,6 +75,7 @@ impl AuthedClient {
             http,
             auth,
             wanted_scope,
+            session_stream: Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 
@@ -257,8 +261,10 @@ impl StreamableHttpClient for AuthedClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, Failure> {
+        let opens_session_stream = session_id.is_some() && last_event_id.is_none();
         let (token, headers) = self.credential(&uri, custom_headers).await?;
-        self.http
+        let stream = self
+            .http
             .get_stream_with_max_sse_event_size(
                 uri,
                 session_id,
@@ -267,22 +273,32 @@ impl StreamableHttpClient for AuthedClient {
                 headers,
                 max_sse_event_size,
             )
-            .await
+            .await;
+        if opens_session_stream {
+            self.session_stream.send_replace(true);
+        }
+        stream
     }
 }
 
 /// The transport for `url`: our authenticated client, with sessions re-established when the
-/// upstream forgets them.
+/// upstream forgets them; and a flag that turns true once the session's own GET stream has
+/// been answered (a 2025-era server only; stateless servers have no such stream).
 pub fn transport(
     url: &url::Url,
     auth: UpstreamAuth,
     connect_timeout: std::time::Duration,
     wanted_scope: WantedScope,
-) -> StreamableHttpClientTransport<AuthedClient> {
+) -> (
+    StreamableHttpClientTransport<AuthedClient>,
+    tokio::sync::watch::Receiver<bool>,
+) {
     let config =
         StreamableHttpClientTransportConfig::with_uri(url.as_str()).reinit_on_expired_session(true);
-    StreamableHttpClientTransport::with_client(
-        AuthedClient::new(auth, connect_timeout, wanted_scope),
-        config,
+    let client = AuthedClient::new(auth, connect_timeout, wanted_scope);
+    let session_stream = client.session_stream.subscribe();
+    (
+        StreamableHttpClientTransport::with_client(client, config),
+        session_stream,
     )
 }

@@ -25,6 +25,9 @@ use super::relay::Relay;
 use crate::config::{Limits, McpUpstream, Protocol};
 use crate::credentials::Secret;
 
+/// How long the first request on a new session waits for the session's GET stream.
+const SESSION_STREAM_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How many input rounds one call may take (rmcp's own cap).
 const MAX_INPUT_ROUNDS: usize = rmcp::model::DEFAULT_MRTR_MAX_ROUNDS;
 
@@ -120,7 +123,7 @@ impl Upstream {
         }
         let events = self.events.clone();
         let connect_timeout = self.limits.connect_timeout.min(self.limits.timeout);
-        let transport = transport(
+        let (transport, mut session_stream) = transport(
             &self.config.url,
             self.auth.clone(),
             connect_timeout,
@@ -142,6 +145,19 @@ impl Upstream {
             .map_err(|e| self.connect_error(&e.to_string()))?;
         let peer = running.peer().clone();
         *service = Some(running);
+        // A session (2025-era server): rmcp opens the session's GET stream in the background
+        // after `initialize`. The first request waits for it (at most SESSION_STREAM_WAIT), so
+        // the streams reach the server in their order: one that takes any GET during a call
+        // for a resumption of that call's stream (the conformance suite's `sse-retry` server
+        // does) would otherwise answer the call on it.
+        let stateless = peer
+            .peer_info()
+            .is_some_and(|info| info.protocol_version == ProtocolVersion::V_2026_07_28);
+        if !stateless {
+            let _ =
+                tokio::time::timeout(SESSION_STREAM_WAIT, session_stream.wait_for(|open| *open))
+                    .await;
+        }
         Ok(peer)
     }
 
