@@ -11,7 +11,9 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::mcp::McpEra;
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, bin, python_sdk, repo, succeeded};
+use crate::common::{
+    McpSession, TestEnv, TestSandbox, bin, python_sdk, repo, succeeded, tool_names,
+};
 
 const ERAS: [McpEra; 2] = [McpEra::Stateless, McpEra::Session];
 
@@ -46,15 +48,6 @@ fn initialize(s: &mut McpSession, elicitation: bool) -> Value {
     s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
     assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
     init
-}
-
-fn tool_names(list: &Value) -> Vec<String> {
-    list["result"]["tools"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["name"].as_str().map(str::to_string))
-        .collect()
 }
 
 /// Waits (bounded) until `done` holds for the sandbox's stats.

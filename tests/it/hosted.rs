@@ -9,7 +9,7 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
+use crate::common::{McpSession, TestEnv, TestSandbox, text_of, tool_names};
 use crate::oauth::{set_expiry_in, use_fake_browser};
 
 fn hosted_sandbox(oauth: OAuthOptions, errors: &[(&str, i64)]) -> TestSandbox {
@@ -47,15 +47,6 @@ fn stored(env: &TestEnv) -> Value {
 
 fn set_expiry(env: &TestEnv, from_now: i64) {
     set_expiry_in(&credentials(env), from_now);
-}
-
-fn tool_names(list: &Value) -> Vec<String> {
-    list["result"]["tools"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["name"].as_str().map(str::to_string))
-        .collect()
 }
 
 #[test]

@@ -186,6 +186,16 @@ pub fn succeeded(out: &std::process::Output, what: &str) -> String {
     stdout
 }
 
+/// The tool names in a `tools/list` answer, in order.
+pub fn tool_names(list: &Value) -> Vec<String> {
+    list["result"]["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// Everything a finished program printed, stdout then stderr.
 pub fn printed(out: &std::process::Output) -> String {
     format!(
