@@ -31,6 +31,13 @@ pub const LOG: &str = "ANALYTICS_MCP_LOG";
 pub const RUST_LOG: &str = "RUST_LOG";
 /// Pins "now" to an RFC 3339 instant for date presets and the sandbox (tests, recorded demos).
 pub const NOW: &str = "ANALYTICS_MCP_NOW";
+/// Set by the script `analytics-mcp completions SHELL` prints when the shell asks the binary
+/// for completions (the shell's name); not for people to set.
+pub const COMPLETE: &str = "COMPLETE";
+/// Turns colour off (any value), as <https://no-color.org> asks; read through anstream.
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Turns colour on even when the output is not a terminal (any value but `0`).
+pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
 /// When set (any value but empty or `0`), tests that need an external program fail instead
 /// of skipping. Set by every CI system.
 pub const CI: &str = "CI";
