@@ -13,6 +13,7 @@ mod conformance;
 mod credentials;
 mod device;
 mod dist;
+mod docs;
 mod eras;
 mod help;
 mod hosted;
