@@ -1,6 +1,7 @@
 //! Every environment variable analytics-mcp reads, in one place.
 //!
-//! Each constant's doc is what the README's table says about it. Nothing else in the crate
+//! Each constant's doc is what the table in docs/configuration.md and the man page's
+//! ENVIRONMENT say about it (the man page reads this file). Nothing else in the crate
 //! spells the name of one of ours; the clients' own (`CODEX_HOME`, `APPDATA`) are read where
 //! their config files are found (`install`).
 

@@ -8,16 +8,15 @@ use clap::CommandFactory;
 
 use crate::common::{Output, TestEnv, repo};
 
-/// Exit code, stdout and stderr as one text, the binary's version filtered out.
+/// Exit code, stdout and stderr as one text, as uv's snapshots show a command.
 fn shown(out: &Output) -> String {
-    let text = format!(
+    format!(
         "success: {}\nexit_code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
         out.code == 0,
         out.code,
         out.stdout,
         out.stderr
-    );
-    text.replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
+    )
 }
 
 fn subcommands() -> Vec<String> {
@@ -34,10 +33,28 @@ fn every_subcommand_has_help_worth_reading() {
     env.set("COLUMNS", "100");
     let names = subcommands();
     assert!(names.len() >= 13, "{names:?}");
-    for name in names {
-        let out = env.run(&[&name, "--help"], "");
-        insta::assert_snapshot!(format!("help_{name}"), shown(&out));
-    }
+    let version = regex_escape(env!("CARGO_PKG_VERSION"));
+    let home = regex_escape(&env.dir.path().display().to_string());
+    insta::with_settings!({filters => vec![
+        (version.as_str(), "[VERSION]"),
+        (home.as_str(), "[HOME]"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+    ]}, {
+        for name in names {
+            let out = env.run(&[&name, "--help"], "");
+            insta::assert_snapshot!(format!("help_{name}"), shown(&out));
+        }
+    });
+}
+
+/// `text` matched literally in an insta filter (a regex).
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
 }
 
 #[test]
