@@ -1,7 +1,11 @@
-//! Command-line types (clap). A field's doc comment is its `--help` text. No logic here.
+//! Command-line types (clap). A field's doc comment is its `--help` text. No logic here; what
+//! the shell completes beyond clap's own knowledge (profiles, tools, `name=value` pairs) is
+//! asked of `complete`.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
+use crate::complete;
 use crate::sandbox::Fault;
 
 /// Ask your AI assistant about your website analytics: a local MCP server for the Himetrica
@@ -11,20 +15,54 @@ use crate::sandbox::Fault;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    #[command(flatten)]
-    pub global: GlobalArgs,
 }
 
-/// Options every command accepts.
-#[derive(Debug, Args)]
+/// Which API and credential a command uses. Flattened into the commands that talk to an API
+/// or a credential only (issue 20: `man`, `completions` and `sandbox` do not offer them).
+#[derive(Debug, Args, Default)]
 pub struct GlobalArgs {
     /// Read API base URL (https, or http to 127.0.0.1/localhost) [env: ANALYTICS_MCP_API_URL]
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// Use a named profile: a [profiles.NAME] table in config.toml, with its own credential
     /// [env: ANALYTICS_MCP_PROFILE]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(complete::profiles))]
     pub profile: Option<String>,
+}
+
+/// `--profile` alone, for the commands that pick a profile but no API (`profiles`).
+#[derive(Debug, Args)]
+pub struct ProfileArg {
+    /// The profile to mark as in use [env: ANALYTICS_MCP_PROFILE]
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(complete::profiles))]
+    pub profile: Option<String>,
+}
+
+/// `--color`, on the commands that print for people.
+#[derive(Debug, Args, Default)]
+pub struct ColorArgs {
+    /// When to colour the output: auto (a terminal, unless NO_COLOR is set or CLICOLOR_FORCE
+    /// is), always or never
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+/// The choice `--color` makes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The flags a command that only reads a credential (`status`, `logout`, `doctor`) takes.
+#[derive(Debug, Args)]
+pub struct CredentialArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,27 +76,59 @@ pub enum Command {
     /// Sign in with the browser (OAuth), or store a secret key with --with-key
     Login(LoginArgs),
     /// Show which credential is in use and check it against the API
-    Status,
+    Status(CredentialArgs),
     /// Remove the stored credential
-    Logout,
+    Logout(CredentialArgs),
     /// Run a local stand-in for the Read API with demo data, for trying things out and tests
     Sandbox(SandboxArgs),
     /// Add analytics-mcp to an MCP client's config (Claude Desktop, Codex, Cursor, …)
     Install(InstallArgs),
     /// Remove analytics-mcp's entry from an MCP client's config, and nothing else
     Uninstall(UninstallArgs),
-    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish), e.g.
+    /// `source <(analytics-mcp completions bash)`
     Completions(CompletionsArgs),
-    /// Print the man page (roff)
+    /// Print the man page (roff), e.g. `analytics-mcp man | man -l -`
     Man,
     /// Check the setup: config, credential, a live API call, each client's entry
-    Doctor,
+    Doctor(CredentialArgs),
     /// List the profiles in config.toml, their API and whether each is signed in
-    Profiles,
+    Profiles(ProfilesArgs),
+}
+
+impl Command {
+    /// The `--color` choice of a command that has one.
+    pub fn color(&self) -> ColorChoice {
+        let args = match self {
+            Self::Call(a) => &a.color,
+            Self::Tools(a) => &a.color,
+            Self::Login(a) => &a.color,
+            Self::Status(a) | Self::Logout(a) | Self::Doctor(a) => &a.color,
+            Self::Install(a) => &a.color,
+            Self::Uninstall(a) => &a.color,
+            Self::Profiles(a) => &a.color,
+            Self::Serve(_) | Self::Sandbox(_) | Self::Completions(_) | Self::Man => {
+                return ColorChoice::Auto;
+            }
+        };
+        args.color
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub color: ColorArgs,
     /// The client to configure
     #[arg(required_unless_present = "list")]
     pub client: Option<crate::install::Client>,
@@ -82,6 +152,10 @@ pub struct InstallArgs {
 
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub color: ColorArgs,
     /// The client to remove the entry from
     pub client: crate::install::Client,
     /// Server name in the client's config [default: analytics, or analytics-PROFILE with
@@ -104,6 +178,8 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     /// Serve the built-in demo project from an in-process sandbox (no account needed)
     #[arg(long)]
     pub demo: bool,
@@ -114,10 +190,15 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct CallArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub color: ColorArgs,
     /// The tool to run (see `analytics-mcp tools`)
+    #[arg(add = ArgValueCandidates::new(complete::tools))]
     pub tool: String,
     /// Arguments as name=value, e.g. startDate=2026-11-01 limit=5 groupBy=city
-    #[arg(value_name = "NAME=VALUE")]
+    #[arg(value_name = "NAME=VALUE", add = ArgValueCompleter::new(complete::tool_arguments))]
     pub args: Vec<String>,
     /// Print the structured result as JSON instead of text
     #[arg(long)]
@@ -142,6 +223,10 @@ pub struct CallArgs {
 
 #[derive(Debug, Args)]
 pub struct ToolsArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub color: ColorArgs,
     /// Print the tool definitions as MCP `tools/list` JSON
     #[arg(long)]
     pub json: bool,
@@ -149,6 +234,10 @@ pub struct ToolsArgs {
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub color: ColorArgs,
     /// Store a secret key (hm_sk_…): typed at a hidden prompt, or piped on stdin
     #[arg(long)]
     pub with_key: bool,
@@ -193,8 +282,11 @@ pub struct SandboxArgs {
     /// Requests per minute before answering 429
     #[arg(long, default_value_t = crate::sandbox::DEFAULT_RATE_LIMIT)]
     pub rate_limit: u32,
-    /// Inject a fault: PATH=503, PATH=429:30 (Retry-After), PATH=delay:1500 (ms) or PATH=html;
-    /// PATH matches any request path containing it. Repeatable.
+    /// Inject a fault into requests whose path contains PATH: PATH=503 (any 4xx or 5xx status),
+    /// PATH=429:30 (with Retry-After), PATH=delay:1500 (ms, then the answer), PATH=html,
+    /// PATH=invalid-json (cut off), PATH=reset (dropped mid-body), PATH=stall (never ends),
+    /// PATH=huge:50 (MiB) or PATH=redirect:URL; add *N to fault the first N requests only.
+    /// Repeatable.
     #[arg(long, value_name = "PATH=SPEC")]
     pub fault: Vec<Fault>,
     /// Make a tool of the hosted MCP endpoint (/mcp) answer with a JSON-RPC error code, e.g.

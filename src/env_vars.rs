@@ -1,6 +1,7 @@
 //! Every environment variable analytics-mcp reads, in one place.
 //!
-//! Each constant's doc is what the README's table says about it. Nothing else in the crate
+//! Each constant's doc is what the table in docs/configuration.md and the man page's
+//! ENVIRONMENT say about it (the man page reads this file). Nothing else in the crate
 //! spells the name of one of ours; the clients' own (`CODEX_HOME`, `APPDATA`) are read where
 //! their config files are found (`install`).
 
@@ -31,6 +32,13 @@ pub const LOG: &str = "ANALYTICS_MCP_LOG";
 pub const RUST_LOG: &str = "RUST_LOG";
 /// Pins "now" to an RFC 3339 instant for date presets and the sandbox (tests, recorded demos).
 pub const NOW: &str = "ANALYTICS_MCP_NOW";
+/// Set by the script `analytics-mcp completions SHELL` prints when the shell asks the binary
+/// for completions (the shell's name); not for people to set.
+pub const COMPLETE: &str = "COMPLETE";
+/// Turns colour off (any value), as <https://no-color.org> asks; read through anstream.
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Turns colour on even when the output is not a terminal (any value but `0`).
+pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
 /// When set (any value but empty or `0`), tests that need an external program fail instead
 /// of skipping. Set by every CI system.
 pub const CI: &str = "CI";

@@ -17,6 +17,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod accepted;
 pub mod api;
 pub mod atomic;
 pub mod auth;
@@ -24,6 +25,7 @@ pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod complete;
 pub mod config;
 pub mod credentials;
 pub mod env_vars;
@@ -39,11 +41,21 @@ pub mod tools;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 /// Parses the command line, runs the command, and maps the outcome to an exit code.
 pub fn run() -> ExitCode {
+    // A shell asking for completions (`COMPLETE=bash analytics-mcp -- WORDS…`, from the
+    // script `completions` prints) is answered here, and the process ends.
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command)
+        .var(env_vars::COMPLETE)
+        .complete();
     let cli = cli::Cli::parse();
+    output::set_color(match cli.command.color() {
+        cli::ColorChoice::Always => Some(true),
+        cli::ColorChoice::Never => Some(false),
+        cli::ColorChoice::Auto => None,
+    });
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

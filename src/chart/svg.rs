@@ -48,6 +48,9 @@ fn series(chart: &Chart, fmt: &dyn Fn(&Metric, f64) -> String) -> String {
     .collect::<Vec<_>>()
     .join(" · ");
     let mut out = header(WIDTH, height, &chart.title, &subtitle);
+    if chart.metrics.iter().any(|m| m.previous.is_some()) {
+        out.push_str(&legend(chart));
+    }
     let plot_w = WIDTH - LEFT - RIGHT;
     for (p, metric) in chart.metrics.iter().enumerate() {
         let y0 = TOP + PANEL * p as f64 + 24.0;
@@ -142,6 +145,38 @@ fn series(chart: &Chart, fmt: &dyn Fn(&Metric, f64) -> String) -> String {
     out
 }
 
+/// What the solid and the dashed lines are, top right: this window and the one compared.
+fn legend(chart: &Chart) -> String {
+    // The subtitle states this window; the legend names the one compared.
+    let current = "this period".to_string();
+    let previous = match (chart.previous_labels.first(), chart.previous_labels.last()) {
+        (Some(a), Some(b)) if a != b => format!("previous period, {a} to {b}"),
+        (Some(a), _) => format!("previous period, {a}"),
+        _ => "previous period".to_string(),
+    };
+    // One line on the right of the first panel's label row, clear of the title and subtitle.
+    let x = WIDTH - RIGHT - 390.0;
+    let y = TOP + 18.0;
+    let x2 = x + 24.0 + 6.5 * current.chars().count() as f64 + 16.0;
+    format!(
+        "<g class=\"legend\" font-size=\"11\" fill=\"#374151\">\n\
+         <line x1=\"{x:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#2563eb\" stroke-width=\"2\"/>\n\
+         <text x=\"{:.1}\" y=\"{y:.1}\">{}</text>\n\
+         <line x1=\"{x2:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#9ca3af\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"/>\n\
+         <text x=\"{:.1}\" y=\"{y:.1}\">{}</text>\n</g>\n",
+        x + 18.0,
+        y - 4.0,
+        y - 4.0,
+        x + 24.0,
+        esc(&current),
+        x2 + 18.0,
+        y - 4.0,
+        y - 4.0,
+        x2 + 24.0,
+        esc(&previous)
+    )
+}
+
 /// The top of a flat series' axis: a little above it (or 1 for a zero series).
 fn base_top(v: f64) -> f64 {
     if v > 0.0 { v * 1.1 } else { 1.0 }
@@ -173,7 +208,11 @@ fn bars(chart: &Chart) -> String {
     };
     let row = 24.0;
     let height = TOP + row * chart.labels.len() as f64 + 16.0;
-    let mut out = header(WIDTH, height, &chart.title, &metric.label);
+    let subtitle = match &chart.window {
+        Some(window) => format!("{} · {window}", metric.label),
+        None => metric.label.clone(),
+    };
+    let mut out = header(WIDTH, height, &chart.title, &subtitle);
     let max = range(&metric.values).map(|(_, hi)| hi).unwrap_or(0.0);
     let label_w = 220.0;
     let bar_w = WIDTH - label_w - 100.0;
@@ -229,6 +268,10 @@ mod tests {
         let svg = render(&chart, &|_, v| v.to_string());
         assert_eq!(svg.matches("class=\"point\"").count(), 2, "{svg}");
         assert!(svg.contains("stroke-dasharray"));
+        assert!(svg.contains("class=\"legend\""), "{svg}");
+        assert!(svg.contains(">this period<"), "{svg}");
+        assert!(svg.contains(">previous period<"), "{svg}");
+        assert!(svg.contains("2026-11-01 to 2026-11-03"), "{svg}");
         assert!(svg.contains("Traffic &lt;over&gt; time"));
         assert!(!svg.contains("<over>"));
         assert!(!svg.contains("<script"));

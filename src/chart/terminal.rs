@@ -40,13 +40,10 @@ fn series(
     // Nothing to draw without a current value; the previous period shares its scale.
     range(&metric.values)?;
     let (lo, hi) = metric.range()?;
-    // Columns stand on zero when that leaves the trend visible; a series that moves in a
-    // narrow band (or dips below zero) stands a little under its low, and says so.
-    let base = if lo >= 0.0 && lo < 0.4 * hi {
-        0.0
-    } else {
-        nice_floor(lo - (hi - lo).max(hi.abs() * 0.01) * 0.1)
-    };
+    // Columns stand on zero, so a column twice as tall is twice as much (issue 20: an axis
+    // from 740 made 949 look like a twentieth of 1,612); only a series that dips below zero
+    // stands on a round number under its low, which the base label names.
+    let base = if lo >= 0.0 { 0.0 } else { nice_floor(lo) };
     let top = hi.max(base);
     let (top_label, base_label) = (fmt(metric, top), fmt(metric, base));
     let mut gutter = top_label.chars().count().max(base_label.chars().count());
@@ -124,7 +121,21 @@ fn series(
         _ => format!("{first} → {last}"),
     };
     out.push_str(&format!("{:gutter$}  {dates}", ""));
-    Some(out)
+    Some(fit(&out, width))
+}
+
+/// Each line cut to `width` columns (a chart wider than a narrow terminal would wrap).
+fn fit(text: &str, width: usize) -> String {
+    text.lines()
+        .map(|l| {
+            l.chars()
+                .take(width)
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `733.2` → `730`, `2151` → `2100`: an axis base that reads as a round number.
@@ -162,7 +173,7 @@ fn bars(chart: &Chart, metric: &Metric, width: usize) -> String {
             super::bar(v, max, bar_w)
         ));
     }
-    out.trim_end().to_string()
+    fit(out.trim_end(), width)
 }
 
 #[cfg(test)]
@@ -190,12 +201,25 @@ mod tests {
     }
 
     #[test]
-    fn a_narrow_band_stands_on_a_round_number_under_its_low() {
+    fn a_narrow_band_still_stands_on_zero() {
         assert_eq!(nice_floor(733.2), 730.0);
         assert_eq!(nice_floor(2151.0), 2100.0);
         assert_eq!(nice_floor(-80.5), -81.0);
         let out = render(&chart(&[900.0, 1000.0, 950.0]), 40, &|_, v| v.to_string());
-        insta::assert_snapshot!("terminal_narrow_band", out);
+        assert!(out.lines().nth(8).unwrap().starts_with("   0 ┤"), "{out}");
+        let below = render(&chart(&[-80.5, 10.0]), 40, &|_, v| v.to_string());
+        assert!(below.contains("-81 ┤"), "{below}");
+    }
+
+    #[test]
+    fn every_line_fits_the_width() {
+        let values: Vec<f64> = (0..90).map(|i| 1000.0 + f64::from(i % 7) * 100.0).collect();
+        for width in [40, 60, 80, 120] {
+            let out = render(&chart(&values), width, &|_, v| format!("{v:.0}"));
+            for line in out.lines() {
+                assert!(line.chars().count() <= width, "{width}: {line:?}\n{out}");
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 
 use crate::chart;
 use crate::cli::{CallArgs, GlobalArgs};
-use crate::env_vars;
 use crate::error::{CliError, Exit};
 use crate::output;
 use crate::tools::{self, ToolError, trend};
@@ -23,6 +22,25 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
             ToolError::UnknownTool(args.tool.clone()).message(),
         )
         .with_hint("run `analytics-mcp tools` to see each tool's parameters")
+        .into());
+    }
+    // Before any request: a tool without a chart cannot fill the file `--svg` names.
+    if let Some(path) = &args.svg
+        && let Some(tool) = tools::find(&args.tool).filter(|t| t.chart.is_none() && !hosted)
+    {
+        return Err(CliError::new(
+            Exit::Usage,
+            format!("{} has no chart to write to {}", tool.name, path.display()),
+        )
+        .with_hint(format!(
+            "--svg draws time series and breakdowns: {}",
+            tools::CATALOG
+                .iter()
+                .filter(|t| t.chart.is_some())
+                .map(|t| t.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
         .into());
     }
     let arguments = parse_pairs(&args.args)?;
@@ -57,7 +75,7 @@ fn answer(args: &CallArgs, outcome: Result<tools::ToolOutput, ToolError>) -> any
                 // the comparison per metric and the request (the model gets `structured`).
                 output::data(&serde_json::to_string_pretty(&out.detail)?);
             } else {
-                output::data(&out.text);
+                output::answer(&out.text);
             }
             charts(args, &out)?;
             Ok(Exit::Success)
@@ -77,27 +95,26 @@ fn charts(args: &CallArgs, out: &tools::ToolOutput) -> anyhow::Result<()> {
     let chart = trend::chart(tool, &out.detail, trend::window_label(&out.detail));
     let fmt = trend::display(out.detail["data"].get("currency").and_then(Value::as_str));
     let on_terminal = std::io::stdout().is_terminal() && !args.no_chart;
-    // A breakdown's text already has its bars; the terminal chart is for a trend.
-    if let Some(chart) = chart.as_ref().filter(|c| c.kind == chart::Kind::Series)
+    if let Some(chart) = &chart
         && !args.json
         && (args.chart || on_terminal)
     {
-        let width = std::env::var(env_vars::COLUMNS)
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(80);
         output::data(&format!(
             "\n{}",
-            chart::terminal::render(chart, width, &fmt)
+            chart::terminal::render(chart, output::width(), &fmt)
         ));
     }
     if let Some(path) = &args.svg {
         let Some(chart) = &chart else {
+            // A tool with a chart whose answer had no rows (or no numbers) to draw.
             return Err(CliError::new(
-                Exit::Usage,
-                format!("{} has no chart to write to {}", tool.name, path.display()),
+                Exit::ToolError,
+                format!(
+                    "{}'s answer has nothing to draw; {} was not written",
+                    tool.name,
+                    path.display()
+                ),
             )
-            .with_hint("--svg draws time series and breakdowns, e.g. call get_timeseries --svg traffic.svg")
             .into());
         };
         std::fs::write(path, chart::svg::render(chart, &fmt))

@@ -1,12 +1,11 @@
-//! `install`, `uninstall`, `completions`, `man`: setting up clients and shells.
+//! `install`, `uninstall`: setting up clients.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::CommandFactory;
 
 use super::App;
-use crate::cli::{Cli, CompletionsArgs, GlobalArgs, InstallArgs, UninstallArgs};
+use crate::cli::{GlobalArgs, InstallArgs, UninstallArgs};
 use crate::error::{CliError, Exit};
 use crate::install::{self, ALL, Client, Edit, Entry};
 use crate::output;
@@ -337,19 +336,5 @@ fn list(name: &str) -> anyhow::Result<Exit> {
         ));
     }
     output::data(&lines.join("\n"));
-    Ok(Exit::Success)
-}
-
-pub fn completions(args: &CompletionsArgs) -> anyhow::Result<Exit> {
-    let mut out = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), "analytics-mcp", &mut out);
-    output::data(String::from_utf8_lossy(&out).trim_end());
-    Ok(Exit::Success)
-}
-
-pub fn man() -> anyhow::Result<Exit> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-    output::data(String::from_utf8_lossy(&out).trim_end());
     Ok(Exit::Success)
 }

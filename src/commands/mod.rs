@@ -3,10 +3,12 @@
 
 mod app;
 mod call;
+mod completions;
 mod doctor;
 mod install;
 mod login;
 mod logout;
+mod man;
 mod profiles;
 mod sandbox;
 mod serve;
@@ -18,23 +20,29 @@ pub(crate) use app::{App, Connected, all_hosted_tools};
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::Settings;
 use crate::error::Exit;
+use crate::output;
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
-    let global = &cli.global;
     match cli.command {
-        Command::Serve(args) => serve::run(global, &args).await,
-        Command::Call(args) => call::run(global, &args).await,
-        Command::Install(args) => install::install(global, &args),
-        Command::Uninstall(args) => install::uninstall(global, &args),
-        Command::Completions(args) => install::completions(&args),
-        Command::Man => install::man(),
-        Command::Doctor => doctor::run(global).await,
-        Command::Tools(args) => tools::run(global, &args).await,
-        Command::Login(args) => login::run(global, &args).await,
-        Command::Status => status::run(global).await,
-        Command::Logout => logout::run(global).await,
+        Command::Serve(args) => serve::run(&args.global, &args).await,
+        Command::Call(args) => {
+            let waiting = format!("Waiting for {}", args.tool);
+            output::spinning(&waiting, call::run(&args.global, &args)).await
+        }
+        Command::Install(args) => install::install(&args.global, &args),
+        Command::Uninstall(args) => install::uninstall(&args.global, &args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man => man::run(),
+        Command::Doctor(args) => output::spinning("Checking", doctor::run(&args.global)).await,
+        Command::Tools(args) => tools::run(&args.global, &args).await,
+        Command::Login(args) => login::run(&args.global, &args).await,
+        Command::Status(args) => output::spinning("Checking", status::run(&args.global)).await,
+        Command::Logout(args) => logout::run(&args.global).await,
         Command::Sandbox(args) => sandbox::run(&args).await,
-        Command::Profiles => profiles::run(global),
+        Command::Profiles(args) => profiles::run(&GlobalArgs {
+            api_url: None,
+            profile: args.profile.profile,
+        }),
     }
 }
 

@@ -1,13 +1,25 @@
 //! `analytics-mcp serve`: the stdio MCP server. Never prompts, never opens a browser; with no
 //! credential it still starts and every tool says how to sign in.
 
+use std::io::IsTerminal;
+
 use super::{App, Connected};
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::error::{CliError, Exit};
 use crate::hosted::proxy::HostedServer;
 use crate::mcp::{AnalyticsServer, serve_stdio};
+use crate::output;
+
+/// What a person who started `serve` by hand sees (on stderr: stdout stays JSON-RPC only).
+const HINT: &str = "analytics-mcp serve is waiting for an MCP client on stdin/stdout; set one \
+up with `analytics-mcp install <client>`, or try a tool with `analytics-mcp call get_analytics \
+--demo` (Ctrl-C to stop)";
 
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> {
+    // MCP clients start `serve` with pipes; a terminal on stdin means a person typed it.
+    if std::io::stdin().is_terminal() {
+        output::note(HINT);
+    }
     let app = App::with_project(global, args.project.as_deref())?;
     if app.hosted() && args.demo {
         return Err(CliError::new(

@@ -1,13 +1,16 @@
 //! `analytics-mcp tools`: the tool list with parameters, as a person or as `tools/list` JSON;
 //! with a profile that bridges a hosted MCP server, that server's tools (after its filters).
-
-use serde_json::Value;
+//! Each parameter shows what it accepts: its values, range and default (`accepted`).
 
 use super::{App, all_hosted_tools};
+use crate::accepted;
 use crate::cli::{GlobalArgs, ToolsArgs};
 use crate::error::{CliError, Exit};
 use crate::mcp::tool_list;
 use crate::output;
+
+/// Where a parameter's accepted values start: under its description.
+const INDENT: &str = "                 ";
 
 pub async fn run(global: &GlobalArgs, args: &ToolsArgs) -> anyhow::Result<Exit> {
     // A profile that bridges a hosted MCP server lists that server's tools (filtered). Our
@@ -28,23 +31,23 @@ pub async fn run(global: &GlobalArgs, args: &ToolsArgs) -> anyhow::Result<Exit> 
         )?);
         return Ok(Exit::Success);
     }
+    // On a terminal, what a parameter accepts wraps under its description.
+    let width = output::width().saturating_sub(INDENT.len()).max(30);
     let mut out = String::new();
     for tool in &tools {
         out.push_str(&format!(
             "{}\n  {}\n",
-            tool.name,
+            output::heading(&tool.name),
             tool.description.as_deref().unwrap_or_default()
         ));
-        let props = tool
-            .input_schema
-            .get("properties")
-            .and_then(Value::as_object);
-        for (name, schema) in props.into_iter().flatten() {
-            let desc = schema
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            out.push_str(&format!("    {name:<12} {desc}\n"));
+        for param in accepted::params(&tool.input_schema) {
+            out.push_str(&format!("    {:<12} {}\n", param.name, param.description));
+            let accepts = param.accepts();
+            if !accepts.is_empty() {
+                for line in output::wrap(&accepts, width).lines() {
+                    out.push_str(&format!("{INDENT}{}\n", line.trim_start()));
+                }
+            }
         }
         out.push('\n');
     }

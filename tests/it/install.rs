@@ -241,26 +241,6 @@ fn list_names_each_client_and_bad_names_are_refused() {
 }
 
 #[test]
-fn completions_and_man_page_are_generated() {
-    let env = env();
-    for shell in ["bash", "zsh", "fish", "powershell"] {
-        let out = env.run(&["completions", shell], "");
-        assert_eq!(out.code, 0, "{shell}");
-        assert!(
-            out.stdout.contains("install") && out.stdout.contains("serve"),
-            "{shell}"
-        );
-    }
-    let man = env.run(&["man"], "");
-    man.expect_code(0);
-    assert!(
-        man.stdout.starts_with(".ie") || man.stdout.contains(".TH analytics-mcp"),
-        "{}",
-        &man.stdout[..200.min(man.stdout.len())]
-    );
-}
-
-#[test]
 fn doctor_checks_everything_and_names_each_fix() {
     use analytics_mcp::sandbox::SandboxOptions;
     let sb = crate::common::TestSandbox::start(SandboxOptions::default());
