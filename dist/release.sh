@@ -33,6 +33,7 @@ trap 'rm -rf "$stage"' EXIT
 # The archive: the binary and the docs a user needs.
 mkdir -p "$stage/$name"
 cp "target/release/$exe" README.md CHANGELOG.md "$stage/$name/"
+cp -r docs "$stage/$name/"   # the README links into docs/
 tar -C "$stage" -czf "$out/$name.tar.gz" "$name"
 (cd "$out" && sha256sum "$name.tar.gz" > "$name.tar.gz.sha256")
 
