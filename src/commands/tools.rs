@@ -35,11 +35,12 @@ pub async fn run(global: &GlobalArgs, args: &ToolsArgs) -> anyhow::Result<Exit> 
     let width = output::width().saturating_sub(INDENT.len()).max(30);
     let mut out = String::new();
     for tool in &tools {
-        out.push_str(&format!(
-            "{}\n  {}\n",
-            output::heading(&tool.name),
-            tool.description.as_deref().unwrap_or_default()
-        ));
+        out.push_str(&format!("{}\n", output::heading(&tool.name)));
+        // The description wraps at the terminal's width too, indented under the name.
+        let description = tool.description.as_deref().unwrap_or_default();
+        for line in output::wrap(description, output::width().saturating_sub(2)).lines() {
+            out.push_str(&format!("  {}\n", line.trim_start()));
+        }
         for param in accepted::params(&tool.input_schema) {
             out.push_str(&format!("    {:<12} {}\n", param.name, param.description));
             let accepts = param.accepts();
