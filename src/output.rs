@@ -30,3 +30,15 @@ pub fn error(err: &anyhow::Error, hint: Option<&str>) {
         eprintln!("hint: {hint}");
     }
 }
+
+/// A failure as one JSON object on stdout, for `--json` callers (beside the exit code and the
+/// usual message on stderr): `{"error": {"kind", "message", "hint"}}`.
+pub fn error_json(kind: &str, err: &anyhow::Error, hint: Option<&str>) {
+    let message = err
+        .chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ");
+    let object = serde_json::json!({"error": {"kind": kind, "message": message, "hint": hint}});
+    data(&object.to_string());
+}

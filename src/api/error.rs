@@ -22,8 +22,8 @@ pub enum ApiError {
     Status { status: u16, excerpt: String },
     #[error("the API did not answer within {0:?}")]
     Timeout(Duration),
-    #[error("could not connect to the API at {origin}")]
-    Connect { origin: String },
+    #[error("could not connect to the API at {origin} ({cause})")]
+    Connect { origin: String, cause: &'static str },
     #[error("the connection to the API dropped mid-answer")]
     Incomplete,
     #[error("the API answered with a redirect ({status}), which is not followed")]
@@ -94,9 +94,9 @@ impl ApiError {
                 ),
                 "",
             ),
-            Self::Connect { origin } => (
+            Self::Connect { origin, cause } => (
                 format!(
-                    "Could not connect to the analytics API at {origin}. Check the network connection and the API URL (--api-url / ANALYTICS_MCP_API_URL)."
+                    "Could not connect to the analytics API at {origin}: {cause}. Check the network connection and the API URL (--api-url / ANALYTICS_MCP_API_URL)."
                 ),
                 "",
             ),

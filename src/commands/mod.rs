@@ -3,7 +3,9 @@
 
 mod app;
 mod call;
+mod diagnose;
 mod doctor;
+mod entries;
 mod install;
 mod login;
 mod logout;

@@ -13,6 +13,7 @@ mod credentials;
 mod device;
 mod dist;
 mod eras;
+mod first_run;
 mod hosted;
 mod install;
 // The Secret Service over D-Bus, started by the test itself: Linux only.
