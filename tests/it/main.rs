@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod arguments;
 mod browser;
 mod charts;
 mod cli;
@@ -13,6 +14,7 @@ mod credentials;
 mod device;
 mod dist;
 mod eras;
+mod exit_codes;
 mod first_run;
 mod hosted;
 mod install;

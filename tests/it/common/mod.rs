@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod model_api;
+pub mod snap;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
