@@ -328,3 +328,68 @@ fn claude_codes_project_file_is_seen_by_list_and_doctor() {
     assert_eq!(code, 0, "{doctor}");
     assert!(doctor.contains("✓ claude-code (project)"), "{doctor}");
 }
+
+#[test]
+fn network_failures_at_sign_in_name_their_cause_and_host() {
+    let sb = TestSandbox::start(SandboxOptions::default());
+    let env = TestEnv::new();
+    let key = format!("{}\n", sb.key());
+    // TLS to a server that speaks plain HTTP.
+    let https = sb.url().replace("http://", "https://");
+    let out = env.run(&["login", "--with-key", "--api-url", &https], &key);
+    out.expect_code(5);
+    out.stderr_has(&["TLS failed", "127.0.0.1", "the key was not stored"]);
+    // A name that never resolves (RFC 6761 `.invalid`).
+    let out = env.run(
+        &[
+            "login",
+            "--with-key",
+            "--api-url",
+            "https://analytics.invalid/api/v1",
+        ],
+        &key,
+    );
+    out.expect_code(5);
+    out.stderr_has(&["did not resolve (DNS)", "analytics.invalid"]);
+    // Browser sign-in with nothing listening: the refused connection, not "no metadata".
+    let down = format!("http://127.0.0.1:{}/api/v1", crate::common::closed_port());
+    let out = env.run(&["login", "--api-url", &down, "--no-browser"], "");
+    out.expect_code(5);
+    out.stderr_has(&["connection refused", &down]);
+    assert!(!out.stderr.contains("metadata"), "{}", out.stderr);
+}
+
+#[test]
+fn the_sandbox_on_a_busy_port_names_it_and_prints_commands_to_paste() {
+    let running = TestSandbox::start(SandboxOptions::default());
+    let port = running.sandbox.addr.port().to_string();
+    let env = TestEnv::new();
+    let out = env.run(&["sandbox", "--port", &port], "");
+    out.expect_code(2);
+    out.stderr_has(&[
+        &format!("port {port} on 127.0.0.1 is already in use"),
+        &format!(
+            "echo {} | analytics-mcp login --with-key --api-url {}",
+            running.key(),
+            running.url()
+        ),
+    ]);
+    // Something else on the port: named, with how to pick another.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = other.local_addr().unwrap().port().to_string();
+    let out = env.run(&["sandbox", "--port", &port], "");
+    out.expect_code(2);
+    out.stderr_has(&[
+        &format!("port {port} on 127.0.0.1 is already in use"),
+        "--port 0",
+    ]);
+    assert!(!out.stderr.contains("os error"), "{}", out.stderr);
+}
+
+#[test]
+fn api_usage_from_call_says_it_counts_one_process() {
+    let env = TestEnv::new();
+    let out = env.run(&["call", "get_api_usage", "--demo"], "");
+    out.expect_code(0);
+    out.stderr_has(&["each `call` is a new process"]);
+}
