@@ -13,11 +13,7 @@ use crate::oauth::use_fake_browser;
 /// An environment signed in to `sb` with its key, through `login --with-key --api-url`.
 fn signed_in(sb: &TestSandbox) -> TestEnv {
     let env = TestEnv::new();
-    env.run(
-        &["login", "--with-key", "--api-url", &sb.url()],
-        &format!("{}\n", sb.key()),
-    )
-    .expect_code(0);
+    crate::first_run::login_with_key(&env, sb, &[]).expect_code(0);
     env
 }
 

@@ -14,7 +14,11 @@ use crate::common::{TestEnv, TestSandbox, WAIT, line_reader};
 use crate::oauth::use_fake_browser;
 
 /// `login --with-key --api-url URL` with the sandbox's key on stdin, and `extra` flags.
-fn login_with_key(env: &TestEnv, sb: &TestSandbox, extra: &[&str]) -> crate::common::Output {
+pub(crate) fn login_with_key(
+    env: &TestEnv,
+    sb: &TestSandbox,
+    extra: &[&str],
+) -> crate::common::Output {
     let url = sb.url();
     let mut args = vec!["login", "--with-key", "--api-url", url.as_str()];
     args.extend_from_slice(extra);
