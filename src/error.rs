@@ -3,11 +3,11 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | failure (bad config, I/O, unexpected problem) |
-//! | 2 | usage error (unknown command, tool or argument) |
-//! | 3 | the tool ran and answered with an error (`call`) |
+//! | 1 | failure (bad config, I/O, unexpected problem; `doctor` with a check failing) |
+//! | 2 | usage error (unknown command, flag, profile, tool or argument; an argument out of range) |
+//! | 3 | the tool ran and answered with an error (`call`; the upstream's failures included) |
 //! | 4 | not signed in |
-//! | 5 | the API could not be reached or rejected the credential |
+//! | 5 | the API could not be reached or rejected the credential (`login`, `status`) |
 //! | 130 | stopped with Ctrl-C while waiting (what a shell reports: 128 + SIGINT) |
 //!
 //! Read API and hosted profiles follow the same table. With `--json` (`call`, `tools`), a

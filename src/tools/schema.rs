@@ -58,8 +58,8 @@ pub fn nearest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     match scored.as_slice() {
-        // Two equally near (`prev`: `previous_period` or `previous_year`?): no guess.
-        [first, second, ..] if first.0 - second.0 < 1e-9 => None,
+        // Two about as near (`prev`: `previous_period` or `previous_year`?): no guess.
+        [first, second, ..] if first.0 - second.0 < 0.02 => None,
         [first, ..] => Some(first.1),
         [] => None,
     }
@@ -207,5 +207,45 @@ fn drop_null_branches(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(drop_null_branches),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn typos_get_the_nearest_name_and_ties_get_none() {
+        let names = ["period", "startDate", "endDate", "timezone", "detail"];
+        assert_eq!(nearest("perid", names), Some("period"));
+        assert_eq!(nearest("start_date", names), Some("startDate"));
+        assert_eq!(nearest("xyz", names), None);
+        assert_eq!(nearest("prev", ["previous_period", "previous_year"]), None);
+    }
+
+    #[test]
+    fn strings_that_spell_a_number_or_boolean_are_read_as_one() {
+        let schema = of::<Sample>();
+        let mut args: Map<String, Value> = serde_json::from_value(
+            serde_json::json!({"limit": "05", "detail": "TRUE", "name": "07"}),
+        )
+        .unwrap();
+        coerce(&schema, &mut args);
+        assert_eq!(args["limit"], 5);
+        assert_eq!(args["detail"], true);
+        assert_eq!(args["name"], "07", "a string parameter stays a string");
+        let mut args: Map<String, Value> =
+            serde_json::from_value(serde_json::json!({"detail": "yes"})).unwrap();
+        coerce(&schema, &mut args);
+        let e = check(&schema, &args).unwrap_err();
+        assert_eq!(e, "`detail` must be true or false, not \"yes\".");
+    }
+
+    #[derive(schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Sample {
+        limit: Option<i64>,
+        detail: Option<bool>,
+        name: Option<String>,
     }
 }

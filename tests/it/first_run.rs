@@ -4,13 +4,12 @@
 //! credential, and the whole newcomer journey works end to end — sandbox, sign-in, status,
 //! install, the entry started the way the client starts it, doctor, logout.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use analytics_mcp::sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
-use crate::common::{TestEnv, TestSandbox, WAIT, line_reader};
+use crate::common::{McpSession, TestEnv, TestSandbox, WAIT, line_reader};
 use crate::oauth::use_fake_browser;
 
 /// `login --with-key --api-url URL` with the sandbox's key on stdin, and `extra` flags.
@@ -30,50 +29,21 @@ fn config_text(env: &TestEnv) -> String {
 }
 
 /// Starts an MCP client entry the way the client does (its `command` and `args`, the user's
-/// environment, a working directory of its own), asks `tools/call name args` over stdio and
-/// returns the result.
+/// environment without the shell's API variables, a working directory of its own), asks
+/// `tools/call name args` over stdio and returns the result.
 fn call_entry(env: &TestEnv, entry: &Value, name: &str, args: Value) -> Value {
-    let command = entry["command"].as_str().expect("command");
-    let argv: Vec<&str> = entry["args"]
-        .as_array()
-        .expect("args")
-        .iter()
-        .map(|a| a.as_str().expect("string arg"))
-        .collect();
-    let mut child = Command::new(command)
-        .args(&argv)
-        .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    let mut cmd = Command::new(entry["command"].as_str().expect("command"));
+    for arg in entry["args"].as_array().expect("args") {
+        cmd.arg(arg.as_str().expect("string arg"));
+    }
+    cmd.envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env_remove("ANALYTICS_MCP_API_URL")
         .env_remove("ANALYTICS_MCP_API_KEY")
-        .current_dir(env.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the entry");
-    let (lines, _reader) = line_reader(child.stdout.take().expect("stdout"));
-    let mut stdin = child.stdin.take().expect("stdin");
-    for msg in [
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "cursor", "version": "1"}}}),
-        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-            "params": {"name": name, "arguments": args}}),
-    ] {
-        writeln!(stdin, "{msg}").expect("write");
-    }
-    let deadline = std::time::Instant::now() + WAIT;
-    let result = loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let line = lines.recv_timeout(left).expect("an answer from the entry");
-        let msg: Value = serde_json::from_str(&line).expect("JSON-RPC on stdout");
-        if msg["id"] == 2 {
-            break msg["result"].clone();
-        }
-    };
-    drop(stdin);
-    let _ = child.wait();
+        .current_dir(env.dir.path());
+    let mut session = McpSession::spawn_command(cmd);
+    session.initialize();
+    let result = session.call(name, args);
+    session.finish();
     result
 }
 
