@@ -61,6 +61,12 @@ impl ApiError {
                 "The analytics API refused access (403): the plan may not include this data, or the key has no access to this project. Check the plan and project in the Himetrica dashboard.".to_string(),
                 excerpt.as_str(),
             ),
+            // Nothing at `/me` is not a wrong project id: the base URL itself is off, most
+            // often without its `/api/v1`.
+            Self::NotFound { path, excerpt } if path == "/me" => (
+                "The analytics API has nothing at /me (404): the API URL is probably wrong or lacks its /api/v1 path; check --api-url / ANALYTICS_MCP_API_URL / api_url in config.toml.".to_string(),
+                excerpt.as_str(),
+            ),
             Self::NotFound { path, excerpt } => (
                 format!(
                     "The analytics API has nothing at {path} (404): the project id may be wrong, or this endpoint's path differs; override it under [endpoints] in config.toml."

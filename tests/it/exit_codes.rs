@@ -100,6 +100,11 @@ fn row_3_the_tool_answered_with_an_error() {
     out.expect_code(3);
     out.stderr_has(&["connection refused"]);
     assert_cmd_snapshot!("call_connection_refused", out);
+    // A base URL without /api/v1: the tool says so, not "the project id may be wrong".
+    env.set("ANALYTICS_MCP_API_URL", &sb.sandbox.origin());
+    let out = env.run(&["call", "get_project"], "");
+    out.expect_code(3);
+    out.stderr_has(&["lacks its /api/v1 path"]);
 }
 
 #[test]
