@@ -18,12 +18,20 @@ pub fn render(out: &Output) -> String {
 pub fn settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(true);
+    // The binary wherever the target directory is (CARGO_TARGET_DIR), also as canonicalized.
+    let bin = std::path::Path::new(super::bin());
+    for path in [Some(bin.to_path_buf()), bin.canonicalize().ok()]
+        .into_iter()
+        .flatten()
+    {
+        settings.add_filter(&escape(&path.display().to_string()), "[BIN]");
+    }
+    settings.add_filter(
+        &escape(concat!(" ", env!("CARGO_PKG_VERSION"))),
+        " [VERSION]",
+    );
     for (pattern, replacement) in [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
-        (
-            r"/\S*/target/[a-z-]+/(deps/)?analytics-mcp(-[0-9a-f]+)?",
-            "[BIN]",
-        ),
         (r"(/private)?/\S*/\.tmp[A-Za-z0-9]+", "[TEMP]"),
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]"),
         (r"\(in \d+ (h \d+ )?min\)", "(in [SPAN])"),
@@ -31,6 +39,18 @@ pub fn settings() -> insta::Settings {
         settings.add_filter(pattern, replacement);
     }
     settings
+}
+
+/// `text` as a regular expression that matches it literally.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `assert_cmd_snapshot!("name", output)`: the command's snapshot under `name`, filtered.
