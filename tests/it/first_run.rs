@@ -367,3 +367,23 @@ fn api_usage_from_call_says_it_counts_one_process() {
     out.expect_code(0);
     out.stderr_has(&["each `call` is a new process"]);
 }
+
+#[test]
+fn a_device_sign_in_to_another_api_sticks() {
+    let sb = TestSandbox::start(SandboxOptions::default());
+    let env = TestEnv::new();
+    let url = sb.url();
+    let (code, printed) = crate::device::device_login_with(
+        &env,
+        &sb,
+        crate::device::Answer::Approve,
+        &["--api-url", &url],
+    );
+    assert_eq!(code, 0, "{printed}");
+    assert!(
+        printed.contains("recorded for profile default"),
+        "{printed}"
+    );
+    assert!(config_text(&env).contains(&format!("api_url = \"{url}\"")));
+    env.run(&["status"], "").expect_code(0);
+}
