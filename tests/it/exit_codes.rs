@@ -171,6 +171,7 @@ fn with_json_a_failure_is_one_json_object_on_stdout() {
             2,
             "usage",
         ),
+        (&["tools", "--json", "--profile", "nope"][..], 2, "usage"),
     ] {
         let out = env.run(args, "");
         out.expect_code(code);
