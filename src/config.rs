@@ -24,7 +24,7 @@ pub use settings::{
     DEFAULT_MAX_IN_FLIGHT, Limits, McpUpstream, Overrides, Protocol, Settings, StorePreference,
     parse_api_url,
 };
-pub use write::set_profile_mcp_url;
+pub use write::{set_api_url, set_profile_mcp_url};
 
 /// The Himetrica Read API.
 pub const DEFAULT_API_URL: &str = "https://app.himetrica.com/api/v1";
@@ -114,11 +114,23 @@ pub enum ConfigError {
     OutOfRange(&'static str, f64, f64, String),
 }
 
+/// `default` is a profile too (the top level of the file), so it is always listed.
 fn known_profiles(known: &[String]) -> String {
-    if known.is_empty() {
-        "; it has none: add a [profiles.NAME] table".to_string()
-    } else {
-        format!("; its profiles: {}", known.join(", "))
+    let names: Vec<&str> = std::iter::once(DEFAULT_PROFILE)
+        .chain(known.iter().map(String::as_str))
+        .collect();
+    format!("; the profiles are: {}", names.join(", "))
+}
+
+impl ConfigError {
+    /// The command that fixes this error, where there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::UnknownProfile { name, .. } => Some(format!(
+                "create it by signing in: `analytics-mcp login --profile {name} --api-url URL` (add --with-key for a secret key), or `login --profile {name} --mcp-url URL` for a hosted MCP server"
+            )),
+            _ => None,
+        }
     }
 }
 

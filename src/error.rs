@@ -3,12 +3,16 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | failure (bad config, I/O, unexpected problem) |
-//! | 2 | usage error (unknown command, tool or argument) |
-//! | 3 | the tool ran and answered with an error (`call`) |
+//! | 1 | failure (bad config, I/O, unexpected problem; `doctor` with a check failing) |
+//! | 2 | usage error (unknown command, flag, profile, tool or argument; an argument out of range) |
+//! | 3 | the tool ran and answered with an error (`call`; the upstream's failures included) |
 //! | 4 | not signed in |
-//! | 5 | the API could not be reached or rejected the credential |
+//! | 5 | the API could not be reached or rejected the credential (`login`, `status`) |
 //! | 130 | stopped with Ctrl-C while waiting (what a shell reports: 128 + SIGINT) |
+//!
+//! Read API and hosted profiles follow the same table. With `--json` (`call`, `tools`), a
+//! failure also prints one object on stdout: `{"error": {"kind", "message", "hint"}}`, the
+//! kind being [`Exit::kind`].
 
 use std::fmt;
 
@@ -22,6 +26,21 @@ pub enum Exit {
     NotSignedIn = 4,
     Upstream = 5,
     Interrupted = 130,
+}
+
+impl Exit {
+    /// The row's name, for `--json` failures: `usage`, `not_signed_in`, ….
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Usage => "usage",
+            Self::ToolError => "tool_error",
+            Self::NotSignedIn => "not_signed_in",
+            Self::Upstream => "upstream",
+            Self::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// An error that ends a command with a specific exit code and an optional hint.

@@ -114,6 +114,58 @@ impl Backoff {
     }
 }
 
+/// True when `e` (or what it wraps, io errors nest) is a rustls error.
+fn tls_error(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    if e.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    e.downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+        .is_some_and(tls_error)
+}
+
+/// Why a request never got an answer, in the words a person checks first: the connection was
+/// refused, the name did not resolve, TLS failed, or it timed out. reqwest says only "error
+/// sending request"; the cause is down its source chain (hyper, the resolver, rustls, io).
+pub fn transport_cause(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        return "timed out";
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut words = String::new();
+    while let Some(err) = source {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return "TLS failed (certificate or handshake)";
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            // rustls reports through io errors: a plain-HTTP server answering https, a
+            // certificate not trusted.
+            if io.get_ref().is_some_and(tls_error) {
+                return "TLS failed (certificate or handshake)";
+            }
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return "connection refused",
+                std::io::ErrorKind::TimedOut => return "timed out",
+                std::io::ErrorKind::ConnectionReset => return "connection reset",
+                _ => {}
+            }
+        }
+        words.push_str(&err.to_string().to_ascii_lowercase());
+        words.push(' ');
+        source = err.source();
+    }
+    if words.contains("dns error") || words.contains("failed to lookup address") {
+        "the host name did not resolve (DNS)"
+    } else if words.contains("certificate") || words.contains("tls") || words.contains("handshake")
+    {
+        "TLS failed (certificate or handshake)"
+    } else if words.contains("refused") {
+        "connection refused"
+    } else {
+        "no connection"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

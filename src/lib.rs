@@ -9,7 +9,8 @@
 //!   → `auth` (sign-in and tokens) → `api` (the Read API client) → `tools` → `mcp`;
 //! - `hosted` (the bridge to hosted MCP servers) stands beside `api`, on `auth` and `config`;
 //! - `chart` (SVG and terminal drawings, on `text`) stands under `tools`;
-//! - `sandbox` is a stand-alone stand-in for the upstream; `install` edits client configs.
+//! - `sandbox` is a stand-alone stand-in for the upstream; `install` edits client configs;
+//! - `usage` (how a failed command ends: exit code, hint, clap's refusals) serves `run` only.
 //!
 //! Leaf helpers may be used anywhere and import none of the above: `env_vars`, `output`,
 //! `error`, `clock`, `text` (sanitizing upstream text), `http` (the one HTTP client, the one
@@ -38,24 +39,31 @@ pub mod output;
 pub mod sandbox;
 pub mod text;
 pub mod tools;
+mod usage;
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-/// Parses the command line, runs the command, and maps the outcome to an exit code.
+/// Parses the command line, runs the command, and maps the outcome to an exit code (the table
+/// in [`error`]).
 pub fn run() -> ExitCode {
     // A shell asking for completions (`COMPLETE=bash analytics-mcp -- WORDS…`, from the
     // script `completions` prints) is answered here, and the process ends.
     clap_complete::CompleteEnv::with_factory(cli::Cli::command)
         .var(env_vars::COMPLETE)
         .complete();
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage::clap_error(e),
+    };
     output::set_color(match cli.command.color() {
         cli::ColorChoice::Always => Some(true),
         cli::ColorChoice::Never => Some(false),
         cli::ColorChoice::Auto => None,
     });
+    let json = matches!(&cli.command, cli::Command::Call(a) if a.json)
+        || matches!(&cli.command, cli::Command::Tools(a) if a.json);
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -77,23 +85,10 @@ pub fn run() -> ExitCode {
     match outcome {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(err) => {
-            let (exit, hint) = match err.downcast_ref::<error::CliError>() {
-                Some(e) => (e.exit, e.hint.clone()),
-                // A profile that is not there is a mistake in the command, like an unknown flag.
-                None if err.chain().any(|c| {
-                    matches!(
-                        c.downcast_ref::<config::ConfigError>(),
-                        Some(
-                            config::ConfigError::UnknownProfile { .. }
-                                | config::ConfigError::BadProfileName(_)
-                        )
-                    )
-                }) =>
-                {
-                    (error::Exit::Usage, None)
-                }
-                None => (error::Exit::Failure, None),
-            };
+            let (exit, hint) = usage::classify(&err);
+            if json {
+                output::error_json(exit.kind(), &err, hint.as_deref());
+            }
             output::error(&err, hint.as_deref());
             ExitCode::from(exit as u8)
         }

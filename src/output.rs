@@ -243,6 +243,18 @@ pub async fn spinning<T>(what: &str, work: impl Future<Output = T>) -> T {
     out
 }
 
+/// A failure as one JSON object on stdout, for `--json` callers (beside the exit code and the
+/// usual message on stderr): `{"error": {"kind", "message", "hint"}}`.
+pub fn error_json(kind: &str, err: &anyhow::Error, hint: Option<&str>) {
+    let message = err
+        .chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ");
+    let object = serde_json::json!({"error": {"kind": kind, "message": message, "hint": hint}});
+    data(&object.to_string());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,8 +22,8 @@ pub enum ApiError {
     Status { status: u16, excerpt: String },
     #[error("the API did not answer within {0:?}")]
     Timeout(Duration),
-    #[error("could not connect to the API at {origin}")]
-    Connect { origin: String },
+    #[error("could not connect to the API at {origin} ({cause})")]
+    Connect { origin: String, cause: &'static str },
     #[error("the connection to the API dropped mid-answer")]
     Incomplete,
     #[error("the API answered with a redirect ({status}), which is not followed")]
@@ -61,6 +61,12 @@ impl ApiError {
                 "The analytics API refused access (403): the plan may not include this data, or the key has no access to this project. Check the plan and project in the Himetrica dashboard.".to_string(),
                 excerpt.as_str(),
             ),
+            // Nothing at `/me` is not a wrong project id: the base URL itself is off, most
+            // often without its `/api/v1`.
+            Self::NotFound { path, excerpt } if path == "/me" => (
+                "The analytics API has nothing at /me (404): the API URL is probably wrong or lacks its /api/v1 path; check --api-url / ANALYTICS_MCP_API_URL / api_url in config.toml.".to_string(),
+                excerpt.as_str(),
+            ),
             Self::NotFound { path, excerpt } => (
                 format!(
                     "The analytics API has nothing at {path} (404): the project id may be wrong, or this endpoint's path differs; override it under [endpoints] in config.toml."
@@ -94,9 +100,9 @@ impl ApiError {
                 ),
                 "",
             ),
-            Self::Connect { origin } => (
+            Self::Connect { origin, cause } => (
                 format!(
-                    "Could not connect to the analytics API at {origin}. Check the network connection and the API URL (--api-url / ANALYTICS_MCP_API_URL)."
+                    "Could not connect to the analytics API at {origin}: {cause}. Check the network connection and the API URL (--api-url / ANALYTICS_MCP_API_URL)."
                 ),
                 "",
             ),

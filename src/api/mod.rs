@@ -294,6 +294,7 @@ impl ApiClient {
         } else if e.is_connect() {
             ApiError::Connect {
                 origin: self.base.origin().ascii_serialization(),
+                cause: crate::http::transport_cause(e),
             }
         } else if e.is_request() || e.is_body() {
             // The connection closed under the request (a reset, a pooled connection the

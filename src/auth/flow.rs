@@ -165,9 +165,12 @@ pub async fn login(
         server.authorization_response_iss_parameter_supported,
     );
     crate::output::note(&format!("Sign in to {} in your browser.", server.issuer));
-    crate::output::note(&format!(
-        "If no browser opens, visit this URL:\n\n  {auth_url}\n"
-    ));
+    // With --no-browser none is opened, so the URL is the way in, not a fallback.
+    crate::output::note(&if options.no_browser {
+        format!("Open this URL in a browser:\n\n  {auth_url}\n")
+    } else {
+        format!("If no browser opens, visit this URL:\n\n  {auth_url}\n")
+    });
     if !options.no_browser
         && let Err(why) = browser::open(&auth_url)
     {

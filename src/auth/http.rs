@@ -162,7 +162,10 @@ fn describe(origin: &str, e: &reqwest::Error) -> String {
             TIMEOUT.as_secs()
         )
     } else if e.is_connect() {
-        format!("could not connect to {origin}")
+        format!(
+            "could not connect to {origin}: {}",
+            crate::http::transport_cause(e)
+        )
     } else {
         format!("the request to {origin} failed")
     }

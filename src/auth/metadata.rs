@@ -143,7 +143,7 @@ pub async fn discover(
         return finish(server, api_url.to_string(), Vec::new(), None, pinned).map_err(fail);
     }
 
-    let answered_401 = challenge(http, api_url, probe).await;
+    let answered_401 = challenge(http, api_url, probe).await?;
     // Only a hosted MCP server that asked for a sign-in gets the 2025-03-26 defaults.
     let may_use_defaults = matches!(probe, Probe::McpInitialize) && answered_401.is_some();
     let challenge = answered_401.unwrap_or_default();
@@ -246,12 +246,14 @@ fn trim_slash(s: &str) -> &str {
 }
 
 /// The parameters of the Bearer challenge the resource answers `probe` with (empty when its
-/// 401 has none); `None` when it does not answer 401.
+/// 401 has none); `None` when it does not answer 401. A resource that cannot be reached at all
+/// is an error naming why (refused, DNS, TLS, timeout): every later step would fail the same
+/// way, and "no metadata" would hide the cause.
 async fn challenge(
     http: &AuthHttp,
     api_url: &Url,
     probe: Probe<'_>,
-) -> Option<HashMap<String, String>> {
+) -> Result<Option<HashMap<String, String>>, AuthError> {
     let answer = match probe {
         Probe::Get(path) => match Url::parse(&format!(
             "{}{}",
@@ -259,7 +261,7 @@ async fn challenge(
             path
         )) {
             Ok(url) => http.get(&url).await,
-            Err(_) => return None,
+            Err(_) => return Ok(None),
         },
         Probe::McpInitialize => {
             let initialize = serde_json::json!({
@@ -289,7 +291,7 @@ async fn challenge(
         }
     };
     match answer {
-        Ok(answer) if answer.status == 401 => Some(
+        Ok(answer) if answer.status == 401 => Ok(Some(
             answer
                 .headers
                 .get_all("www-authenticate")
@@ -298,8 +300,12 @@ async fn challenge(
                 .map(bearer_params)
                 .find(|p| !p.is_empty())
                 .unwrap_or_default(),
-        ),
-        _ => None,
+        )),
+        Ok(_) => Ok(None),
+        Err(AuthError::Http(why)) => Err(AuthError::Http(format!(
+            "could not reach {api_url} to start the sign-in: {why}"
+        ))),
+        Err(e) => Err(e),
     }
 }
 

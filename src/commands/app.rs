@@ -82,6 +82,20 @@ impl App {
             profile: global.profile.clone(),
             api_url: global.api_url.clone(),
             project: project.map(str::to_string),
+            new_profile: false,
+        })
+        .context("could not load settings")?;
+        Ok(Self { settings })
+    }
+
+    /// The settings `login` signs in with: with `--api-url`, a profile not in `config.toml`
+    /// yet is a new one, which the sign-in records.
+    pub fn for_sign_in(global: &GlobalArgs) -> anyhow::Result<Self> {
+        let settings = Settings::load(&Overrides {
+            profile: global.profile.clone(),
+            api_url: global.api_url.clone(),
+            project: None,
+            new_profile: global.api_url.is_some(),
         })
         .context("could not load settings")?;
         Ok(Self { settings })
@@ -94,6 +108,7 @@ impl App {
             profile: Some(name.to_string()),
             api_url: None,
             project: None,
+            new_profile: false,
         })?;
         Ok(Self { settings })
     }

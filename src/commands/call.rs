@@ -17,11 +17,11 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
     let app = App::with_project(global, args.project.as_deref())?;
     let hosted = app.hosted() && !args.demo;
     if !hosted && tools::find(&args.tool).is_none() {
-        return Err(CliError::new(
-            Exit::Usage,
+        return Err(unknown_tool(
+            &args.tool,
             ToolError::UnknownTool(args.tool.clone()).message(),
+            tools::CATALOG.iter().map(|t| t.name),
         )
-        .with_hint("run `analytics-mcp tools` to see each tool's parameters")
         .into());
     }
     // Before any request: a tool without a chart cannot fill the file `--svg` names.
@@ -43,6 +43,13 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
         ))
         .into());
     }
+    if args.tool == "get_api_usage" && !args.json {
+        // Usage is counted from the rate-limit headers this process has seen, and a `call`
+        // is a process of its own.
+        output::note(
+            "note: each `call` is a new process, so this shows only what this one saw; the server the client starts (`serve`) counts for its whole session",
+        );
+    }
     let arguments = parse_pairs(&args.args)?;
     if hosted && (args.svg.is_some() || args.chart) {
         // A hosted server's answer is its own text; there are no series of ours to draw.
@@ -61,6 +68,21 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
                 .with_arguments(arguments);
             let result = upstream.call_tool(request).await;
             connected.settle().await;
+            if result.is_error == Some(true)
+                && let Ok(listed) = super::all_hosted_tools(upstream).await
+                && !listed.iter().any(|t| t.name == args.tool)
+            {
+                // The same exit code as an unknown tool of a Read API profile.
+                return Err(unknown_tool(
+                    &args.tool,
+                    format!(
+                        "Unknown tool `{}` on this hosted server.",
+                        crate::text::clean(&args.tool, 60)
+                    ),
+                    listed.iter().map(|t| t.name.as_ref()),
+                )
+                .into());
+            }
             hosted_answer(args, &result)
         }
     }
@@ -83,8 +105,28 @@ fn answer(args: &CallArgs, outcome: Result<tools::ToolOutput, ToolError>) -> any
         Err(e @ ToolError::NotSignedIn) => Err(CliError::new(Exit::NotSignedIn, e.message())
             .with_hint("run `analytics-mcp login` (browser) or `login --with-key`, or try `--demo`")
             .into()),
+        // A mistake in the command line, like an unknown flag.
+        Err(e @ ToolError::InvalidArgs { .. }) => Err(CliError::new(Exit::Usage, e.message())
+            .with_hint(format!(
+                "run `analytics-mcp tools` to see what {} accepts",
+                args.tool
+            ))
+            .into()),
         Err(e) => Err(CliError::new(Exit::ToolError, e.message()).into()),
     }
+}
+
+/// An unknown tool (exit 2 on every kind of profile), with the nearest name if it is a typo.
+fn unknown_tool<'a>(
+    given: &str,
+    message: String,
+    known: impl IntoIterator<Item = &'a str>,
+) -> CliError {
+    let hint = match tools::schema::nearest(given, known) {
+        Some(near) => format!("did you mean `{near}`? (`analytics-mcp tools` lists them all)"),
+        None => "run `analytics-mcp tools` to list the tools and their parameters".to_string(),
+    };
+    CliError::new(Exit::Usage, message).with_hint(hint)
 }
 
 /// The chart under the table (on a terminal, or with `--chart`) and the `--svg` file.

@@ -4,11 +4,13 @@
 
 use std::path::Path;
 
+use super::diagnose::{During, live_check};
+use super::entries;
 use super::{App, Connected, all_hosted_tools};
 use crate::cli::GlobalArgs;
 use crate::config::CONFIG_FILE;
 use crate::error::Exit;
-use crate::install::{self, ALL};
+use crate::install::{self, Scope, Selects};
 use crate::output;
 
 struct Report {
@@ -58,7 +60,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             r.fail(
                 "config",
                 format!("{e:#}"),
-                "correct the file named above (see README: Configuration)",
+                "correct the file named above (see docs/configuration.md)",
             );
             output::data(&r.lines.join("\n"));
             return Ok(Exit::Failure);
@@ -126,47 +128,74 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
                     super::login::describe_project(&me)
                 ),
             ),
-            Err(e) if e.is_auth() => r.fail("API", e.user_message(), "analytics-mcp login"),
-            Err(e) => r.fail(
-                "API",
-                e.user_message(),
-                "check the network and --api-url / ANALYTICS_MCP_API_URL, then run doctor again",
-            ),
+            Err(e) => {
+                let (problem, fix) = live_check(&e, settings, During::Check);
+                r.fail("API", problem, fix);
+            }
         },
         None => r.note("API", "not checked (no credential)"),
     }
 
-    let home = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf());
-    for client in ALL {
-        let Some(path) = home.as_deref().and_then(|h| client.config_path(h, None)) else {
-            continue;
-        };
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue; // not detected: nothing to check
-        };
-        match install::find(client.format(), &text, "analytics") {
-            Some((command, _)) if Path::new(&command).exists() => {
-                r.ok(client.id(), format!("\"analytics\" → {command}"));
-            }
-            Some((command, _)) => r.fail(
-                client.id(),
-                format!("\"analytics\" points at a missing program: {command}"),
-                format!("analytics-mcp install {}", client.id()),
-            ),
-            None => r.note(
-                client.id(),
-                format!(
-                    "no \"analytics\" entry in {} (add: analytics-mcp install {})",
-                    path.display(),
-                    client.id()
-                ),
-            ),
-        }
-    }
+    clients(&mut r);
     output::data(&r.lines.join("\n"));
     Ok(if r.failed {
         Exit::Failure
     } else {
         Exit::Success
     })
+}
+
+/// Each client file `install` may have written (user-wide, and this folder's project files),
+/// and in it each of our entries (`analytics`, `analytics-PROFILE`): the program it starts,
+/// and whether what it selects reaches the API its profile's credential was issued for.
+fn clients(r: &mut Report) {
+    let Some(home) = directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()) else {
+        return;
+    };
+    let cwd = std::env::current_dir().ok();
+    let mut names = vec!["analytics".to_string()];
+    if let Ok(dir) = crate::config::config_dir()
+        && let Ok(file) = crate::config::read_config_file(&dir)
+    {
+        names.extend(file.profiles.keys().map(|p| format!("analytics-{p}")));
+    }
+    for (client, scope, path) in install::locations(&home, cwd.as_deref()) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // not detected: nothing to check
+        };
+        let label = match scope {
+            Scope::User => client.id().to_string(),
+            Scope::Project => format!("{} (project)", client.id()),
+        };
+        let mut found = false;
+        for name in &names {
+            let Some((command, args)) = install::find(client.format(), &text, name) else {
+                continue;
+            };
+            found = true;
+            let reinstall = format!("analytics-mcp install {}", client.id());
+            if !Path::new(&command).exists() {
+                r.fail(
+                    &label,
+                    format!("\"{name}\" points at a missing program: {command}"),
+                    reinstall,
+                );
+                continue;
+            }
+            match entries::check(&Selects::of(&args), client.id()) {
+                Ok(reaches) => r.ok(&label, format!("\"{name}\" → {command}: {reaches}")),
+                Err((problem, fix)) => r.fail(&label, format!("\"{name}\": {problem}"), fix),
+            }
+        }
+        if !found {
+            r.note(
+                &label,
+                format!(
+                    "no \"analytics\" entry in {} (add: analytics-mcp install {})",
+                    path.display(),
+                    client.id()
+                ),
+            );
+        }
+    }
 }

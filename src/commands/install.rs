@@ -7,7 +7,7 @@ use anyhow::Context;
 use super::App;
 use crate::cli::{GlobalArgs, InstallArgs, UninstallArgs};
 use crate::error::{CliError, Exit};
-use crate::install::{self, ALL, Client, Edit, Entry};
+use crate::install::{self, Client, Edit, Entry};
 use crate::output;
 
 fn home() -> anyhow::Result<PathBuf> {
@@ -100,7 +100,15 @@ fn server_name(name: Option<&str>, profile: Option<&str>) -> Result<String, CliE
     Ok(name)
 }
 
-fn entry(args: &InstallArgs, name: String, profile: Option<&str>) -> anyhow::Result<Entry> {
+/// The entry: `serve` with what it needs to reach the same API and credential as this
+/// command — the profile, and the API URL when it comes from a flag or the environment (the
+/// client has neither) rather than `config.toml`.
+fn entry(
+    global: &GlobalArgs,
+    args: &InstallArgs,
+    name: String,
+    profile: Option<&str>,
+) -> anyhow::Result<Entry> {
     let exe = std::env::current_exe().context("could not find this program's path")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     let mut cli_args = vec!["serve".to_string()];
@@ -109,6 +117,8 @@ fn entry(args: &InstallArgs, name: String, profile: Option<&str>) -> anyhow::Res
     }
     if args.demo {
         cli_args.push("--demo".to_string());
+    } else if let Some(url) = super::entries::api_url_arg(global) {
+        cli_args.extend(["--api-url".to_string(), url]);
     }
     Ok(Entry {
         name,
@@ -153,7 +163,14 @@ pub fn install(global: &GlobalArgs, args: &InstallArgs) -> anyhow::Result<Exit> 
     let Some(client) = args.client else {
         return Err(CliError::new(Exit::Usage, "name a client, or use --list").into());
     };
-    let entry = entry(args, name, profile.as_deref())?;
+    let entry = entry(global, args, name, profile.as_deref())?;
+    if let Err((problem, fix)) =
+        super::entries::check(&install::Selects::of(&entry.args), client.id())
+    {
+        output::warning(&format!(
+            "the entry will not answer yet: {problem}; fix: {fix}"
+        ));
+    }
     if client == Client::ClaudeCode
         && !args.project
         && let Some(claude) = claude_program()
@@ -162,6 +179,11 @@ pub fn install(global: &GlobalArgs, args: &InstallArgs) -> anyhow::Result<Exit> 
     }
     let project = args.project || client == Client::ClaudeCode;
     let path = target(client, project)?;
+    if client == Client::ClaudeCode && !args.project {
+        output::note(
+            "`claude` is not on PATH, so the entry goes in this project's .mcp.json (Claude Code reads it when started in this folder).",
+        );
+    }
     let text = read(&path)?;
     let edit = install::install(client.format(), &path, &text, &entry)
         .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
@@ -297,15 +319,18 @@ fn claude_mcp_add(claude: &Path, entry: &Entry, dry_run: bool) -> anyhow::Result
     Ok(Exit::Success)
 }
 
-/// One line per client: its file, whether it exists, and our entry.
+/// One line per client file (user-wide, then this folder's project files that exist): whether
+/// it is there, and our entry.
 fn list(name: &str) -> anyhow::Result<Exit> {
     let home = home()?;
+    let cwd = std::env::current_dir().ok();
     let mut lines = Vec::new();
-    for client in ALL {
-        let Some(path) = client.config_path(&home, None) else {
-            continue;
-        };
-        let state = match std::fs::read_to_string(&path) {
+    for (client, scope, path) in install::locations(&home, cwd.as_deref()) {
+        let text = std::fs::read_to_string(&path);
+        if scope == install::Scope::Project && text.is_err() {
+            continue; // only a project file that is there is worth a line
+        }
+        let state = match text {
             Ok(text) => match install::find(client.format(), &text, name) {
                 Some((command, _)) if Path::new(&command).exists() => {
                     format!("✓ \"{name}\" installed")
@@ -321,12 +346,11 @@ fn list(name: &str) -> anyhow::Result<Exit> {
             }
             Err(_) => "not detected".to_string(),
         };
-        lines.push(format!(
-            "{:<15} {:<32} {}",
-            client.id(),
-            state,
-            path.display()
-        ));
+        let id = match scope {
+            install::Scope::User => client.id().to_string(),
+            install::Scope::Project => format!("{} (project)", client.id()),
+        };
+        lines.push(format!("{id:<15} {state:<32} {}", path.display()));
     }
     if let Some(claude) = claude_program() {
         lines.push(format!(

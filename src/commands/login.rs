@@ -9,6 +9,7 @@ mod input;
 
 use serde_json::Value;
 
+use super::diagnose::{During, live_check_error};
 use crate::api::{ApiClient, Auth};
 use crate::auth::AuthError;
 use crate::auth::metadata::Probe;
@@ -45,16 +46,53 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
         )?;
         output::note(&format!("Profile `{profile}` now bridges {url}."));
     }
-    let settings = super::settings(global)?;
+    let settings = super::App::for_sign_in(global)?.settings;
     match (&settings.mcp, args.with_key) {
         (Some(mcp), true) => hosted::hosted_with_key(&settings, mcp).await,
         (Some(mcp), false) => hosted::hosted_with_browser(&settings, mcp, args).await,
-        (None, true) => with_key(&settings).await,
-        (None, false) => with_browser(&settings, args).await,
+        (None, with_key) => {
+            let exit = if with_key {
+                with_key_login(&settings).await?
+            } else {
+                with_browser(&settings, args).await?
+            };
+            if global.api_url.is_some() {
+                record_api(&settings)?;
+            }
+            Ok(exit)
+        }
     }
 }
 
-async fn with_key(settings: &Settings) -> anyhow::Result<Exit> {
+/// After a sign-in with `--api-url`: records the API in `config.toml` (the profile's
+/// `api_url`, creating `[profiles.NAME]` if needed), so that `status`, `call`, `serve` and
+/// every client entry reach the API the credential was issued for. Nothing is written when
+/// the file already says so.
+fn record_api(settings: &Settings) -> anyhow::Result<()> {
+    let dir = &settings.config_dir;
+    let file = crate::config::read_config_file(dir)?;
+    let profile = settings.profile.as_deref();
+    let recorded = match profile {
+        None => file.api_url,
+        Some(name) => file.profiles.get(name).and_then(|p| p.api_url.clone()),
+    };
+    let same = recorded
+        .as_deref()
+        .and_then(|raw| crate::config::parse_api_url(raw).ok())
+        .is_some_and(|url| url == settings.api_url);
+    if !same {
+        crate::config::set_api_url(dir, profile, &settings.api_url)?;
+        output::note(&format!(
+            "  API {} recorded for profile {} in {}.",
+            settings.api_url,
+            profile.unwrap_or(crate::config::DEFAULT_PROFILE),
+            dir.join(crate::config::CONFIG_FILE).display()
+        ));
+    }
+    Ok(())
+}
+
+async fn with_key_login(settings: &Settings) -> anyhow::Result<Exit> {
     let raw = input::read_key()?;
     let key = credentials::validate_key(&raw).map_err(|m| CliError::new(Exit::Usage, m))?;
     // The key is checked against, stored for and only ever sent to this API's origin.
@@ -68,12 +106,7 @@ async fn with_key(settings: &Settings) -> anyhow::Result<Exit> {
     let me = api
         .get(settings.endpoints.me(), &Vec::new())
         .await
-        .map_err(|e| {
-            CliError::new(
-                Exit::Upstream,
-                format!("the key was not stored: {}", e.user_message()),
-            )
-        })?;
+        .map_err(|e| live_check_error(&e, settings, During::KeyLogin))?;
 
     let saved = Store::new(settings).save_locked(&credential).await?;
     output::note(&format!(
@@ -168,11 +201,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
                     "The API did not accept the new token; see the terminal.".into(),
                 ))
                 .await;
-            return Err(CliError::new(
-                Exit::Upstream,
-                format!("nothing was stored: {}", e.user_message()),
-            )
-            .into());
+            return Err(live_check_error(&e, settings, During::BrowserLogin).into());
         }
     };
     let saved = Store::new(settings).save_locked(&credential).await?;
@@ -221,6 +250,9 @@ fn auth_error(e: AuthError) -> anyhow::Error {
     };
     let error = CliError::new(exit, e.to_string());
     match e {
+        AuthError::Http(_) => error
+            .with_hint("check the network and the API URL (--api-url), then sign in again")
+            .into(),
         AuthError::Discovery { .. } | AuthError::NoPkce { .. } => error
             .with_hint("sign in with a secret key instead: `analytics-mcp login --with-key`")
             .into(),

@@ -4,7 +4,9 @@
 mod app;
 mod call;
 mod completions;
+mod diagnose;
 mod doctor;
+mod entries;
 mod install;
 mod login;
 mod logout;

@@ -33,7 +33,7 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     }
     output::data(&lines.join("\n"));
     output::note(&format!(
-        "* is the profile in use. Add one as a [profiles.NAME] table in {}; use it with --profile NAME.",
+        "* is the profile in use; use another with --profile NAME. Create one by signing in: `analytics-mcp login --profile NAME --api-url URL` (or add a [profiles.NAME] table to {}).",
         dir.join(config::CONFIG_FILE).display()
     ));
     Ok(Exit::Success)

@@ -2,6 +2,7 @@
 //! against the Read API, or for a profile that bridges a hosted MCP server, against that
 //! server (connect and list its tools), never anything else.
 
+use super::diagnose::{During, live_check};
 use super::{App, Connected, all_hosted_tools};
 use crate::cli::GlobalArgs;
 use crate::config::Settings;
@@ -108,17 +109,12 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         }
         Err(e) => {
             output::data(&lines.join("\n"));
-            let hint = if e.is_auth() {
-                "run `analytics-mcp login` (or `login --with-key`) to sign in again"
-            } else {
-                "check the network and the API URL, then run `analytics-mcp status` again"
-            };
-            Err(CliError::new(
-                Exit::Upstream,
-                format!("live check failed: {}", e.user_message()),
+            let (message, hint) = live_check(&e, settings, During::Check);
+            Err(
+                CliError::new(Exit::Upstream, format!("live check failed: {message}"))
+                    .with_hint(hint)
+                    .into(),
             )
-            .with_hint(hint)
-            .into())
         }
     }
 }

@@ -83,20 +83,27 @@ pub struct OAuthConfig {
 
 impl ConfigFile {
     /// The settings of profile `name` (`None`: the top level): its keys over the top level's.
+    /// With `create`, a profile not in the file yet is an empty one (a sign-in that will
+    /// record it), not an error.
     pub(super) fn for_profile(
         mut self,
         name: Option<&str>,
         path: &Path,
+        create: bool,
     ) -> Result<Self, ConfigError> {
         let Some(name) = name else {
             return Ok(self);
         };
-        let Some(profile) = self.profiles.remove(name) else {
-            return Err(ConfigError::UnknownProfile {
-                name: name.to_string(),
-                path: path.to_path_buf(),
-                known: self.profiles.keys().cloned().collect(),
-            });
+        let profile = match self.profiles.remove(name) {
+            Some(profile) => profile,
+            None if create => ConfigFile::default(),
+            None => {
+                return Err(ConfigError::UnknownProfile {
+                    name: name.to_string(),
+                    path: path.to_path_buf(),
+                    known: self.profiles.keys().cloned().collect(),
+                });
+            }
         };
         if !profile.profiles.is_empty() {
             return Err(ConfigError::Parse {

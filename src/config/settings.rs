@@ -141,6 +141,9 @@ pub struct Overrides {
     pub profile: Option<String>,
     pub api_url: Option<String>,
     pub project: Option<String>,
+    /// A profile missing from `config.toml` is a new, empty one (`login --api-url`, which
+    /// records it), not an error.
+    pub new_profile: bool,
 }
 
 /// Checks a base URL: `https`, or `http` to a loopback host only ([`crate::http::check_url`]).
@@ -185,8 +188,11 @@ impl Settings {
     pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
         let config_dir = config_dir()?;
         let profile = selected_profile(overrides.profile.as_deref())?;
-        let file = read_config_file(&config_dir)?
-            .for_profile(profile.as_deref(), &config_dir.join(CONFIG_FILE))?;
+        let file = read_config_file(&config_dir)?.for_profile(
+            profile.as_deref(),
+            &config_dir.join(CONFIG_FILE),
+            overrides.new_profile,
+        )?;
 
         let raw_url = overrides
             .api_url

@@ -48,7 +48,7 @@ impl std::fmt::Display for Origin {
 /// A request was about to carry a credential to an origin it was not issued for.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
-    "the credential in use was issued for {issued}, not {target}, so it was not sent; sign in for this server with `analytics-mcp login` (with --profile for a named profile)"
+    "the credential in use was issued for {issued}, but the server in use is {target}, so it was not sent; sign in for {target} with `analytics-mcp login --api-url URL` (its full URL; add --profile NAME for a named profile), or point the profile back at {issued}"
 )]
 pub struct WrongOrigin {
     pub issued: Origin,

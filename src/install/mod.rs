@@ -110,6 +110,66 @@ impl Client {
     }
 }
 
+/// Where a client's file was found: its user-wide config, or a project's in the current
+/// directory (`install --project`, and Claude Code's `.mcp.json` when `claude` is not on PATH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    User,
+    Project,
+}
+
+/// Every client config file `install` may have written, user-wide ones first, then the ones
+/// of the project in `project_dir` — so `install --list` and `doctor` look where `install`
+/// writes.
+pub fn locations(home: &Path, project_dir: Option<&Path>) -> Vec<(Client, Scope, PathBuf)> {
+    let user = ALL
+        .iter()
+        .filter_map(|c| Some((*c, Scope::User, c.config_path(home, None)?)));
+    let project = project_dir.into_iter().flat_map(|dir| {
+        ALL.iter()
+            .filter_map(move |c| Some((*c, Scope::Project, c.config_path(home, Some(dir))?)))
+    });
+    let mut all: Vec<(Client, Scope, PathBuf)> = Vec::new();
+    for (client, scope, path) in user.chain(project) {
+        // Run in HOME, a project file can be the user file itself (~/.cursor/mcp.json).
+        if !all.iter().any(|(_, _, p)| *p == path) {
+            all.push((client, scope, path));
+        }
+    }
+    all
+}
+
+/// What a `serve` entry's arguments select: `--profile`, `--api-url` and `--demo`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Selects {
+    pub profile: Option<String>,
+    pub api_url: Option<String>,
+    pub demo: bool,
+}
+
+impl Selects {
+    /// Reads the flags of an entry's `args` (as `install` writes them).
+    pub fn of(args: &[String]) -> Self {
+        let mut selects = Self::default();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--profile" => selects.profile = it.next().cloned(),
+                "--api-url" => selects.api_url = it.next().cloned(),
+                "--demo" => selects.demo = true,
+                other => {
+                    if let Some(v) = other.strip_prefix("--profile=") {
+                        selects.profile = Some(v.to_string());
+                    } else if let Some(v) = other.strip_prefix("--api-url=") {
+                        selects.api_url = Some(v.to_string());
+                    }
+                }
+            }
+        }
+        selects
+    }
+}
+
 /// The per-user application config directory the way Electron apps place it.
 fn app_config(home: &Path, app: &str) -> PathBuf {
     if cfg!(target_os = "macos") {

@@ -32,7 +32,7 @@ impl Bound {
         let why = match raw.get(..10).map(str::parse::<Date>) {
             // A well-formed prefix that still failed: the date itself is impossible or the
             // time part lacks an offset.
-            Some(Err(e)) if looks_like_date(raw) => format!(" ({e})"),
+            Some(Err(_)) if looks_like_date(raw) => impossible_date(&raw[..10]),
             Some(Ok(_)) => " (a date-time needs a UTC offset such as `Z` or `+02:00`)".to_string(),
             _ => String::new(),
         };
@@ -40,6 +40,23 @@ impl Bound {
             "`{field}` = \"{}\" is not a valid date{why}. Use a date like 2026-11-01 or an RFC 3339 date-time like 2026-11-01T09:00:00Z.",
             crate::text::clean(raw, 40)
         ))
+    }
+}
+
+/// Why a well-formed `YYYY-MM-DD` is no date, in our words (jiff's name its own internals:
+/// "parameter 'day' … 1..=28").
+fn impossible_date(ymd: &str) -> String {
+    let number = |range: std::ops::Range<usize>| ymd[range].parse::<i16>().unwrap_or(0);
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    if !(1..=12).contains(&month) {
+        return format!(" (there is no month {month}; months run from 01 to 12)");
+    }
+    match Date::new(year, month as i8, 1) {
+        Ok(first) => format!(
+            " ({year:04}-{month:02} has {} days, so day {day} does not exist)",
+            first.days_in_month()
+        ),
+        Err(_) => format!(" (the year {year} is out of range)"),
     }
 }
 

@@ -89,8 +89,11 @@ impl Args {
 
     /// Checks `args` and returns what to ask upstream.
     pub fn parse(&self, args: &Map<String, Value>) -> Result<Plan, String> {
-        schema::check(&self.input_schema(), args)?;
-        (self.plan)(Value::Object(args.clone()))
+        let schema = self.input_schema();
+        let mut args = args.clone();
+        schema::coerce(&schema, &mut args);
+        schema::check(&schema, &args)?;
+        (self.plan)(Value::Object(args))
     }
 }
 
@@ -373,17 +376,47 @@ impl From<Window> for WindowRequest {
     }
 }
 
-/// Deserializes with the path of the offending field in the message.
+/// Deserializes with the path of the offending field in the message. What the schema checks
+/// leave to serde is an enum the schema does not list (`period`, `compare`): its message is
+/// said in our words, naming the argument and the accepted values.
 fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    let args = value.clone();
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
+        if let Some(said) = unknown_variant(&inner, &path, &args) {
+            return said;
+        }
         if path == "." || path.is_empty() {
             format!("{inner}.")
         } else {
             format!("`{path}`: {inner}.")
         }
     })
+}
+
+/// serde's "unknown variant `x`, expected one of `a`, `b`" as "`period` = "x" is not
+/// accepted; use one of `a`, `b`. Did you mean `a`?". Inside a flattened struct serde loses
+/// the field's name, so it is found by its value.
+fn unknown_variant(inner: &str, path: &str, args: &Value) -> Option<String> {
+    let rest = inner.strip_prefix("unknown variant `")?;
+    let (given, rest) = rest.split_once('`')?;
+    let accepted: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let name = if path.is_empty() || path == "." {
+        args.as_object()?
+            .iter()
+            .find(|(_, v)| v.as_str() == Some(given))
+            .map(|(k, _)| k.as_str())?
+    } else {
+        path
+    };
+    let list: Vec<String> = accepted.iter().map(|a| format!("`{a}`")).collect();
+    Some(format!(
+        "`{name}` = \"{}\" is not accepted; use one of {}.{}",
+        crate::text::clean(given, 40),
+        list.join(", "),
+        schema::did_you_mean(given, accepted.iter().copied())
+    ))
 }
 
 /// The name serde gives a unit enum variant (`utm_source`, `week`): what the upstream is sent.

@@ -46,6 +46,32 @@ pub fn names(schema: &JsonObject) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// The candidate nearest to `given` when it is close enough to be a typo (`perid` →
+/// `period`, `start_date` → `startDate`, `last30days` → `last_30_days`).
+pub fn nearest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let plain = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
+    let given = plain(given);
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&given, &plain(c)), c))
+        .filter(|(score, _)| *score >= 0.85)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    match scored.as_slice() {
+        // Two about as near (`prev`: `previous_period` or `previous_year`?): no guess.
+        [first, second, ..] if first.0 - second.0 < 0.02 => None,
+        [first, ..] => Some(first.1),
+        [] => None,
+    }
+}
+
+/// ` Did you mean `x`?`, or nothing.
+pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    nearest(given, candidates)
+        .map(|c| format!(" Did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
 /// Refuses an argument `schema` does not name (a typo such as `start_date` would otherwise
 /// silently widen the window), and one whose JSON type or enum value does not fit.
 pub fn check(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), String> {
@@ -57,11 +83,36 @@ pub fn check(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), Strin
             format!("accepted: {}", known.join(", "))
         };
         return Err(format!(
-            "unknown argument `{}`; {accepted}.",
-            crate::text::clean(unknown, 40)
+            "unknown argument `{}`; {accepted}.{}",
+            crate::text::clean(unknown, 40),
+            did_you_mean(unknown, known.iter().copied())
         ));
     }
     check_types(schema, args)
+}
+
+/// Reads a string where the schema wants a whole number or a boolean the way a person (or a
+/// model) meant it: `"05"` is 5, `"true"` is true. Whatever else is left for the checks.
+pub fn coerce(schema: &JsonObject, args: &mut Map<String, Value>) {
+    let props = schema.get("properties").and_then(Value::as_object);
+    for (name, value) in args.iter_mut() {
+        let (Some(prop), Value::String(raw)) = (props.and_then(|p| p.get(name)), &*value) else {
+            continue;
+        };
+        let raw = raw.trim();
+        let coerced = match prop.get("type").and_then(Value::as_str) {
+            Some("integer") => raw.parse::<i64>().ok().map(Value::from),
+            Some("boolean") => match raw.to_ascii_lowercase().as_str() {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(v) = coerced {
+            *value = v;
+        }
+    }
 }
 
 /// Checks each argument's JSON type (and enum value) against the schema, so an error names the
@@ -85,6 +136,7 @@ fn check_types(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), Str
             let what = match expected {
                 "integer" => "a whole number",
                 "string" => "a string",
+                "boolean" => "true or false",
                 other => other,
             };
             return Err(format!("`{name}` must be {what}, not {shown}."));
@@ -97,9 +149,11 @@ fn check_types(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), Str
                 .filter_map(Value::as_str)
                 .map(|a| format!("`{a}`"))
                 .collect();
+            let given = value.as_str().unwrap_or_default();
             return Err(format!(
-                "`{name}` = {shown} is not accepted; use one of {}.",
-                list.join(", ")
+                "`{name}` = {shown} is not accepted; use one of {}.{}",
+                list.join(", "),
+                did_you_mean(given, allowed.iter().filter_map(Value::as_str))
             ));
         }
     }
@@ -153,5 +207,45 @@ fn drop_null_branches(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(drop_null_branches),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn typos_get_the_nearest_name_and_ties_get_none() {
+        let names = ["period", "startDate", "endDate", "timezone", "detail"];
+        assert_eq!(nearest("perid", names), Some("period"));
+        assert_eq!(nearest("start_date", names), Some("startDate"));
+        assert_eq!(nearest("xyz", names), None);
+        assert_eq!(nearest("prev", ["previous_period", "previous_year"]), None);
+    }
+
+    #[test]
+    fn strings_that_spell_a_number_or_boolean_are_read_as_one() {
+        let schema = of::<Sample>();
+        let mut args: Map<String, Value> = serde_json::from_value(
+            serde_json::json!({"limit": "05", "detail": "TRUE", "name": "07"}),
+        )
+        .unwrap();
+        coerce(&schema, &mut args);
+        assert_eq!(args["limit"], 5);
+        assert_eq!(args["detail"], true);
+        assert_eq!(args["name"], "07", "a string parameter stays a string");
+        let mut args: Map<String, Value> =
+            serde_json::from_value(serde_json::json!({"detail": "yes"})).unwrap();
+        coerce(&schema, &mut args);
+        let e = check(&schema, &args).unwrap_err();
+        assert_eq!(e, "`detail` must be true or false, not \"yes\".");
+    }
+
+    #[derive(schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Sample {
+        limit: Option<i64>,
+        detail: Option<bool>,
+        name: Option<String>,
     }
 }

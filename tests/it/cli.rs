@@ -45,9 +45,9 @@ fn call_prints_a_table_and_json_with_demo() {
 #[test]
 fn call_exit_codes_follow_the_table() {
     let env = TestEnv::new();
-    // 3: the tool answered with an error.
+    // 2: an argument out of range is a mistake in the command line, like an unknown flag.
     let out = env.run(&["call", "get_top_pages", "--demo", "limit=0"], "");
-    out.expect_code(3);
+    out.expect_code(2);
     out.stderr_has(&["error: Invalid arguments for get_top_pages"]);
     assert!(out.stdout.is_empty());
     // 2: unknown tool or malformed argument.

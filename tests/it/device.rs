@@ -12,7 +12,7 @@ use crate::oauth::{credentials_path, sandbox};
 
 /// What the person does once `login --device` shows its code.
 #[derive(Clone, Copy, PartialEq)]
-enum Answer {
+pub(crate) enum Answer {
     Approve,
     Deny,
     /// Press Ctrl-C in the terminal once it says that cancels (SIGINT to the process).
@@ -27,7 +27,7 @@ fn device_login(env: &TestEnv, sb: &crate::common::TestSandbox, answer: Answer) 
 }
 
 /// The same with `extra` arguments after `login --device`.
-fn device_login_with(
+pub(crate) fn device_login_with(
     env: &TestEnv,
     sb: &crate::common::TestSandbox,
     answer: Answer,

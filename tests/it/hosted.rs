@@ -224,12 +224,12 @@ fn each_upstream_error_code_becomes_an_actionable_tool_result() {
             "{code} is not a sign-in problem"
         );
     }
-    // -32601: a tool the server does not have.
+    // -32601: a tool the server does not have, exit 2 as on a Read API profile.
     let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let env = signed_in(&sb, "");
     let out = env.run(&["call", "get_funnels", "--profile", "zen"], "");
-    out.expect_code(3);
-    out.stderr_has(&["has no tool `get_funnels`"]);
+    out.expect_code(2);
+    out.stderr_has(&["Unknown tool `get_funnels` on this hosted server"]);
 
     // -32001: refreshed once, then "sign in again" naming the profile.
     let sb = hosted_sandbox(OAuthOptions::default(), &[("get_visitors", -32001)]);

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod arguments;
 mod browser;
 mod charts;
 mod cli;
@@ -15,6 +16,8 @@ mod device;
 mod dist;
 mod docs;
 mod eras;
+mod exit_codes;
+mod first_run;
 mod help;
 mod hosted;
 mod install;

@@ -513,19 +513,39 @@ fn three_serve_processes_share_one_refresh() {
 
 #[test]
 fn an_api_without_a_sign_in_server_points_to_with_key() {
-    let env = {
-        let mut env = TestEnv::new();
-        let port = crate::common::closed_port();
-        env.set(
-            "ANALYTICS_MCP_API_URL",
-            &format!("http://127.0.0.1:{port}/api/v1"),
-        );
-        env
-    };
+    // A server that is up but answers 404 to everything: no metadata anywhere.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    let mut env = TestEnv::new();
+    env.set(
+        "ANALYTICS_MCP_API_URL",
+        &format!("http://127.0.0.1:{port}/api/v1"),
+    );
     let out = env.run(&["login"], "");
     out.expect_code(5);
     out.stderr_has(&["could not find the sign-in server"]);
     out.stderr_has(&["login --with-key"]);
+
+    // Nothing listening at all is said as such (issue 20), not as missing metadata.
+    env.set(
+        "ANALYTICS_MCP_API_URL",
+        &format!("http://127.0.0.1:{}/api/v1", crate::common::closed_port()),
+    );
+    let out = env.run(&["login"], "");
+    out.expect_code(5);
+    out.stderr_has(&["connection refused"]);
+    assert!(!out.stderr.contains("metadata"), "{}", out.stderr);
 }
 
 #[test]

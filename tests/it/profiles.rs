@@ -67,7 +67,7 @@ fn an_unknown_or_malformed_profile_is_refused_with_the_known_ones() {
     let out = env.run(&["status", "--profile", "wrok"], "");
     out.expect_code(2);
     out.stderr_has(&["no profile `wrok`"]);
-    out.stderr_has(&["its profiles: home, work"]);
+    out.stderr_has(&["the profiles are: default, home, work"]);
 
     let out = env.run(&["status", "--profile", "../../etc"], "");
     out.expect_code(2);

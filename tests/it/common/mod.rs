@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod model_api;
+pub mod snap;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -318,10 +319,14 @@ pub struct McpSession {
 
 impl McpSession {
     pub fn spawn(env: &TestEnv, extra_args: &[&str]) -> Self {
-        let mut child = env
-            .cmd()
-            .arg("serve")
-            .args(extra_args)
+        let mut cmd = env.cmd();
+        cmd.arg("serve").args(extra_args);
+        Self::spawn_command(cmd)
+    }
+
+    /// A session with `cmd` as the server, started as a client starts an entry.
+    pub fn spawn_command(mut cmd: Command) -> Self {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
