@@ -14,6 +14,7 @@ mod device;
 mod dist;
 mod eras;
 mod hosted;
+mod hostile;
 mod install;
 // The Secret Service over D-Bus, started by the test itself: Linux only.
 #[cfg(target_os = "linux")]
