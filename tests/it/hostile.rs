@@ -558,3 +558,70 @@ fn numbers_out_of_range_are_bad_upstream_data_never_inf() {
     assert!(!says_inf(&text_of(&r)), "{r}");
     s.finish();
 }
+
+/// Arbitrary Unicode with the hostile classes over-represented.
+fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let pick = prop_oneof![
+        any::<char>(),
+        proptest::sample::select(PLANTED.to_vec()),
+        proptest::sample::select(vec!['a', '/', ' ', '\n', '\t', '\u{2028}', '\u{85}']),
+    ];
+    proptest::collection::vec(pick, 1..40).prop_map(|v| v.into_iter().collect())
+}
+
+/// The property over real processes: whatever strings the upstream sends, no output path
+/// holds a forbidden character — tool text, `structuredContent`, an error, the terminal,
+/// and `--json` on a terminal.
+#[test]
+fn no_generated_string_reaches_any_output_path() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let mut runner = proptest::test_runner::TestRunner::default();
+    let strings: Vec<String> = (0..12)
+        .map(|_| hostile_text().new_tree(&mut runner).unwrap().current())
+        .collect();
+    let pages = |s: &String| {
+        Reply::data(json!([
+            {"path": s, "title": s, "pageViews": 9, "visitors": 5, "avgDuration": 1},
+            {"path": format!("/{s}"), "title": "t", "pageViews": 4, "visitors": 2, "avgDuration": 1},
+        ]))
+    };
+    let up = Hostile::start(vec![
+        ("/pages", strings.iter().map(pages).collect()),
+        (
+            "/sources",
+            strings
+                .iter()
+                .map(|s| Reply::status(400, json!({ "error": s })))
+                .collect(),
+        ),
+    ]);
+    let env = up.env();
+    let mut session = McpSession::spawn(&env, &[]);
+    session.initialize();
+    for (i, s) in strings.iter().enumerate() {
+        // A new `limit` each time: a new request, not a cached answer.
+        let r = session.call("get_top_pages", json!({ "limit": i + 2 }));
+        assert_clean(&format!("text for {s:?}"), &text_of(&r), &['\n', '\t']);
+        let structured = r["structuredContent"].to_string();
+        assert_clean(&format!("structuredContent for {s:?}"), &structured, &[]);
+        let r = session.call("get_traffic_sources", json!({ "limit": i + 2 }));
+        assert_eq!(r["isError"], true, "{r}");
+        assert_clean(&format!("error for {s:?}"), &text_of(&r), &[]);
+    }
+    session.finish();
+
+    let up = Hostile::start(vec![("/pages", strings.iter().map(pages).collect())]);
+    let env = up.env();
+    for (i, s) in strings.iter().enumerate().take(4) {
+        let limit = format!("limit={}", i + 2);
+        let out = on_terminal(&env, &["call", "get_top_pages", &limit]);
+        assert_clean(
+            &format!("terminal for {s:?}"),
+            &out.all(),
+            &['\n', '\r', '\t'],
+        );
+        let out = on_terminal(&env, &["call", "get_top_pages", "--json", &limit]);
+        assert_clean(&format!("--json for {s:?}"), &out.all(), &['\n', '\r']);
+    }
+}
