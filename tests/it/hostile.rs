@@ -174,7 +174,7 @@ fn invisible_text_never_reaches_a_terminal() {
     let up = hostile_upstream();
     let mut env = up.env();
     let out = on_terminal(&env, &["call", "get_top_pages", "limit=20"]);
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert_clean("call on a terminal", &out.all(), &['\n', '\r', '\t']);
     assert!(out.stdout.contains("/egnp.exe"), "{}", out.stdout);
 
@@ -193,7 +193,7 @@ fn invisible_text_never_reaches_a_terminal() {
             "eventName=sign\u{202e}up\u{e0041}x",
         ],
     );
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert_clean("--json on a terminal", &out.all(), &['\n', '\r']);
     assert!(
         out.stdout.contains(r"sign\u202eup\udb40\udc41x"),
@@ -216,7 +216,7 @@ fn login_and_doctor_print_a_hostile_project_name_cleaned() {
     let mut env = TestEnv::new();
     env.set("ANALYTICS_MCP_API_URL", &up.url());
     let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert_clean("login", &out.all(), &['\n', '\t']);
     assert!(out.all().contains("Acmelanretxe"), "{}", out.all());
     let out = env.run(&["doctor"], "");
@@ -291,7 +291,7 @@ fn install_writes_through_a_symlink_and_refuses_a_read_only_file() {
     std::os::unix::fs::symlink("../dotfiles/cursor-mcp.json", &link).unwrap();
 
     let out = env.run(&["install", "cursor"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()
@@ -324,7 +324,7 @@ fn install_writes_through_a_symlink_and_refuses_a_read_only_file() {
     std::fs::set_permissions(&vscode, std::fs::Permissions::from_mode(0o444)).unwrap();
     let out = env.run(&["install", "vscode"], "");
     assert_ne!(out.code, 0, "{}", out.all());
-    assert!(out.stderr.contains("read-only"), "{}", out.stderr);
+    out.stderr_has(&["read-only"]);
     assert_eq!(
         std::fs::read_to_string(&vscode).unwrap(),
         r#"{"servers": {}}"#
@@ -367,7 +367,7 @@ fn retry_after_dates_are_waited_and_long_waits_said_in_real_time() {
     let env = up.env();
     let started = Instant::now();
     let out = env.run(&["call", "get_realtime"], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(
         started.elapsed().as_millis() >= 900,
         "the date was not waited out"
@@ -391,7 +391,7 @@ fn retry_after_dates_are_waited_and_long_waits_said_in_real_time() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("UTC)"), "{}", out.stderr);
+    out.stderr_has(&["UTC)"]);
 }
 
 #[test]
@@ -438,7 +438,7 @@ fn the_svg_file_is_valid_xml_whatever_the_labels_hold() {
         &["call", "get_top_pages", "--svg", svg.to_str().unwrap()],
         "",
     );
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     let parsed = Command::new(python)
         .args([
             "-c",
@@ -462,7 +462,7 @@ fn limits_are_counted_in_the_characters_they_state() {
     let env = up.env();
     let name = "事件".repeat(60); // 120 characters, 360 bytes
     let out = env.run(&["call", "get_events", &format!("eventName={name}")], "");
-    assert_eq!(out.code, 0, "{}", out.all());
+    out.expect_code(0);
     assert!(up.requests().iter().any(|p| p.contains("eventName=")));
     let out = env.run(
         &[
@@ -496,7 +496,7 @@ fn the_store_refuses_a_fifo_at_once_and_never_follows_a_link_out() {
     // `run` fails the test if the binary is still blocked after its wait.
     let out = env.run(&["status"], "");
     assert_ne!(out.code, 0, "{}", out.all());
-    assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+    out.stderr_has(&["not a regular file"]);
 
     let env2 = {
         let mut e = TestEnv::new();
@@ -513,7 +513,7 @@ fn the_store_refuses_a_fifo_at_once_and_never_follows_a_link_out() {
         !outside.exists(),
         "login created a file outside the config folder"
     );
-    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    out.stderr_has(&["symbolic link"]);
     assert!(!out.all().contains(KEY));
 
     // A credentials file that is a link out of the folder is not read as ours.
@@ -548,8 +548,8 @@ fn numbers_out_of_range_are_bad_upstream_data_never_inf() {
     let out = env.run(&["call", "get_timeseries"], "");
     assert!(!says_inf(&out.all()), "{}", out.all());
     assert_ne!(out.code, 0, "{}", out.all());
-    assert!(out.stderr.contains("cannot be right"), "{}", out.stderr);
-    assert!(out.stderr.contains("[0].visitors"), "{}", out.stderr);
+    out.stderr_has(&["cannot be right"]);
+    out.stderr_has(&["[0].visitors"]);
 
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();
