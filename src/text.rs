@@ -67,11 +67,13 @@ pub fn strip(text: &str) -> Cow<'_, str> {
     if !text.chars().any(|c| is_hidden(c) && !is_layout(c)) {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(
-        text.chars()
-            .filter(|&c| !is_hidden(c) || is_layout(c))
-            .collect(),
-    )
+    let mut out = String::with_capacity(text.len());
+    each_visible(text, |c| {
+        if !is_hidden(c) || is_layout(c) {
+            out.push(c);
+        }
+    });
+    Cow::Owned(out)
 }
 
 /// One line of text (an upstream name, path or message) without hidden characters: breaks,
@@ -81,14 +83,66 @@ pub fn line(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    each_visible(text, |c| {
         if matches!(c, '\n' | '\t' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}') {
             out.push(' ');
         } else if !is_hidden(c) {
             out.push(c);
         }
-    }
+    });
     Cow::Owned(out)
+}
+
+/// Calls `keep` with each character of `text` that is not part of a terminal escape sequence
+/// (ESC or C1 CSI/OSC with its parameters: `\x1b[31m` goes whole, not leaving `[31m`).
+fn each_visible(text: &str, mut keep: impl FnMut(char)) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let csi = match c {
+            '\u{1b}' => match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    true
+                }
+                Some(']') => {
+                    chars.next();
+                    false
+                }
+                // A two-character escape (`ESC c`, `ESC 7`, …).
+                Some(&n) if ('\u{20}'..='\u{7e}').contains(&n) => {
+                    chars.next();
+                    continue;
+                }
+                _ => continue,
+            },
+            '\u{9b}' => true,
+            '\u{9d}' => false,
+            c => {
+                keep(c);
+                continue;
+            }
+        };
+        if csi {
+            // Parameters and intermediates (0x20–0x3F), then one final byte (0x40–0x7E).
+            while let Some(&n) = chars.peek() {
+                chars.next();
+                if !('\u{20}'..='\u{3f}').contains(&n) {
+                    break;
+                }
+            }
+        } else {
+            // An operating-system command runs to BEL, ST or ESC \\.
+            while let Some(n) = chars.next() {
+                if matches!(n, '\u{7}' | '\u{9c}') {
+                    break;
+                }
+                if n == '\u{1b}' {
+                    chars.next_if_eq(&'\\');
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// Every string of an upstream JSON value (object keys too) made one clean [`line`], in
@@ -229,15 +283,11 @@ fn strip_tags(text: &str) -> String {
 /// characters (with `…`).
 pub fn clean(text: &str, max_chars: usize) -> String {
     let mut out = String::new();
-    for word in text.split_whitespace() {
-        let word: String = word.chars().filter(|&c| !is_hidden(c)).collect();
-        if word.is_empty() {
-            continue;
-        }
+    for word in line(text).split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&word);
+        out.push_str(word);
     }
     if out.chars().count() > max_chars {
         let cut: String = out.chars().take(max_chars.saturating_sub(1)).collect();
@@ -308,9 +358,13 @@ mod tests {
         let cleaned: Vec<String> = HOSTILE.iter().map(|s| line(s).into_owned()).collect();
         assert_eq!(
             cleaned,
-            ["/egnp.exe", "/fiso", "/h", "abcdefgh", "x31my z[2J", "nopq"]
+            ["/egnp.exe", "/fiso", "/h", "abcdefgh", "xy z", "nopq"]
         );
         assert_eq!(strip("a\n\tb\r\u{202e}c"), "a\n\tbc");
+        assert_eq!(
+            line("\u{1b}]0;pwned\u{7}Free \u{1b}[31mmoney\u{1b}[0m \u{1b}]8;;x\u{1b}\\link"),
+            "Free money link"
+        );
         assert!(matches!(line("Ünïcödé 日本語 🎉"), Cow::Borrowed(_)));
         assert_eq!(
             clean("日本語".repeat(100).as_str(), 200).chars().count(),
