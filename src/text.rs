@@ -443,6 +443,13 @@ mod tests {
                 clean_value(&mut value);
                 let json = serde_json::to_string_pretty(&value).unwrap();
                 prop_assert!(no_hidden(&json, &['\n']));
+                // A hosted server's result (and ours, at the MCP egress), through `cleaned`.
+                let mut result = rmcp::model::CallToolResult::success(vec![
+                    rmcp::model::ContentBlock::text(s.clone()),
+                ]);
+                result.structured_content = Some(serde_json::json!({ s.clone(): [s.clone()] }));
+                let sent = serde_json::to_string(&cleaned(result)).unwrap();
+                prop_assert!(no_hidden(&sent, &[]), "{:?}", sent);
                 let raw = serde_json::to_string_pretty(&serde_json::json!({ "v": s })).unwrap();
                 let shown = json_for_terminal(&raw);
                 prop_assert!(no_hidden(&shown, &['\n']));
