@@ -145,14 +145,14 @@ pub fn check_own(path: &Path, folder: &Path) -> std::io::Result<()> {
         };
         if !inside {
             return refuse(
-                "it is a symbolic link that leads out of the config folder, which is never followed; remove the link",
+                "it is a symbolic link that leads out of the config folder, which is never followed",
             );
         }
     }
     match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => refuse(
-            "it is not a regular file (a directory, a FIFO or a device); remove it or move it away",
-        ),
+        Ok(meta) if !meta.is_file() => {
+            refuse("it is not a regular file (a directory, a FIFO or a device)")
+        }
         _ => Ok(()),
     }
 }

@@ -90,7 +90,7 @@ impl Insecure {
             Self::Scheme(s) => format!("`{s}:` URLs are not allowed; use https (or http to a loopback host: 127.0.0.1, ::1, localhost)"),
             Self::PlainHttp => "only https is allowed, or http to a loopback host (127.0.0.1, ::1, localhost)".into(),
             Self::NoHost => "it names no host".into(),
-            Self::UserInfo => "it carries a user name or password, which would be sent in the clear with every request and shown in logs; remove the `user:password@` part (an API key belongs in `analytics-mcp login`)".into(),
+            Self::UserInfo => "it carries a user name or password, which would travel with every request and show up in logs; remove the `user:password@` part (a key belongs in `analytics-mcp login`)".into(),
         }
     }
 }

@@ -159,33 +159,42 @@ pub fn clean_text_value(value: &mut Value) {
 
 /// A message (a tool result, a tool list) with every string [`strip`]ped, through its JSON
 /// form: what a hosted server sends, and what we answer a model, pass here on the way out.
-/// Unchanged if it cannot be read back.
+/// Unchanged when it was clean already, or cannot be read back.
 pub fn cleaned<T: serde::Serialize + serde::de::DeserializeOwned>(message: T) -> T {
     let Ok(mut value) = serde_json::to_value(&message) else {
         return message;
     };
-    clean_text_value(&mut value);
+    if !clean_strings(&mut value, strip) {
+        return message;
+    }
     serde_json::from_value(value).unwrap_or(message)
 }
 
-fn clean_strings(value: &mut Value, clean: for<'a> fn(&'a str) -> Cow<'a, str>) {
+/// Applies `clean` to every string and key; true when anything changed.
+fn clean_strings(value: &mut Value, clean: for<'a> fn(&'a str) -> Cow<'a, str>) -> bool {
     match value {
-        Value::String(s) => {
-            if let Cow::Owned(clean) = clean(s) {
+        Value::String(s) => match clean(s) {
+            Cow::Owned(clean) => {
                 *s = clean;
+                true
             }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| clean_strings(v, clean)),
+            Cow::Borrowed(_) => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| clean_strings(v, clean) | changed),
         Value::Object(map) => {
-            if map.keys().any(|k| matches!(clean(k), Cow::Owned(_))) {
+            let keys = map.keys().any(|k| matches!(clean(k), Cow::Owned(_)));
+            if keys {
                 let old = std::mem::take(map);
                 for (k, v) in old {
                     map.insert(clean(&k).into_owned(), v);
                 }
             }
-            map.values_mut().for_each(|v| clean_strings(v, clean));
+            map.values_mut()
+                .fold(keys, |changed, v| clean_strings(v, clean) | changed)
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 
