@@ -190,4 +190,61 @@ mod tests {
             .collect();
         assert!(strays.is_empty(), "no temporary file is left behind");
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_kept_file_is_written_through_its_link_and_a_read_only_one_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("dotfiles/mcp.json");
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(&target, "old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("mcp.json");
+        std::os::unix::fs::symlink("dotfiles/mcp.json", &link).unwrap();
+        write(&link, b"new", Access::Keep).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(
+            std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let refused = write(&link, b"newer", Access::Keep).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        // A loop of links is an error, not a hang.
+        let a = dir.path().join("a");
+        std::os::unix::fs::symlink("b", &a).unwrap();
+        std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();
+        assert!(follow_links(&a).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn our_own_files_are_regular_files_inside_our_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("ours");
+        std::fs::create_dir_all(&ours).unwrap();
+        assert_eq!(read_own(&ours.join("none.json"), &ours).unwrap(), None);
+        std::fs::write(ours.join("a.json"), "{}").unwrap();
+        assert_eq!(
+            read_own(&ours.join("a.json"), &ours).unwrap().as_deref(),
+            Some("{}")
+        );
+        std::os::unix::fs::symlink("a.json", ours.join("inside.json")).unwrap();
+        assert!(read_own(&ours.join("inside.json"), &ours).is_ok());
+        std::fs::write(dir.path().join("theirs.json"), "{}").unwrap();
+        std::os::unix::fs::symlink("../theirs.json", ours.join("out.json")).unwrap();
+        assert!(read_own(&ours.join("out.json"), &ours).is_err());
+        std::os::unix::fs::symlink("../nowhere/x", ours.join("dangling.lock")).unwrap();
+        assert!(check_own(&ours.join("dangling.lock"), &ours).is_err());
+        std::fs::create_dir(ours.join("dir.json")).unwrap();
+        assert!(read_own(&ours.join("dir.json"), &ours).is_err());
+    }
 }

@@ -101,7 +101,9 @@ fn hostile_upstream() -> Hostile {
     ])
 }
 
-/// Runs the binary with `args` on a pty (`script`), as a person at a terminal would.
+/// Runs the binary with `args` on a pty (util-linux `script`; BSD's takes other flags), as a
+/// person at a terminal would.
+#[cfg(target_os = "linux")]
 fn on_terminal(env: &TestEnv, args: &[&str]) -> Output {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let line: Vec<String> = std::iter::once(bin())
@@ -169,6 +171,7 @@ fn invisible_text_never_reaches_the_model() {
     s.finish();
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn invisible_text_never_reaches_a_terminal() {
     let up = hostile_upstream();
@@ -573,6 +576,7 @@ fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
 /// The property over real processes: whatever strings the upstream sends, no output path
 /// holds a forbidden character — tool text, `structuredContent`, an error, the terminal,
 /// and `--json` on a terminal.
+#[cfg(target_os = "linux")]
 #[test]
 fn no_generated_string_reaches_any_output_path() {
     use proptest::strategy::{Strategy, ValueTree};
