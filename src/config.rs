@@ -22,7 +22,7 @@ use endpoints::EndpointError;
 pub use file::{ConfigFile, OAuthConfig, Output, read_config_file};
 pub use settings::{
     DEFAULT_MAX_IN_FLIGHT, Limits, McpUpstream, Overrides, Protocol, Settings, StorePreference,
-    parse_api_url,
+    parse_api_url, parse_mcp_url,
 };
 pub use write::{set_api_url, set_profile_mcp_url};
 
@@ -82,12 +82,16 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
-    #[error("`{0}` is not a valid URL: {1}")]
-    BadUrl(String, url::ParseError),
-    #[error(
-        "refusing API URL `{0}`: only https is allowed, or http to a loopback host (127.0.0.1, ::1, localhost)"
-    )]
-    InsecureUrl(String),
+    /// The URL shown with its user-info redacted.
+    #[error("`{}` is not a valid URL: {why}", crate::http::redact_url(raw))]
+    BadUrl { raw: String, why: url::ParseError },
+    /// `what` is "API URL" or "MCP URL"; the URL is shown with its user-info redacted.
+    #[error("refusing {what} `{}`: {}", crate::http::redact_url(url), why.reason())]
+    InsecureUrl {
+        what: &'static str,
+        url: String,
+        why: crate::http::Insecure,
+    },
     #[error("{name} must be `file` or `keyring`, not `{value}`")]
     BadStore { name: &'static str, value: String },
     #[error("no profile `{name}` in {path}{}", known_profiles(known))]

@@ -67,6 +67,34 @@ pub fn check_url(url: &Url) -> Result<(), Insecure> {
     }
 }
 
+/// `raw` as it may be shown: a user name or password in it (`https://user:pw@host/`)
+/// replaced by `***` (`https://***@host/`). Works on text that does not parse as a URL too, so
+/// an error about a malformed URL never echoes the secret in it.
+pub fn redact_url(raw: &str) -> String {
+    let Some(start) = raw.find("://").map(|i| i + 3) else {
+        return raw.to_string();
+    };
+    let rest = &raw[start..];
+    // The authority ends at the first `/`, `?` or `#`; user-info ends at its last `@`.
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{}***{}", &raw[..start], &rest[at..]),
+        None => raw.to_string(),
+    }
+}
+
+impl Insecure {
+    /// Why the URL is refused, in words (after "refusing … URL `…`: ").
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Scheme(s) => format!("`{s}:` URLs are not allowed; use https (or http to a loopback host: 127.0.0.1, ::1, localhost)"),
+            Self::PlainHttp => "only https is allowed, or http to a loopback host (127.0.0.1, ::1, localhost)".into(),
+            Self::NoHost => "it names no host".into(),
+            Self::UserInfo => "it carries a user name or password, which would travel with every request and show up in logs; remove the `user:password@` part (a key belongs in `analytics-mcp login`)".into(),
+        }
+    }
+}
+
 /// True for `localhost`, 127.0.0.0/8 and `::1`.
 pub fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
@@ -196,6 +224,24 @@ mod tests {
             Err(Insecure::UserInfo)
         );
         assert_eq!(check("http://u@127.0.0.1/"), Err(Insecure::UserInfo));
+    }
+
+    #[test]
+    fn user_info_is_redacted_even_in_text_that_is_not_a_url() {
+        assert_eq!(
+            redact_url("http://user:S3cret@127.0.0.1:9/api/v1"),
+            "http://***@127.0.0.1:9/api/v1"
+        );
+        assert_eq!(
+            redact_url("https://hm_sk_abc@app.himetrica.com"),
+            "https://***@app.himetrica.com"
+        );
+        assert_eq!(redact_url("https://a:b@c@[bad/x@y"), "https://***@[bad/x@y");
+        assert_eq!(
+            redact_url("https://app.himetrica.com/a@b"),
+            "https://app.himetrica.com/a@b"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 
     #[test]

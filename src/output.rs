@@ -2,9 +2,12 @@
 //! with colour and a spinner when a person is watching (issue 20, points 8 and 9).
 //!
 //! The only module that writes to stdout directly, so `serve` (which never calls it) keeps
-//! stdout for JSON-RPC. Colour goes through anstream, which drops the escapes when the stream
-//! is not a terminal, when `NO_COLOR` is set or `--color never` was given, and keeps them with
-//! `CLICOLOR_FORCE` or `--color always`. The spinner draws on stderr only when stderr is a
+//! stdout for JSON-RPC. Everything printed passes [`text::strip`] (or, for JSON on a
+//! terminal, [`text::json_for_terminal`]) before colour is added: no control, bidi, tag or
+//! zero-width character of a message reaches a terminal, only our own styles. Colour goes
+//! through anstream, which drops the escapes when the stream is not a terminal, when
+//! `NO_COLOR` is set or `--color never` was given, and keeps them with `CLICOLOR_FORCE` or
+//! `--color always`. The spinner draws on stderr only when stderr is a
 //! terminal, and stops for good before anything else is printed, so lines never interleave.
 
 use std::io::{IsTerminal, Write};
@@ -12,6 +15,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anstyle::{AnsiColor, Style};
+
+use crate::text;
 
 const GOOD: Style = AnsiColor::Green.on_default();
 const BAD: Style = AnsiColor::Red.on_default();
@@ -34,47 +39,69 @@ pub fn set_color(always: Option<bool>) {
     choice.write_global();
 }
 
-/// Writes data (a tool answer, a table, JSON) to stdout.
+/// Writes data (a tool answer, a table) to stdout.
 pub fn data(text: &str) {
     stop_spinner();
     let mut out = anstream::stdout().lock();
-    let _ = writeln!(out, "{}", marks(text));
+    let _ = writeln!(out, "{}", marks(&text::strip(text)));
+}
+
+/// Writes text that carries our own styles (from [`heading`]) to stdout. Only for text
+/// composed from parts that were stripped already ([`heading`] strips its own): the styles
+/// would not survive [`data`]'s strip.
+pub fn styled(text: &str) {
+    stop_spinner();
+    let _ = writeln!(anstream::stdout().lock(), "{}", marks(text));
+}
+
+/// Writes JSON to stdout; on a terminal, characters JSON leaves raw (C1, bidi, tag,
+/// zero-width) are escaped as `\uXXXX`, so the text still parses to the same value.
+pub fn json(json: &str) {
+    stop_spinner();
+    let mut out = std::io::stdout().lock();
+    if out.is_terminal() {
+        let _ = writeln!(out, "{}", text::json_for_terminal(json));
+    } else {
+        let _ = writeln!(out, "{json}");
+    }
 }
 
 /// A tool's text answer: its first line as a heading, changes in colour, and on a terminal
 /// long lines wrapped between words at the terminal's width (never inside a number).
 pub fn answer(text: &str) {
+    let text = text::strip(text);
     let wrapped = match std::io::stdout().is_terminal() {
-        true => wrap(text, width()),
+        true => wrap(&text, width()),
         false => text.to_string(),
     };
     let mut lines = wrapped.lines();
     let first = lines.next().unwrap_or_default();
-    let rest: Vec<String> = lines.map(changes).collect();
     let mut styled = format!("{HEADING}{first}{HEADING:#}");
-    for line in rest {
+    for line in lines {
         styled.push('\n');
-        styled.push_str(&line);
+        styled.push_str(&changes(line));
     }
-    data(&styled);
+    stop_spinner();
+    let _ = writeln!(anstream::stdout().lock(), "{}", marks(&styled));
 }
 
 /// A heading (a tool's name in `tools`, a section of a report).
 pub fn heading(text: &str) -> String {
-    format!("{HEADING}{text}{HEADING:#}")
+    format!("{HEADING}{}{HEADING:#}", text::strip(text))
 }
 
 /// A message for the person at the terminal.
 pub fn note(text: &str) {
     stop_spinner();
-    let _ = writeln!(anstream::stderr().lock(), "{}", marks(text));
+    let _ = writeln!(anstream::stderr().lock(), "{}", marks(&text::strip(text)));
 }
 
 pub fn warning(text: &str) {
     stop_spinner();
     let _ = writeln!(
         anstream::stderr().lock(),
-        "{WARNING}warning:{WARNING:#} {text}"
+        "{WARNING}warning:{WARNING:#} {}",
+        text::strip(text)
     );
 }
 
@@ -82,12 +109,16 @@ pub fn warning(text: &str) {
 pub fn error(err: &anyhow::Error, hint: Option<&str>) {
     stop_spinner();
     let mut out = anstream::stderr().lock();
-    let _ = writeln!(out, "{ERROR}error:{ERROR:#} {err}");
+    let _ = writeln!(
+        out,
+        "{ERROR}error:{ERROR:#} {}",
+        text::strip(&err.to_string())
+    );
     for cause in err.chain().skip(1) {
-        let _ = writeln!(out, "  Caused by: {cause}");
+        let _ = writeln!(out, "  Caused by: {}", text::strip(&cause.to_string()));
     }
     if let Some(hint) = hint {
-        let _ = writeln!(out, "{HINT}hint:{HINT:#} {hint}");
+        let _ = writeln!(out, "{HINT}hint:{HINT:#} {}", text::strip(hint));
     }
 }
 
@@ -252,7 +283,7 @@ pub fn error_json(kind: &str, err: &anyhow::Error, hint: Option<&str>) {
         .collect::<Vec<_>>()
         .join(": ");
     let object = serde_json::json!({"error": {"kind": kind, "message": message, "hint": hint}});
-    data(&object.to_string());
+    json(&object.to_string());
 }
 
 #[cfg(test)]

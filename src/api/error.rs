@@ -34,6 +34,9 @@ pub enum ApiError {
     TooLarge { limit: usize },
     #[error("the API answered with an unexpected shape: {0}")]
     Shape(String),
+    /// A number that is not finite or too large to be a count or an amount (at its path).
+    #[error("the API answered with a number out of range at {at}")]
+    BadNumber { at: String },
     #[error("the request failed: {0}")]
     Other(String),
     #[error("{0}; sign in again")]
@@ -76,8 +79,8 @@ impl ApiError {
             Self::RateLimited { retry_after } => (
                 match retry_after {
                     Some(d) => format!(
-                        "The analytics API rate limit was reached (429). Retry in {} seconds.",
-                        d.as_secs_f64().ceil().max(1.0)
+                        "The analytics API rate limit was reached (429). Retry {}.",
+                        retry_when(*d, jiff::Timestamp::now())
                     ),
                     None => "The analytics API rate limit was reached (429). Retry in about a minute.".to_string(),
                 },
@@ -128,6 +131,10 @@ impl ApiError {
                 format!("The analytics API answered with an unexpected shape ({detail}). The endpoint path may be wrong; see [endpoints] in config.toml."),
                 "",
             ),
+            Self::BadNumber { at } => (
+                format!("The analytics API sent a number that cannot be right at `{at}` (not finite, or beyond 2^53), so this answer was not used. This is on the provider's side; retry later, or narrow the date range."),
+                "",
+            ),
             Self::Other(detail) => (format!("The request to the analytics API failed: {detail}."), ""),
             Self::SignInAgain(why) => (
                 format!("The browser sign-in has lapsed: {why}. Sign in again with `analytics-mcp login`."),
@@ -150,5 +157,49 @@ impl ApiError {
             self,
             Self::Unauthorized { .. } | Self::SignInAgain(_) | Self::WrongOrigin(_)
         )
+    }
+}
+/// When to retry after `wait`, in words a person reads at a glance: "in 30 seconds", "in
+/// about 2 hours (after 14:05 UTC)", "in about 3 days (after 2026-12-09 14:05 UTC)".
+pub fn retry_when(wait: Duration, now: jiff::Timestamp) -> String {
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let about = match secs {
+        0..=90 => return format!("in {secs} seconds"),
+        91..=5_399 => return format!("in about {} minutes", (secs + 30) / 60),
+        5_400..=129_599 => format!("in about {} hours", (secs + 1_800) / 3_600),
+        _ => match (secs + 43_200) / 86_400 {
+            1 => "in about a day".to_string(),
+            days => format!("in about {days} days"),
+        },
+    };
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|s| now.checked_add(jiff::SignedDuration::from_secs(s)).ok());
+    match at {
+        Some(at) if secs < 86_400 => format!("{about} (after {} UTC)", at.strftime("%H:%M")),
+        Some(at) => format!("{about} (after {} UTC)", at.strftime("%Y-%m-%d %H:%M")),
+        None => about,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_waits_are_said_in_real_time() {
+        let now: jiff::Timestamp = "2026-11-21T15:30:00Z".parse().unwrap();
+        let when = |s| retry_when(Duration::from_secs(s), now);
+        assert_eq!(when(4), "in 4 seconds");
+        assert_eq!(when(600), "in about 10 minutes");
+        assert_eq!(when(7_200), "in about 2 hours (after 17:30 UTC)");
+        assert_eq!(
+            when(86_400),
+            "in about 24 hours (after 2026-11-22 15:30 UTC)"
+        );
+        assert_eq!(
+            when(172_800),
+            "in about 2 days (after 2026-11-23 15:30 UTC)"
+        );
     }
 }

@@ -16,6 +16,8 @@ use serde::Serialize;
 
 /// The window assumed when the upstream says a window is used up but not when it resets.
 pub const FALLBACK_WINDOW: Duration = Duration::from_secs(60);
+/// The longest wait any `Retry-After` or reset is read as (a year).
+pub const LONGEST_RETRY: Duration = Duration::from_secs(366 * 86_400);
 /// How long a request waits when a new window's slots are used up before any response of
 /// that window has said when it resets.
 const PROBE_WAIT: Duration = Duration::from_millis(100);

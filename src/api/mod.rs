@@ -243,12 +243,19 @@ impl ApiClient {
             let json: Value = serde_json::from_slice(&body).map_err(|_| ApiError::NotJson {
                 excerpt: crate::text::excerpt(&body),
             })?;
-            return Ok(match json {
+            let mut data = match json {
                 Value::Object(mut map) if map.contains_key("data") => {
                     map.remove("data").unwrap_or(Value::Null)
                 }
                 other => other,
-            });
+            };
+            // Once, where the answer enters: every view of it (text, structuredContent,
+            // terminal, chart, `--json`) is built from clean strings and finite numbers.
+            crate::text::clean_value(&mut data);
+            if let Some(at) = crate::text::out_of_range_number(&data) {
+                return Err(ApiError::BadNumber { at });
+            }
+            return Ok(data);
         }
         let excerpt = crate::text::excerpt(&body);
         Err(match status.as_u16() {
@@ -321,12 +328,27 @@ async fn within<T>(
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is rare for APIs and is treated as absent).
+/// `Retry-After` in either form RFC 9110 allows: a number of seconds (any size) or an
+/// HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), as the wait from now. A date in the past is
+/// no wait; a value that is neither is treated as absent.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0 && *s < 86_400.0)
-        .map(Duration::from_secs_f64)
+    let raw = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = raw.parse::<f64>() {
+        // At most a year: beyond that the number means nothing more, and `Duration` is safe.
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(limiter::LONGEST_RETRY.as_secs_f64())));
+    }
+    let at = jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(raw)
+        .ok()?;
+    let wait = at.duration_since(jiff::Timestamp::now());
+    Some(
+        Duration::try_from(wait)
+            .unwrap_or(Duration::ZERO)
+            .min(limiter::LONGEST_RETRY),
+    )
 }

@@ -16,7 +16,12 @@ use crate::http::Insecure;
 /// Checks `raw` before anything opens it: scheme, no credentials in it, and the same host as
 /// `issuer`.
 pub fn check_authorization_url(raw: &str, issuer: &str) -> Result<Url, AuthError> {
-    let url = Url::parse(raw).map_err(|_| AuthError::UnsafeUrl(format!("`{raw}` is not a URL")))?;
+    let url = Url::parse(raw).map_err(|_| {
+        AuthError::UnsafeUrl(format!(
+            "`{}` is not a URL",
+            crate::text::clean(&crate::http::redact_url(raw), 200)
+        ))
+    })?;
     crate::http::check_url(&url).map_err(|why| {
         AuthError::UnsafeUrl(match why {
             Insecure::Scheme(other) => {

@@ -106,9 +106,10 @@ struct ResourceMetadata {
 
 /// `https`, or `http` to a loopback host: the only URLs sign-in sends anything to.
 pub fn check_endpoint(raw: &str, what: &str) -> Result<Url, String> {
-    let url = Url::parse(raw).map_err(|_| format!("the {what} `{raw}` is not a URL"))?;
+    let shown = crate::text::clean(&crate::http::redact_url(raw), 200);
+    let url = Url::parse(raw).map_err(|_| format!("the {what} `{shown}` is not a URL"))?;
     crate::http::check_url(&url)
-        .map_err(|_| format!("the {what} `{raw}` is not https (or http to a loopback host)"))?;
+        .map_err(|why| format!("refusing the {what} `{shown}`: {}", why.reason()))?;
     Ok(url)
 }
 

@@ -39,8 +39,9 @@ fn path(config_dir: &Path) -> PathBuf {
 }
 
 fn read(config_dir: &Path) -> Remembered {
-    std::fs::read_to_string(path(config_dir))
+    crate::atomic::read_own(&path(config_dir), config_dir)
         .ok()
+        .flatten()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default()
 }

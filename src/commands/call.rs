@@ -95,7 +95,7 @@ fn answer(args: &CallArgs, outcome: Result<tools::ToolOutput, ToolError>) -> any
             if args.json {
                 // Scripts get everything: the upstream's answer as sent, the window's instants,
                 // the comparison per metric and the request (the model gets `structured`).
-                output::data(&serde_json::to_string_pretty(&out.detail)?);
+                output::json(&serde_json::to_string_pretty(&out.detail)?);
             } else {
                 output::answer(&out.text);
             }
@@ -182,7 +182,7 @@ fn hosted_answer(args: &CallArgs, result: &rmcp::model::CallToolResult) -> anyho
             Some(v) => v.clone(),
             None => serde_json::to_value(result)?,
         };
-        output::data(&serde_json::to_string_pretty(&value)?);
+        output::json(&serde_json::to_string_pretty(&value)?);
     } else {
         output::data(&text.join("\n"));
     }

@@ -28,7 +28,7 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
                 .with_hint("e.g. analytics-mcp login --mcp-url https://api.zenovay.com/mcp --profile zenovay")
                 .into());
         };
-        let url = crate::config::parse_api_url(raw)?;
+        let url = crate::config::parse_mcp_url(raw)?;
         if let Some(header) = &args.key_header
             && reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err()
         {

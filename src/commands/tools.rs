@@ -8,6 +8,7 @@ use crate::cli::{GlobalArgs, ToolsArgs};
 use crate::error::{CliError, Exit};
 use crate::mcp::tool_list;
 use crate::output;
+use crate::text;
 
 /// Where a parameter's accepted values start: under its description.
 const INDENT: &str = "                 ";
@@ -37,21 +38,26 @@ pub async fn run(global: &GlobalArgs, args: &ToolsArgs) -> anyhow::Result<Exit> 
     for tool in &tools {
         out.push_str(&format!("{}\n", output::heading(&tool.name)));
         // The description wraps at the terminal's width too, indented under the name.
-        let description = tool.description.as_deref().unwrap_or_default();
-        for line in output::wrap(description, output::width().saturating_sub(2)).lines() {
+        let description = text::strip(tool.description.as_deref().unwrap_or_default());
+        for line in output::wrap(&description, output::width().saturating_sub(2)).lines() {
             out.push_str(&format!("  {}\n", line.trim_start()));
         }
         for param in accepted::params(&tool.input_schema) {
-            out.push_str(&format!("    {:<12} {}\n", param.name, param.description));
+            out.push_str(&format!(
+                "    {:<12} {}\n",
+                text::strip(&param.name),
+                text::strip(&param.description)
+            ));
             let accepts = param.accepts();
             if !accepts.is_empty() {
-                for line in output::wrap(&accepts, width).lines() {
+                for line in output::wrap(&text::strip(&accepts), width).lines() {
                     out.push_str(&format!("{INDENT}{}\n", line.trim_start()));
                 }
             }
         }
         out.push('\n');
     }
-    output::data(out.trim_end());
+    // Every part above was stripped, so the headings' bold survives.
+    output::styled(out.trim_end());
     Ok(Exit::Success)
 }

@@ -67,12 +67,7 @@ impl Endpoints {
                 let known: Vec<&str> = DEFAULT_PATHS.iter().map(|(t, _)| *t).collect();
                 return Err(EndpointError::UnknownTool(tool.clone(), known.join(", ")));
             }
-            let bad = !path.starts_with('/')
-                || path.contains("..")
-                || path.contains("://")
-                || path.contains(['?', '#', '\\'])
-                || path.chars().any(char::is_control);
-            if bad {
+            if !stays_under_base(path) {
                 return Err(EndpointError::BadPath {
                     tool: tool.clone(),
                     path: path.clone(),
@@ -94,12 +89,33 @@ impl Endpoints {
     }
 }
 
+/// True when `path` is a path under the base URL, however a server decodes it: it starts
+/// with `/`, names no scheme, query or fragment, and no segment is `.` or `..` or holds a
+/// `/` or `\\` once percent-decoded (`/%2e%2e/x` is `/../x` to most servers) — issue 22.
+fn stays_under_base(path: &str) -> bool {
+    if !path.starts_with('/')
+        || path.contains("://")
+        || path.contains(['?', '#', '\\'])
+        || path.chars().any(char::is_control)
+    {
+        return false;
+    }
+    path.split('/').all(|segment| {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        decoded != "."
+            && decoded != ".."
+            && !decoded.contains(['/', '\\', '?', '#'])
+            && !decoded.chars().any(char::is_control)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn overrides_replace_one_path_and_keep_the_rest() {
+        assert!(stays_under_base("/projects/{project}/top%20pages/v1.2"));
         let mut o = BTreeMap::new();
         o.insert(
             "get_top_pages".to_string(),
@@ -124,7 +140,19 @@ mod tests {
             Endpoints::with_overrides(&o),
             Err(EndpointError::UnknownTool(..))
         ));
-        for bad in ["pages", "/../admin", "https://evil.example/x", "/x?y=1"] {
+        for bad in [
+            "pages",
+            "/../admin",
+            "https://evil.example/x",
+            "/x?y=1",
+            "/%2e%2e/%2e%2e/escaped",
+            "/.%2e/x",
+            "/%2E%2E/x",
+            "/./x",
+            "/a%2f..%2fb",
+            "/a%5c..",
+            "/a%3fb",
+        ] {
             let mut o = BTreeMap::new();
             o.insert("get_top_pages".to_string(), bad.to_string());
             assert!(

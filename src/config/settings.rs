@@ -149,8 +149,24 @@ pub struct Overrides {
 /// Checks a base URL: `https`, or `http` to a loopback host only ([`crate::http::check_url`]).
 /// A trailing `/`, a query and a fragment are dropped.
 pub fn parse_api_url(raw: &str) -> Result<Url, ConfigError> {
-    let mut url = Url::parse(raw.trim()).map_err(|e| ConfigError::BadUrl(raw.to_string(), e))?;
-    crate::http::check_url(&url).map_err(|_| ConfigError::InsecureUrl(raw.to_string()))?;
+    parse_url(raw, "API URL")
+}
+
+/// [`parse_api_url`] for a hosted MCP server's URL (`mcp_url`, `--mcp-url`).
+pub fn parse_mcp_url(raw: &str) -> Result<Url, ConfigError> {
+    parse_url(raw, "MCP URL")
+}
+
+fn parse_url(raw: &str, what: &'static str) -> Result<Url, ConfigError> {
+    let mut url = Url::parse(raw.trim()).map_err(|e| ConfigError::BadUrl {
+        raw: raw.to_string(),
+        why: e,
+    })?;
+    crate::http::check_url(&url).map_err(|why| ConfigError::InsecureUrl {
+        what,
+        url: raw.to_string(),
+        why,
+    })?;
     url.set_query(None);
     url.set_fragment(None);
     let trimmed = url.path().trim_end_matches('/').to_string();
@@ -273,7 +289,7 @@ impl Settings {
             oauth: file.oauth.unwrap_or_default(),
             mcp: match file.mcp_url {
                 Some(raw) => Some(McpUpstream {
-                    url: parse_api_url(&raw)?,
+                    url: parse_mcp_url(&raw)?,
                     tools: globs("tools", file.tools)?,
                     exclude_tools: globs("exclude_tools", file.exclude_tools)?,
                     key_header: file
@@ -323,7 +339,7 @@ mod tests {
             "http://localhost.evil.example/",
         ] {
             assert!(
-                matches!(parse_api_url(bad), Err(ConfigError::InsecureUrl(_))),
+                matches!(parse_api_url(bad), Err(ConfigError::InsecureUrl { .. })),
                 "{bad} accepted"
             );
         }

@@ -46,7 +46,12 @@ impl Secret<String> {
         if chars.len() < prefix.len() + 12 {
             return format!("{prefix}…");
         }
-        let tail: String = chars[chars.len() - 4..].iter().collect();
+        // A key is printable ASCII; anything else in its tail (an escape sequence planted in
+        // the file or the environment) is shown as `?`, never sent to the terminal.
+        let tail: String = chars[chars.len() - 4..]
+            .iter()
+            .map(|&c| if c.is_ascii_graphic() { c } else { '?' })
+            .collect();
         format!("{prefix}…{tail}")
     }
 }
@@ -60,6 +65,8 @@ mod tests {
         let s = Secret::new("hm_sk_supersecretvalue1234".to_string());
         assert_eq!(format!("{s:?}"), "Secret(…)");
         assert_eq!(s.masked(), "hm_sk_…1234");
+        let planted = Secret::new("hm_sk_supersecretvalue\u{1b}\u{1b}[2J\u{202e}".to_string());
+        assert_eq!(planted.masked(), "hm_sk_…[2J?");
     }
 
     #[test]

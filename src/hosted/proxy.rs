@@ -24,14 +24,15 @@ pub use super::upstream::Upstream;
 /// (`"complete"`), and rmcp strips it again for older clients.
 macro_rules! complete {
     ($result:expr) => {{
-        let mut result = $result;
+        // Every forwarded result, cleaned of hidden characters on its way to the model.
+        let mut result = crate::text::cleaned($result);
         result.result_type.get_or_insert(ResultType::COMPLETE);
         result
     }};
 }
 
 fn forwarded(e: String) -> McpError {
-    McpError::internal_error(e, None)
+    McpError::internal_error(crate::text::line(&e).into_owned(), None)
 }
 
 /// The stdio-facing server.

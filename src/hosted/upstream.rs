@@ -204,7 +204,7 @@ impl Upstream {
             })
             .await?;
         page.tools.retain(|t| self.config.keeps(&t.name));
-        Ok(page)
+        Ok(crate::text::cleaned(page))
     }
 
     /// The downstream client, once it has initialized: it hears list changes and answers a
@@ -284,6 +284,9 @@ impl Upstream {
                     }
                     Err(e) => return tool_error(e).into(),
                 },
+                Ok(CallToolResponse::Complete(result)) => {
+                    return CallToolResponse::Complete(crate::text::cleaned(result));
+                }
                 Ok(other) => return other,
                 Err(_) if self.events.take_refused() => {
                     return tool_error(format!("`{name}` {CANNOT_ASK}.")).into();

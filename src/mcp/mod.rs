@@ -320,7 +320,7 @@ impl ServerHandler for AnalyticsServer {
             Ok(answer) if apps::declared(&context) => apps::result_meta(&name, &answer.detail),
             _ => None,
         };
-        let mut response = match outcome {
+        let response = match outcome {
             // The same answer in each mode; what differs is which parts are sent, so a
             // client pays for it once where it looks.
             Ok(answer) => Ok(match output {
@@ -350,6 +350,14 @@ impl ServerHandler for AnalyticsServer {
                 Ok(CallToolResult::error(vec![ContentBlock::text(e.message())]).into())
             }
         };
+        // The last gate before the model: upstream strings were cleaned on the way in, and
+        // this also catches what a tool echoes (an argument, a message).
+        let mut response = response.map(|r| match r {
+            CallToolResponse::Complete(result) => {
+                CallToolResponse::Complete(crate::text::cleaned(result))
+            }
+            other => other,
+        });
         if let (Ok(CallToolResponse::Complete(result)), Some(meta)) = (&mut response, view) {
             result.meta = Some(meta);
         }

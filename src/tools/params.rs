@@ -294,7 +294,7 @@ impl ToolArgs for EventsArgs {
         let mut plan = Plan::list(self.window, self.limit)?;
         if let Some(name) = self.event_name {
             let name = name.trim();
-            if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
                 return Err(
                     "`eventName` must be a non-empty event name of at most 200 characters.".into(),
                 );

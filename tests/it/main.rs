@@ -20,6 +20,7 @@ mod exit_codes;
 mod first_run;
 mod help;
 mod hosted;
+mod hostile;
 mod install;
 // The Secret Service over D-Bus, started by the test itself: Linux only.
 #[cfg(target_os = "linux")]

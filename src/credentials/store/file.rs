@@ -10,9 +10,12 @@ impl Store {
     /// The file's record and when it was written.
     pub(super) fn load_file(&self) -> Result<Option<(Resolved, i64)>, StoreError> {
         let place = self.file.display().to_string();
-        let text = match std::fs::read_to_string(&self.file) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // Only a regular file in the config folder: a FIFO there must not block `status`,
+        // and a link must not lead to someone else's file (issue 22).
+        let folder = self.file.parent().unwrap_or(Path::new("."));
+        let text = match crate::atomic::read_own(&self.file, folder) {
+            Ok(Some(text)) => text,
+            Ok(None) => return Ok(None),
             Err(e) => {
                 return Err(StoreError::Unreadable {
                     place,

@@ -41,6 +41,8 @@ impl Store {
         if let Some(dir) = path.parent() {
             // The directory that will hold the credentials: private from the start.
             crate::atomic::create_private_dir(dir).map_err(io)?;
+            // Opening creates the file: never through a link to somewhere else.
+            crate::atomic::check_own(&path, dir).map_err(io)?;
         }
         let file = std::fs::OpenOptions::new()
             .create(true)

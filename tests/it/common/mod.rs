@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod hostile_upstream;
 pub mod model_api;
 pub mod snap;
 
