@@ -48,7 +48,7 @@ pub fn metrics(data: &Value) -> Vec<(String, f64)> {
 }
 
 /// How a series column adds up.
-fn aggregate(key: &str) -> Aggregate {
+pub fn aggregate(key: &str) -> Aggregate {
     let k = key.to_ascii_lowercase();
     if k == "mrr" || k == "arr" || k.starts_with("active") {
         Aggregate::Last
@@ -64,9 +64,13 @@ fn aggregate(key: &str) -> Aggregate {
     }
 }
 
-enum Aggregate {
+/// How a column of buckets adds up to a total.
+pub enum Aggregate {
+    /// Counts and money: the sum.
     Sum,
+    /// Rates and averages: the mean.
     Mean,
+    /// Levels (MRR, active subscriptions): the last value.
     Last,
 }
 

@@ -10,6 +10,8 @@
 //! `format`, `trend`, `render` and `shape` (the answer as text and `structuredContent`), and
 //! `guide` and `icons` (what the model and the client read beside the tools).
 
+pub mod answer;
+pub mod buckets;
 pub mod catalog;
 pub mod compare;
 pub mod data;
@@ -34,9 +36,9 @@ pub use catalog::{CATALOG, REALTIME_TTL, Shape, Source, ToolDef, find};
 pub use params::{Args, ArgsKind, ToolArgs};
 pub use toolbox::Toolbox;
 
-/// The tool's `outputSchema`: what [`shape::view`] puts in `structuredContent`.
+/// The tool's `outputSchema`: derived from [`answer::View`], what [`shape::view`] builds.
 pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
-    shape::output_schema(tool)
+    answer::output_schema(tool)
 }
 
 /// A successful tool answer.

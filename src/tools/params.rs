@@ -42,6 +42,25 @@ pub enum ArgsKind {
     Events,
 }
 
+// Facts about a tool's arguments are typed here, by kind, not probed from schema property
+// names (issue 21); a test checks each against the struct's schema.
+impl ArgsKind {
+    pub fn takes_window(self) -> bool {
+        !matches!(self, Self::None)
+    }
+
+    pub fn takes_limit(self) -> bool {
+        matches!(
+            self,
+            Self::List | Self::Sources | Self::Locations | Self::Events
+        )
+    }
+
+    pub fn takes_compare(self) -> bool {
+        matches!(self, Self::Compare | Self::Series)
+    }
+}
+
 /// The arguments a catalog entry takes: a [`ToolArgs`] struct, kept as its functions so the
 /// catalog can be a constant.
 #[derive(Clone, Copy)]
@@ -84,7 +103,17 @@ impl Args {
 
     /// Takes a date window (and so answers for one).
     pub fn takes_window(&self) -> bool {
-        self.accepts("period")
+        self.kind.takes_window()
+    }
+
+    /// Takes a row `limit` (a ranked list).
+    pub fn takes_limit(&self) -> bool {
+        self.kind.takes_limit()
+    }
+
+    /// Takes `compare` (and so may answer with a comparison).
+    pub fn takes_compare(&self) -> bool {
+        self.kind.takes_compare()
     }
 
     /// Checks `args` and returns what to ask upstream.

@@ -123,7 +123,7 @@ fn strip_in(value: &mut Value, keys: &[&str]) {
 /// `Option<T>` fields come out of schemars as `"type": [T, "null"]`, `anyOf: [T, null]` or an
 /// `enum` that lists `null`.
 /// An argument that may be left out needs no `null`, so both become plain `T`.
-fn drop_null_branches(value: &mut Value) {
+pub(crate) fn drop_null_branches(value: &mut Value) {
     match value {
         Value::Object(map) => {
             if let Some(Value::Array(types)) = map.get_mut("type") {
