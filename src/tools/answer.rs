@@ -34,6 +34,7 @@ pub struct View {
     /// A table's rows: every row the API sent (a list: up to `limit`; a long series:
     /// re-bucketed, see `series`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Vec<Cells>>")]
     pub rows: Option<Vec<Vec<Value>>>,
     /// A time series' buckets: the granularity, any regrouping and the partial rows.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -47,6 +48,19 @@ pub struct View {
     /// With `detail: true`: the API's answer as sent, the request and the window's instants.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<Map<String, Value>>,
+}
+
+/// A row's cells (strings, numbers or null) in the order of `columns`. Declared as an array
+/// of anything: a bare `true` item schema is what strict clients (Inspector `--strict`) refuse.
+struct Cells;
+
+impl JsonSchema for Cells {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Cells".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "array"})
+    }
 }
 
 /// The window as dates and zone, and whether its end is now (today is not over).
@@ -154,13 +168,14 @@ pub fn output_schema(tool: &ToolDef) -> JsonObject {
         })
         .into_generator()
         .into_root_schema_for::<View>();
-    let mut schema = match serde_json::to_value(root) {
-        Ok(Value::Object(map)) => map,
+    let mut value = serde_json::to_value(root).unwrap_or_default();
+    // The docs above are for readers of this code; clients hand the schema on as it is, and
+    // every tool would pay for them (no member of `View` is named like these keys).
+    super::schema::strip_in(&mut value, &["$schema", "title", "description"]);
+    let mut schema = match value {
+        Value::Object(map) => map,
         _ => JsonObject::new(),
     };
-    for key in ["$schema", "title", "description"] {
-        schema.remove(key);
-    }
     let windowed = tool.args.takes_window();
     let keep = |name: &str| match name {
         "summary" => true,

@@ -107,7 +107,7 @@ fn check_types(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), Str
 }
 
 /// Removes `keys` from every schema object in `value` (no argument is named like them).
-fn strip_in(value: &mut Value, keys: &[&str]) {
+pub(crate) fn strip_in(value: &mut Value, keys: &[&str]) {
     match value {
         Value::Object(map) => {
             for key in keys {

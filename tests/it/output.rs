@@ -74,7 +74,10 @@ fn the_output_setting_overrides_the_client() {
     let summary = r["structuredContent"]["summary"]
         .as_str()
         .unwrap_or_default();
-    assert_eq!(summary, "Top pages: top 3 shown; more exist.");
+    assert_eq!(
+        summary,
+        "Top pages: top 3 shown; more exist (limit up to 100)."
+    );
     // The text is only the summary: a client that passes both pays for the rows once.
     assert_eq!(text_of(&r), summary);
     s.finish();
