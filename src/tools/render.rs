@@ -64,8 +64,12 @@ pub fn render_with_window(
                             Value::Object(row)
                         })
                         .collect();
-                    out.push_str(&series.note());
-                    out.push('\n');
+                    // A regrouped series says how (`13 weekly rows, then …`); one as sent is
+                    // said by its sparkline's header (`one character per day`).
+                    if series.regrouped.is_some() {
+                        out.push_str(&series.note());
+                        out.push('\n');
+                    }
                     out.push_str(&table(&rows, currency, MAX_ROWS, tool.columns, bars));
                 }
                 None => {
@@ -117,9 +121,8 @@ pub fn render_with_window(
             w["startDate"].as_str().unwrap_or("?"),
             w["endDate"].as_str().unwrap_or("?"),
             c["compare"].as_str().unwrap_or("").replace('_', " "),
-            if c["source"] == "upstream" {
-                ", as computed by the API"
-            } else if until.is_empty() {
+            // Where the earlier numbers came from is in `detail`; the reader needs the window.
+            if until.is_empty() {
                 ""
             } else {
                 ", the same elapsed time"
@@ -129,9 +132,9 @@ pub fn render_with_window(
     if let Some(rows) = detail.get("rows") {
         let shown = rows["shown"].as_u64().unwrap_or(0);
         match &rows["truncated"] {
-            Value::Bool(true) => out.push_str(&format!(
-                "Top {shown} shown; more exist (limit up to 100).\n"
-            )),
+            Value::Bool(true) => {
+                out.push_str(&format!("Top {shown} shown (limit={shown}); more exist.\n"))
+            }
             Value::Null => out.push_str(&format!(
                 "Showing {shown}, the most one call returns; more may exist.\n"
             )),

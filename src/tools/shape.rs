@@ -153,7 +153,7 @@ fn rows_note(tool: &ToolDef, full: &Value, count: usize) -> String {
     }
     match full.get("rows").map(|r| &r["truncated"]) {
         Some(Value::Bool(true)) => {
-            format!("top {count} shown; more exist (limit up to 100).")
+            format!("top {count} shown (limit={count}); more exist.")
         }
         Some(Value::Null) => format!("{count} shown, the most one call returns; more may exist."),
         _ if count == 0 => "no rows for this window.".to_string(),
@@ -247,7 +247,7 @@ mod tests {
         assert_eq!(
             v,
             json!({
-                "summary": "Traffic sources: top 1 shown; more exist (limit up to 100). (Reused answer from 15:30:00 UTC.)",
+                "summary": "Traffic sources: top 1 shown (limit=1); more exist. (Reused answer from 15:30:00 UTC.)",
                 "window": {"startDate": "2026-11-14", "endDate": "2026-11-20", "timezone": "UTC"},
                 "columns": ["visitors", "source"],
                 "rows": [[5, "x a"]],

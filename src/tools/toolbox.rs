@@ -322,13 +322,13 @@ impl Toolbox {
         });
         let text = match (rate.remaining, rate.limit) {
             (Some(left), Some(limit)) => format!(
-                "{}\n{left} of {limit} requests left in the current rate-limit window{}. This server has made {} requests since it started.",
+                "{}\n{left} of {limit} requests left in this rate-limit window{}; {} made by this server.",
                 tool.title,
                 rate.reset.as_deref().map(reset_label).unwrap_or_default(),
                 self.api.request_count()
             ),
             _ => format!(
-                "{}\nNo rate-limit headers seen yet; this server has made {} requests since it started.",
+                "{}\nNo rate-limit headers seen yet; {} requests made by this server.",
                 tool.title,
                 self.api.request_count()
             ),

@@ -255,12 +255,19 @@ pub fn lead_text(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> Str
         .map(|l| l.spark.chars().count())
         .max()
         .unwrap_or(0);
+    // Under a table of every bucket the low and the high are in plain sight: what a model
+    // reads costs context, so they are said only when the table regroups the buckets.
+    let table_has_all = series.is_some_and(|s| s.regrouped.is_none());
     for l in leads {
         let spark = match &l.previous {
             Some(p) => format!("{:<width$} │ {p}", l.spark),
             None => l.spark.clone(),
         };
-        out.push_str(&format!("{spark}  {}; {}\n", l.headline, l.extremes));
+        if table_has_all {
+            out.push_str(&format!("{spark}  {}\n", l.headline));
+        } else {
+            out.push_str(&format!("{spark}  {}; {}\n", l.headline, l.extremes));
+        }
     }
     out
 }
