@@ -7,8 +7,10 @@
 //!
 //! The files, in the order data flows: `catalog` (the tools), `params` and `schema` (their
 //! arguments), `window` and `dates` (date windows), `toolbox` (the runner), `data`, `compare`,
-//! `format`, `trend`, `render` and `shape` (the answer as text and `structuredContent`), and
-//! `guide` and `icons` (what the model and the client read beside the tools).
+//! `buckets` (a series' rows as spans of the window, re-bucketed when long), `format`, `trend`,
+//! `render` and `shape` (the answer as text and `structuredContent`), `answer` (the typed
+//! `structuredContent` and the `outputSchema` derived from it), and `guide` and `icons` (what
+//! the model and the client read beside the tools).
 
 pub mod answer;
 pub mod buckets;

@@ -1,8 +1,10 @@
 //! Text for people and models: the answer first, then rows as an aligned table.
 //!
 //! Headline numbers come first with their change (`Unique visitors 8,852 (+0.3% vs 8,827)`),
-//! then at most `limit` rows, then `showing N of …` whenever rows were cut, so nothing is
-//! silently truncated. Only the text is shaped here; `structuredContent` keeps full values.
+//! then the rows: a list's up to its `limit` (and `Top N shown (limit=N); more exist` when it
+//! was cut), a series' every bucket or, when long, its re-bucketed rows with a line that says
+//! how (issue 21), each partial bucket marked (`(4 days)`, `(so far)`). A note names only what
+//! any reader can ask for, never a surface it may not have been sent.
 //! Strings from the upstream are data a site's visitors can influence (page titles,
 //! referrers, UTM tags, event and customer names), so they are sanitized before they reach
 //! the text: control characters and markup-like sequences removed, length capped.

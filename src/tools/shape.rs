@@ -5,8 +5,10 @@
 //! what the compact text carries and nothing more: a `summary` (the text's lead: title,
 //! headline numbers with their change, the "more exist" note), the `window` as dates and zone,
 //! the answer itself (`metrics` for an object, `columns` + `rows` for a table: the columns the
-//! text shows, strings sanitized as in the text), `more` for lists and the `comparison`
-//! window with its previous values. No request echo, no instants, no fields the text leaves out
+//! text shows, strings sanitized as in the text; a series' rows as the text shows them, with
+//! `series` saying how they were bucketed and which are partial), `more` for lists and the
+//! `comparison` window with its previous values, in one shape however it was made. The value is
+//! the typed [`super::answer::View`], whose schema is the tool's `outputSchema`. No request echo, no instants, no fields the text leaves out
 //! (page titles, emails). The upstream's full answer is [`super::ToolOutput::detail`]: `call
 //! --json`, or `detail: true` on a tool call.
 

@@ -7,6 +7,7 @@
 //! HTTP, are the oracle.
 
 use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp::tools::format::thousands;
 use serde_json::{Value, json};
 
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
@@ -17,13 +18,8 @@ const PROJECT: &str = "/projects/prj_demo_northwind";
 fn session_as(sb: &TestSandbox, name: &str) -> (McpSession, TestEnv) {
     let env = sb.env();
     let mut s = McpSession::spawn(&env, &[]);
-    let init = s.request(
-        "initialize",
-        json!({"protocolVersion": "2025-11-25", "capabilities": {},
-               "clientInfo": {"name": name, "version": "1"}}),
-    );
-    assert!(init.get("result").is_some(), "{init}");
-    s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let init = s.initialize_as("2025-11-25", name);
+    assert!(init.get("capabilities").is_some(), "{init}");
     (s, env)
 }
 
@@ -52,17 +48,7 @@ pub fn raw(sb: &TestSandbox, path: &str, params: &[(&str, &str)]) -> Value {
 /// `1683` → `1,683`; money as the text writes it: cents below 1,000, whole dollars above.
 fn shown(value: &Value, money: bool) -> String {
     let x = value.as_f64().expect("a number");
-    let whole = |n: u64| {
-        let digits = n.to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    };
+    let whole = |n: u64| thousands(n as i64);
     match money {
         true if x < 1000.0 => format!("${x:.2}"),
         true => format!("${}", whole(x.round() as u64)),

@@ -16,13 +16,8 @@ fn session_as(name: &str, vars: &[(&str, &str)], config: Option<&str>) -> (McpSe
         env.write_config(c);
     }
     let mut s = McpSession::spawn(&env, &["--demo"]);
-    let init = s.request(
-        "initialize",
-        json!({"protocolVersion": "2025-11-25", "capabilities": {},
-               "clientInfo": {"name": name, "version": "1"}}),
-    );
-    assert!(init.get("result").is_some(), "{init}");
-    s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let init = s.initialize_as("2025-11-25", name);
+    assert!(init.get("capabilities").is_some(), "{init}");
     (s, env)
 }
 
