@@ -74,11 +74,11 @@ fn charts(args: &CallArgs, out: &tools::ToolOutput) -> anyhow::Result<()> {
     let Some(tool) = tools::find(&args.tool) else {
         return Ok(());
     };
-    let chart = trend::chart(tool, &out.detail, trend::window_label(&out.detail));
+    let chart = out.chart.as_ref();
     let fmt = trend::display(out.detail["data"].get("currency").and_then(Value::as_str));
     let on_terminal = std::io::stdout().is_terminal() && !args.no_chart;
     // A breakdown's text already has its bars; the terminal chart is for a trend.
-    if let Some(chart) = chart.as_ref().filter(|c| c.kind == chart::Kind::Series)
+    if let Some(chart) = chart.filter(|c| c.kind == chart::Kind::Series)
         && !args.json
         && (args.chart || on_terminal)
     {
@@ -92,7 +92,7 @@ fn charts(args: &CallArgs, out: &tools::ToolOutput) -> anyhow::Result<()> {
         ));
     }
     if let Some(path) = &args.svg {
-        let Some(chart) = &chart else {
+        let Some(chart) = chart else {
             return Err(CliError::new(
                 Exit::Usage,
                 format!("{} has no chart to write to {}", tool.name, path.display()),

@@ -54,6 +54,9 @@ pub struct ToolOutput {
     /// `comparison` per metric, `rows`, the `request` sent and `as_of`. What `call --json`
     /// prints, and `structuredContent.detail` with `detail: true`.
     pub detail: Value,
+    /// What the terminal, `--svg` and the MCP Apps view draw: built once with the answer,
+    /// over every bucket of the window; `None` for a tool without a chart.
+    pub chart: Option<crate::chart::Chart>,
 }
 
 /// Why a tool did not answer.

@@ -14,7 +14,7 @@ use super::catalog::{Source, ToolDef};
 use super::data::{cut_rows, mask_emails, normalize, rank};
 use super::params::Plan;
 use super::window::{self, Resolved};
-use super::{DEFAULT_TTL, Options, ToolError, ToolOutput, compare, find, render, shape};
+use super::{DEFAULT_TTL, Options, ToolError, ToolOutput, compare, find, render, shape, trend};
 use crate::api::cache::{Cache, Fetched};
 use crate::api::{ApiClient, ApiError, Query};
 use crate::chart::Kind;
@@ -144,6 +144,7 @@ impl Toolbox {
             text: render::render(tool, &detail),
             structured: to_value(shape::view(tool, &detail, None, None)),
             detail,
+            chart: None,
         })
     }
 
@@ -239,10 +240,12 @@ impl Toolbox {
             view.detail = detail.as_object().cloned();
         }
         let structured = to_value(view);
+        let chart = trend::chart(tool, &detail, trend::window_label(&detail));
         Ok(ToolOutput {
             text,
             structured,
             detail,
+            chart,
         })
     }
 
@@ -341,6 +344,7 @@ impl Toolbox {
             text,
             structured,
             detail,
+            chart: None,
         }
     }
 }
