@@ -313,3 +313,47 @@ fn channel_roi_shows_cac_and_ltv_ranked_by_revenue() {
     assert!(line.contains(&expected), "{expected} in {line}");
     s.finish();
 }
+
+#[test]
+fn every_tool_shows_what_its_description_promises() {
+    let sb = TestSandbox::start(SandboxOptions::default());
+    let (mut s, _env) = session_as(&sb, "claude-code");
+    // What each description (and the README's tool table) promises, as the text labels it.
+    let promised: [(&str, &[&str]); 13] = [
+        ("get_project", &["Project ID", "Name", "Timezone"]),
+        (
+            "get_analytics",
+            &[
+                "Unique visitors",
+                "Page views",
+                "Sessions",
+                "Bounce rate",
+                "Avg duration",
+            ],
+        ),
+        ("get_timeseries", &["Visitors", "Page views", "Sessions"]),
+        ("get_realtime", &["Active visitors"]),
+        ("get_top_pages", &["Page views", "Visitors", "Path"]),
+        ("get_traffic_sources", &["Visitors", "Source"]),
+        ("get_top_locations", &["Visitors", "Country"]),
+        ("get_events", &["Count", "Event name"]),
+        (
+            "get_revenue",
+            &["MRR", "ARR", "Revenue", "subscriptions", "Churn rate"],
+        ),
+        ("get_revenue_timeseries", &["Revenue", "New subs", "MRR"]),
+        ("get_top_customers", &["Revenue", "Plan", "Name"]),
+        (
+            "get_channel_roi",
+            &["Revenue", "Ad spend", "CAC", "LTV", "ROI"],
+        ),
+        ("get_api_usage", &["requests"]),
+    ];
+    for (tool, labels) in promised {
+        let text = text_of(&s.call(tool, json!({})));
+        for label in labels {
+            assert!(text.contains(label), "{tool} lacks {label:?}:\n{text}");
+        }
+    }
+    s.finish();
+}
