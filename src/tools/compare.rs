@@ -3,7 +3,8 @@
 //! An object answer (`get_analytics`, `get_revenue`) compares its top-level numbers; a time
 //! series compares its totals (sums for counts and money, the last bucket for MRR/ARR, the
 //! mean for rates and averages). When the upstream already sent the previous period (as
-//! Himetrica's analytics endpoint does), that is used instead of a second request.
+//! Himetrica's analytics endpoint does), that is used instead of a second request, unless the
+//! window ends now: then the runner asks for the same elapsed time of the earlier window.
 
 use serde_json::{Map, Value, json};
 
