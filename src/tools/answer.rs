@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::buckets::{Partial, Series, Unit};
-use super::catalog::{Shape, ToolDef};
+use super::catalog::{Shape, Source, ToolDef};
 use crate::chart::Kind;
 
 /// What `structuredContent` holds: the answer first, then what it is about.
@@ -45,6 +45,9 @@ pub struct View {
     /// The window compared with and its values, however the comparison was made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<ComparisonView>,
+    /// Only on an answer reused from the cache: when the API was asked (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
     /// With `detail: true`: the API's answer as sent, the request and the window's instants.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<Map<String, Value>>,
@@ -185,6 +188,7 @@ pub fn output_schema(tool: &ToolDef) -> JsonObject {
         "series" => tool.chart == Some(Kind::Series),
         "more" => tool.args.takes_limit(),
         "comparison" => tool.args.takes_compare(),
+        "asOf" => tool.source == Source::Endpoint,
         _ => false,
     };
     if let Some(Value::Object(props)) = schema.get_mut("properties") {

@@ -236,6 +236,8 @@ impl Toolbox {
             text.push_str(&format!("\n({note})"));
         }
         let mut view = shape::view(tool, &detail, series.as_ref(), cached_note);
+        // Freshness: an answer reused from the cache says when the API was asked.
+        view.as_of = cached.then(|| as_of.to_string());
         if plan.detail {
             view.detail = detail.as_object().cloned();
         }

@@ -252,6 +252,9 @@ fn get_analytics_has_one_shape_whether_the_api_compared_or_we_asked() {
         let r = s.call("get_analytics", args);
         let mut view = r["structuredContent"].clone();
         let detail = view.as_object_mut().unwrap().remove("detail").unwrap();
+        // The second call reuses this window's answer from the cache and says when it was
+        // fetched: freshness, not shape.
+        view.as_object_mut().unwrap().remove("asOf");
         assert_eq!(detail["comparison"]["source"], source);
         let keys = |v: &Value| -> Vec<String> {
             v.as_object()
@@ -355,5 +358,25 @@ fn every_tool_shows_what_its_description_promises() {
             assert!(text.contains(label), "{tool} lacks {label:?}:\n{text}");
         }
     }
+    s.finish();
+}
+
+#[test]
+fn a_reused_answer_says_when_the_api_was_asked() {
+    let sb = TestSandbox::start(SandboxOptions::default());
+    let (mut s, _env) = session_as(&sb, "a-client-that-reads-both");
+    let first = s.call("get_top_pages", json!({}));
+    assert!(first["structuredContent"].get("asOf").is_none(), "{first}");
+    let again = s.call("get_top_pages", json!({}));
+    let view = &again["structuredContent"];
+    let as_of = view["asOf"].as_str().expect("asOf on a reused answer");
+    assert!(as_of.parse::<jiff::Timestamp>().is_ok(), "{as_of}");
+    assert!(
+        view["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Reused answer from"),
+        "{view}"
+    );
     s.finish();
 }
