@@ -151,6 +151,12 @@ fn rows_note(tool: &ToolDef, full: &Value, count: usize) -> String {
         let by = full["request"]["params"]["granularity"]
             .as_str()
             .unwrap_or("day");
+        // Only a series whose dates could not be read gets here; it is never cut silently.
+        if count > MAX_ROWS {
+            return format!(
+                "first {MAX_ROWS} of {count} rows by {by}; ask for a shorter window or a coarser granularity."
+            );
+        }
         return format!("{count} rows by {by}.");
     }
     match full.get("rows").map(|r| &r["truncated"]) {
@@ -263,6 +269,23 @@ mod tests {
                 "{key} not in the schema"
             );
         }
+    }
+
+    #[test]
+    fn a_series_it_cannot_bucket_says_what_it_shows() {
+        let tool = find("get_timeseries").unwrap();
+        let rows: Vec<Value> = (0..150)
+            .map(|i| json!({"date": format!("week {i}"), "visitors": i}))
+            .collect();
+        let v = view(tool, &json!({"data": rows}), None, None);
+        assert_eq!(v.rows.map(|r| r.len()), Some(100));
+        assert!(
+            v.summary.ends_with(
+                "first 100 of 150 rows by day; ask for a shorter window or a coarser granularity."
+            ),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]
