@@ -1,6 +1,7 @@
 //! How much of a model's context each answer costs: `cargo bench --bench context`.
 //!
-//! For every tool on the demo data (default arguments, a pinned date), prints the bytes of the
+//! For every tool on the demo data (default arguments, a pinned date; then the 90-day daily
+//! series of traffic and revenue), prints the bytes of the
 //! raw upstream JSON for the same request, our compact text and our `structuredContent`, and
 //! then what the real clients hand their model: Claude Code and Codex (from `.ci/node`, run
 //! headless against the stand-in model API of `tests/it/common/model_api.rs`), with the output
@@ -26,8 +27,23 @@ use serde_json::json;
 
 const NOW: &str = "2026-11-21T15:30:00Z";
 
-/// Per tool: name, whether it is a list, and the bytes of raw JSON, text and structuredContent.
-type Sizes = Vec<(&'static str, bool, usize, usize, usize)>;
+/// Per call: its label, whether it is a list, and the bytes of raw JSON, text and
+/// structuredContent.
+type Sizes = Vec<(String, bool, usize, usize, usize)>;
+
+/// The budgets (issue 21), per client in its `auto` mode: all 13 default answers, and each
+/// 90-day daily series.
+const DEFAULTS_BUDGET: usize = 5000;
+const SERIES_BUDGET: usize = 2500;
+
+/// What is measured: every tool with its defaults, then the two 90-day daily series.
+fn calls() -> Vec<(&'static str, serde_json::Value)> {
+    let mut calls: Vec<_> = CATALOG.iter().map(|t| (t.name, json!({}))).collect();
+    for name in ["get_timeseries", "get_revenue_timeseries"] {
+        calls.push((name, json!({"period": "last_90_days"})));
+    }
+    calls
+}
 
 fn main() {
     // The clock is read from the environment once per process: pin it for the in-process
@@ -57,9 +73,9 @@ fn main() {
     let sizes = rt.block_on(ours(&sb));
 
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let plan: Vec<model_api::Call> = CATALOG
-        .iter()
-        .map(|t| (t.name.to_string(), json!({})))
+    let plan: Vec<model_api::Call> = calls()
+        .into_iter()
+        .map(|(name, args)| (name.to_string(), args))
         .collect();
     let mut columns: Vec<(String, Option<model_api::Recording>)> = Vec::new();
     for (client, program) in [("Claude Code", "claude"), ("Codex", "codex")] {
@@ -112,8 +128,17 @@ fn main() {
     let (mut text_total, mut structured_total) = (0, 0);
     let mut worst: Vec<f64> = vec![0.0; columns.len()];
     for (k, (tool, is_list, raw, text, structured)) in sizes.iter().enumerate() {
-        text_total += text;
-        structured_total += structured;
+        if k == CATALOG.len() {
+            print!("| **all 13** | | {text_total} B | {structured_total} B |");
+            for t in &totals {
+                print!(" **{t} B** |");
+            }
+            println!();
+        }
+        if k < CATALOG.len() {
+            text_total += text;
+            structured_total += structured;
+        }
         let raw_cell = if *raw == 0 {
             "—".to_string()
         } else {
@@ -126,7 +151,9 @@ fn main() {
         for (i, (_, rec)) in columns.iter().enumerate() {
             match rec.as_ref().and_then(|r| r.result(k)) {
                 Some(answer) => {
-                    totals[i] += answer.len();
+                    if k < CATALOG.len() {
+                        totals[i] += answer.len();
+                    }
                     if *is_list && *raw > 0 {
                         worst[i] = worst[i].max(answer.len() as f64 / *raw as f64);
                         print!(
@@ -143,16 +170,31 @@ fn main() {
         }
         println!();
     }
-    print!("| **all 13** | | {text_total} B | {structured_total} B |");
-    for t in &totals {
-        print!(" **{t} B** |");
-    }
-    println!();
     print!("| largest list answer / raw | | | |");
     for w in &worst {
         print!(" {:.0}% |", w * 100.0);
     }
     println!("\n");
+    println!(
+        "Budget per client in its `auto` mode: all 13 default answers ≤ {DEFAULTS_BUDGET} B; \
+         each 90-day daily series ≤ {SERIES_BUDGET} B."
+    );
+    for (i, (label, rec)) in columns.iter().enumerate() {
+        let Some(rec) = rec.as_ref().filter(|_| label.ends_with("(auto)")) else {
+            continue;
+        };
+        let series = (CATALOG.len()..sizes.len())
+            .filter_map(|k| rec.result(k).map(str::len))
+            .max()
+            .unwrap_or(0);
+        let within = totals[i] <= DEFAULTS_BUDGET && series <= SERIES_BUDGET;
+        println!(
+            "- {label}: {} B, largest 90-day series {series} B: {}",
+            totals[i],
+            if within { "within" } else { "OVER" }
+        );
+    }
+    println!();
 
     println!("| tool definitions the model is given | bytes |");
     println!("|---|---|");
@@ -197,8 +239,9 @@ async fn ours(sb: &sandbox::Sandbox) -> Sizes {
     let toolbox = Toolbox::new(Arc::new(api), Endpoints::default(), None);
     let http = reqwest::Client::new();
     let mut sizes = Vec::new();
-    for tool in CATALOG {
-        let out = toolbox.call(tool.name, None).await.unwrap();
+    for (name, args) in calls() {
+        let tool = analytics_mcp::tools::find(name).unwrap();
+        let out = toolbox.call(name, args.as_object()).await.unwrap();
         let request = &out.detail["request"];
         let raw = match request["path"].as_str() {
             None => 0, // get_api_usage is answered locally: there is no upstream JSON
@@ -228,8 +271,12 @@ async fn ours(sb: &sandbox::Sandbox) -> Sizes {
             }
         };
         let is_list = tool.shape == Shape::Rows && tool.args != ArgsKind::Series;
+        let label = match args.get("period") {
+            Some(_) => format!("{name} (90 days, daily)"),
+            None => name.to_string(),
+        };
         sizes.push((
-            tool.name,
+            label,
             is_list,
             raw,
             out.text.len(),

@@ -134,10 +134,10 @@ fn charts(args: &CallArgs, out: &tools::ToolOutput) -> anyhow::Result<()> {
     let Some(tool) = tools::find(&args.tool) else {
         return Ok(());
     };
-    let chart = trend::chart(tool, &out.detail, trend::window_label(&out.detail));
+    let chart = out.chart.as_ref();
     let fmt = trend::display(out.detail["data"].get("currency").and_then(Value::as_str));
     let on_terminal = std::io::stdout().is_terminal() && !args.no_chart;
-    if let Some(chart) = &chart
+    if let Some(chart) = chart
         && !args.json
         && (args.chart || on_terminal)
     {
@@ -147,7 +147,7 @@ fn charts(args: &CallArgs, out: &tools::ToolOutput) -> anyhow::Result<()> {
         ));
     }
     if let Some(path) = &args.svg {
-        let Some(chart) = &chart else {
+        let Some(chart) = chart else {
             // A tool with a chart whose answer had no rows (or no numbers) to draw.
             return Err(CliError::new(
                 Exit::ToolError,

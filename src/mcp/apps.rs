@@ -13,7 +13,7 @@ use rmcp::model::{MetaObject, Resource, ResourceContents, Tool};
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
-use crate::tools::{self, trend};
+use crate::tools;
 
 /// The extension's identifier in `capabilities.extensions`.
 pub const EXTENSION: &str = "io.modelcontextprotocol/ui";
@@ -82,11 +82,10 @@ pub fn contents() -> ResourceContents {
         .with_meta(resource_meta())
 }
 
-/// The tool result's `_meta` for the view: the chart's data, or `None` for a tool it does not
-/// draw.
-pub fn result_meta(name: &str, detail: &Value) -> Option<MetaObject> {
-    let tool = tools::find(name)?;
-    let chart = trend::chart(tool, detail, trend::window_label(detail))?;
+/// The tool result's `_meta` for the view: the answer's chart, or `None` for a tool it does
+/// not draw.
+pub fn result_meta(answer: &tools::ToolOutput) -> Option<MetaObject> {
+    let chart = answer.chart.as_ref()?;
     let mut meta = MetaObject::default();
     meta.insert(CHART_META.into(), serde_json::to_value(chart).ok()?);
     Some(meta)

@@ -317,7 +317,7 @@ impl ServerHandler for AnalyticsServer {
         };
         // The view's data rides in the result's `_meta`, which hosts give the view, not the model.
         let view = match &outcome {
-            Ok(answer) if apps::declared(&context) => apps::result_meta(&name, &answer.detail),
+            Ok(answer) if apps::declared(&context) => apps::result_meta(answer),
             _ => None,
         };
         let response = match outcome {

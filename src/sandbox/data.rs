@@ -88,6 +88,22 @@ pub fn day(d: Date, today: Date) -> Day {
     }
 }
 
+/// The first `hours` hours of `day` (each field split over the hours as [`HOUR_WEIGHTS`]
+/// splits visitors): what a day has so far, so that nothing after the current time is served.
+pub fn first_hours(day: &Day, hours: usize) -> Day {
+    let part = |n: u64| apportion(n, &HOUR_WEIGHTS).iter().take(hours).sum();
+    Day {
+        visitors: part(day.visitors),
+        sessions: part(day.sessions),
+        pageviews: part(day.pageviews),
+        bounced: part(day.bounced),
+        duration_secs: part(day.duration_secs),
+        revenue_cents: part(day.revenue_cents),
+        new_subs: part(day.new_subs),
+        churned_subs: part(day.churned_subs),
+    }
+}
+
 /// Monthly recurring revenue at the end of `d`, in cents.
 pub fn mrr_cents(d: Date) -> u64 {
     let n = day_number(d);

@@ -150,7 +150,8 @@ fn timeseries(w: &Window, params: &HashMap<String, String>, money: bool) -> Rout
                     split(day.new_subs),
                     split(day.churned_subs),
                 );
-                for h in 0..24 {
+                // Nothing after the window's end (and so nothing after now).
+                for h in 0..w.hours(d) {
                     let hour = Day {
                         visitors: v[h],
                         pageviews: p[h],
@@ -175,7 +176,7 @@ fn timeseries(w: &Window, params: &HashMap<String, String>, money: bool) -> Rout
                     "month" => d.first_of_month().max(w.start),
                     _ => d,
                 };
-                let day = data::day(d, w.today);
+                let day = w.day(d);
                 match &mut current {
                     Some((k, last, sum)) if *k == key => {
                         sum.add(&day);

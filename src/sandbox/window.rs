@@ -21,11 +21,15 @@ pub(super) fn bad(message: impl Into<String>) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, message.into())
 }
 
-/// A resolved window: whole days in a time zone, and today there.
+/// A resolved window: days in a time zone, today there, and how many whole hours of its last
+/// day it holds (today's so far, or up to an `endDate` date-time): the sandbox serves nothing
+/// after the current time, and a window that ends at 10:30 gets the hours before 10:00.
 pub(super) struct Window {
     pub start: Date,
     pub end: Date,
     pub today: Date,
+    /// Whole hours of `end` included; 24 for a whole day.
+    pub end_hours: usize,
     tz_name: String,
 }
 
@@ -40,21 +44,31 @@ impl Window {
             .unwrap_or_else(|| data::PROJECT_TIMEZONE.to_string());
         let tz =
             TimeZone::get(&tz_name).map_err(|_| bad(format!("Invalid timezone: {tz_name}")))?;
-        let today = now.to_zoned(tz.clone()).date();
-        let day_of = |name: &str| -> Result<Option<Date>, (StatusCode, String)> {
+        let now = now.to_zoned(tz.clone());
+        let today = now.date();
+        let at = |name: &str| -> Result<Option<jiff::civil::DateTime>, (StatusCode, String)> {
             let Some(raw) = params.get(name) else {
                 return Ok(None);
             };
             if raw.len() == 10
                 && let Ok(d) = raw.parse::<Date>()
             {
-                return Ok(Some(d));
+                // A date alone means the whole day.
+                return Ok(Some(d.at(23, 59, 59, 0)));
             }
             raw.parse::<jiff::Timestamp>()
-                .map(|ts| Some(ts.to_zoned(tz.clone()).date()))
+                .map(|ts| Some(ts.to_zoned(tz.clone()).datetime()))
                 .map_err(|_| bad(format!("Invalid {name}: expected ISO 8601")))
         };
-        let end = day_of("endDate")?.unwrap_or(today);
+        let day_of = |name: &str| at(name).map(|t| t.map(|t| t.date()));
+        let end_at = at("endDate")?.unwrap_or(now.datetime()).min(now.datetime());
+        let end = end_at.date();
+        // The last second of a day counts as its end; any other time cuts the day at its hour.
+        let end_hours = if end_at.time() >= jiff::civil::time(23, 59, 59, 0) {
+            24
+        } else {
+            usize::try_from(end_at.hour()).unwrap_or(0)
+        };
         let start = match day_of("startDate")? {
             Some(d) => d,
             None => end
@@ -77,8 +91,23 @@ impl Window {
             start,
             end,
             today,
+            end_hours,
             tz_name,
         })
+    }
+
+    /// Whole hours of `d` inside the window: 24, or fewer on its cut last day.
+    pub(super) fn hours(&self, d: Date) -> usize {
+        if d == self.end { self.end_hours } else { 24 }
+    }
+
+    /// The data of `d` inside the window (its first hours on a cut last day).
+    pub(super) fn day(&self, d: Date) -> Day {
+        let day = data::day(d, self.today);
+        match self.hours(d) {
+            24 => day,
+            hours => data::first_hours(&day, hours),
+        }
     }
 
     pub(super) fn days(&self) -> impl Iterator<Item = Date> + '_ {
@@ -88,7 +117,7 @@ impl Window {
     pub(super) fn total(&self) -> Day {
         let mut sum = Day::default();
         for d in self.days() {
-            sum.add(&data::day(d, self.today));
+            sum.add(&self.day(d));
         }
         sum
     }
@@ -102,6 +131,7 @@ impl Window {
             start,
             end,
             today: self.today,
+            end_hours: 24,
             tz_name: self.tz_name.clone(),
         }
     }

@@ -45,6 +45,9 @@ pub struct ToolDef {
     /// upstream's full rows are in `detail`.
     pub columns: &'static [&'static str],
     pub source: Source,
+    /// The column a list is ranked by, largest first, when the API does not rank it (the text
+    /// and summary say so). `None`: the API's order.
+    pub rank_by: Option<&'static str>,
     /// The longest an answer is reused, whatever the configured cache lifetime (realtime
     /// numbers go stale fast). `None`: the configured lifetime.
     pub max_ttl: Option<Duration>,
@@ -66,6 +69,7 @@ const BASE: ToolDef = ToolDef {
     shape: Shape::Object,
     columns: &[],
     source: Source::Endpoint,
+    rank_by: None,
     max_ttl: None,
     chart: None,
     icon: Icon::Traffic,
@@ -186,7 +190,8 @@ pub const CATALOG: &[ToolDef] = &[
         description: "Revenue, ad spend, CAC, LTV and ROI per marketing channel: 'which channel pays off?'.",
         args: Args::of::<WindowArgs>(),
         shape: Shape::Rows,
-        columns: &["revenue", "adSpend", "roi", "channel"],
+        columns: &["revenue", "adSpend", "cac", "ltv", "roi", "channel"],
+        rank_by: Some("revenue"),
         chart: Some(Kind::Bars),
         icon: Icon::Revenue,
         ..BASE
@@ -230,11 +235,18 @@ mod tests {
             // A chart draws rows, and a series is drawn over a window's buckets.
             if tool.chart.is_some() {
                 assert_eq!(tool.shape, Shape::Rows, "{}", tool.name);
-                assert!(tool.args.takes_window(), "{}", tool.name);
+                assert!(tool.args.kind().takes_window(), "{}", tool.name);
             }
+            // The typed facts say what the argument struct's schema says.
+            assert_eq!(tool.args.kind().takes_window(), tool.args.accepts("period"));
+            assert_eq!(tool.args.kind().takes_limit(), tool.args.accepts("limit"));
+            assert_eq!(
+                tool.args.kind().takes_compare(),
+                tool.args.accepts("compare")
+            );
             // Answers that need no upstream path take no window.
             if tool.source != Source::Endpoint {
-                assert!(!tool.args.takes_window(), "{}", tool.name);
+                assert!(!tool.args.kind().takes_window(), "{}", tool.name);
             }
         }
     }

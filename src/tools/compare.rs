@@ -3,7 +3,8 @@
 //! An object answer (`get_analytics`, `get_revenue`) compares its top-level numbers; a time
 //! series compares its totals (sums for counts and money, the last bucket for MRR/ARR, the
 //! mean for rates and averages). When the upstream already sent the previous period (as
-//! Himetrica's analytics endpoint does), that is used instead of a second request.
+//! Himetrica's analytics endpoint does), that is used instead of a second request, unless the
+//! window ends now: then the runner asks for the same elapsed time of the earlier window.
 
 use serde_json::{Map, Value, json};
 
@@ -48,7 +49,7 @@ pub fn metrics(data: &Value) -> Vec<(String, f64)> {
 }
 
 /// How a series column adds up.
-fn aggregate(key: &str) -> Aggregate {
+pub fn aggregate(key: &str) -> Aggregate {
     let k = key.to_ascii_lowercase();
     if k == "mrr" || k == "arr" || k.starts_with("active") {
         Aggregate::Last
@@ -64,9 +65,13 @@ fn aggregate(key: &str) -> Aggregate {
     }
 }
 
-enum Aggregate {
+/// How a column of buckets adds up to a total.
+pub enum Aggregate {
+    /// Counts and money: the sum.
     Sum,
+    /// Rates and averages: the mean.
     Mean,
+    /// Levels (MRR, active subscriptions): the last value.
     Last,
 }
 

@@ -33,6 +33,30 @@ pub fn cut_rows(data: &mut Value, limit: i64) -> Value {
     json!({"shown": rows.len(), "limit": limit, "truncated": truncated})
 }
 
+/// Sorts the rows of a list by `key`, largest first; rows without a number keep their order
+/// after those with one.
+pub fn rank(data: &mut Value, key: &str) {
+    let rows = match data {
+        Value::Array(rows) => rows,
+        Value::Object(map) => match map.values_mut().find_map(|v| v.as_array_mut()) {
+            Some(rows) => rows,
+            None => return,
+        },
+        _ => return,
+    };
+    let value = |row: &Value| {
+        row.get(key)
+            .and_then(Value::as_f64)
+            .filter(|x| x.is_finite())
+    };
+    rows.sort_by(|a, b| match (value(a), value(b)) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+}
+
 /// `billing@acme.example` → `b…@acme.example`, in every string that looks like an email.
 pub fn mask_emails(value: &mut Value) {
     match value {
@@ -68,6 +92,13 @@ mod tests {
         assert_eq!(cut_rows(&mut d, 3)["truncated"], false);
         let mut d = Value::Array((0..100).map(|i| json!(i)).collect());
         assert_eq!(cut_rows(&mut d, 100)["truncated"], Value::Null);
+    }
+
+    #[test]
+    fn rows_are_ranked_largest_first_with_blanks_last() {
+        let mut d = json!([{"r": 1}, {"r": null}, {"r": 4.5}, {"r": 2}]);
+        rank(&mut d, "r");
+        assert_eq!(d, json!([{"r": 4.5}, {"r": 2}, {"r": 1}, {"r": null}]));
     }
 
     #[test]

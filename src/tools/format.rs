@@ -149,7 +149,7 @@ pub fn members<'a>(
     tool: &ToolDef,
     map: &'a Map<String, Value>,
 ) -> impl Iterator<Item = (&'a str, Member<'a>)> {
-    let windowed = tool.args.takes_window();
+    let windowed = tool.args.kind().takes_window();
     map.iter()
         .filter(move |(key, _)| !(windowed && is_metadata(key)))
         .map(|(key, value)| {
@@ -211,12 +211,13 @@ pub(crate) fn cell(key: &str, value: &Value, currency: Option<&str>) -> String {
         Value::Bool(b) => b.to_string(),
         Value::String(s) => sanitize(s, MAX_CELL),
         Value::Number(n) => {
-            let Some(x) = n.as_f64() else {
-                return n.to_string();
+            let Some(x) = n.as_f64().filter(|x| x.is_finite()) else {
+                // Not a number anything can be computed with: say so rather than print it.
+                return "bad upstream data".to_string();
             };
             let k = key.to_ascii_lowercase();
             if is_percent(key) {
-                format!("{x:.1}%")
+                format!("{}%", decimal(x, 1))
             } else if k.contains("duration") {
                 duration(x)
             } else if [
@@ -229,7 +230,10 @@ pub(crate) fn cell(key: &str, value: &Value, currency: Option<&str>) -> String {
             } else if n.is_i64() || n.is_u64() || (x.fract() == 0.0 && x.abs() < 1e15) {
                 thousands(x.round() as i64)
             } else {
-                format!("{}", (x * 100.0).round() / 100.0)
+                let rounded = (x * 100.0).round() / 100.0;
+                let text = rounded.to_string();
+                let places = text.split_once('.').map_or(0, |(_, f)| f.len());
+                decimal(rounded, places)
             }
         }
         other => clean(&other.to_string(), MAX_CELL),
@@ -258,6 +262,23 @@ fn thousands_u64(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// `1173.26` with 1 place → `1,173.3`: thousands separated, as every other number.
+pub fn decimal(x: f64, places: usize) -> String {
+    let text = format!("{:.*}", places, x.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let whole = thousands_u64(whole.parse().unwrap_or(0));
+    let sign = if x < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    if fraction.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    }
 }
 
 /// Seconds → `2m 05s` (or `1h 02m`).
@@ -311,6 +332,10 @@ mod tests {
         assert_eq!(label("uniqueVisitors"), "Unique visitors");
         assert_eq!(label("adSpend"), "Ad spend");
         assert_eq!(label("mrr"), "MRR");
+        assert_eq!(cell("roi", &serde_json::json!(1173.26), None), "1,173.3%");
+        assert_eq!(cell("roi", &serde_json::json!(-11.44), None), "-11.4%");
+        assert_eq!(cell("ratio", &serde_json::json!(12345.5), None), "12,345.5");
+        assert_eq!(decimal(-0.04, 1), "0.0");
     }
 
     #[test]

@@ -7,9 +7,13 @@
 //!
 //! The files, in the order data flows: `catalog` (the tools), `params` and `schema` (their
 //! arguments), `window` and `dates` (date windows), `toolbox` (the runner), `data`, `compare`,
-//! `format`, `trend`, `render` and `shape` (the answer as text and `structuredContent`), and
-//! `guide` and `icons` (what the model and the client read beside the tools).
+//! `buckets` (a series' rows as spans of the window, re-bucketed when long), `format`, `trend`,
+//! `render` and `shape` (the answer as text and `structuredContent`), `answer` (the typed
+//! `structuredContent` and the `outputSchema` derived from it), and `guide` and `icons` (what
+//! the model and the client read beside the tools).
 
+pub mod answer;
+pub mod buckets;
 pub mod catalog;
 pub mod compare;
 pub mod data;
@@ -34,9 +38,9 @@ pub use catalog::{CATALOG, REALTIME_TTL, Shape, Source, ToolDef, find};
 pub use params::{Args, ArgsKind, ToolArgs};
 pub use toolbox::Toolbox;
 
-/// The tool's `outputSchema`: what [`shape::view`] puts in `structuredContent`.
+/// The tool's `outputSchema`: derived from [`answer::View`], what [`shape::view`] builds.
 pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
-    shape::output_schema(tool)
+    answer::output_schema(tool)
 }
 
 /// A successful tool answer.
@@ -50,6 +54,9 @@ pub struct ToolOutput {
     /// `comparison` per metric, `rows`, the `request` sent and `as_of`. What `call --json`
     /// prints, and `structuredContent.detail` with `detail: true`.
     pub detail: Value,
+    /// What the terminal, `--svg` and the MCP Apps view draw: built once with the answer,
+    /// over every bucket of the window; `None` for a tool without a chart.
+    pub chart: Option<crate::chart::Chart>,
 }
 
 /// Why a tool did not answer.

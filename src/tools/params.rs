@@ -42,6 +42,28 @@ pub enum ArgsKind {
     Events,
 }
 
+// Facts about a tool's arguments are typed here, by kind, not probed from schema property
+// names (issue 21); a test checks each against the struct's schema.
+impl ArgsKind {
+    /// Takes a date window (and so answers for one).
+    pub fn takes_window(self) -> bool {
+        !matches!(self, Self::None)
+    }
+
+    /// Takes a row `limit` (a ranked list).
+    pub fn takes_limit(self) -> bool {
+        matches!(
+            self,
+            Self::List | Self::Sources | Self::Locations | Self::Events
+        )
+    }
+
+    /// Takes `compare` (and so may answer with a comparison).
+    pub fn takes_compare(self) -> bool {
+        matches!(self, Self::Compare | Self::Series)
+    }
+}
+
 /// The arguments a catalog entry takes: a [`ToolArgs`] struct, kept as its functions so the
 /// catalog can be a constant.
 #[derive(Clone, Copy)]
@@ -80,11 +102,6 @@ impl Args {
     /// True when the schema has an argument `name`.
     pub fn accepts(&self, name: &str) -> bool {
         schema::names(&self.input_schema()).contains(&name)
-    }
-
-    /// Takes a date window (and so answers for one).
-    pub fn takes_window(&self) -> bool {
-        self.accepts("period")
     }
 
     /// Checks `args` and returns what to ask upstream.

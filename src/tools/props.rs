@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
+use super::buckets::{MAX_ROWS, Series, Span, Unit};
 use super::window::{self, Period, WindowRequest};
 use super::{CATALOG, render};
 
@@ -99,8 +100,99 @@ fn render_everything(data: &Value) {
     }
 }
 
+/// What an API answers for a series over `w`, as the sandbox does: one row per `unit` bucket
+/// (the first one starting at the window's start), each day's hours up to the window's end,
+/// a count that adds up and a level (`mrr`) that does not.
+fn api_rows(w: &window::Resolved, unit: Unit, salt: u64) -> Vec<Value> {
+    let span = Span::of(w);
+    let mut rows: Vec<(jiff::civil::DateTime, i64, f64)> = Vec::new();
+    let mut day = span.start.date();
+    while day <= span.end.date() {
+        for h in 0..24 {
+            let t = day.at(h, 0, 0, 0);
+            if t < super::buckets::Unit::Hour.floor(span.start)
+                || t.checked_add(jiff::Span::new().hours(1))
+                    .is_ok_and(|e| e > span.end)
+            {
+                continue;
+            }
+            let key = unit.floor(t).max(span.start);
+            let n = ((day.day() as u64 * 31 + h as u64) ^ salt) % 97;
+            match rows.last_mut() {
+                Some((k, v, m)) if *k == key => {
+                    *v += n as i64;
+                    *m = n as f64 + 0.25;
+                }
+                _ => rows.push((key, n as i64, n as f64 + 0.25)),
+            }
+        }
+        day = day.tomorrow().unwrap();
+    }
+    rows.into_iter()
+        .map(|(k, v, m)| {
+            let date = match unit {
+                Unit::Hour => k.strftime("%Y-%m-%dT%H:%M").to_string(),
+                _ => k.date().to_string(),
+            };
+            json!({"date": date, "visitors": v, "mrr": m})
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Issue 21: the rows of a series answer, as sent or re-bucketed, cover the window exactly
+    /// once (each starts where the one before ends, from the window's start to its end) and
+    /// add up to the API's totals.
+    #[test]
+    fn series_buckets_cover_the_window_once_and_keep_the_totals(
+        days_back in 0i64..800,
+        length in 1i64..400,
+        unit in prop::sample::select(vec![Unit::Hour, Unit::Day, Unit::Week, Unit::Month]),
+        tz in prop::sample::select(vec!["America/New_York", "Pacific/Kiritimati", "Australia/Lord_Howe", "Europe/London", "UTC", "Asia/Kathmandu"]),
+        now_secs in 1_700_000_000i64..1_900_000_000,
+        salt in any::<u64>(),
+    ) {
+        let now = Timestamp::from_second(now_secs).unwrap();
+        let today = now.to_zoned(jiff::tz::TimeZone::get(tz).unwrap()).date();
+        let end = today.checked_sub(jiff::Span::new().days(days_back)).unwrap();
+        let start = end.checked_sub(jiff::Span::new().days(length - 1)).unwrap();
+        let length = if unit == Unit::Hour { length.min(31) } else { length };
+        let start = if unit == Unit::Hour { end.checked_sub(jiff::Span::new().days(length - 1)).unwrap() } else { start };
+        let req = WindowRequest {
+            start_date: Some(start.to_string()),
+            end_date: Some(end.to_string()),
+            ..WindowRequest::default()
+        };
+        let w = window::resolve(&req, tz, now).unwrap();
+        let rows = api_rows(&w, unit, salt);
+        let span = Span::of(&w);
+        let series = Series::new(&rows, unit, span, w.start.time_zone()).expect("dates in order");
+        for buckets in [&series.source, &series.shown] {
+            if buckets.is_empty() {
+                continue;
+            }
+            prop_assert_eq!(buckets[0].start, span.start);
+            prop_assert_eq!(buckets[buckets.len() - 1].end, span.end);
+            for pair in buckets.windows(2) {
+                prop_assert_eq!(pair[0].end, pair[1].start, "a gap or an overlap");
+            }
+        }
+        let sum = |rows: &[Value]| rows.iter().map(|r| r["visitors"].as_i64().unwrap()).sum::<i64>();
+        prop_assert_eq!(sum(&series.rows()), sum(&rows));
+        let last = |rows: &[Value]| rows.last().map(|r| r["mrr"].as_f64().unwrap());
+        prop_assert_eq!(last(&series.rows()), last(&rows));
+        // Re-bucketed only when long, and then short, with the newest kept as asked.
+        if series.regrouped.is_some() {
+            prop_assert!(rows.len() > MAX_ROWS);
+            prop_assert!(series.shown.len() < rows.len());
+            prop_assert_eq!(series.shown.last().map(|b| b.unit), Some(unit));
+        }
+        if series.regrouped.is_some_and(|u| u != Unit::Month) {
+            prop_assert!(series.shown.len() <= MAX_ROWS, "a finer unit was kept though it did not fit");
+        }
+    }
 
     #[test]
     fn parsing_any_arguments_never_panics_and_errors_stay_short(args in any_args()) {

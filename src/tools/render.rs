@@ -1,14 +1,17 @@
 //! Text for people and models: the answer first, then rows as an aligned table.
 //!
 //! Headline numbers come first with their change (`Unique visitors 8,852 (+0.3% vs 8,827)`),
-//! then at most `limit` rows, then `showing N of …` whenever rows were cut, so nothing is
-//! silently truncated. Only the text is shaped here; `structuredContent` keeps full values.
+//! then the rows: a list's up to its `limit` (and `Top N shown (limit=N); more exist` when it
+//! was cut), a series' every bucket or, when long, its re-bucketed rows with a line that says
+//! how (issue 21), each partial bucket marked (`(4 days)`, `(so far)`). A note names only what
+//! any reader can ask for, never a surface it may not have been sent.
 //! Strings from the upstream are data a site's visitors can influence (page titles,
 //! referrers, UTM tags, event and customer names), so they are sanitized before they reach
 //! the text: control characters and markup-like sequences removed, length capped.
 
 use serde_json::Value;
 
+use super::buckets::Series;
 use super::catalog::ToolDef;
 use super::format::{Member, cell, columns, headline, label, members, totals};
 use super::window::Resolved;
@@ -16,17 +19,21 @@ use crate::chart::Kind;
 
 /// Rows any table shows at most.
 const MAX_ROWS: usize = 100;
-/// Rows of a time series shown in text; the rest stay in `structuredContent`.
-const MAX_SERIES_ROWS: usize = 62;
 
 /// The text of a tool answer without a date window.
-pub fn render(tool: &ToolDef, structured: &Value) -> String {
-    render_with_window(tool, structured, None)
+pub fn render(tool: &ToolDef, detail: &Value) -> String {
+    render_with_window(tool, detail, None, None)
 }
 
-/// The text of a tool answer: title and window, headline, table, notes.
-pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Resolved>) -> String {
-    let data = &structured["data"];
+/// The text of a tool answer: title and window, headline, table, notes. `detail` is the
+/// detailed answer (`data`, `comparison`, `rows`), `series` its buckets when it is a series.
+pub fn render_with_window(
+    tool: &ToolDef,
+    detail: &Value,
+    window: Option<&Resolved>,
+    series: Option<&Series>,
+) -> String {
+    let data = &detail["data"];
     let mut out = String::from(tool.title);
     if let Some(w) = window {
         out.push_str(": ");
@@ -34,20 +41,46 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
     }
     out.push('\n');
     let currency = data.get("currency").and_then(Value::as_str);
-    let comparison = structured.get("comparison");
+    let comparison = detail.get("comparison");
     let changes = comparison
         .and_then(|c| c.get("metrics"))
         .and_then(Value::as_object);
     match data {
         Value::Array(rows) => {
             if tool.chart == Some(Kind::Series) {
-                out.push_str(&super::trend::lead_text(tool, structured));
+                out.push_str(&super::trend::lead_text(tool, detail, series));
             } else if let Some(changes) = changes {
                 out.push_str("Totals:\n");
                 out.extend(totals(changes, currency));
             }
             let bars = tool.chart == Some(Kind::Bars);
-            out.push_str(&table(rows, currency, MAX_SERIES_ROWS, tool.columns, bars));
+            match series {
+                Some(series) => {
+                    // Each row's label says what it covers: `2026-08-20 (4 days)`, `(so far)`.
+                    let rows: Vec<Value> = series
+                        .shown
+                        .iter()
+                        .map(|b| {
+                            let mut row = b.row.clone();
+                            row.insert("date".into(), Value::String(b.label()));
+                            Value::Object(row)
+                        })
+                        .collect();
+                    // A regrouped series says how (`13 weekly rows, then …`); one as sent is
+                    // said by its sparkline's header (`one character per day`).
+                    if series.regrouped.is_some() {
+                        out.push_str(&series.note());
+                        out.push('\n');
+                    }
+                    out.push_str(&table(&rows, currency, MAX_ROWS, tool.columns, bars));
+                }
+                None => {
+                    if let Some(key) = tool.rank_by {
+                        out.push_str(&format!("Ranked by {}:\n", label(key).to_lowercase()));
+                    }
+                    out.push_str(&table(rows, currency, MAX_ROWS, tool.columns, bars));
+                }
+            }
         }
         Value::Object(map) => {
             let mut tables = Vec::new();
@@ -80,24 +113,30 @@ pub fn render_with_window(tool: &ToolDef, structured: &Value, window: Option<&Re
     }
     if let Some(c) = comparison {
         let w = &c["window"];
+        // A window that ends now is compared with the same elapsed time, and says so.
+        let until = match (c["sameElapsedTime"] == true, w["end"].as_str()) {
+            (true, Some(end)) => format!(" until {}", end.get(11..16).unwrap_or("?")),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "Compared with {} → {} ({}{}).\n",
+            "Compared with {} → {}{until} ({}{}).\n",
             w["startDate"].as_str().unwrap_or("?"),
             w["endDate"].as_str().unwrap_or("?"),
             c["compare"].as_str().unwrap_or("").replace('_', " "),
-            if c["source"] == "upstream" {
-                ", as computed by the API"
-            } else {
+            // Where the earlier numbers came from is in `detail`; the reader needs the window.
+            if until.is_empty() {
                 ""
+            } else {
+                ", the same elapsed time"
             }
         ));
     }
-    if let Some(rows) = structured.get("rows") {
+    if let Some(rows) = detail.get("rows") {
         let shown = rows["shown"].as_u64().unwrap_or(0);
         match &rows["truncated"] {
-            Value::Bool(true) => out.push_str(&format!(
-                "Top {shown} shown; more exist (limit up to 100).\n"
-            )),
+            Value::Bool(true) => {
+                out.push_str(&format!("Top {shown} shown (limit={shown}); more exist.\n"))
+            }
             Value::Null => out.push_str(&format!(
                 "Showing {shown}, the most one call returns; more may exist.\n"
             )),
@@ -124,7 +163,12 @@ fn table(
     if columns.is_empty() {
         return format!("{} rows.\n", rows.len());
     }
-    let header: Vec<String> = columns.iter().map(|c| label(c)).collect();
+    // Headers pad every row beneath them: long words are shortened where a model still reads
+    // them right (`New subs`), which keeps a 90-day revenue series in its budget.
+    let header: Vec<String> = columns
+        .iter()
+        .map(|c| label(c).replace("subscriptions", "subs"))
+        .collect();
     let mut body: Vec<Vec<(String, bool)>> = rows
         .iter()
         .take(max_rows)
@@ -172,8 +216,10 @@ fn table(
         out.push_str(&line(row.iter().map(|(s, _)| s.as_str()).collect()));
     }
     if rows.len() > max_rows {
+        // Only a series the bridge could not read as dates gets here (lists are cut by their
+        // limit): name what the reader can ask for, not a surface it may not have been sent.
         out.push_str(&format!(
-            "showing {max_rows} of {} rows; all are in structuredContent\n",
+            "showing {max_rows} of {} rows; ask for a shorter window or a coarser granularity\n",
             rows.len()
         ));
     }

@@ -161,7 +161,7 @@ fn check_types(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), Str
 }
 
 /// Removes `keys` from every schema object in `value` (no argument is named like them).
-fn strip_in(value: &mut Value, keys: &[&str]) {
+pub(crate) fn strip_in(value: &mut Value, keys: &[&str]) {
     match value {
         Value::Object(map) => {
             for key in keys {
@@ -177,7 +177,7 @@ fn strip_in(value: &mut Value, keys: &[&str]) {
 /// `Option<T>` fields come out of schemars as `"type": [T, "null"]`, `anyOf: [T, null]` or an
 /// `enum` that lists `null`.
 /// An argument that may be left out needs no `null`, so both become plain `T`.
-fn drop_null_branches(value: &mut Value) {
+pub(crate) fn drop_null_branches(value: &mut Value) {
     match value {
         Value::Object(map) => {
             if let Some(Value::Array(types)) = map.get_mut("type") {

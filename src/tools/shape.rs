@@ -5,44 +5,63 @@
 //! what the compact text carries and nothing more: a `summary` (the text's lead: title,
 //! headline numbers with their change, the "more exist" note), the `window` as dates and zone,
 //! the answer itself (`metrics` for an object, `columns` + `rows` for a table: the columns the
-//! text shows, strings sanitized as in the text), `more` for lists and the `comparison`
-//! window with its previous values. No request echo, no instants, no fields the text leaves out
+//! text shows, strings sanitized as in the text; a series' rows as the text shows them, with
+//! `series` saying how they were bucketed and which are partial), `more` for lists and the
+//! `comparison` window with its previous values, in one shape however it was made. The value is
+//! the typed [`super::answer::View`], whose schema is the tool's `outputSchema`. No request echo, no instants, no fields the text leaves out
 //! (page titles, emails). The upstream's full answer is [`super::ToolOutput::detail`]: `call
 //! --json`, or `detail: true` on a tool call.
 
 use serde_json::{Map, Value, json};
 
-use super::catalog::{Shape, ToolDef};
+use super::answer::{ComparisonView, More, SeriesView, View, WindowView};
+use super::buckets::Series;
+use super::catalog::ToolDef;
 use super::format::{self, Member, headline, members, sanitize, totals};
 use crate::chart::Kind;
 
 /// Longest string cell, as in the text.
 const MAX_CELL: usize = 48;
-/// Rows of a table at most (a time series may have more; they stay in `detail`).
+/// Rows of a table at most: a list is cut by its `limit` (at most 100), a series re-bucketed.
 const MAX_ROWS: usize = 100;
 
 /// The model's view of a tool answer. `full` is the detailed answer (`data`, `window`,
-/// `comparison`, `rows`); `cached_note` is appended to the summary when the answer was reused.
-pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
+/// `comparison`, `rows`), `series` its buckets when it is a time series; `cached_note` is
+/// appended to the summary when the answer was reused.
+pub fn view(
+    tool: &ToolDef,
+    full: &Value,
+    series: Option<&Series>,
+    cached_note: Option<&str>,
+) -> View {
     let data = &full["data"];
     let currency = data.get("currency").and_then(Value::as_str);
     let changes = full
         .get("comparison")
         .and_then(|c| c.get("metrics"))
         .and_then(Value::as_object);
-    let mut out = Map::new();
+    let mut out = View::default();
     let mut summary = format!("{}:", tool.title);
     match data {
         Value::Array(rows) => {
             if tool.chart == Some(Kind::Series) {
-                summary.push_str(&super::trend::lead_summary(tool, full));
+                summary.push_str(&super::trend::lead_summary(tool, full, series));
             } else if let Some(changes) = changes {
                 summary.push_str(" totals ");
                 summary.push_str(&joined(totals(changes, currency)));
                 summary.push(';');
             }
-            summary.push_str(&format!(" {}", rows_note(tool, full, rows.len())));
-            table(tool, rows, &mut out);
+            match series {
+                Some(series) => {
+                    summary.push_str(&format!(" {}", series.note()));
+                    table(tool, &series.rows(), &mut out);
+                    out.series = Some(SeriesView::of(series));
+                }
+                None => {
+                    summary.push_str(&format!(" {}", rows_note(tool, full, rows.len())));
+                    table(tool, rows, &mut out);
+                }
+            }
         }
         Value::Object(map) => {
             let mut metrics = Map::new();
@@ -78,7 +97,7 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
             }
             summary.push_str(&joined(lines.into_iter()));
             if !metrics.is_empty() {
-                out.insert("metrics".into(), Value::Object(metrics));
+                out.metrics = Some(metrics);
             }
         }
         _ => {}
@@ -86,35 +105,35 @@ pub fn view(tool: &ToolDef, full: &Value, cached_note: Option<&str>) -> Value {
     if let Some(note) = cached_note {
         summary.push_str(&format!(" ({note})"));
     }
-    let summary = summary.trim_end_matches([' ', ':']).to_string();
-    let mut view = Map::new();
-    view.insert("summary".into(), Value::String(summary));
-    if let Some(w) = full.get("window") {
-        view.insert("window".into(), window(w));
-    }
-    view.extend(out);
+    out.summary = summary.trim_end_matches([' ', ':']).to_string();
+    out.window = full.get("window").map(window);
     if let Some(rows) = full.get("rows") {
-        view.insert("more".into(), rows["truncated"].clone());
+        out.more = Some(match rows["truncated"] {
+            Value::Bool(b) => More::Known(b),
+            _ => More::Unknown,
+        });
     }
-    if let Some(c) = full.get("comparison") {
-        let previous: Map<String, Value> = c["metrics"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, m)| (k.clone(), whole(&m["previous"])))
-            .collect();
-        let w = &c["window"];
-        view.insert(
-            "comparison".into(),
-            json!({
-                "compare": c["compare"],
-                "startDate": w["startDate"],
-                "endDate": w["endDate"],
-                "previous": previous,
-            }),
-        );
+    out.comparison = full.get("comparison").map(comparison);
+    out
+}
+
+/// The comparison as the model gets it: one shape whether the API compared or we asked again.
+fn comparison(c: &Value) -> ComparisonView {
+    let previous: Map<String, Value> = c["metrics"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, m)| (k.clone(), whole(&m["previous"])))
+        .collect();
+    let w = &c["window"];
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    ComparisonView {
+        compare: text(&c["compare"]),
+        start_date: text(&w["startDate"]),
+        end_date: text(&w["endDate"]),
+        same_elapsed_time: c["sameElapsedTime"] == true,
+        previous,
     }
-    Value::Object(view)
 }
 
 /// `Unique visitors 9,167 (-3.5% vs 9,500); Page views 31,393 (…)`: headline lines as one.
@@ -126,39 +145,51 @@ fn joined(lines: impl Iterator<Item = String>) -> String {
         .join("; ")
 }
 
-/// `10 shown; more exist.`, `all 8 rows.`, `7 rows by day.`
+/// `top 10 shown; more exist.`, `all 8 rows.`
 fn rows_note(tool: &ToolDef, full: &Value, count: usize) -> String {
     if tool.chart == Some(Kind::Series) {
         let by = full["request"]["params"]["granularity"]
             .as_str()
             .unwrap_or("day");
+        // Only a series whose dates could not be read gets here; it is never cut silently.
+        if count > MAX_ROWS {
+            return format!(
+                "first {MAX_ROWS} of {count} rows by {by}; ask for a shorter window or a coarser granularity."
+            );
+        }
         return format!("{count} rows by {by}.");
     }
     match full.get("rows").map(|r| &r["truncated"]) {
-        Some(Value::Bool(true)) => format!("top {count} shown; more exist."),
+        Some(Value::Bool(true)) => {
+            format!("top {count} shown (limit={count}); more exist.")
+        }
         Some(Value::Null) => format!("{count} shown, the most one call returns; more may exist."),
         _ if count == 0 => "no rows for this window.".to_string(),
-        _ => format!("all {count} rows."),
+        _ => match tool.rank_by {
+            Some(key) => format!(
+                "all {count} rows, ranked by {}.",
+                format::label(key).to_lowercase()
+            ),
+            None => format!("all {count} rows."),
+        },
     }
 }
 
 /// `columns` and `rows`: the columns the text shows, each row as an array in that order.
-fn table(tool: &ToolDef, rows: &[Value], out: &mut Map<String, Value>) {
+fn table(tool: &ToolDef, rows: &[Value], out: &mut View) {
     let rows = &rows[..rows.len().min(MAX_ROWS)];
     let columns = format::columns(rows, tool.columns);
-    let body: Vec<Value> = rows
+    let body: Vec<Vec<Value>> = rows
         .iter()
         .map(|row| {
-            Value::Array(
-                columns
-                    .iter()
-                    .map(|c| row.get(*c).map(cell).unwrap_or(Value::Null))
-                    .collect(),
-            )
+            columns
+                .iter()
+                .map(|c| row.get(*c).map(cell).unwrap_or(Value::Null))
+                .collect()
         })
         .collect();
-    out.insert("columns".into(), json!(columns));
-    out.insert("rows".into(), Value::Array(body));
+    out.columns = Some(columns.iter().map(|c| c.to_string()).collect());
+    out.rows = Some(body);
 }
 
 /// A value as the model gets it: upstream strings sanitized as in the text.
@@ -177,82 +208,24 @@ fn whole(value: &Value) -> Value {
     }
 }
 
-/// The window as dates and zone; `includesToday` only when it does.
-fn window(w: &Value) -> Value {
-    let mut out = json!({
-        "startDate": w["startDate"],
-        "endDate": w["endDate"],
-        "timezone": w["timezone"],
-    });
-    if w["includesToday"] == true {
-        out["includesToday"] = json!(true);
+/// The window as dates and zone; `includesToday` and the time it runs to only when it does.
+fn window(w: &Value) -> WindowView {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let includes_today = w["includesToday"] == true;
+    WindowView {
+        start_date: text(&w["startDate"]),
+        end_date: text(&w["endDate"]),
+        timezone: text(&w["timezone"]),
+        includes_today,
+        until: includes_today
+            .then(|| {
+                w["end"]
+                    .as_str()
+                    .and_then(|e| e.get(11..16))
+                    .map(str::to_string)
+            })
+            .flatten(),
     }
-    out
-}
-
-/// The `outputSchema` for what [`view`] returns (with `detail` when asked for).
-pub fn output_schema(tool: &ToolDef) -> Map<String, Value> {
-    let windowed = tool.args.takes_window();
-    let string = || typed("string");
-    let mut properties = vec![("summary", string())];
-    if windowed {
-        let window = [
-            ("startDate", string()),
-            ("endDate", string()),
-            ("timezone", string()),
-            ("includesToday", typed("boolean")),
-        ];
-        let required = ["startDate", "endDate", "timezone"];
-        properties.push(("window", Value::Object(object(window, &required))));
-        properties.push(("detail", typed("object")));
-    }
-    match tool.shape {
-        Shape::Object => properties.push(("metrics", typed("object"))),
-        Shape::Rows => {
-            properties.push(("columns", json!({"type": "array", "items": string()})));
-            properties.push(("rows", json!({"type": "array", "items": typed("array")})));
-        }
-    }
-    if tool.args.accepts("limit") {
-        properties.push(("more", json!({"anyOf": [typed("boolean"), typed("null")]})));
-    }
-    if tool.args.accepts("compare") {
-        let comparison = [
-            ("compare", string()),
-            ("startDate", string()),
-            ("endDate", string()),
-            ("previous", typed("object")),
-        ];
-        let required = ["compare", "startDate", "endDate", "previous"];
-        properties.push(("comparison", Value::Object(object(comparison, &required))));
-    }
-    let required: &[&str] = if windowed {
-        &["summary", "window"]
-    } else {
-        &["summary"]
-    };
-    object(properties, required)
-}
-
-/// `{"type": T}`.
-fn typed(name: &str) -> Value {
-    json!({ "type": name })
-}
-
-/// An object schema with `properties` in order, of which `required` must be present.
-fn object(
-    properties: impl IntoIterator<Item = (&'static str, Value)>,
-    required: &[&str],
-) -> Map<String, Value> {
-    let properties: Map<String, Value> = properties
-        .into_iter()
-        .map(|(name, schema)| (name.to_string(), schema))
-        .collect();
-    let mut schema = Map::new();
-    schema.insert("type".into(), json!("object"));
-    schema.insert("properties".into(), Value::Object(properties));
-    schema.insert("required".into(), json!(required));
-    schema
 }
 
 #[cfg(test)]
@@ -272,24 +245,47 @@ mod tests {
             "request": {"path": "/p", "params": {}},
             "as_of": "2026-11-21T15:30:00Z"
         });
-        let v = view(tool, &full, Some("Reused answer from 15:30:00 UTC."));
+        let v = serde_json::to_value(view(
+            tool,
+            &full,
+            None,
+            Some("Reused answer from 15:30:00 UTC."),
+        ))
+        .unwrap();
         assert_eq!(
             v,
             json!({
-                "summary": "Traffic sources: top 1 shown; more exist. (Reused answer from 15:30:00 UTC.)",
+                "summary": "Traffic sources: top 1 shown (limit=1); more exist. (Reused answer from 15:30:00 UTC.)",
                 "window": {"startDate": "2026-11-14", "endDate": "2026-11-20", "timezone": "UTC"},
                 "columns": ["visitors", "source"],
                 "rows": [[5, "x a"]],
                 "more": true
             })
         );
-        let schema = Value::Object(output_schema(tool));
+        let schema = Value::Object(crate::tools::answer::output_schema(tool));
         for key in v.as_object().unwrap().keys() {
             assert!(
                 schema["properties"].get(key).is_some(),
                 "{key} not in the schema"
             );
         }
+    }
+
+    #[test]
+    fn a_series_it_cannot_bucket_says_what_it_shows() {
+        let tool = find("get_timeseries").unwrap();
+        let rows: Vec<Value> = (0..150)
+            .map(|i| json!({"date": format!("week {i}"), "visitors": i}))
+            .collect();
+        let v = view(tool, &json!({"data": rows}), None, None);
+        assert_eq!(v.rows.map(|r| r.len()), Some(100));
+        assert!(
+            v.summary.ends_with(
+                "first 100 of 150 rows by day; ask for a shorter window or a coarser granularity."
+            ),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]
@@ -305,7 +301,7 @@ mod tests {
                     "churnRate": {"current": 2.5, "previous": 3.0, "change": -0.5, "changePercent": -16.7}
                 }}
         });
-        let v = view(tool, &full, None);
+        let v = serde_json::to_value(view(tool, &full, None, None)).unwrap();
         assert_eq!(
             v["summary"],
             "Revenue overview: MRR $120.00 (+20.0% vs $100.00); Churn rate 2.5% (-0.5 pts vs 3.0%)"

@@ -9,13 +9,15 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
 
+use super::buckets::{Series, Span, Unit};
 use super::catalog::{Source, ToolDef};
-use super::data::{cut_rows, mask_emails, normalize};
+use super::data::{cut_rows, mask_emails, normalize, rank};
 use super::params::Plan;
 use super::window::{self, Resolved};
-use super::{DEFAULT_TTL, Options, ToolError, ToolOutput, compare, find, render, shape};
+use super::{DEFAULT_TTL, Options, ToolError, ToolOutput, compare, find, render, shape, trend};
 use crate::api::cache::{Cache, Fetched};
 use crate::api::{ApiClient, ApiError, Query};
+use crate::chart::Kind;
 use crate::clock;
 use crate::config::endpoints::{Endpoints, PROJECT_PLACEHOLDER};
 
@@ -140,8 +142,9 @@ impl Toolbox {
         let detail = json!({"data": data, "request": {"path": template, "params": {}}});
         Ok(ToolOutput {
             text: render::render(tool, &detail),
-            structured: shape::view(tool, &detail, None),
+            structured: to_value(shape::view(tool, &detail, None, None)),
             detail,
+            chart: None,
         })
     }
 
@@ -194,7 +197,19 @@ impl Toolbox {
         let comparison = self
             .compare(tool, plan, window.as_ref(), &path, &query, &data)
             .await?;
+        if let Some(key) = tool.rank_by {
+            rank(&mut data, key);
+        }
         let rows = plan.limit.map(|limit| cut_rows(&mut data, limit));
+        // A series' rows as spans of the window, re-bucketed when long (nothing is cut).
+        let series = match (&window, tool.chart, data.as_array()) {
+            (Some(w), Some(Kind::Series), Some(rows)) => {
+                let granularity = sent.iter().find(|(k, _)| k == "granularity");
+                Unit::parse(granularity.map(|(_, v)| v.as_str()))
+                    .and_then(|unit| Series::new(rows, unit, Span::of(w), w.start.time_zone()))
+            }
+            _ => None,
+        };
         if self.options.mask_emails {
             mask_emails(&mut data);
         }
@@ -214,20 +229,25 @@ impl Toolbox {
             .collect();
         detail["request"] = json!({ "path": path, "params": params });
         detail["as_of"] = json!(as_of.to_string());
-        let mut text = render::render_with_window(tool, &detail, window.as_ref());
+        let mut text = render::render_with_window(tool, &detail, window.as_ref(), series.as_ref());
         let reused = format!("Reused answer from {} UTC.", as_of.strftime("%H:%M:%S"));
         let cached_note = cached.then_some(reused.as_str());
         if let Some(note) = cached_note {
             text.push_str(&format!("\n({note})"));
         }
-        let mut structured = shape::view(tool, &detail, cached_note);
+        let mut view = shape::view(tool, &detail, series.as_ref(), cached_note);
+        // Freshness: an answer reused from the cache says when the API was asked.
+        view.as_of = cached.then(|| as_of.to_string());
         if plan.detail {
-            structured["detail"] = detail.clone();
+            view.detail = detail.as_object().cloned();
         }
+        let structured = to_value(view);
+        let chart = trend::chart(tool, &detail, trend::window_label(&detail));
         Ok(ToolOutput {
             text,
             structured,
             detail,
+            chart,
         })
     }
 
@@ -250,11 +270,20 @@ impl Toolbox {
         let Some(window) = window else {
             return Ok(None);
         };
-        let upstream = compare::upstream_previous(data);
+        // The API's own previous period is a whole one: a window that ends now (today is
+        // not over) is compared with the same elapsed time of the earlier window instead,
+        // which takes a request of our own. Tools that take no `compare` get none.
+        let upstream = compare::upstream_previous(data).filter(|_| !window.includes_today);
+        if !tool.args.kind().takes_compare() {
+            return Ok(None);
+        }
         let wanted = match (plan.compare, upstream) {
             (Some(c), _) => c,
             // The upstream compared on its own: pass that on, it costs nothing.
             (None, Some(_)) => window::Compare::PreviousPeriod,
+            (None, None) if compare::upstream_previous(data).is_some() => {
+                window::Compare::PreviousPeriod
+            }
             (None, None) => return Ok(None),
         };
         let previous = window
@@ -274,6 +303,9 @@ impl Toolbox {
         };
         let mut comparison =
             compare::build(data, &prev_data, wanted.name(), source, previous.echo());
+        if window.includes_today {
+            comparison["sameElapsedTime"] = json!(true);
+        }
         if prev_data.is_array() {
             // The previous period's buckets, so a trend can be drawn beside the current one.
             comparison["series"] = prev_data;
@@ -295,26 +327,33 @@ impl Toolbox {
         });
         let text = match (rate.remaining, rate.limit) {
             (Some(left), Some(limit)) => format!(
-                "{}\n{left} of {limit} requests left in the current rate-limit window{}. This server has made {} requests since it started.",
+                "{}\n{left} of {limit} requests left in this rate-limit window{}; {} made by this server.",
                 tool.title,
                 rate.reset.as_deref().map(reset_label).unwrap_or_default(),
                 self.api.request_count()
             ),
             _ => format!(
-                "{}\nNo rate-limit headers seen yet; this server has made {} requests since it started.",
+                "{}\nNo rate-limit headers seen yet; {} requests made by this server.",
                 tool.title,
                 self.api.request_count()
             ),
         };
         // The text's sentence is the summary; the numbers are the metrics.
-        let mut structured = shape::view(tool, &detail, None);
-        structured["summary"] = json!(text.replace('\n', ": "));
+        let mut view = shape::view(tool, &detail, None, None);
+        view.summary = text.replace('\n', ": ");
+        let structured = to_value(view);
         ToolOutput {
             text,
             structured,
             detail,
+            chart: None,
         }
     }
+}
+
+/// `structuredContent` from the typed view (serializing plain maps and strings cannot fail).
+fn to_value(view: super::answer::View) -> Value {
+    serde_json::to_value(view).unwrap_or_default()
 }
 
 /// Arguments `tool` cannot take, and why.

@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 
+use super::buckets::{Bucket, Series};
 use super::catalog::ToolDef;
 use super::format::{self, cell, label};
 use crate::chart::{self, Chart, Kind, MAX_SPARK, Metric};
@@ -226,9 +227,19 @@ fn per(chart: &Chart, step: usize) -> String {
     }
 }
 
+/// The series' chart for its lead: each bucket named as the table names it, so a low or a
+/// high in a partial bucket says so (`low 820 on 2026-11-01 (1 day)`).
+fn lead_chart(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> Option<Chart> {
+    let mut chart = chart(tool, detail, None)?;
+    if let Some(series) = series.filter(|s| s.source.len() == chart.labels.len()) {
+        chart.labels = series.source.iter().map(Bucket::label).collect();
+    }
+    Some(chart)
+}
+
 /// The lines that lead a series' text, from `Totals, one character per day:` on.
-pub fn lead_text(tool: &ToolDef, detail: &Value) -> String {
-    let Some(chart) = chart(tool, detail, None) else {
+pub fn lead_text(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> String {
+    let Some(chart) = lead_chart(tool, detail, series) else {
         return String::new();
     };
     let currency = detail["data"].get("currency").and_then(Value::as_str);
@@ -244,19 +255,26 @@ pub fn lead_text(tool: &ToolDef, detail: &Value) -> String {
         .map(|l| l.spark.chars().count())
         .max()
         .unwrap_or(0);
+    // Under a table of every bucket the low and the high are in plain sight: what a model
+    // reads costs context, so they are said only when the table regroups the buckets.
+    let table_has_all = series.is_some_and(|s| s.regrouped.is_none());
     for l in leads {
         let spark = match &l.previous {
             Some(p) => format!("{:<width$} │ {p}", l.spark),
             None => l.spark.clone(),
         };
-        out.push_str(&format!("{spark}  {}; {}\n", l.headline, l.extremes));
+        if table_has_all {
+            out.push_str(&format!("{spark}  {}\n", l.headline));
+        } else {
+            out.push_str(&format!("{spark}  {}; {}\n", l.headline, l.extremes));
+        }
     }
     out
 }
 
 /// The series' lead for the model's summary, one clause per metric.
-pub fn lead_summary(tool: &ToolDef, detail: &Value) -> String {
-    let Some(chart) = chart(tool, detail, None) else {
+pub fn lead_summary(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> String {
+    let Some(chart) = lead_chart(tool, detail, series) else {
         return String::new();
     };
     let currency = detail["data"].get("currency").and_then(Value::as_str);
@@ -341,8 +359,8 @@ mod tests {
         let tool = find("get_timeseries").unwrap();
         format!(
             "{}\n--- summary:{}",
-            lead_text(tool, detail),
-            lead_summary(tool, detail)
+            lead_text(tool, detail, None),
+            lead_summary(tool, detail, None)
         )
     }
 
@@ -400,8 +418,8 @@ mod tests {
         let detail = series(rows, Some(comparison));
         let out = format!(
             "{}\n--- summary:{}",
-            lead_text(tool, &detail),
-            lead_summary(tool, &detail)
+            lead_text(tool, &detail, None),
+            lead_summary(tool, &detail, None)
         );
         insta::assert_snapshot!("negative_revenue_compared", out);
     }

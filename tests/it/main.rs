@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod answers;
 mod arguments;
 mod browser;
 mod charts;

@@ -76,8 +76,8 @@ fn every_result_echoes_its_window_and_flags_an_unfinished_today() {
     assert_eq!(
         today["structuredContent"]["window"],
         json!({"startDate": "2026-11-21", "endDate": "2026-11-21",
-               "timezone": "America/New_York", "includesToday": true}),
-        "the model gets dates, zone and the unfinished-day flag"
+               "timezone": "America/New_York", "includesToday": true, "until": "10:30"}),
+        "the model gets dates, zone, the unfinished-day flag and the time it runs to"
     );
     let w = &today["structuredContent"]["detail"]["window"];
     assert_eq!(w["startDate"], "2026-11-21");

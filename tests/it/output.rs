@@ -16,13 +16,8 @@ fn session_as(name: &str, vars: &[(&str, &str)], config: Option<&str>) -> (McpSe
         env.write_config(c);
     }
     let mut s = McpSession::spawn(&env, &["--demo"]);
-    let init = s.request(
-        "initialize",
-        json!({"protocolVersion": "2025-11-25", "capabilities": {},
-               "clientInfo": {"name": name, "version": "1"}}),
-    );
-    assert!(init.get("result").is_some(), "{init}");
-    s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let init = s.initialize_as("2025-11-25", name);
+    assert!(init.get("capabilities").is_some(), "{init}");
     (s, env)
 }
 
@@ -49,7 +44,7 @@ fn claude_code_and_codex_get_the_text_alone_other_clients_both() {
         assert!(r.get("structuredContent").is_none(), "{client}: {r}");
         let text = text_of(&r);
         assert!(
-            text.starts_with("Top pages: ") && text.contains("Top 3 shown; more exist"),
+            text.starts_with("Top pages: ") && text.contains("Top 3 shown (limit=3); more exist"),
             "{client}: {text}"
         );
         s.finish();
@@ -74,7 +69,7 @@ fn the_output_setting_overrides_the_client() {
     let summary = r["structuredContent"]["summary"]
         .as_str()
         .unwrap_or_default();
-    assert_eq!(summary, "Top pages: top 3 shown; more exist.");
+    assert_eq!(summary, "Top pages: top 3 shown (limit=3); more exist.");
     // The text is only the summary: a client that passes both pays for the rows once.
     assert_eq!(text_of(&r), summary);
     s.finish();

@@ -406,12 +406,18 @@ impl McpSession {
     }
 
     pub fn initialize_with(&mut self, version: &str) -> Value {
+        self.initialize_as(version, "it")
+    }
+
+    /// `initialize` as the client called `name` (which picks the output mode), then
+    /// `notifications/initialized`; returns the initialize result.
+    pub fn initialize_as(&mut self, version: &str, name: &str) -> Value {
         let resp = self.request(
             "initialize",
             json!({
                 "protocolVersion": version,
                 "capabilities": {},
-                "clientInfo": {"name": "it", "version": "0"}
+                "clientInfo": {"name": name, "version": "0"}
             }),
         );
         self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
