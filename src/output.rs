@@ -140,8 +140,13 @@ fn marks(text: &str) -> String {
         .replace('✗', &format!("{BAD}✗{BAD:#}"))
 }
 
-/// A signed percentage or point change (`+5.4%`, `-1.1 pts`): up in green, down in red.
+/// A signed percentage or point change (`+5.4%`, `-1.1 pts`): good news in green, bad in red
+/// (up is good, but for bounce rate, churn and costs).
 fn changes(line: &str) -> String {
+    // Where less is better (bounce, churn, cost), a fall is the good news.
+    let less_is_better = ["Bounce rate", "Churn", "CAC", "Ad spend"]
+        .iter()
+        .any(|m| line.starts_with(m));
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     while let Some(at) = rest.find(['+', '-', '−']) {
@@ -159,7 +164,11 @@ fn changes(line: &str) -> String {
         let starts_word = before.is_empty() || before.ends_with([' ', '(']);
         match unit {
             Some(unit) if digits > 0 && starts_word => {
-                let style = if sign == '+' { GOOD } else { BAD };
+                let style = if (sign == '+') != less_is_better {
+                    GOOD
+                } else {
+                    BAD
+                };
                 let end = sign.len_utf8() + digits + unit.len();
                 out.push_str(&format!("{style}{}{style:#}", &from[..end]));
                 rest = &from[end..];
@@ -313,5 +322,10 @@ mod tests {
         assert!(out.contains(&format!("{BAD}-1.1 pts{BAD:#}")), "{out}");
         assert!(out.contains("2026-11-01"), "{out}");
         assert_eq!(changes("a-b 2026-11-01"), "a-b 2026-11-01");
+        let bounce = changes("Bounce rate 37.9% (-1.7 pts vs 39.6%)");
+        assert!(
+            bounce.contains(&format!("{GOOD}-1.7 pts{GOOD:#}")),
+            "{bounce}"
+        );
     }
 }

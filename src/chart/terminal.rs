@@ -163,7 +163,7 @@ fn bars(chart: &Chart, metric: &Metric, width: usize) -> String {
         .max()
         .unwrap_or(0);
     let bar_w = width.saturating_sub(name_w + value_w + 4).clamp(10, 60);
-    let mut out = format!("{} by {}\n", metric.label, chart.title.to_lowercase());
+    let mut out = format!("{}: {}\n", chart.title, metric.label.to_lowercase());
     for (i, label) in chart.labels.iter().enumerate() {
         let v = metric.values.get(i).copied().flatten().unwrap_or(0.0);
         let shown = metric.display.get(i).map(String::as_str).unwrap_or("");

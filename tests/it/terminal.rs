@@ -180,12 +180,12 @@ fn on_an_80_column_terminal_every_line_fits_and_no_number_is_cut() {
 fn chart_draws_bars_for_every_breakdown() {
     let env = TestEnv::new();
     for (tool, title) in [
-        ("get_top_pages", "by top pages"),
-        ("get_traffic_sources", "by traffic sources"),
-        ("get_top_locations", "by top locations"),
-        ("get_events", "by custom events"),
-        ("get_top_customers", "by top customers"),
-        ("get_channel_roi", "by channel"),
+        ("get_top_pages", "top pages: "),
+        ("get_traffic_sources", "traffic sources: "),
+        ("get_top_locations", "top locations: "),
+        ("get_events", "custom events: "),
+        ("get_top_customers", "top customers: "),
+        ("get_channel_roi", "channel roi: "),
     ] {
         let plain = env.run(&["call", tool, "--demo"], "");
         let charted = env.run(&["call", tool, "--demo", "--chart"], "");
