@@ -14,7 +14,7 @@ use super::catalog::{Source, ToolDef};
 use super::compare::Comparison;
 use super::data::{Data, cut_rows, mask_data, rank};
 use super::params::Plan;
-use super::typed::{Answer, Request};
+use super::typed::{Answer, Me, Request};
 use super::window::{self, Resolved};
 use super::{DEFAULT_TTL, Options, ToolError, ToolOutput, compare, find, render, shape, trend};
 use crate::api::cache::{Cache, Fetched};
@@ -30,7 +30,7 @@ pub struct Toolbox {
     endpoints: Endpoints,
     fixed_project: Option<String>,
     options: Options,
-    me: OnceCell<Value>,
+    me: OnceCell<Me>,
     cache: Cache,
 }
 
@@ -60,7 +60,7 @@ impl Toolbox {
     }
 
     /// `GET /me`, once per process.
-    pub async fn me(&self) -> Result<&Value, ToolError> {
+    pub async fn me(&self) -> Result<&Me, ToolError> {
         if !self.api.has_credential() {
             return Err(ToolError::NotSignedIn);
         }
@@ -68,12 +68,9 @@ impl Toolbox {
         self.me
             .get_or_try_init(|| async {
                 let data = self.api.get(&path, &Query::new()).await?;
-                if data.get("projectId").and_then(Value::as_str).is_none() {
-                    return Err(ToolError::Api(ApiError::Shape(
-                        "GET /me has no data.projectId".into(),
-                    )));
-                }
-                Ok(data)
+                Me::parse(data).ok_or_else(|| {
+                    ToolError::Api(ApiError::Shape("GET /me has no data.projectId".into()))
+                })
             })
             .await
     }
@@ -81,13 +78,7 @@ impl Toolbox {
     async fn project_id(&self) -> Result<String, ToolError> {
         let id = match &self.fixed_project {
             Some(id) => id.clone(),
-            None => self
-                .me()
-                .await?
-                .get("projectId")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            None => self.me().await?.project_id.clone(),
         };
         // The id lands in a URL path; refuse anything that could change the path's meaning.
         let safe = !id.is_empty()
@@ -109,13 +100,8 @@ impl Toolbox {
 
     /// The project's time zone from `GET /me` (UTC when it names none).
     async fn project_timezone(&self) -> Result<String, ToolError> {
-        Ok(self
-            .me()
-            .await?
-            .get("timezone")
-            .and_then(Value::as_str)
-            .unwrap_or("UTC")
-            .to_string())
+        let me = self.me().await?;
+        Ok(me.timezone.clone().unwrap_or_else(|| "UTC".to_string()))
     }
 
     /// Runs one tool with the arguments a client sent.
@@ -139,7 +125,7 @@ impl Toolbox {
 
     /// The project's own answer: `GET /me`, as asked once per process.
     async fn project(&self, tool: &ToolDef) -> Result<ToolOutput, ToolError> {
-        let mut answer = Answer::of(Data::parse(self.me().await?.clone()));
+        let mut answer = Answer::of(Data::parse(self.me().await?.data.clone()));
         answer.request = Some(Request {
             path: self.endpoints.me().to_string(),
             params: Vec::new(),
@@ -361,5 +347,91 @@ fn reset_label(raw: &str) -> String {
     match crate::api::limiter::parse_reset(raw, jiff::Timestamp::now()) {
         Some(wait) => format!(" (resets in {} s)", wait.as_secs_f64().ceil()),
         None => format!(" (resets {})", crate::text::clean(raw, 40)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::CATALOG;
+    use crate::tools::catalog::Shape;
+    use crate::tools::format::cell;
+
+    /// An answer of `tool`'s shape whose one number is `n`, under `key`.
+    fn answer(tool: &ToolDef, key: &str, n: i64) -> Answer {
+        let data = match tool.shape {
+            Shape::Object => json!({ key: n }),
+            Shape::Rows => json!([
+                {"date": "2026-11-01", key: n, "name": "a"},
+                {"date": "2026-11-02", key: 1, "name": "b"}
+            ]),
+        };
+        let mut answer = Answer::of(Data::parse(data));
+        answer.request = Some(Request {
+            path: "/p".into(),
+            params: Vec::new(),
+        });
+        answer
+    }
+
+    #[test]
+    fn the_text_structured_content_and_chart_are_views_of_one_typed_answer() {
+        for tool in CATALOG.iter().filter(|t| t.source != Source::Counters) {
+            // The tool's first number column (or any number, for an overview).
+            let key = tool
+                .columns
+                .iter()
+                .copied()
+                .find(|c| *c != "date")
+                .unwrap_or("visitors");
+            let mut seen = Vec::new();
+            for n in [4242, 9191] {
+                let out = output(tool, answer(tool, key, n), true);
+                let shown = cell(key, &json!(n), None);
+                assert!(
+                    out.text.contains(&shown),
+                    "{}: {shown} in {}",
+                    tool.name,
+                    out.text
+                );
+                let structured = out.structured.to_string();
+                let raw = format!(":{n}");
+                let view = structured.split("\"detail\"").next().unwrap_or_default();
+                assert!(
+                    view.contains(&n.to_string()),
+                    "{}: {n} in {view}",
+                    tool.name
+                );
+                // `detail: true` attaches the same value's JSON, as `call --json` prints it.
+                assert_eq!(
+                    out.structured["detail"],
+                    serde_json::to_value(&out.answer).unwrap(),
+                    "{}",
+                    tool.name
+                );
+                assert!(
+                    serde_json::to_string(&out.answer).unwrap().contains(&raw),
+                    "{}",
+                    tool.name
+                );
+                if let Some(chart) = &out.chart {
+                    assert!(
+                        chart.metrics[0].values.contains(&Some(n as f64)),
+                        "{}",
+                        tool.name
+                    );
+                }
+                seen.push((shown, out.text, view.to_string()));
+            }
+            // The first number is gone from every view of the second answer.
+            let (old, _, _) = &seen[0];
+            let (_, text, view) = &seen[1];
+            assert!(
+                !text.contains(old.as_str()),
+                "{}: {old} in {text}",
+                tool.name
+            );
+            assert!(!view.contains("4242"), "{}: 4242 in {view}", tool.name);
+        }
     }
 }

@@ -122,6 +122,35 @@ impl Answer {
     }
 }
 
+/// `GET /me` (DESIGN §3): the project's id and zone, the two values the bridge needs, read
+/// once; the rest is forwarded as sent (the project resource, `get_project`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Me {
+    pub project_id: String,
+    /// The project's IANA zone, when it names one.
+    pub timezone: Option<String>,
+    /// The answer as sent.
+    pub data: serde_json::Value,
+}
+
+impl Me {
+    /// `None` when the answer has no `projectId`.
+    pub fn parse(data: serde_json::Value) -> Option<Self> {
+        let text = |key: &str| data.get(key)?.as_str().map(str::to_string);
+        Some(Self {
+            project_id: text("projectId")?,
+            timezone: text("timezone"),
+            data,
+        })
+    }
+}
+
+impl Serialize for Me {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.data.serialize(s)
+    }
+}
+
 /// A window of whole days in UTC, for tests: `2026-11-14` to `2026-11-20`.
 #[cfg(test)]
 pub(crate) fn days_window(start: &str, end: &str) -> Resolved {
@@ -144,4 +173,60 @@ pub(crate) fn series_answer(data: serde_json::Value, granularity: &str) -> Answe
         params: vec![("granularity".into(), granularity.into())],
     });
     answer
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// What reading an answer back from untyped JSON looks like (STYLE habit 12).
+    const KEY_READS: &[&str] = &[
+        "detail[",
+        "detail.get(",
+        "full[",
+        "[\"data\"]",
+        "[\"comparison\"]",
+        "[\"metrics\"]",
+        "[\"request\"]",
+        "[\"params\"]",
+        "[\"rows\"]",
+        "[\"window\"]",
+        "[\"truncated\"]",
+        ".get(\"comparison\")",
+        ".get(\"window\")",
+        ".get(\"rows\")",
+        ".get(\"data\")",
+    ];
+
+    #[test]
+    fn no_view_reads_the_answer_back_by_its_keys() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files: Vec<_> = std::fs::read_dir(root.join("tools"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.extend([root.join("mcp/apps.rs"), root.join("commands/call.rs")]);
+        let mut found = Vec::new();
+        for file in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+        {
+            let text = std::fs::read_to_string(file).unwrap();
+            // The code, not its tests (which may look inside the JSON they are shown).
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (i, line) in code.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for read in KEY_READS.iter().filter(|r| line.contains(*r)) {
+                    found.push(format!("{}:{}: {read}", file.display(), i + 1));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "answers read back by key:\n{}",
+            found.join("\n")
+        );
+    }
 }
