@@ -60,6 +60,7 @@ pub fn view(tool: &ToolDef, answer: &Answer) -> View {
         Data::Object(map) => {
             let mut metrics = Map::new();
             let mut lines = Vec::new();
+            let mut name = None;
             for (key, member) in members(tool, map) {
                 match member {
                     // An object that holds a table: the table is the answer.
@@ -78,14 +79,18 @@ pub fn view(tool: &ToolDef, answer: &Answer) -> View {
                             let change = changes.and_then(|c| c.get(key));
                             lines.push(headline(key, scalar, change, currency));
                         }
-                        metrics.insert(key.to_string(), cell(scalar));
+                        let value = cell(scalar);
+                        if let ("name", Value::String(text)) = (key, &value) {
+                            name = Some(text.clone());
+                        }
+                        metrics.insert(key.to_string(), value);
                     }
                 }
             }
             summary.push(' ');
             if lines.is_empty() {
                 // Nothing to count (the project): its name is the lead.
-                if let Some(Value::String(name)) = metrics.get("name") {
+                if let Some(name) = &name {
                     summary.push_str(name);
                 }
             }

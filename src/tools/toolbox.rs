@@ -275,26 +275,25 @@ impl Toolbox {
     }
 
     fn api_usage(&self, tool: &ToolDef) -> ToolOutput {
-        let rate = self.api.rate_limit();
+        // One reading of the counters, of which the text and the metrics are both views.
+        let (rate, made) = (self.api.rate_limit(), self.api.request_count());
         let answer = Answer::of(Data::parse(json!({
             "rateLimit": {
                 "limit": rate.limit,
                 "remaining": rate.remaining,
                 "reset": rate.reset,
             },
-            "requestsMade": self.api.request_count(),
+            "requestsMade": made,
         })));
         let text = match (rate.remaining, rate.limit) {
             (Some(left), Some(limit)) => format!(
-                "{}\n{left} of {limit} requests left in this rate-limit window{}; {} made by this server.",
+                "{}\n{left} of {limit} requests left in this rate-limit window{}; {made} made by this server.",
                 tool.title,
                 rate.reset.as_deref().map(reset_label).unwrap_or_default(),
-                self.api.request_count()
             ),
             _ => format!(
-                "{}\nNo rate-limit headers seen yet; {} requests made by this server.",
+                "{}\nNo rate-limit headers seen yet; {made} requests made by this server.",
                 tool.title,
-                self.api.request_count()
             ),
         };
         // The text's sentence is the summary; the numbers are the metrics.
