@@ -242,23 +242,21 @@ async fn ours(sb: &sandbox::Sandbox) -> Sizes {
     for (name, args) in calls() {
         let tool = analytics_mcp::tools::find(name).unwrap();
         let out = toolbox.call(name, args.as_object()).await.unwrap();
-        let request = &out.detail["request"];
-        let raw = match request["path"].as_str() {
+        let raw = match &out.answer.request {
             None => 0, // get_api_usage is answered locally: there is no upstream JSON
-            Some(path) => {
+            Some(request) => {
                 // The raw answer a direct caller gets for the same question: the limit it
                 // asked for, not the one extra row the bridge fetches to know if more exist.
-                let asked = out.detail["rows"]["limit"].as_u64();
-                let params: Vec<(String, String)> = request["params"]
-                    .as_object()
-                    .unwrap()
+                let asked = out.answer.rows.map(|cut| cut.limit);
+                let params: Vec<(String, String)> = request
+                    .params
                     .iter()
                     .map(|(k, v)| match (k.as_str(), asked) {
                         ("limit", Some(n)) => (k.clone(), n.to_string()),
-                        _ => (k.clone(), v.as_str().unwrap().to_string()),
+                        _ => (k.clone(), v.clone()),
                     })
                     .collect();
-                http.get(format!("{}{path}", sb.base_url()))
+                http.get(format!("{}{}", sb.base_url(), request.path))
                     .header("X-API-Key", &sb.api_key)
                     .query(&params)
                     .send()

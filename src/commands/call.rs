@@ -93,9 +93,10 @@ fn answer(args: &CallArgs, outcome: Result<tools::ToolOutput, ToolError>) -> any
     match outcome {
         Ok(out) => {
             if args.json {
-                // Scripts get everything: the upstream's answer as sent, the window's instants,
-                // the comparison per metric and the request (the model gets `structured`).
-                output::json(&serde_json::to_string_pretty(&out.detail)?);
+                // Scripts get the whole typed answer: the upstream's answer as sent, the
+                // window's instants, the comparison per metric and the request (the model gets
+                // `structured`, a view of the same value).
+                output::json(&serde_json::to_string_pretty(&out.answer)?);
             } else {
                 output::answer(&out.text);
             }
@@ -135,7 +136,7 @@ fn charts(args: &CallArgs, out: &tools::ToolOutput) -> anyhow::Result<()> {
         return Ok(());
     };
     let chart = out.chart.as_ref();
-    let fmt = trend::display(out.detail["data"].get("currency").and_then(Value::as_str));
+    let fmt = trend::display(out.answer.currency());
     let on_terminal = std::io::stdout().is_terminal() && !args.no_chart;
     if let Some(chart) = chart
         && !args.json

@@ -137,7 +137,7 @@ impl SeriesView {
             partial: series
                 .partial()
                 .map(|b| PartialRow {
-                    date: b.row["date"].as_str().unwrap_or_default().to_string(),
+                    date: b.date(),
                     days: b.days(),
                     unfinished: b.partial == Some(Partial::Unfinished),
                 })

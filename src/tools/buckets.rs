@@ -138,12 +138,14 @@ impl Bucket {
         whole + i64::from(self.end.time() != jiff::civil::Time::midnight())
     }
 
+    /// The row's `date`: its start, `2026-11-15` (or `2026-11-21T10:00` for an hour).
+    pub fn date(&self) -> String {
+        date_label(self.start, self.unit)
+    }
+
     /// The row's label in text: `2026-11-15`, `2026-08-20 (4 days)`, `2026-11-21 (so far)`.
     pub fn label(&self) -> String {
-        let start = match self.unit {
-            Unit::Hour => self.start.strftime("%Y-%m-%dT%H:%M").to_string(),
-            _ => self.start.date().to_string(),
-        };
+        let start = self.date();
         match self.partial {
             None => start,
             Some(Partial::Unfinished) => format!("{start} (so far)"),

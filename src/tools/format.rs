@@ -2,10 +2,10 @@
 //! lines with their change, and sanitized upstream strings. Shared by the table renderer and
 //! the trend lines, and imports neither.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::catalog::ToolDef;
-use super::compare::is_metadata;
+use super::compare::{Change, Changes, is_metadata};
 use crate::text::clean;
 
 /// The widest a table cell gets, in characters.
@@ -15,7 +15,7 @@ pub(crate) const MAX_CELL: usize = 48;
 pub fn headline(
     key: &str,
     value: &Value,
-    change: Option<&Value>,
+    change: Option<&Change>,
     currency: Option<&str>,
 ) -> String {
     if !value.is_number() {
@@ -23,13 +23,11 @@ pub fn headline(
     }
     let mut line = format!("{} {}", label(key), cell(key, value, currency));
     if let Some(change) = change {
-        let previous = change.get("previous").cloned().unwrap_or(Value::Null);
-        let prev = cell(key, &previous, currency);
-        let points = change
-            .get("change")
-            .and_then(Value::as_f64)
+        let prev = cell(key, &json!(change.previous), currency);
+        let points = Some(change.change)
+            .filter(|x| x.is_finite())
             .filter(|_| is_percent(key));
-        let percent = change.get("changePercent").and_then(Value::as_f64);
+        let percent = change.change_percent.filter(|x| x.is_finite());
         match (points, percent) {
             // A rate moves in points: 42.0% → 40.2% is -1.8 pts, not -4.3%.
             (Some(pts), _) => line.push_str(&format!(" ({pts:+.1} pts vs {prev})")),
@@ -124,13 +122,12 @@ pub fn columns<'a>(rows: &'a [Value], prefer: &[&'a str]) -> Vec<&'a str> {
 /// The headline of each compared total (`Visitors 9,015 (+3.0% vs 8,752)`): what a list
 /// without a series lead says first when it was compared.
 pub fn totals<'a>(
-    changes: &'a Map<String, Value>,
+    changes: &'a Changes,
     currency: Option<&'a str>,
 ) -> impl Iterator<Item = String> + 'a {
-    changes.iter().map(move |(key, change)| {
-        let current = change.get("current").cloned().unwrap_or(Value::Null);
-        headline(key, &current, Some(change), currency)
-    })
+    changes
+        .iter()
+        .map(move |(key, change)| headline(key, &json!(change.current), Some(change), currency))
 }
 
 /// A member of an object answer, sorted the same way for the text and the model's view.

@@ -8,8 +8,9 @@
 //! The files, in the order data flows: `catalog` (the tools), `params` and `schema` (their
 //! arguments), `window` and `dates` (date windows), `toolbox` (the runner), `data`, `compare`,
 //! `buckets` (a series' rows as spans of the window, re-bucketed when long), `format`, `trend`,
-//! `render` and `shape` (the answer as text and `structuredContent`), `answer` (the typed
-//! `structuredContent` and the `outputSchema` derived from it), and `guide` and `icons` (what
+//! `typed` (the one typed answer of a call, built from them), `render` and `shape` (its text
+//! and `structuredContent`), `answer` (the typed `structuredContent` and the `outputSchema`
+//! derived from it), and `guide` and `icons` (what
 //! the model and the client read beside the tools).
 
 pub mod answer;
@@ -29,6 +30,7 @@ pub mod schema;
 pub mod shape;
 pub mod toolbox;
 pub mod trend;
+pub mod typed;
 pub mod window;
 
 use serde_json::{Map, Value};
@@ -50,10 +52,11 @@ pub struct ToolOutput {
     pub text: String,
     /// `structuredContent`, matching [`output_schema`]: the answer shaped for a model.
     pub structured: Value,
-    /// Everything: the upstream's `data` as sent, the resolved `window` with instants, the
-    /// `comparison` per metric, `rows`, the `request` sent and `as_of`. What `call --json`
-    /// prints, and `structuredContent.detail` with `detail: true`.
-    pub detail: Value,
+    /// The one typed answer every part of this output is a view of. Its JSON (the upstream's
+    /// `data`, the resolved `window` with instants, the `comparison` per metric, `rows`, the
+    /// `request` sent and `as_of`) is what `call --json` prints, and
+    /// `structuredContent.detail` with `detail: true`.
+    pub answer: typed::Answer,
     /// What the terminal, `--svg` and the MCP Apps view draw: built once with the answer,
     /// over every bucket of the window; `None` for a tool without a chart.
     pub chart: Option<crate::chart::Chart>,

@@ -7,6 +7,8 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::buckets::{MAX_ROWS, Series, Span, Unit};
+use super::data::{Cut, Data};
+use super::typed::Answer;
 use super::window::{self, Period, WindowRequest};
 use super::{CATALOG, render};
 
@@ -95,8 +97,13 @@ fn assert_clean_text(text: &str) {
 
 fn render_everything(data: &Value) {
     for tool in CATALOG {
-        let structured = json!({"data": data, "rows": {"shown": 1, "limit": 1, "truncated": true}});
-        assert_clean_text(&render::render(tool, &structured));
+        let mut answer = Answer::of(Data::parse(data.clone()));
+        answer.rows = Some(Cut {
+            shown: 1,
+            limit: 1,
+            truncated: Some(true),
+        });
+        assert_clean_text(&render::render(tool, &answer));
     }
 }
 

@@ -11,50 +11,35 @@
 
 use serde_json::Value;
 
-use super::buckets::Series;
 use super::catalog::ToolDef;
+use super::data::Data;
 use super::format::{Member, cell, columns, headline, label, members, totals};
-use super::window::Resolved;
+use super::typed::Answer;
 use crate::chart::Kind;
 
 /// Rows any table shows at most.
 const MAX_ROWS: usize = 100;
 
-/// The text of a tool answer without a date window.
-pub fn render(tool: &ToolDef, detail: &Value) -> String {
-    render_with_window(tool, detail, None, None)
-}
-
-/// The text of a tool answer: title and window, headline, table, notes. `detail` is the
-/// detailed answer (`data`, `comparison`, `rows`), `series` its buckets when it is a series.
-pub fn render_with_window(
-    tool: &ToolDef,
-    detail: &Value,
-    window: Option<&Resolved>,
-    series: Option<&Series>,
-) -> String {
-    let data = &detail["data"];
+/// The text of a tool answer: title and window, headline, table, notes.
+pub fn render(tool: &ToolDef, answer: &Answer) -> String {
     let mut out = String::from(tool.title);
-    if let Some(w) = window {
+    if let Some(w) = &answer.window {
         out.push_str(": ");
         out.push_str(&w.label());
     }
     out.push('\n');
-    let currency = data.get("currency").and_then(Value::as_str);
-    let comparison = detail.get("comparison");
-    let changes = comparison
-        .and_then(|c| c.get("metrics"))
-        .and_then(Value::as_object);
-    match data {
-        Value::Array(rows) => {
+    let currency = answer.currency();
+    let changes = answer.changes();
+    match &answer.data {
+        Data::Rows(rows) => {
             if tool.chart == Some(Kind::Series) {
-                out.push_str(&super::trend::lead_text(tool, detail, series));
+                out.push_str(&super::trend::lead_text(tool, answer));
             } else if let Some(changes) = changes {
                 out.push_str("Totals:\n");
                 out.extend(totals(changes, currency));
             }
             let bars = tool.chart == Some(Kind::Bars);
-            match series {
+            match &answer.series {
                 Some(series) => {
                     // Each row's label says what it covers: `2026-08-20 (4 days)`, `(so far)`.
                     let rows: Vec<Value> = series
@@ -82,7 +67,7 @@ pub fn render_with_window(
                 }
             }
         }
-        Value::Object(map) => {
+        Data::Object(map) => {
             let mut tables = Vec::new();
             for (key, member) in members(tool, map) {
                 match member {
@@ -109,20 +94,20 @@ pub fn render_with_window(
                 out.push_str(&table(rows, currency, usize::MAX, tool.columns, bars));
             }
         }
-        other => out.push_str(&cell("value", other, currency)),
     }
-    if let Some(c) = comparison {
-        let w = &c["window"];
+    if let Some(c) = &answer.comparison {
+        let w = &c.window;
         // A window that ends now is compared with the same elapsed time, and says so.
-        let until = match (c["sameElapsedTime"] == true, w["end"].as_str()) {
-            (true, Some(end)) => format!(" until {}", end.get(11..16).unwrap_or("?")),
-            _ => String::new(),
+        let until = if c.same_elapsed_time {
+            format!(" until {}", w.end.strftime("%H:%M"))
+        } else {
+            String::new()
         };
         out.push_str(&format!(
             "Compared with {} → {}{until} ({}{}).\n",
-            w["startDate"].as_str().unwrap_or("?"),
-            w["endDate"].as_str().unwrap_or("?"),
-            c["compare"].as_str().unwrap_or("").replace('_', " "),
+            w.start.date(),
+            w.end.date(),
+            c.compare.replace('_', " "),
             // Where the earlier numbers came from is in `detail`; the reader needs the window.
             if until.is_empty() {
                 ""
@@ -131,17 +116,21 @@ pub fn render_with_window(
             }
         ));
     }
-    if let Some(rows) = detail.get("rows") {
-        let shown = rows["shown"].as_u64().unwrap_or(0);
-        match &rows["truncated"] {
-            Value::Bool(true) => {
+    if let Some(cut) = &answer.rows {
+        let shown = cut.shown;
+        match cut.truncated {
+            Some(true) => {
                 out.push_str(&format!("Top {shown} shown (limit={shown}); more exist.\n"))
             }
-            Value::Null => out.push_str(&format!(
+            None => out.push_str(&format!(
                 "Showing {shown}, the most one call returns; more may exist.\n"
             )),
-            _ => {}
+            Some(false) => {}
         }
+    }
+    if let Some(note) = answer.reused() {
+        out = out.trim_end().to_string();
+        out.push_str(&format!("\n({note})"));
     }
     out.trim_end().to_string()
 }

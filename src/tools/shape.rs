@@ -8,16 +8,20 @@
 //! text shows, strings sanitized as in the text; a series' rows as the text shows them, with
 //! `series` saying how they were bucketed and which are partial), `more` for lists and the
 //! `comparison` window with its previous values, in one shape however it was made. The value is
-//! the typed [`super::answer::View`], whose schema is the tool's `outputSchema`. No request echo, no instants, no fields the text leaves out
-//! (page titles, emails). The upstream's full answer is [`super::ToolOutput::detail`]: `call
+//! the typed [`super::answer::View`], whose schema is the tool's `outputSchema`, built from the
+//! call's typed [`Answer`] like the text. No request echo, no instants, no fields the text
+//! leaves out (page titles, emails). The whole answer is [`super::ToolOutput::answer`]: `call
 //! --json`, or `detail: true` on a tool call.
 
 use serde_json::{Map, Value, json};
 
 use super::answer::{ComparisonView, More, SeriesView, View, WindowView};
-use super::buckets::Series;
 use super::catalog::ToolDef;
+use super::compare::Comparison;
+use super::data::Data;
 use super::format::{self, Member, headline, members, sanitize, totals};
+use super::typed::Answer;
+use super::window::Resolved;
 use crate::chart::Kind;
 
 /// Longest string cell, as in the text.
@@ -25,47 +29,38 @@ const MAX_CELL: usize = 48;
 /// Rows of a table at most: a list is cut by its `limit` (at most 100), a series re-bucketed.
 const MAX_ROWS: usize = 100;
 
-/// The model's view of a tool answer. `full` is the detailed answer (`data`, `window`,
-/// `comparison`, `rows`), `series` its buckets when it is a time series; `cached_note` is
-/// appended to the summary when the answer was reused.
-pub fn view(
-    tool: &ToolDef,
-    full: &Value,
-    series: Option<&Series>,
-    cached_note: Option<&str>,
-) -> View {
-    let data = &full["data"];
-    let currency = data.get("currency").and_then(Value::as_str);
-    let changes = full
-        .get("comparison")
-        .and_then(|c| c.get("metrics"))
-        .and_then(Value::as_object);
+/// The model's view of a tool answer; an answer reused from the cache says so in its summary
+/// and its `asOf`.
+pub fn view(tool: &ToolDef, answer: &Answer) -> View {
+    let currency = answer.currency();
+    let changes = answer.changes();
     let mut out = View::default();
     let mut summary = format!("{}:", tool.title);
-    match data {
-        Value::Array(rows) => {
+    match &answer.data {
+        Data::Rows(rows) => {
             if tool.chart == Some(Kind::Series) {
-                summary.push_str(&super::trend::lead_summary(tool, full, series));
+                summary.push_str(&super::trend::lead_summary(tool, answer));
             } else if let Some(changes) = changes {
                 summary.push_str(" totals ");
                 summary.push_str(&joined(totals(changes, currency)));
                 summary.push(';');
             }
-            match series {
+            match &answer.series {
                 Some(series) => {
                     summary.push_str(&format!(" {}", series.note()));
                     table(tool, &series.rows(), &mut out);
                     out.series = Some(SeriesView::of(series));
                 }
                 None => {
-                    summary.push_str(&format!(" {}", rows_note(tool, full, rows.len())));
+                    summary.push_str(&format!(" {}", rows_note(tool, answer, rows.len())));
                     table(tool, rows, &mut out);
                 }
             }
         }
-        Value::Object(map) => {
+        Data::Object(map) => {
             let mut metrics = Map::new();
             let mut lines = Vec::new();
+            let mut name = None;
             for (key, member) in members(tool, map) {
                 match member {
                     // An object that holds a table: the table is the answer.
@@ -84,14 +79,18 @@ pub fn view(
                             let change = changes.and_then(|c| c.get(key));
                             lines.push(headline(key, scalar, change, currency));
                         }
-                        metrics.insert(key.to_string(), cell(scalar));
+                        let value = cell(scalar);
+                        if let ("name", Value::String(text)) = (key, &value) {
+                            name = Some(text.clone());
+                        }
+                        metrics.insert(key.to_string(), value);
                     }
                 }
             }
             summary.push(' ');
             if lines.is_empty() {
                 // Nothing to count (the project): its name is the lead.
-                if let Some(Value::String(name)) = metrics.get("name") {
+                if let Some(name) = &name {
                     summary.push_str(name);
                 }
             }
@@ -100,38 +99,34 @@ pub fn view(
                 out.metrics = Some(metrics);
             }
         }
-        _ => {}
     }
-    if let Some(note) = cached_note {
+    // Freshness: an answer reused from the cache says when the API was asked.
+    if let Some(note) = answer.reused() {
         summary.push_str(&format!(" ({note})"));
+        out.as_of = answer.as_of.map(|t| t.to_string());
     }
     out.summary = summary.trim_end_matches([' ', ':']).to_string();
-    out.window = full.get("window").map(window);
-    if let Some(rows) = full.get("rows") {
-        out.more = Some(match rows["truncated"] {
-            Value::Bool(b) => More::Known(b),
-            _ => More::Unknown,
-        });
-    }
-    out.comparison = full.get("comparison").map(comparison);
+    out.window = answer.window.as_ref().map(window);
+    out.more = answer.rows.map(|cut| match cut.truncated {
+        Some(b) => More::Known(b),
+        None => More::Unknown,
+    });
+    out.comparison = answer.comparison.as_ref().map(comparison);
     out
 }
 
 /// The comparison as the model gets it: one shape whether the API compared or we asked again.
-fn comparison(c: &Value) -> ComparisonView {
-    let previous: Map<String, Value> = c["metrics"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, m)| (k.clone(), whole(&m["previous"])))
+fn comparison(c: &Comparison) -> ComparisonView {
+    let previous: Map<String, Value> = c
+        .metrics
+        .iter()
+        .map(|(k, m)| (k.to_string(), whole(&json!(m.previous))))
         .collect();
-    let w = &c["window"];
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
     ComparisonView {
-        compare: text(&c["compare"]),
-        start_date: text(&w["startDate"]),
-        end_date: text(&w["endDate"]),
-        same_elapsed_time: c["sameElapsedTime"] == true,
+        compare: c.compare.to_string(),
+        start_date: c.window.start.date().to_string(),
+        end_date: c.window.end.date().to_string(),
+        same_elapsed_time: c.same_elapsed_time,
         previous,
     }
 }
@@ -146,11 +141,9 @@ fn joined(lines: impl Iterator<Item = String>) -> String {
 }
 
 /// `top 10 shown; more exist.`, `all 8 rows.`
-fn rows_note(tool: &ToolDef, full: &Value, count: usize) -> String {
+fn rows_note(tool: &ToolDef, answer: &Answer, count: usize) -> String {
     if tool.chart == Some(Kind::Series) {
-        let by = full["request"]["params"]["granularity"]
-            .as_str()
-            .unwrap_or("day");
+        let by = answer.granularity();
         // Only a series whose dates could not be read gets here; it is never cut silently.
         if count > MAX_ROWS {
             return format!(
@@ -159,11 +152,11 @@ fn rows_note(tool: &ToolDef, full: &Value, count: usize) -> String {
         }
         return format!("{count} rows by {by}.");
     }
-    match full.get("rows").map(|r| &r["truncated"]) {
-        Some(Value::Bool(true)) => {
+    match answer.rows.map(|cut| cut.truncated) {
+        Some(Some(true)) => {
             format!("top {count} shown (limit={count}); more exist.")
         }
-        Some(Value::Null) => format!("{count} shown, the most one call returns; more may exist."),
+        Some(None) => format!("{count} shown, the most one call returns; more may exist."),
         _ if count == 0 => "no rows for this window.".to_string(),
         _ => match tool.rank_by {
             Some(key) => format!(
@@ -209,49 +202,41 @@ fn whole(value: &Value) -> Value {
 }
 
 /// The window as dates and zone; `includesToday` and the time it runs to only when it does.
-fn window(w: &Value) -> WindowView {
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-    let includes_today = w["includesToday"] == true;
+fn window(w: &Resolved) -> WindowView {
     WindowView {
-        start_date: text(&w["startDate"]),
-        end_date: text(&w["endDate"]),
-        timezone: text(&w["timezone"]),
-        includes_today,
-        until: includes_today
-            .then(|| {
-                w["end"]
-                    .as_str()
-                    .and_then(|e| e.get(11..16))
-                    .map(str::to_string)
-            })
-            .flatten(),
+        start_date: w.start.date().to_string(),
+        end_date: w.end.date().to_string(),
+        timezone: w.timezone.clone(),
+        includes_today: w.includes_today,
+        until: w
+            .includes_today
+            .then(|| w.end.strftime("%H:%M").to_string()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::compare::{Changes, change};
+    use crate::tools::data::Cut;
     use crate::tools::find;
+    use crate::tools::typed::days_window;
 
     #[test]
     fn a_list_becomes_the_text_columns_with_clean_strings_and_no_echo() {
         let tool = find("get_traffic_sources").unwrap();
-        let full = json!({
-            "data": [{"source": "<b>x</b> [a](http://e.example)", "visitors": 5, "sessions": 9}],
-            "window": {"startDate": "2026-11-14", "endDate": "2026-11-20",
-                       "start": "2026-11-14T00:00:00-05:00", "timezone": "UTC",
-                       "includesToday": false, "period": "last_7_days"},
-            "rows": {"shown": 1, "limit": 1, "truncated": true},
-            "request": {"path": "/p", "params": {}},
-            "as_of": "2026-11-21T15:30:00Z"
+        let mut answer = Answer::of(Data::parse(json!(
+            [{"source": "<b>x</b> [a](http://e.example)", "visitors": 5, "sessions": 9}]
+        )));
+        answer.window = Some(days_window("2026-11-14", "2026-11-20"));
+        answer.rows = Some(Cut {
+            shown: 1,
+            limit: 1,
+            truncated: Some(true),
         });
-        let v = serde_json::to_value(view(
-            tool,
-            &full,
-            None,
-            Some("Reused answer from 15:30:00 UTC."),
-        ))
-        .unwrap();
+        answer.as_of = Some("2026-11-21T15:30:00Z".parse().unwrap());
+        answer.cached = true;
+        let v = serde_json::to_value(view(tool, &answer)).unwrap();
         assert_eq!(
             v,
             json!({
@@ -259,7 +244,8 @@ mod tests {
                 "window": {"startDate": "2026-11-14", "endDate": "2026-11-20", "timezone": "UTC"},
                 "columns": ["visitors", "source"],
                 "rows": [[5, "x a"]],
-                "more": true
+                "more": true,
+                "asOf": "2026-11-21T15:30:00Z"
             })
         );
         let schema = Value::Object(crate::tools::answer::output_schema(tool));
@@ -277,7 +263,7 @@ mod tests {
         let rows: Vec<Value> = (0..150)
             .map(|i| json!({"date": format!("week {i}"), "visitors": i}))
             .collect();
-        let v = view(tool, &json!({"data": rows}), None, None);
+        let v = view(tool, &Answer::of(Data::Rows(rows)));
         assert_eq!(v.rows.map(|r| r.len()), Some(100));
         assert!(
             v.summary.ends_with(
@@ -291,17 +277,22 @@ mod tests {
     #[test]
     fn an_overview_leads_with_its_headline_and_keeps_the_previous_values() {
         let tool = find("get_revenue").unwrap();
-        let full = json!({
-            "data": {"mrr": 120.0, "churnRate": 2.5, "currency": "USD"},
-            "window": {"startDate": "2026-11-14", "endDate": "2026-11-20", "timezone": "UTC"},
-            "comparison": {"compare": "previous_period", "source": "computed",
-                "window": {"startDate": "2026-11-07", "endDate": "2026-11-13"},
-                "metrics": {
-                    "mrr": {"current": 120.0, "previous": 100.0, "change": 20.0, "changePercent": 20.0},
-                    "churnRate": {"current": 2.5, "previous": 3.0, "change": -0.5, "changePercent": -16.7}
-                }}
+        let mut answer = Answer::of(Data::parse(
+            json!({"mrr": 120.0, "churnRate": 2.5, "currency": "USD"}),
+        ));
+        answer.window = Some(days_window("2026-11-14", "2026-11-20"));
+        answer.comparison = Some(Comparison {
+            compare: "previous_period",
+            source: "computed",
+            window: days_window("2026-11-07", "2026-11-13"),
+            metrics: Changes(vec![
+                ("mrr".into(), change(120.0, 100.0)),
+                ("churnRate".into(), change(2.5, 3.0)),
+            ]),
+            same_elapsed_time: false,
+            series: None,
         });
-        let v = serde_json::to_value(view(tool, &full, None, None)).unwrap();
+        let v = serde_json::to_value(view(tool, &answer)).unwrap();
         assert_eq!(
             v["summary"],
             "Revenue overview: MRR $120.00 (+20.0% vs $100.00); Churn rate 2.5% (-0.5 pts vs 3.0%)"

@@ -1,6 +1,6 @@
 //! Running one tool: its arguments checked, its window resolved, the upstream asked (through
-//! the shared cache), the comparison fetched or passed on, and the answer shaped as text,
-//! `structuredContent` and `detail`. What the runner does for a tool is read from its catalog
+//! the shared cache), the comparison fetched or passed on, and one typed [`Answer`] built, of
+//! which the text, `structuredContent` and the chart are views ([`output`]). What the runner does for a tool is read from its catalog
 //! entry. Uses `api`, `config` and `clock`, and the `tools` files that shape an answer.
 
 use std::sync::Arc;
@@ -11,8 +11,10 @@ use tokio::sync::OnceCell;
 
 use super::buckets::{Series, Span, Unit};
 use super::catalog::{Source, ToolDef};
-use super::data::{cut_rows, mask_emails, normalize, rank};
+use super::compare::Comparison;
+use super::data::{Data, cut_rows, mask_data, rank};
 use super::params::Plan;
+use super::typed::{Answer, Me, Request};
 use super::window::{self, Resolved};
 use super::{DEFAULT_TTL, Options, ToolError, ToolOutput, compare, find, render, shape, trend};
 use crate::api::cache::{Cache, Fetched};
@@ -28,7 +30,7 @@ pub struct Toolbox {
     endpoints: Endpoints,
     fixed_project: Option<String>,
     options: Options,
-    me: OnceCell<Value>,
+    me: OnceCell<Me>,
     cache: Cache,
 }
 
@@ -58,7 +60,7 @@ impl Toolbox {
     }
 
     /// `GET /me`, once per process.
-    pub async fn me(&self) -> Result<&Value, ToolError> {
+    pub async fn me(&self) -> Result<&Me, ToolError> {
         if !self.api.has_credential() {
             return Err(ToolError::NotSignedIn);
         }
@@ -66,12 +68,9 @@ impl Toolbox {
         self.me
             .get_or_try_init(|| async {
                 let data = self.api.get(&path, &Query::new()).await?;
-                if data.get("projectId").and_then(Value::as_str).is_none() {
-                    return Err(ToolError::Api(ApiError::Shape(
-                        "GET /me has no data.projectId".into(),
-                    )));
-                }
-                Ok(data)
+                Me::parse(data).ok_or_else(|| {
+                    ToolError::Api(ApiError::Shape("GET /me has no data.projectId".into()))
+                })
             })
             .await
     }
@@ -79,13 +78,7 @@ impl Toolbox {
     async fn project_id(&self) -> Result<String, ToolError> {
         let id = match &self.fixed_project {
             Some(id) => id.clone(),
-            None => self
-                .me()
-                .await?
-                .get("projectId")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            None => self.me().await?.project_id.clone(),
         };
         // The id lands in a URL path; refuse anything that could change the path's meaning.
         let safe = !id.is_empty()
@@ -107,13 +100,8 @@ impl Toolbox {
 
     /// The project's time zone from `GET /me` (UTC when it names none).
     async fn project_timezone(&self) -> Result<String, ToolError> {
-        Ok(self
-            .me()
-            .await?
-            .get("timezone")
-            .and_then(Value::as_str)
-            .unwrap_or("UTC")
-            .to_string())
+        let me = self.me().await?;
+        Ok(me.timezone.clone().unwrap_or_else(|| "UTC".to_string()))
     }
 
     /// Runs one tool with the arguments a client sent.
@@ -137,15 +125,12 @@ impl Toolbox {
 
     /// The project's own answer: `GET /me`, as asked once per process.
     async fn project(&self, tool: &ToolDef) -> Result<ToolOutput, ToolError> {
-        let data = self.me().await?.clone();
-        let template = self.endpoints.me();
-        let detail = json!({"data": data, "request": {"path": template, "params": {}}});
-        Ok(ToolOutput {
-            text: render::render(tool, &detail),
-            structured: to_value(shape::view(tool, &detail, None, None)),
-            detail,
-            chart: None,
-        })
+        let mut answer = Answer::of(Data::parse(self.me().await?.data.clone()));
+        answer.request = Some(Request {
+            path: self.endpoints.me().to_string(),
+            params: Vec::new(),
+        });
+        Ok(output(tool, answer, false))
     }
 
     /// The window a plan asks for, in the call's zone or else the project's, as of this
@@ -192,8 +177,7 @@ impl Toolbox {
         let sent = query(window.as_ref());
         let ttl = self.ttl(tool);
         let fetched = self.api.get_shared(&self.cache, &path, &sent, ttl).await?;
-        let (as_of, cached) = (fetched.as_of, fetched.cached);
-        let mut data = normalize(fetched.data);
+        let mut data = Data::parse(fetched.data);
         let comparison = self
             .compare(tool, plan, window.as_ref(), &path, &query, &data)
             .await?;
@@ -202,8 +186,8 @@ impl Toolbox {
         }
         let rows = plan.limit.map(|limit| cut_rows(&mut data, limit));
         // A series' rows as spans of the window, re-bucketed when long (nothing is cut).
-        let series = match (&window, tool.chart, data.as_array()) {
-            (Some(w), Some(Kind::Series), Some(rows)) => {
+        let series = match (&window, tool.chart, &data) {
+            (Some(w), Some(Kind::Series), Data::Rows(rows)) => {
                 let granularity = sent.iter().find(|(k, _)| k == "granularity");
                 Unit::parse(granularity.map(|(_, v)| v.as_str()))
                     .and_then(|unit| Series::new(rows, unit, Span::of(w), w.start.time_zone()))
@@ -211,44 +195,19 @@ impl Toolbox {
             _ => None,
         };
         if self.options.mask_emails {
-            mask_emails(&mut data);
+            mask_data(&mut data);
         }
-        let mut detail = json!({ "data": data });
-        if let Some(w) = &window {
-            detail["window"] = w.echo();
-        }
-        if let Some(c) = comparison {
-            detail["comparison"] = c;
-        }
-        if let Some(r) = rows {
-            detail["rows"] = r;
-        }
-        let params: Map<String, Value> = sent
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        detail["request"] = json!({ "path": path, "params": params });
-        detail["as_of"] = json!(as_of.to_string());
-        let mut text = render::render_with_window(tool, &detail, window.as_ref(), series.as_ref());
-        let reused = format!("Reused answer from {} UTC.", as_of.strftime("%H:%M:%S"));
-        let cached_note = cached.then_some(reused.as_str());
-        if let Some(note) = cached_note {
-            text.push_str(&format!("\n({note})"));
-        }
-        let mut view = shape::view(tool, &detail, series.as_ref(), cached_note);
-        // Freshness: an answer reused from the cache says when the API was asked.
-        view.as_of = cached.then(|| as_of.to_string());
-        if plan.detail {
-            view.detail = detail.as_object().cloned();
-        }
-        let structured = to_value(view);
-        let chart = trend::chart(tool, &detail, trend::window_label(&detail));
-        Ok(ToolOutput {
-            text,
-            structured,
-            detail,
-            chart,
-        })
+        let answer = Answer {
+            data,
+            window,
+            comparison,
+            rows,
+            request: Some(Request { path, params: sent }),
+            as_of: Some(fetched.as_of),
+            cached: fetched.cached,
+            series,
+        };
+        Ok(output(tool, answer, plan.detail))
     }
 
     /// How long this tool's answers are reused.
@@ -265,8 +224,8 @@ impl Toolbox {
         window: Option<&Resolved>,
         path: &str,
         query: &impl Fn(Option<&Resolved>) -> Query,
-        data: &Value,
-    ) -> Result<Option<Value>, ToolError> {
+        data: &Data,
+    ) -> Result<Option<Comparison>, ToolError> {
         let Some(window) = window else {
             return Ok(None);
         };
@@ -291,63 +250,80 @@ impl Toolbox {
             .map_err(|message| invalid(tool, message))?;
         let (prev_data, source) = match upstream {
             Some(prev) if wanted == window::Compare::PreviousPeriod => {
-                (Value::Object(prev.clone()), "upstream")
+                (Data::Object(prev.clone()), "upstream")
             }
             _ => {
                 let Fetched { data, .. } = self
                     .api
                     .get_shared(&self.cache, path, &query(Some(&previous)), self.ttl(tool))
                     .await?;
-                (normalize(data), "computed")
+                (Data::parse(data), "computed")
             }
         };
-        let mut comparison =
-            compare::build(data, &prev_data, wanted.name(), source, previous.echo());
-        if window.includes_today {
-            comparison["sameElapsedTime"] = json!(true);
-        }
-        if prev_data.is_array() {
+        Ok(Some(Comparison {
+            compare: wanted.name(),
+            source,
+            metrics: compare::changes(data, &prev_data),
+            window: previous,
+            same_elapsed_time: window.includes_today,
             // The previous period's buckets, so a trend can be drawn beside the current one.
-            comparison["series"] = prev_data;
-        }
-        Ok(Some(comparison))
+            series: match prev_data {
+                Data::Rows(rows) => Some(rows),
+                Data::Object(_) => None,
+            },
+        }))
     }
 
     fn api_usage(&self, tool: &ToolDef) -> ToolOutput {
-        let rate = self.api.rate_limit();
-        let detail = json!({
-            "data": {
-                "rateLimit": {
-                    "limit": rate.limit,
-                    "remaining": rate.remaining,
-                    "reset": rate.reset,
-                },
-                "requestsMade": self.api.request_count(),
-            }
-        });
+        // One reading of the counters, of which the text and the metrics are both views.
+        let (rate, made) = (self.api.rate_limit(), self.api.request_count());
+        let answer = Answer::of(Data::parse(json!({
+            "rateLimit": {
+                "limit": rate.limit,
+                "remaining": rate.remaining,
+                "reset": rate.reset,
+            },
+            "requestsMade": made,
+        })));
         let text = match (rate.remaining, rate.limit) {
             (Some(left), Some(limit)) => format!(
-                "{}\n{left} of {limit} requests left in this rate-limit window{}; {} made by this server.",
+                "{}\n{left} of {limit} requests left in this rate-limit window{}; {made} made by this server.",
                 tool.title,
                 rate.reset.as_deref().map(reset_label).unwrap_or_default(),
-                self.api.request_count()
             ),
             _ => format!(
-                "{}\nNo rate-limit headers seen yet; {} requests made by this server.",
+                "{}\nNo rate-limit headers seen yet; {made} requests made by this server.",
                 tool.title,
-                self.api.request_count()
             ),
         };
         // The text's sentence is the summary; the numbers are the metrics.
-        let mut view = shape::view(tool, &detail, None, None);
+        let mut view = shape::view(tool, &answer);
         view.summary = text.replace('\n', ": ");
-        let structured = to_value(view);
         ToolOutput {
             text,
-            structured,
-            detail,
+            structured: to_value(view),
+            answer,
             chart: None,
         }
+    }
+}
+
+/// Every view of one typed answer: the text, `structuredContent` (with `detail`, the answer's
+/// whole JSON, too) and the chart.
+pub fn output(tool: &ToolDef, answer: Answer, detail: bool) -> ToolOutput {
+    let text = render::render(tool, &answer);
+    let mut view = shape::view(tool, &answer);
+    if detail {
+        view.detail = serde_json::to_value(&answer)
+            .ok()
+            .and_then(|v| v.as_object().cloned());
+    }
+    let chart = trend::chart(tool, &answer, trend::window_label(&answer));
+    ToolOutput {
+        text,
+        structured: to_value(view),
+        answer,
+        chart,
     }
 }
 
@@ -370,5 +346,91 @@ fn reset_label(raw: &str) -> String {
     match crate::api::limiter::parse_reset(raw, jiff::Timestamp::now()) {
         Some(wait) => format!(" (resets in {} s)", wait.as_secs_f64().ceil()),
         None => format!(" (resets {})", crate::text::clean(raw, 40)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::CATALOG;
+    use crate::tools::catalog::Shape;
+    use crate::tools::format::cell;
+
+    /// An answer of `tool`'s shape whose one number is `n`, under `key`.
+    fn answer(tool: &ToolDef, key: &str, n: i64) -> Answer {
+        let data = match tool.shape {
+            Shape::Object => json!({ key: n }),
+            Shape::Rows => json!([
+                {"date": "2026-11-01", key: n, "name": "a"},
+                {"date": "2026-11-02", key: 1, "name": "b"}
+            ]),
+        };
+        let mut answer = Answer::of(Data::parse(data));
+        answer.request = Some(Request {
+            path: "/p".into(),
+            params: Vec::new(),
+        });
+        answer
+    }
+
+    #[test]
+    fn the_text_structured_content_and_chart_are_views_of_one_typed_answer() {
+        for tool in CATALOG.iter().filter(|t| t.source != Source::Counters) {
+            // The tool's first number column (or any number, for an overview).
+            let key = tool
+                .columns
+                .iter()
+                .copied()
+                .find(|c| *c != "date")
+                .unwrap_or("visitors");
+            let mut seen = Vec::new();
+            for n in [4242, 9191] {
+                let out = output(tool, answer(tool, key, n), true);
+                let shown = cell(key, &json!(n), None);
+                assert!(
+                    out.text.contains(&shown),
+                    "{}: {shown} in {}",
+                    tool.name,
+                    out.text
+                );
+                let structured = out.structured.to_string();
+                let raw = format!(":{n}");
+                let view = structured.split("\"detail\"").next().unwrap_or_default();
+                assert!(
+                    view.contains(&n.to_string()),
+                    "{}: {n} in {view}",
+                    tool.name
+                );
+                // `detail: true` attaches the same value's JSON, as `call --json` prints it.
+                assert_eq!(
+                    out.structured["detail"],
+                    serde_json::to_value(&out.answer).unwrap(),
+                    "{}",
+                    tool.name
+                );
+                assert!(
+                    serde_json::to_string(&out.answer).unwrap().contains(&raw),
+                    "{}",
+                    tool.name
+                );
+                if let Some(chart) = &out.chart {
+                    assert!(
+                        chart.metrics[0].values.contains(&Some(n as f64)),
+                        "{}",
+                        tool.name
+                    );
+                }
+                seen.push((shown, out.text, view.to_string()));
+            }
+            // The first number is gone from every view of the second answer.
+            let (old, _, _) = &seen[0];
+            let (_, text, view) = &seen[1];
+            assert!(
+                !text.contains(old.as_str()),
+                "{}: {old} in {text}",
+                tool.name
+            );
+            assert!(!view.contains("4242"), "{}: 4242 in {view}", tool.name);
+        }
     }
 }

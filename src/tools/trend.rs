@@ -8,9 +8,10 @@
 
 use serde_json::{Value, json};
 
-use super::buckets::{Bucket, Series};
+use super::buckets::Bucket;
 use super::catalog::ToolDef;
 use super::format::{self, cell, label};
+use super::typed::Answer;
 use crate::chart::{self, Chart, Kind, MAX_SPARK, Metric};
 
 /// Cells a share bar takes at most: two, sixteen lengths. What a model reads costs context
@@ -20,14 +21,6 @@ use crate::chart::{self, Chart, Kind, MAX_SPARK, Metric};
 /// 13), which leaves `get_top_pages` 28 bytes. A column its numbers fill (events' counts, a
 /// customer's or a channel's revenue) gets no bar in the text; the view and `--svg` draw them.
 const MAX_BAR: usize = 2;
-
-/// The bucket a series is in: the `granularity` asked for (the API's default is a day).
-fn bucket(detail: &Value) -> String {
-    detail["request"]["params"]["granularity"]
-        .as_str()
-        .unwrap_or("day")
-        .to_string()
-}
 
 /// The key naming each row: `date`, or the last string column (a table puts its label last:
 /// `Plan  Name`).
@@ -66,20 +59,15 @@ fn labels(rows: &[Value], key: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// The chart of a tool answer (`detail` as [`super::ToolOutput::detail`]), or `None` for a
-/// tool that has nothing to draw or an answer without numbers.
-pub fn chart(tool: &ToolDef, detail: &Value, window: Option<String>) -> Option<Chart> {
-    let data = &detail["data"];
-    let rows: &[Value] = match data {
-        Value::Array(rows) => rows,
-        Value::Object(map) => map.values().find_map(Value::as_array)?,
-        _ => return None,
-    };
+/// The chart of a tool answer, or `None` for a tool that has nothing to draw or an answer
+/// without numbers.
+pub fn chart(tool: &ToolDef, answer: &Answer, window: Option<String>) -> Option<Chart> {
+    let rows = answer.data.rows()?;
     let kind = tool.chart?;
     if rows.is_empty() {
         return None;
     }
-    let currency = data.get("currency").and_then(Value::as_str);
+    let currency = answer.currency();
     let columns = format::columns(rows, tool.columns);
     let key = label_key(rows, &columns);
     let mut keys = metric_keys(rows, &columns);
@@ -90,9 +78,10 @@ pub fn chart(tool: &ToolDef, detail: &Value, window: Option<String>) -> Option<C
         // A breakdown's bar is its first number: page views, visitors, count, revenue.
         keys.truncate(1);
     }
-    let previous: &[Value] = detail["comparison"]["series"]
-        .as_array()
-        .map(Vec::as_slice)
+    let previous: &[Value] = answer
+        .comparison
+        .as_ref()
+        .and_then(|c| c.series.as_deref())
         .unwrap_or_default();
     let metrics = keys
         .iter()
@@ -111,7 +100,7 @@ pub fn chart(tool: &ToolDef, detail: &Value, window: Option<String>) -> Option<C
         kind,
         title: tool.title.to_string(),
         window,
-        bucket: (kind == Kind::Series).then(|| bucket(detail)),
+        bucket: (kind == Kind::Series).then(|| answer.granularity().to_string()),
         labels: labels(rows, key),
         previous_labels: labels(previous, key),
         metrics,
@@ -119,18 +108,15 @@ pub fn chart(tool: &ToolDef, detail: &Value, window: Option<String>) -> Option<C
 }
 
 /// The window as people read it: `2026-11-24 to 2026-11-30 (America/New_York)`.
-pub fn window_label(detail: &Value) -> Option<String> {
-    let w = detail.get("window")?;
-    let (start, end) = (w["startDate"].as_str()?, w["endDate"].as_str()?);
+pub fn window_label(answer: &Answer) -> Option<String> {
+    let w = answer.window.as_ref()?;
+    let (start, end) = (w.start.date(), w.end.date());
     let span = if start == end {
         start.to_string()
     } else {
         format!("{start} to {end}")
     };
-    Some(match w["timezone"].as_str() {
-        Some(tz) => format!("{span} ({tz})"),
-        None => span,
-    })
+    Some(format!("{span} ({})", w.timezone))
 }
 
 /// A metric's value written as the table writes it.
@@ -148,11 +134,10 @@ struct Lead {
     extremes: String,
 }
 
-fn leads(chart: &Chart, detail: &Value, currency: Option<&str>) -> (Vec<Lead>, usize) {
-    let changes = detail["comparison"]["metrics"].as_object();
-    let totals: std::collections::HashMap<String, f64> = super::compare::metrics(&detail["data"])
-        .into_iter()
-        .collect();
+fn leads(chart: &Chart, answer: &Answer) -> (Vec<Lead>, usize) {
+    let (changes, currency) = (answer.changes(), answer.currency());
+    let totals: std::collections::HashMap<String, f64> =
+        super::compare::metrics(&answer.data).into_iter().collect();
     let n = chart.labels.len().max(chart.previous_labels.len());
     let step = chart::step_for(n, MAX_SPARK);
     let leads = chart
@@ -167,9 +152,9 @@ fn leads(chart: &Chart, detail: &Value, currency: Option<&str>) -> (Vec<Lead>, u
                 .map(|p| chart::sparkline(&chart::downsample(p, step), lo, hi));
             let change = changes.and_then(|c| c.get(&m.key));
             let total = change
-                .and_then(|c| c.get("current").cloned())
-                .or_else(|| totals.get(&m.key).map(|t| json!(t)))
-                .unwrap_or(Value::Null);
+                .map(|c| c.current)
+                .or_else(|| totals.get(&m.key).copied())
+                .map_or(Value::Null, |t| json!(t));
             let headline = format::headline(&m.key, &total, change, currency)
                 .trim_end()
                 .to_string();
@@ -229,8 +214,9 @@ fn per(chart: &Chart, step: usize) -> String {
 
 /// The series' chart for its lead: each bucket named as the table names it, so a low or a
 /// high in a partial bucket says so (`low 820 on 2026-11-01 (1 day)`).
-fn lead_chart(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> Option<Chart> {
-    let mut chart = chart(tool, detail, None)?;
+fn lead_chart(tool: &ToolDef, answer: &Answer) -> Option<Chart> {
+    let mut chart = chart(tool, answer, None)?;
+    let series = answer.series.as_ref();
     if let Some(series) = series.filter(|s| s.source.len() == chart.labels.len()) {
         chart.labels = series.source.iter().map(Bucket::label).collect();
     }
@@ -238,12 +224,11 @@ fn lead_chart(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> Option
 }
 
 /// The lines that lead a series' text, from `Totals, one character per day:` on.
-pub fn lead_text(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> String {
-    let Some(chart) = lead_chart(tool, detail, series) else {
+pub fn lead_text(tool: &ToolDef, answer: &Answer) -> String {
+    let Some(chart) = lead_chart(tool, answer) else {
         return String::new();
     };
-    let currency = detail["data"].get("currency").and_then(Value::as_str);
-    let (leads, step) = leads(&chart, detail, currency);
+    let (leads, step) = leads(&chart, answer);
     let then = if leads.iter().any(|l| l.previous.is_some()) {
         ", then │ the previous period"
     } else {
@@ -257,7 +242,10 @@ pub fn lead_text(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> Str
         .unwrap_or(0);
     // Under a table of every bucket the low and the high are in plain sight: what a model
     // reads costs context, so they are said only when the table regroups the buckets.
-    let table_has_all = series.is_some_and(|s| s.regrouped.is_none());
+    let table_has_all = answer
+        .series
+        .as_ref()
+        .is_some_and(|s| s.regrouped.is_none());
     for l in leads {
         let spark = match &l.previous {
             Some(p) => format!("{:<width$} │ {p}", l.spark),
@@ -273,12 +261,11 @@ pub fn lead_text(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> Str
 }
 
 /// The series' lead for the model's summary, one clause per metric.
-pub fn lead_summary(tool: &ToolDef, detail: &Value, series: Option<&Series>) -> String {
-    let Some(chart) = lead_chart(tool, detail, series) else {
+pub fn lead_summary(tool: &ToolDef, answer: &Answer) -> String {
+    let Some(chart) = lead_chart(tool, answer) else {
         return String::new();
     };
-    let currency = detail["data"].get("currency").and_then(Value::as_str);
-    let (leads, step) = leads(&chart, detail, currency);
+    let (leads, step) = leads(&chart, answer);
     let clauses: Vec<String> = leads
         .into_iter()
         .map(|l| {
@@ -330,14 +317,14 @@ pub fn share_bars(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::compare::{Changes, Comparison, change};
     use crate::tools::find;
+    use crate::tools::typed::{days_window, series_answer};
 
-    fn series(rows: Value, comparison: Option<Value>) -> Value {
-        let mut detail = json!({"data": rows, "request": {"params": {"granularity": "day"}}});
-        if let Some(c) = comparison {
-            detail["comparison"] = c;
-        }
-        detail
+    fn series(rows: Value, comparison: Option<Comparison>) -> Answer {
+        let mut answer = series_answer(rows, "day");
+        answer.comparison = comparison;
+        answer
     }
 
     fn days(values: &[f64]) -> Value {
@@ -355,12 +342,12 @@ mod tests {
         )
     }
 
-    fn text(detail: &Value) -> String {
+    fn text(answer: &Answer) -> String {
         let tool = find("get_timeseries").unwrap();
         format!(
             "{}\n--- summary:{}",
-            lead_text(tool, detail, None),
-            lead_summary(tool, detail, None)
+            lead_text(tool, answer),
+            lead_summary(tool, answer)
         )
     }
 
@@ -407,19 +394,22 @@ mod tests {
             {"date": "2026-10-30", "revenue": 70.0, "mrr": 985.0},
             {"date": "2026-10-31", "revenue": 65.0, "mrr": 990.0}
         ]);
-        let comparison = json!({
-            "compare": "previous_period",
-            "series": previous,
-            "metrics": {
-                "revenue": crate::tools::compare::change(80.5, 195.0),
-                "mrr": crate::tools::compare::change(995.0, 990.0)
-            }
-        });
-        let detail = series(rows, Some(comparison));
+        let comparison = Comparison {
+            compare: "previous_period",
+            source: "computed",
+            window: days_window("2026-10-29", "2026-10-31"),
+            metrics: Changes(vec![
+                ("revenue".into(), change(80.5, 195.0)),
+                ("mrr".into(), change(995.0, 990.0)),
+            ]),
+            same_elapsed_time: false,
+            series: previous.as_array().cloned(),
+        };
+        let answer = series(rows, Some(comparison));
         let out = format!(
             "{}\n--- summary:{}",
-            lead_text(tool, &detail, None),
-            lead_summary(tool, &detail, None)
+            lead_text(tool, &answer),
+            lead_summary(tool, &answer)
         );
         insta::assert_snapshot!("negative_revenue_compared", out);
     }
