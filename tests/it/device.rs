@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 
+use crate::common::signin::{credentials_path, sandbox};
+use crate::common::wait::wait_for;
 use crate::common::{TestEnv, WAIT, line_reader};
-use crate::oauth::{credentials_path, sandbox};
 
 /// What the person does once `login --device` shows its code.
 #[derive(Clone, Copy, PartialEq)]
@@ -68,7 +69,8 @@ pub(crate) fn device_login_with(
     match answer {
         Answer::Approve | Answer::Deny => {
             // The person takes a moment: the bridge polls meanwhile, at the interval.
-            std::thread::sleep(Duration::from_millis(2500));
+            let polled = wait_for(WAIT, || sb.sandbox.oauth_stats().device_polls >= 1);
+            assert!(polled, "the bridge never polled:\n{seen}");
             let approve = answer == Answer::Approve;
             assert!(sb.sandbox.decide_device(&code, approve), "{seen}");
         }

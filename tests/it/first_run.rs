@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use analytics_mcp::sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
+use crate::common::signin::use_fake_browser;
 use crate::common::{McpSession, TestEnv, TestSandbox, WAIT, line_reader};
-use crate::oauth::use_fake_browser;
 
 /// `login --with-key --api-url URL` with the sandbox's key on stdin, and `extra` flags.
 pub(crate) fn login_with_key(

@@ -9,8 +9,8 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
+use crate::common::signin::{set_expiry_in, stored_at, use_fake_browser, wait_until_expired};
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of, tool_names};
-use crate::oauth::{set_expiry_in, use_fake_browser};
 
 fn hosted_sandbox(oauth: OAuthOptions, errors: &[(&str, i64)]) -> TestSandbox {
     TestSandbox::start(SandboxOptions {
@@ -42,7 +42,7 @@ fn credentials(env: &TestEnv) -> std::path::PathBuf {
 }
 
 fn stored(env: &TestEnv) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(credentials(env)).expect("stored")).expect("JSON")
+    stored_at(&credentials(env))
 }
 
 fn set_expiry(env: &TestEnv, from_now: i64) {
@@ -266,7 +266,8 @@ fn an_expired_token_is_refreshed_mid_session_and_a_dropped_session_is_reestablis
 
     // (On a loaded machine the first call may already have refreshed: count from here.)
     let before = sb.sandbox.oauth_stats().refreshes;
-    std::thread::sleep(Duration::from_millis(2100));
+    // The process holds the token in memory: wait until its recorded lifetime has run out.
+    wait_until_expired(&credentials(&env));
     let again = s.call("get_visitors", json!({"website_id": "web_northwind"}));
     assert_eq!(again["isError"], false, "{again}");
     assert_eq!(sb.sandbox.oauth_stats().refreshes, before + 1);

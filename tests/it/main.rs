@@ -38,3 +38,4 @@ mod terminal;
 mod third_party;
 mod trust;
 mod upstream_errors;
+mod waits;

@@ -5,79 +5,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, repo, text_of};
-
-pub fn sandbox(oauth: OAuthOptions) -> TestSandbox {
-    TestSandbox::start(SandboxOptions {
-        oauth,
-        ..SandboxOptions::default()
-    })
-}
-
-/// An environment whose browser is the fake one, doing `action` (approve, deny,
-/// tamper-state) and logging the callback page to `page.txt`.
-pub fn browser_env(sb: &TestSandbox, action: &str) -> TestEnv {
-    let mut env = TestEnv::new();
-    env.set("ANALYTICS_MCP_API_URL", &sb.url());
-    use_fake_browser(&mut env, action);
-    env
-}
-
-/// Makes `BROWSER` the fake browser, doing `action` and logging to `page.txt`.
-pub fn use_fake_browser(env: &mut TestEnv, action: &str) {
-    let browser = repo().join("tests/browser/fake_browser.py");
-    env.set("BROWSER", &browser.display().to_string());
-    env.set("FAKE_BROWSER_ACTION", action);
-    let log = env.dir.path().join("page.txt");
-    env.set("FAKE_BROWSER_LOG", &log.display().to_string());
-}
-
-/// The callback page the fake browser saw. It writes it after `login` has finished, so wait.
-pub fn page(env: &TestEnv) -> String {
-    let path = env.dir.path().join("page.txt");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        if !text.is_empty() || std::time::Instant::now() > deadline {
-            return text;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-pub fn credentials_path(env: &TestEnv) -> PathBuf {
-    env.config_dir().join("credentials.json")
-}
-
-pub fn stored(env: &TestEnv) -> Value {
-    let text = std::fs::read_to_string(credentials_path(env)).expect("credentials stored");
-    serde_json::from_str(&text).expect("JSON")
-}
-
-/// Moves the stored access token's expiry to `from_now` seconds from now.
-fn set_expiry(env: &TestEnv, from_now: i64) {
-    set_expiry_in(&credentials_path(env), from_now);
-}
-
-/// The same for the credentials file at `path` (a profile's).
-pub fn set_expiry_in(path: &std::path::Path, from_now: i64) {
-    let text = std::fs::read_to_string(path).expect("credentials stored");
-    let mut record: Value = serde_json::from_str(&text).expect("JSON");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    record["oauth"]["expires_at"] = json!(now + from_now);
-    std::fs::write(path, record.to_string()).expect("write");
-}
-
-fn login(env: &TestEnv) -> crate::common::Output {
-    env.run(&["login", "--timeout", "15"], "")
-}
+use crate::common::signin::{
+    browser_env, credentials_path, expire_now, login, page, sandbox, set_expiry, stored,
+};
+use crate::common::{McpSession, TestEnv, repo, text_of};
 
 /// Every token the record holds, for leak checks.
 fn secrets(record: &Value) -> Vec<String> {
@@ -333,16 +267,12 @@ fn no_browser_prints_the_url_for_a_browser_elsewhere() {
 
 #[test]
 fn an_expired_access_token_is_refreshed_before_the_call() {
-    let sb = sandbox(OAuthOptions {
-        // Long enough that the refreshed token is not due again (half its life) before the
-        // call ends on a loaded machine.
-        access_ttl: Duration::from_secs(4),
-        ..OAuthOptions::default()
-    });
+    let sb = sandbox(OAuthOptions::default());
     let mut env = browser_env(&sb, "approve");
     assert_eq!(login(&env).code, 0);
     let before = stored(&env);
-    std::thread::sleep(Duration::from_millis(4100));
+    // The token's lifetime runs out, for the bridge and the server alike.
+    expire_now(&sb, &credentials_path(&env));
     env.set("ANALYTICS_MCP_LOG", "trace");
     let out = env.run(&["call", "get_realtime"], "");
     out.expect_code(0);
@@ -365,15 +295,12 @@ fn an_expired_access_token_is_refreshed_before_the_call() {
 
 #[test]
 fn a_rejected_access_token_is_refreshed_once_and_the_call_retried() {
-    let sb = sandbox(OAuthOptions {
-        access_ttl: Duration::from_secs(2),
-        ..OAuthOptions::default()
-    });
+    let sb = sandbox(OAuthOptions::default());
     let env = browser_env(&sb, "approve");
     assert_eq!(login(&env).code, 0);
     // We believe the token is good for an hour; the server has already let it lapse.
     set_expiry(&env, 3600);
-    std::thread::sleep(Duration::from_millis(2100));
+    sb.sandbox.expire_access_tokens();
     let out = env.run(&["call", "get_realtime"], "");
     out.expect_code(0);
     let stats = sb.sandbox.oauth_stats();

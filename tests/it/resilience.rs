@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use analytics_mcp::sandbox::{Fault, SandboxOptions};
 use serde_json::json;
 
+use crate::common::wait::wait_for;
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
 
 /// A session against a sandbox with `faults`, the cache off so every call reaches it.
@@ -229,12 +230,18 @@ fn cancellation_drops_the_upstream_request() {
     let (mut s, sb, _env) = faulty(vec![fault("/pages=delay:3000")], "10");
     s.send(&json!({"jsonrpc": "2.0", "id": 77, "method": "tools/call",
         "params": {"name": "get_top_pages", "arguments": {}}}));
-    std::thread::sleep(Duration::from_millis(500));
+    // Cancelled while the upstream is holding the request; then wait until it sees the
+    // request dropped (or the delay would have ended).
+    let limit = Duration::from_secs(15);
+    assert!(wait_for(limit, || sb.sandbox.stats().delays_started == 1));
     s.send(
         &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
         "params": {"requestId": 77, "reason": "user gave up"}}),
     );
-    std::thread::sleep(Duration::from_millis(3500));
+    wait_for(limit, || {
+        let stats = sb.sandbox.stats();
+        stats.delays_abandoned + stats.delays_done >= 1
+    });
     assert_eq!(
         s.call("get_project", json!({}))["isError"],
         false,

@@ -11,8 +11,14 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
+use crate::common::signin::{
+    browser_env, credentials_path, expire_now, set_expiry_in, stored, use_fake_browser,
+};
+use crate::common::wait::wait_for;
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
-use crate::oauth::{browser_env, credentials_path, set_expiry_in, stored, use_fake_browser};
+
+/// How long a test waits for what it expects.
+const LIMIT: Duration = Duration::from_secs(15);
 
 /// A Himetrica key that is not the sandbox's, so finding it anywhere means a leak.
 const HM_KEY: &str = "hm_sk_live_3c9e1f7a2b5d8e0f4a6c";
@@ -136,12 +142,9 @@ fn realtime_ok(s: &mut McpSession, who: &str) {
 
 #[test]
 fn idle_serve_processes_wake_up_on_the_newest_refresh_token() {
-    // Access tokens live 2 s; the sandbox rotates refresh tokens and revokes the whole family
-    // when a spent one comes back.
-    let sb = crate::oauth::sandbox(OAuthOptions {
-        access_ttl: Duration::from_secs(2),
-        ..OAuthOptions::default()
-    });
+    // The sandbox rotates refresh tokens and revokes the whole family when a spent one comes
+    // back.
+    let sb = crate::common::signin::sandbox(OAuthOptions::default());
     let env = browser_env(&sb, "approve");
     env.write_config("cache_ttl_secs = 0\n");
     assert_eq!(env.run(&["login", "--timeout", "15"], "").code, 0);
@@ -153,7 +156,7 @@ fn idle_serve_processes_wake_up_on_the_newest_refresh_token() {
     // Each wakes only after the tokens the one before it refreshed have expired too: every
     // refresh must use the newest stored refresh token, not the spent one in memory.
     for (i, s) in procs.iter_mut().enumerate() {
-        std::thread::sleep(Duration::from_millis(2100));
+        expire_now(&sb, &credentials_path(&env));
         realtime_ok(s, &format!("process {i}"));
     }
     let stats = sb.sandbox.oauth_stats();
@@ -161,8 +164,7 @@ fn idle_serve_processes_wake_up_on_the_newest_refresh_token() {
         stats.refresh_rejected, 0,
         "a spent refresh token was used: {stats:?}"
     );
-    // Each wake-up found expired tokens, so each refreshed (a slow machine may add one more
-    // when a 2-second token is already past half its life).
+    // Each wake-up found expired tokens, so each refreshed.
     assert!(stats.refreshes >= 3, "{stats:?}");
     // And the busy one carries on after the others.
     realtime_ok(&mut procs[0], "process 0 again");
@@ -177,7 +179,7 @@ fn idle_serve_processes_wake_up_on_the_newest_refresh_token() {
 #[test]
 fn a_cancelled_or_timed_out_call_never_loses_the_rotated_tokens() {
     // The token endpoint rotates at once but answers 1.5 s later.
-    let sb = crate::oauth::sandbox(OAuthOptions {
+    let sb = crate::common::signin::sandbox(OAuthOptions {
         refresh_delay: Duration::from_millis(1500),
         ..OAuthOptions::default()
     });
@@ -192,12 +194,13 @@ fn a_cancelled_or_timed_out_call_never_loses_the_rotated_tokens() {
     s.initialize();
     s.send(&json!({"jsonrpc": "2.0", "id": 41, "method": "tools/call",
         "params": {"name": "get_realtime", "arguments": {}}}));
-    std::thread::sleep(Duration::from_millis(300));
+    // Cancelled once the token endpoint has the refresh (and has rotated the tokens).
+    assert!(wait_for(LIMIT, || sb.sandbox.oauth_stats().refreshes == 1));
     s.send(
         &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
         "params": {"requestId": 41, "reason": "user pressed Esc"}}),
     );
-    std::thread::sleep(Duration::from_millis(2000));
+    wait_for(LIMIT, || stored(&env)["oauth"]["refresh_token"] != first);
     let second = stored(&env)["oauth"]["refresh_token"].clone();
     assert_ne!(
         first, second,
@@ -372,9 +375,13 @@ fn a_zero_wait_cap_answers_at_once_and_never_locks_out() {
     let r = s.call("get_top_pages", json!({"limit": 2}));
     assert_eq!(r["isError"], true, "{r}");
     assert!(text_of(&r).contains("Retry in"), "{r}");
-    // Once the window has turned (its reset is rounded up to the second), calls go out again.
-    std::thread::sleep(Duration::from_millis(3200));
-    let r = s.call("get_top_pages", json!({"limit": 3}));
+    // Once the window has turned (its reset is rounded up to the second), calls go out again;
+    // until then each is refused here at once.
+    let mut r = Value::Null;
+    wait_for(LIMIT, || {
+        r = s.call("get_top_pages", json!({"limit": 3}));
+        r["isError"] == false || !text_of(&r).contains("Retry in")
+    });
     assert_eq!(r["isError"], false, "{r}");
     s.finish();
     assert_eq!(sb.sandbox.stats().rate_limited, 0);

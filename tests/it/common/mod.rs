@@ -5,7 +5,9 @@
 
 pub mod hostile_upstream;
 pub mod model_api;
+pub mod signin;
 pub mod snap;
+pub mod wait;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -283,6 +285,17 @@ impl TestSandbox {
     pub fn configure(&self, env: &mut TestEnv) {
         env.set("ANALYTICS_MCP_API_URL", &self.url());
         env.set("ANALYTICS_MCP_API_KEY", self.key());
+    }
+
+    /// A sandbox with the faults `specs` (in `--fault` syntax) switched on.
+    pub fn with_faults(specs: &[&str]) -> Self {
+        Self::start(SandboxOptions {
+            faults: specs
+                .iter()
+                .map(|f| f.parse().expect("fault spec"))
+                .collect(),
+            ..SandboxOptions::default()
+        })
     }
 
     /// A sandbox that answers 429 beyond `limit` requests per window.
