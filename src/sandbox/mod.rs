@@ -164,6 +164,7 @@ impl Sandbox {
             delays_started: self.stats.delays_started.load(Ordering::Relaxed),
             delays_done: self.stats.delays_done.load(Ordering::Relaxed),
             delays_abandoned: self.stats.delays_abandoned.load(Ordering::Relaxed),
+            peak_in_flight: self.stats.peak_in_flight.load(Ordering::Relaxed),
         }
     }
 }

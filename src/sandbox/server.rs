@@ -38,6 +38,9 @@ pub(super) struct StatsInner {
     pub delays_started: AtomicU64,
     pub delays_done: AtomicU64,
     pub delays_abandoned: AtomicU64,
+    /// Requests being answered now, and the most there ever were at once.
+    pub in_flight: AtomicU64,
+    pub peak_in_flight: AtomicU64,
     pub peers: Mutex<HashSet<SocketAddr>>,
     /// Every distinct `X-API-Key` / `Authorization` value received (at most
     /// [`MAX_CREDENTIALS_KEPT`]), so a test can tell which secrets reached this origin.
@@ -64,6 +67,25 @@ pub struct Stats {
     /// Injected delays cut short because the client dropped the request: a test waits for
     /// this instead of waiting the delay out.
     pub delays_abandoned: u64,
+    /// The most requests that were being answered at once.
+    pub peak_in_flight: u64,
+}
+
+/// Counts a request in flight for as long as it lives (answered or dropped).
+struct InFlight<'a>(&'a StatsInner);
+
+impl<'a> InFlight<'a> {
+    fn enter(stats: &'a StatsInner) -> Self {
+        let now = stats.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        stats.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        Self(stats)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Counts a delay as abandoned unless it is disarmed after running to the end.
@@ -86,6 +108,7 @@ pub(super) async fn observe(
     next: Next,
 ) -> Response {
     state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = InFlight::enter(&state.stats);
     if let Ok(mut peers) = state.stats.peers.lock() {
         peers.insert(peer);
     }
