@@ -105,6 +105,15 @@ pub(crate) fn device_login_with(
     (status.code().unwrap_or(-1), format!("{stdout}{seen}"))
 }
 
+/// A device sign-in answered as `answer`, against a fresh sandbox: the sandbox, the
+/// environment, and `login`'s exit code and output.
+fn device_sign_in(answer: Answer) -> (crate::common::TestSandbox, TestEnv, i32, String) {
+    let sb = sandbox(OAuthOptions::default());
+    let env = api_env(&sb);
+    let (code, out) = device_login(&env, &sb, answer);
+    (sb, env, code, out)
+}
+
 /// An environment pointed at the sandbox's Read API, with nothing signed in.
 fn api_env(sb: &crate::common::TestSandbox) -> TestEnv {
     let mut env = TestEnv::new();
@@ -141,9 +150,7 @@ fn device_sign_in_completes_after_approval_without_slow_down_and_serves_calls() 
 
 #[test]
 fn a_denied_device_sign_in_fails_cleanly_and_stores_nothing() {
-    let sb = sandbox(OAuthOptions::default());
-    let env = api_env(&sb);
-    let (code, out) = device_login(&env, &sb, Answer::Deny);
+    let (_sb, env, code, out) = device_sign_in(Answer::Deny);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("device sign-in failed: access_denied"),
@@ -172,9 +179,7 @@ fn without_device_support_login_device_says_so_and_suggests_no_browser() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_while_waiting_for_approval_stops_cleanly_and_stores_nothing() {
-    let sb = sandbox(OAuthOptions::default());
-    let env = api_env(&sb);
-    let (code, out) = device_login(&env, &sb, Answer::Interrupt);
+    let (sb, env, code, out) = device_sign_in(Answer::Interrupt);
     assert_eq!(code, 130, "{out}");
     assert!(
         out.contains("sign-in cancelled with Ctrl-C; nothing was stored"),

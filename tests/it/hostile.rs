@@ -231,13 +231,8 @@ fn login_and_doctor_print_a_hostile_project_name_cleaned() {
 #[test]
 fn urls_with_credentials_are_refused_by_name_and_never_echoed() {
     let env = TestEnv::new();
-    let out = env.run(
-        &[
-            "call",
-            "get_project",
-            "--api-url",
-            "http://user:S3cret@127.0.0.1:9/api/v1",
-        ],
+    let out = env.run_words(
+        "call get_project --api-url http://user:S3cret@127.0.0.1:9/api/v1",
         "",
     );
     assert_eq!(out.code, 1, "{}", out.all());

@@ -15,7 +15,7 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
-use crate::common::signin::browser_env;
+use crate::common::signin::{assert_rotated, browser_env};
 use crate::common::wait::wait_for;
 use crate::common::{
     McpSession, TestEnv, TestSandbox, WAIT, finish_within, printed, skip_or_fail, text_of,
@@ -336,13 +336,10 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
         "refreshed before, not after, a 401"
     );
     let after = keychain.lookup("default").expect("still in the keychain");
-    assert_ne!(
-        after["oauth"]["access_token"],
-        before["oauth"]["access_token"]
-    );
-    assert_ne!(
-        after["oauth"]["refresh_token"], before["oauth"]["refresh_token"],
-        "the rotated refresh token is in the keychain"
+    assert_rotated(
+        &before,
+        &after,
+        "the rotated refresh token is in the keychain",
     );
     assert!(
         !credentials_file(&env).exists(),

@@ -113,6 +113,12 @@ impl TestEnv {
         self.run(&args, stdin)
     }
 
+    /// [`TestEnv::run`] with the arguments written as one line, split at spaces (for
+    /// arguments that have none).
+    pub fn run_words(&self, line: &str, stdin: &str) -> Output {
+        self.run(&line.split_whitespace().collect::<Vec<_>>(), stdin)
+    }
+
     /// Runs the binary to completion with `stdin` as input.
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
         let mut child = self

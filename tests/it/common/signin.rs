@@ -19,6 +19,15 @@ pub fn sandbox(oauth: OAuthOptions) -> TestSandbox {
     })
 }
 
+/// A sandbox whose authorization server runs with `oauth`, and an environment signed in to it
+/// with the (fake) browser.
+pub fn signed_in(oauth: OAuthOptions) -> (TestSandbox, TestEnv) {
+    let sb = sandbox(oauth);
+    let env = browser_env(&sb, "approve");
+    assert_eq!(login(&env).code, 0);
+    (sb, env)
+}
+
 /// An environment whose browser is the fake one, doing `action` (approve, deny,
 /// tamper-state) and logging the callback page to `page.txt`.
 pub fn browser_env(sb: &TestSandbox, action: &str) -> TestEnv {
@@ -104,4 +113,38 @@ fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64
+}
+
+/// A profile `zen` bridging `hosted`'s MCP endpoint, with no credential stored.
+pub fn hosted_profile(hosted: &TestSandbox) -> TestEnv {
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "[profiles.zen]\nmcp_url = \"{}\"\n",
+        hosted.sandbox.mcp_url()
+    ));
+    env
+}
+
+/// Stores `key` as profile zen's static key for `origin`, as `login --with-key` would.
+pub fn store_hosted_key(env: &TestEnv, key: &str, origin: &str) {
+    let record = json!({"schema": 1, "kind": "api_key", "api_key": key, "origin": origin});
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(
+        env.config_dir().join("credentials.zen.json"),
+        record.to_string(),
+    )
+    .unwrap();
+}
+
+/// Checks that a refresh rotated both tokens from record `before` to record `after`; `kept`
+/// says where the new refresh token must be.
+pub fn assert_rotated(before: &Value, after: &Value, kept: &str) {
+    assert_ne!(
+        after["oauth"]["access_token"],
+        before["oauth"]["access_token"]
+    );
+    assert_ne!(
+        after["oauth"]["refresh_token"], before["oauth"]["refresh_token"],
+        "{kept}"
+    );
 }
