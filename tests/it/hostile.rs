@@ -2,14 +2,17 @@
 //! terminal shows (`script`), a temp HOME with symlinks and FIFOs. Each test is one point of
 //! the issue and failed before it was fixed.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+#[cfg(unix)]
+use std::process::Stdio;
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
 use crate::common::hostile_upstream::{Hostile, KEY, Reply};
-use crate::common::{McpSession, Output, TestEnv, WAIT, bin, finish_within, text_of};
+use crate::common::{McpSession, TestEnv, text_of};
+#[cfg(unix)]
+use crate::common::{Output, WAIT, bin, finish_within};
 
 /// The planted characters, by class: bidi override/isolate/mark, zero-width, BOM, soft
 /// hyphen, Arabic letter mark, C1 CSI, ESC, a non-character, a tag character.
@@ -480,7 +483,8 @@ fn limits_are_counted_in_the_characters_they_state() {
     );
 }
 
-fn mkfifo(path: &Path) {
+#[cfg(unix)]
+fn mkfifo(path: &std::path::Path) {
     let made = Command::new("mkfifo").arg(path).status().expect("mkfifo");
     assert!(made.success());
 }
@@ -560,6 +564,7 @@ fn numbers_out_of_range_are_bad_upstream_data_never_inf() {
 }
 
 /// Arbitrary Unicode with the hostile classes over-represented.
+#[cfg(unix)]
 fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
     use proptest::prelude::*;
     let pick = prop_oneof![
