@@ -158,6 +158,7 @@ pub fn check_own(path: &Path, folder: &Path) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
+#[cfg(unix)] // every test here is about Unix file modes and links
 mod tests {
     use super::*;
 

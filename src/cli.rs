@@ -1,6 +1,6 @@
-//! Command-line types (clap). A field's doc comment is its `--help` text. No logic here; what
-//! the shell completes beyond clap's own knowledge (profiles, tools, `name=value` pairs) is
-//! asked of `complete`.
+//! Command-line types (clap). A field's doc comment is its `--help` text. No logic beyond
+//! parsing a flag's value (`parse_mcp_error`); what the shell completes beyond clap's own
+//! knowledge (profiles, tools, `name=value` pairs) is asked of `complete`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
@@ -200,7 +200,8 @@ pub struct CallArgs {
     /// Arguments as name=value, e.g. startDate=2026-11-01 limit=5 groupBy=city
     #[arg(value_name = "NAME=VALUE", add = ArgValueCompleter::new(complete::tool_arguments))]
     pub args: Vec<String>,
-    /// Print the structured result as JSON instead of text
+    /// Print the whole answer as JSON instead of text: the upstream's data as sent, the
+    /// resolved window, the comparison and the request (a hosted server's structured content)
     #[arg(long)]
     pub json: bool,
     /// Draw the chart under the table even when stdout is not a terminal (time series and

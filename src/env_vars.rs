@@ -26,7 +26,9 @@ pub const CREDENTIAL_STORE: &str = "ANALYTICS_MCP_CREDENTIAL_STORE";
 pub const TIMEOUT_SECS: &str = "ANALYTICS_MCP_TIMEOUT_SECS";
 /// What tool results carry: `auto` (by client, the default), `text`, `structured` or `both`.
 pub const OUTPUT: &str = "ANALYTICS_MCP_OUTPUT";
-/// Log filter for stderr logs, in `tracing` env-filter syntax (default `warn`).
+/// Log filter for stderr logs: a level (`debug`) or per-target levels
+/// (`warn,analytics_mcp=trace`), tracing-subscriber's `Targets` syntax — no span filters or
+/// regexes; an unreadable filter is ignored (default `warn`, with rmcp's own logs at `error`).
 pub const LOG: &str = "ANALYTICS_MCP_LOG";
 /// The conventional log filter, used when `ANALYTICS_MCP_LOG` is not set.
 pub const RUST_LOG: &str = "RUST_LOG";

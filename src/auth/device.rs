@@ -12,8 +12,8 @@ use oauth2::{
 
 use super::client::Chosen;
 use super::flow::{ClientSource, LoginOptions, Target, issued, target};
-use super::http::AuthHttp;
 use super::metadata::Probe;
+use super::requests::AuthHttp;
 use super::{AuthError, client, registration};
 use crate::config::Settings;
 use crate::credentials::OAuthTokens;

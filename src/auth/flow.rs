@@ -20,8 +20,8 @@ use oauth2::{
 use tokio::sync::oneshot;
 
 use super::client::Chosen;
-use super::http::AuthHttp;
 use super::metadata::{self, Discovered, Probe, ServerMetadata};
+use super::requests::AuthHttp;
 use super::{AuthError, browser, client, loopback, registration};
 use crate::config::Settings;
 pub use crate::credentials::ClientSource;

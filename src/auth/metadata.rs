@@ -13,7 +13,7 @@ use url::Url;
 
 use super::AuthError;
 use super::challenge::bearer_params;
-use super::http::AuthHttp;
+use super::requests::AuthHttp;
 use crate::config::OAuthConfig;
 
 /// The parts of RFC 8414 metadata sign-in uses.

@@ -2,8 +2,8 @@
 //! yields: discovery ([`metadata`], reading 401 challenges with [`challenge`]), which client
 //! to use ([`client`]), client registration ([`registration`]), the callback listener
 //! ([`loopback`]), opening the browser safely ([`browser`]), the flow itself ([`flow`]),
-//! device sign-in for headless machines ([`device`]), and refreshing and revoking
-//! ([`tokens`]).
+//! device sign-in for headless machines ([`device`]), refreshing and revoking ([`tokens`]),
+//! and the HTTP requests to authorization servers they all make ([`requests`]).
 //!
 //! It produces credentials for the API client and reads settings; it never prints a token,
 //! a code or a verifier.
@@ -14,10 +14,10 @@ pub mod client;
 pub mod device;
 pub mod error;
 pub mod flow;
-pub mod http;
 pub mod loopback;
 pub mod metadata;
 pub mod registration;
+pub mod requests;
 pub mod tokens;
 
 pub use error::AuthError;

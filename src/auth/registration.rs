@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AuthError;
-use super::http::AuthHttp;
 use super::metadata::{ServerMetadata, check_endpoint};
+use super::requests::AuthHttp;
 use crate::credentials::{ClientAuth, ClientAuthMethod, Secret};
 
 /// Registrations remembered in the config directory (client ids are not secrets, but the

@@ -18,7 +18,7 @@ use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{ClientId, RefreshToken, RequestTokenError, TokenResponse, TokenUrl};
 
 use super::AuthError;
-use super::http::AuthHttp;
+use super::requests::AuthHttp;
 use crate::config::Settings;
 use crate::credentials::store::{Store, StoreError};
 use crate::credentials::{Bound, ClientAuthMethod, Credential, OAuthTokens, Secret};

@@ -1,7 +1,8 @@
 //! The composition root: the one place a command's pieces are put together, in one pass and
 //! once per command — settings → credential → upstream → toolbox. Commands (`call`, `serve`,
-//! `tools`, `status`, `doctor`, `profiles`, `install`) take what they need from an [`App`] and
-//! build none of it themselves. Read API profiles and hosted profiles (`src/hosted`) are
+//! `tools`, `status`, `doctor`, `profiles`, `install`, `login`, `logout`) take what they need
+//! from an [`App`] and build none of it themselves (`login` checks a credential before it
+//! stores it through [`App::checking_api`] and [`App::checking_upstream`]). Read API profiles and hosted profiles (`src/hosted`) are
 //! composed here alike: [`App::connect`] answers with either a [`ReadApi`] or a hosted
 //! [`Upstream`].
 //!
@@ -17,7 +18,7 @@
 //! 3. `call::run` checks the tool name against the catalog (`tools::find`; a hosted server
 //!    has its own) and parses the `name=value` pairs, then → [`App::connect`]:
 //!    - the credential: [`App::credential`] → `credentials::resolve` (environment → OS
-//!      keychain → file, `credentials/store.rs` and its `keychain`/`file`/`record` parts),
+//!      keychain → file, `credentials/store/` and its `keychain`/`file`/`record` parts),
 //!      read once; a store that cannot be read becomes an answer every tool gives;
 //!    - the upstream: an `api::ApiClient` with its `api::Auth` (a key bound to its origin, or
 //!      an `auth::TokenManager` that refreshes) — or, for a profile with `mcp_url`, a
@@ -216,6 +217,25 @@ impl App {
             auth,
             settings.limits,
         ))
+    }
+
+    /// A Read API client for `auth`, a credential not stored yet: `login` checks it with
+    /// `GET /me` before it stores it.
+    pub fn checking_api(&self, auth: Auth) -> ApiClient {
+        let settings = &self.settings;
+        ApiClient::new(settings.api_url.clone(), Some(auth), settings.limits)
+    }
+
+    /// A hosted upstream for `auth`, a credential not stored yet: `login` checks it by listing
+    /// the server's tools before it stores it.
+    pub fn checking_upstream(&self, mcp: &McpUpstream, auth: UpstreamAuth) -> Upstream {
+        let settings = &self.settings;
+        Upstream::new(
+            mcp.clone(),
+            settings.profile.as_deref(),
+            auth,
+            settings.limits,
+        )
     }
 
     /// `--demo`: an in-process sandbox and its key; no stored credential is read.

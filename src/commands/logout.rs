@@ -5,14 +5,12 @@
 use crate::auth::tokens::Revoked;
 use crate::cli::GlobalArgs;
 use crate::credentials::Credential;
-use crate::credentials::store::Store;
 use crate::env_vars;
 use crate::error::Exit;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
-    let settings = super::settings(global)?;
-    let store = Store::new(&settings);
+    let store = super::App::load(global)?.store();
     // Revoke browser sign-in tokens at the server first; a failure there still signs out here.
     if let Ok(Some(found)) = store.load_async().await
         && let Credential::OAuth(tokens) = &found.credential

@@ -3,6 +3,7 @@
 
 mod app;
 mod call;
+mod client_files;
 mod completions;
 mod diagnose;
 mod doctor;
@@ -16,11 +17,11 @@ mod sandbox;
 mod serve;
 mod status;
 mod tools;
+mod uninstall;
 
 pub(crate) use app::{App, Connected, all_hosted_tools};
 
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::config::Settings;
 use crate::error::Exit;
 use crate::output;
 
@@ -31,8 +32,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
             let waiting = format!("Waiting for {}", args.tool);
             output::spinning(&waiting, call::run(&args.global, &args)).await
         }
-        Command::Install(args) => install::install(&args.global, &args),
-        Command::Uninstall(args) => install::uninstall(&args.global, &args),
+        Command::Install(args) => install::run(&args.global, &args),
+        Command::Uninstall(args) => uninstall::run(&args.global, &args),
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),
         Command::Doctor(args) => output::spinning("Checking", doctor::run(&args.global)).await,
@@ -46,10 +47,4 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
             profile: args.profile.profile,
         }),
     }
-}
-
-/// The settings alone, for `login` and `logout`: they check a credential before it is stored,
-/// so they compose their own client around it.
-pub(crate) fn settings(global: &GlobalArgs) -> anyhow::Result<Settings> {
-    Ok(App::load(global)?.settings)
 }

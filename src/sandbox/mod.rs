@@ -148,6 +148,12 @@ impl Sandbox {
         self.oauth.decide_device(user_code, approve)
     }
 
+    /// Lets every access token issued so far lapse now (see
+    /// [`oauth::AuthServer::expire_access_tokens`]).
+    pub fn expire_access_tokens(&self) {
+        self.oauth.expire_access_tokens();
+    }
+
     /// Requests and connections seen so far.
     pub fn stats(&self) -> Stats {
         Stats {
@@ -155,7 +161,10 @@ impl Sandbox {
             connections: self.stats.peers.lock().map(|p| p.len() as u64).unwrap_or(0),
             credentialed: self.stats.credentialed.load(Ordering::Relaxed),
             rate_limited: self.stats.rate_limited.load(Ordering::Relaxed),
+            delays_started: self.stats.delays_started.load(Ordering::Relaxed),
             delays_done: self.stats.delays_done.load(Ordering::Relaxed),
+            delays_abandoned: self.stats.delays_abandoned.load(Ordering::Relaxed),
+            peak_in_flight: self.stats.peak_in_flight.load(Ordering::Relaxed),
         }
     }
 }

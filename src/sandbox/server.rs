@@ -35,7 +35,12 @@ pub(super) struct StatsInner {
     pub requests: AtomicU64,
     pub credentialed: AtomicU64,
     pub rate_limited: AtomicU64,
+    pub delays_started: AtomicU64,
     pub delays_done: AtomicU64,
+    pub delays_abandoned: AtomicU64,
+    /// Requests being answered now, and the most there ever were at once.
+    pub in_flight: AtomicU64,
+    pub peak_in_flight: AtomicU64,
     pub peers: Mutex<HashSet<SocketAddr>>,
     /// Every distinct `X-API-Key` / `Authorization` value received (at most
     /// [`MAX_CREDENTIALS_KEPT`]), so a test can tell which secrets reached this origin.
@@ -55,8 +60,43 @@ pub struct Stats {
     pub credentialed: u64,
     /// Requests answered 429 because the rate limit was exceeded (not injected faults).
     pub rate_limited: u64,
+    /// Injected delays begun (the request is being held).
+    pub delays_started: u64,
     /// Injected delays that ran to the end (a dropped connection cancels its delay).
     pub delays_done: u64,
+    /// Injected delays cut short because the client dropped the request: a test waits for
+    /// this instead of waiting the delay out.
+    pub delays_abandoned: u64,
+    /// The most requests that were being answered at once.
+    pub peak_in_flight: u64,
+}
+
+/// Counts a request in flight for as long as it lives (answered or dropped).
+struct InFlight<'a>(&'a StatsInner);
+
+impl<'a> InFlight<'a> {
+    fn enter(stats: &'a StatsInner) -> Self {
+        let now = stats.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        stats.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        Self(stats)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts a delay as abandoned unless it is disarmed after running to the end.
+struct AbandonGuard<'a>(Option<&'a AtomicU64>);
+
+impl Drop for AbandonGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(counter) = self.0 {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Every request, whichever route answers it: counted, its credentials noted, and the
@@ -68,6 +108,7 @@ pub(super) async fn observe(
     next: Next,
 ) -> Response {
     state.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = InFlight::enter(&state.stats);
     if let Ok(mut peers) = state.stats.peers.lock() {
         peers.insert(peer);
     }
@@ -97,10 +138,16 @@ pub(super) async fn observe(
         {
             continue;
         }
+        let delay = matches!(fault.kind, FaultKind::Delay(_));
+        if delay {
+            state.stats.delays_started.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut abandoned = AbandonGuard(delay.then_some(&state.stats.delays_abandoned));
         if let Some(response) = fault_response(&fault.kind).await {
             return response;
         }
-        if matches!(fault.kind, FaultKind::Delay(_)) {
+        abandoned.0 = None;
+        if delay {
             state.stats.delays_done.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 
+use crate::common::signin::{credentials_path, sandbox, stored};
 use crate::common::{TestEnv, TestSandbox, repo, skip_or_fail};
-use crate::oauth::{credentials_path, sandbox, stored};
 
 fn chromium_ready() -> bool {
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());

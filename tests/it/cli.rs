@@ -11,15 +11,8 @@ use crate::common::{TestEnv, TestSandbox};
 #[test]
 fn call_prints_a_table_and_json_with_demo() {
     let env = TestEnv::new();
-    let out = env.run(
-        &[
-            "call",
-            "get_top_pages",
-            "--demo",
-            "limit=3",
-            "startDate=2026-10-01",
-            "endDate=2026-10-07",
-        ],
+    let out = env.run_words(
+        "call get_top_pages --demo limit=3 startDate=2026-10-01 endDate=2026-10-07",
         "",
     );
     out.expect_code(0);
@@ -99,13 +92,8 @@ fn help_lists_the_commands() {
 #[test]
 fn insecure_api_urls_and_bad_config_are_refused_clearly() {
     let env = TestEnv::new();
-    let out = env.run(
-        &[
-            "call",
-            "get_analytics",
-            "--api-url",
-            "http://analytics.example.com/api/v1",
-        ],
+    let out = env.run_words(
+        "call get_analytics --api-url http://analytics.example.com/api/v1",
         "",
     );
     out.expect_code(1);

@@ -170,3 +170,36 @@ fn a_damaged_store_keeps_serve_running() {
     assert_eq!(env.run(&["logout"], "").code, 0);
     assert_eq!(env.run(&["status"], "").code, 4);
 }
+
+#[test]
+fn a_corrupt_store_is_named_with_its_fix_everywhere() {
+    let sb = TestSandbox::start(SandboxOptions::default());
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    let file = env.config_dir().join("credentials.json");
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(&file, "{ half a reco").unwrap();
+    let expected = format!(
+        "the credential store at {} could not be read",
+        file.display()
+    );
+
+    let out = env.run(&["call", "get_realtime"], "");
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    out.stderr_has(&["fix or remove it"]);
+    assert!(!out.all().contains("not signed in"), "{}", out.all());
+
+    let mut s = McpSession::spawn(&env, &[]);
+    s.initialize();
+    let r = s.call("get_realtime", json!({}));
+    assert_eq!(r["isError"], true);
+    assert!(text_of(&r).contains(&expected), "{r}");
+    assert!(text_of(&r).contains("analytics-mcp login"), "{r}");
+    s.finish();
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{ half a reco",
+        "the store is left as it was"
+    );
+}

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 
+use crate::common::signin::{credentials_path, sandbox};
+use crate::common::wait::wait_for;
 use crate::common::{TestEnv, WAIT, line_reader};
-use crate::oauth::{credentials_path, sandbox};
 
 /// What the person does once `login --device` shows its code.
 #[derive(Clone, Copy, PartialEq)]
@@ -68,7 +69,8 @@ pub(crate) fn device_login_with(
     match answer {
         Answer::Approve | Answer::Deny => {
             // The person takes a moment: the bridge polls meanwhile, at the interval.
-            std::thread::sleep(Duration::from_millis(2500));
+            let polled = wait_for(WAIT, || sb.sandbox.oauth_stats().device_polls >= 1);
+            assert!(polled, "the bridge never polled:\n{seen}");
             let approve = answer == Answer::Approve;
             assert!(sb.sandbox.decide_device(&code, approve), "{seen}");
         }
@@ -101,6 +103,15 @@ pub(crate) fn device_login_with(
         let _ = out.read_to_string(&mut stdout);
     }
     (status.code().unwrap_or(-1), format!("{stdout}{seen}"))
+}
+
+/// A device sign-in answered as `answer`, against a fresh sandbox: the sandbox, the
+/// environment, and `login`'s exit code and output.
+fn device_sign_in(answer: Answer) -> (crate::common::TestSandbox, TestEnv, i32, String) {
+    let sb = sandbox(OAuthOptions::default());
+    let env = api_env(&sb);
+    let (code, out) = device_login(&env, &sb, answer);
+    (sb, env, code, out)
 }
 
 /// An environment pointed at the sandbox's Read API, with nothing signed in.
@@ -139,9 +150,7 @@ fn device_sign_in_completes_after_approval_without_slow_down_and_serves_calls() 
 
 #[test]
 fn a_denied_device_sign_in_fails_cleanly_and_stores_nothing() {
-    let sb = sandbox(OAuthOptions::default());
-    let env = api_env(&sb);
-    let (code, out) = device_login(&env, &sb, Answer::Deny);
+    let (_sb, env, code, out) = device_sign_in(Answer::Deny);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("device sign-in failed: access_denied"),
@@ -170,9 +179,7 @@ fn without_device_support_login_device_says_so_and_suggests_no_browser() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_while_waiting_for_approval_stops_cleanly_and_stores_nothing() {
-    let sb = sandbox(OAuthOptions::default());
-    let env = api_env(&sb);
-    let (code, out) = device_login(&env, &sb, Answer::Interrupt);
+    let (sb, env, code, out) = device_sign_in(Answer::Interrupt);
     assert_eq!(code, 130, "{out}");
     assert!(
         out.contains("sign-in cancelled with Ctrl-C; nothing was stored"),

@@ -11,11 +11,15 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::mcp::McpEra;
 use serde_json::{Value, json};
 
+use crate::common::wait::wait_for;
 use crate::common::{
     McpSession, TestEnv, TestSandbox, bin, python_sdk, repo, succeeded, tool_names,
 };
 
 const ERAS: [McpEra; 2] = [McpEra::Stateless, McpEra::Session];
+
+/// How long a test waits for what the sandbox should see.
+const LIMIT: Duration = Duration::from_secs(15);
 
 /// A sandbox speaking `era` and a profile `zen` signed in to it with the demo key.
 fn bridged(era: McpEra) -> (TestSandbox, TestEnv) {
@@ -48,14 +52,6 @@ fn initialize(s: &mut McpSession, elicitation: bool) -> Value {
     s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
     assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
     init
-}
-
-/// Waits (bounded) until `done` holds for the sandbox's stats.
-fn wait_for(sb: &TestSandbox, done: impl Fn(&analytics_mcp::sandbox::mcp::McpStats) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done(&sb.sandbox.mcp_stats()) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -106,9 +102,9 @@ fn a_2025_06_18_client_uses_servers_of_either_era_through_the_bridge() {
         // A cancelled call is cancelled upstream, and the session carries on.
         let calls = sb.sandbox.mcp_stats().tool_calls;
         s.send(&json!({"jsonrpc": "2.0", "id": 9001, "method": "tools/call", "params": {"name": "slow_report", "arguments": {}}}));
-        wait_for(&sb, |st| st.tool_calls > calls);
+        wait_for(LIMIT, || sb.sandbox.mcp_stats().tool_calls > calls);
         s.send(&json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 9001, "reason": "user stopped"}}));
-        wait_for(&sb, |st| st.cancellations > 0);
+        wait_for(LIMIT, || sb.sandbox.mcp_stats().cancellations > 0);
         assert_eq!(sb.sandbox.mcp_stats().cancellations, 1, "{era:?}");
 
         // The server needs input: the question reaches our client, its answer the server.

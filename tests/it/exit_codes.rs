@@ -6,9 +6,9 @@
 use analytics_mcp::sandbox::SandboxOptions;
 use serde_json::Value;
 
+use crate::common::signin::use_fake_browser;
 use crate::common::snap::assert_cmd_snapshot;
 use crate::common::{TestEnv, TestSandbox, closed_port};
-use crate::oauth::use_fake_browser;
 
 /// An environment signed in to `sb` with its key, through `login --with-key --api-url`.
 fn signed_in(sb: &TestSandbox) -> TestEnv {

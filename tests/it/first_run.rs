@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use analytics_mcp::sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
+use crate::common::signin::use_fake_browser;
 use crate::common::{McpSession, TestEnv, TestSandbox, WAIT, line_reader};
-use crate::oauth::use_fake_browser;
 
 /// `login --with-key --api-url URL` with the sandbox's key on stdin, and `extra` flags.
 pub(crate) fn login_with_key(
@@ -314,13 +314,8 @@ fn network_failures_at_sign_in_name_their_cause_and_host() {
     out.expect_code(5);
     out.stderr_has(&["TLS failed", "127.0.0.1", "the key was not stored"]);
     // A name that never resolves (RFC 6761 `.invalid`).
-    let out = env.run(
-        &[
-            "login",
-            "--with-key",
-            "--api-url",
-            "https://analytics.invalid/api/v1",
-        ],
+    let out = env.run_words(
+        "login --with-key --api-url https://analytics.invalid/api/v1",
         &key,
     );
     out.expect_code(5);

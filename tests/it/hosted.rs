@@ -3,14 +3,17 @@
 //! real HTTP.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
+use crate::common::signin::{
+    hosted_profile, set_expiry_in, store_hosted_key, stored_at, use_fake_browser,
+    wait_until_expired,
+};
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of, tool_names};
-use crate::oauth::{set_expiry_in, use_fake_browser};
 
 fn hosted_sandbox(oauth: OAuthOptions, errors: &[(&str, i64)]) -> TestSandbox {
     TestSandbox::start(SandboxOptions {
@@ -42,7 +45,7 @@ fn credentials(env: &TestEnv) -> std::path::PathBuf {
 }
 
 fn stored(env: &TestEnv) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(credentials(env)).expect("stored")).expect("JSON")
+    stored_at(&credentials(env))
 }
 
 fn set_expiry(env: &TestEnv, from_now: i64) {
@@ -163,46 +166,21 @@ fn tools_and_call_work_from_the_terminal() {
     let out = env.run(&["tools", "--profile", "zen"], "");
     out.expect_code(0);
     out.stdout_has(&["get_visitors", "website_id"]);
-    let out = env.run(
-        &[
-            "call",
-            "get_visitors",
-            "website_id=web_docs",
-            "--json",
-            "--profile",
-            "zen",
-        ],
+    let out = env.run_words(
+        "call get_visitors website_id=web_docs --json --profile zen",
         "",
     );
     out.expect_code(0);
     let data: Value = serde_json::from_str(&out.stdout).expect("JSON");
     assert_eq!(data["visitors"], 2140);
-    let out = env.run(
-        &[
-            "call",
-            "get_visitors",
-            "website_id=nope",
-            "--profile",
-            "zen",
-        ],
-        "",
-    );
+    let out = env.run_words("call get_visitors website_id=nope --profile zen", "");
     out.expect_code(3);
     out.stderr_has(&["Unknown website_id"]);
 }
 
 /// `call get_visitors` for one website through the hosted profile `zen`.
 fn call_visitors(env: &TestEnv) -> crate::common::Output {
-    env.run(
-        &[
-            "call",
-            "get_visitors",
-            "website_id=web_docs",
-            "--profile",
-            "zen",
-        ],
-        "",
-    )
+    env.run_words("call get_visitors website_id=web_docs --profile zen", "")
 }
 
 #[test]
@@ -266,7 +244,8 @@ fn an_expired_token_is_refreshed_mid_session_and_a_dropped_session_is_reestablis
 
     // (On a loaded machine the first call may already have refreshed: count from here.)
     let before = sb.sandbox.oauth_stats().refreshes;
-    std::thread::sleep(Duration::from_millis(2100));
+    // The process holds the token in memory: wait until its recorded lifetime has run out.
+    wait_until_expired(&credentials(&env));
     let again = s.call("get_visitors", json!({"website_id": "web_northwind"}));
     assert_eq!(again["isError"], false, "{again}");
     assert_eq!(sb.sandbox.oauth_stats().refreshes, before + 1);
@@ -418,4 +397,48 @@ fn without_protected_resource_metadata_the_servers_own_origin_is_asked() {
     assert_eq!(record["oauth"]["resource"], sb.sandbox.mcp_url());
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
     out.expect_code(0);
+}
+
+/// A hosted profile `zen` with its key stored, whose server accepts `method` and never answers
+/// it, and a 1 s deadline.
+fn hosted_hanging_on(method: &str) -> (TestSandbox, TestEnv) {
+    let sb = TestSandbox::start(SandboxOptions {
+        mcp_hang: vec![method.into()],
+        ..SandboxOptions::default()
+    });
+    let mut env = hosted_profile(&sb);
+    store_hosted_key(&env, sb.key(), &sb.sandbox.origin());
+    env.set("ANALYTICS_MCP_TIMEOUT_SECS", "1");
+    (sb, env)
+}
+
+#[test]
+fn a_hosted_server_that_never_answers_costs_one_deadline() {
+    // Hangs on initialize: `call` gives up at the deadline with what to do.
+    let (_hung, env) = hosted_hanging_on("initialize");
+    let started = Instant::now();
+    let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
+    out.expect_code(3);
+    out.stderr_has(&["did not answer", "timeout_secs"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Hangs on tools/call: `serve` answers that call with an error and keeps serving.
+    let (_slow, env) = hosted_hanging_on("tools/call");
+    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
+    s.initialize();
+    let r = s.call("list_websites", json!({}));
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(text_of(&r).contains("did not answer"), "{r}");
+    let list = s.request("tools/list", json!({}));
+    assert!(
+        list["result"]["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "{list}"
+    );
+    s.finish();
 }

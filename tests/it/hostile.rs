@@ -2,14 +2,17 @@
 //! terminal shows (`script`), a temp HOME with symlinks and FIFOs. Each test is one point of
 //! the issue and failed before it was fixed.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+#[cfg(unix)]
+use std::process::Stdio;
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
 use crate::common::hostile_upstream::{Hostile, KEY, Reply};
-use crate::common::{McpSession, Output, TestEnv, WAIT, bin, finish_within, text_of};
+use crate::common::{McpSession, TestEnv, text_of};
+#[cfg(unix)]
+use crate::common::{Output, WAIT, bin, finish_within};
 
 /// The planted characters, by class: bidi override/isolate/mark, zero-width, BOM, soft
 /// hyphen, Arabic letter mark, C1 CSI, ESC, a non-character, a tag character.
@@ -231,13 +234,8 @@ fn login_and_doctor_print_a_hostile_project_name_cleaned() {
 #[test]
 fn urls_with_credentials_are_refused_by_name_and_never_echoed() {
     let env = TestEnv::new();
-    let out = env.run(
-        &[
-            "call",
-            "get_project",
-            "--api-url",
-            "http://user:S3cret@127.0.0.1:9/api/v1",
-        ],
+    let out = env.run_words(
+        "call get_project --api-url http://user:S3cret@127.0.0.1:9/api/v1",
         "",
     );
     assert_eq!(out.code, 1, "{}", out.all());
@@ -485,7 +483,8 @@ fn limits_are_counted_in_the_characters_they_state() {
     );
 }
 
-fn mkfifo(path: &Path) {
+#[cfg(unix)]
+fn mkfifo(path: &std::path::Path) {
     let made = Command::new("mkfifo").arg(path).status().expect("mkfifo");
     assert!(made.success());
 }
@@ -565,6 +564,7 @@ fn numbers_out_of_range_are_bad_upstream_data_never_inf() {
 }
 
 /// Arbitrary Unicode with the hostile classes over-represented.
+#[cfg(unix)]
 fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
     use proptest::prelude::*;
     let pick = prop_oneof![

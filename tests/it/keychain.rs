@@ -15,10 +15,11 @@ use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
+use crate::common::signin::{assert_rotated, browser_env};
+use crate::common::wait::wait_for;
 use crate::common::{
     McpSession, TestEnv, TestSandbox, WAIT, finish_within, printed, skip_or_fail, text_of,
 };
-use crate::oauth::browser_env;
 
 /// A key that is not the sandbox default, so the sandbox accepting it proves it was the one
 /// read back from the keychain.
@@ -314,12 +315,16 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
     // Just past the access token's expiry (the sandbox no longer accepts it either), a call
     // refreshes once, before its request, and stores the rotated tokens in the keychain.
     let expires_at = before["oauth"]["expires_at"].as_i64().expect("expires_at");
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
-    let wait_ms = (expires_at * 1000 + 100 - now_ms).clamp(0, 3000);
-    std::thread::sleep(Duration::from_millis(wait_ms as u64));
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as i64
+    };
+    let expired = wait_for(Duration::from_secs(5), || {
+        now_ms() > expires_at * 1000 + 100
+    });
+    assert!(expired, "the access token never expired");
     let refreshes = sb.sandbox.oauth_stats().refreshes;
     let out = env.run(&["call", "get_realtime"], "");
     out.expect_code(0);
@@ -331,13 +336,10 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
         "refreshed before, not after, a 401"
     );
     let after = keychain.lookup("default").expect("still in the keychain");
-    assert_ne!(
-        after["oauth"]["access_token"],
-        before["oauth"]["access_token"]
-    );
-    assert_ne!(
-        after["oauth"]["refresh_token"], before["oauth"]["refresh_token"],
-        "the rotated refresh token is in the keychain"
+    assert_rotated(
+        &before,
+        &after,
+        "the rotated refresh token is in the keychain",
     );
     assert!(
         !credentials_file(&env).exists(),

@@ -5,79 +5,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, repo, text_of};
-
-pub fn sandbox(oauth: OAuthOptions) -> TestSandbox {
-    TestSandbox::start(SandboxOptions {
-        oauth,
-        ..SandboxOptions::default()
-    })
-}
-
-/// An environment whose browser is the fake one, doing `action` (approve, deny,
-/// tamper-state) and logging the callback page to `page.txt`.
-pub fn browser_env(sb: &TestSandbox, action: &str) -> TestEnv {
-    let mut env = TestEnv::new();
-    env.set("ANALYTICS_MCP_API_URL", &sb.url());
-    use_fake_browser(&mut env, action);
-    env
-}
-
-/// Makes `BROWSER` the fake browser, doing `action` and logging to `page.txt`.
-pub fn use_fake_browser(env: &mut TestEnv, action: &str) {
-    let browser = repo().join("tests/browser/fake_browser.py");
-    env.set("BROWSER", &browser.display().to_string());
-    env.set("FAKE_BROWSER_ACTION", action);
-    let log = env.dir.path().join("page.txt");
-    env.set("FAKE_BROWSER_LOG", &log.display().to_string());
-}
-
-/// The callback page the fake browser saw. It writes it after `login` has finished, so wait.
-pub fn page(env: &TestEnv) -> String {
-    let path = env.dir.path().join("page.txt");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        if !text.is_empty() || std::time::Instant::now() > deadline {
-            return text;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-pub fn credentials_path(env: &TestEnv) -> PathBuf {
-    env.config_dir().join("credentials.json")
-}
-
-pub fn stored(env: &TestEnv) -> Value {
-    let text = std::fs::read_to_string(credentials_path(env)).expect("credentials stored");
-    serde_json::from_str(&text).expect("JSON")
-}
-
-/// Moves the stored access token's expiry to `from_now` seconds from now.
-fn set_expiry(env: &TestEnv, from_now: i64) {
-    set_expiry_in(&credentials_path(env), from_now);
-}
-
-/// The same for the credentials file at `path` (a profile's).
-pub fn set_expiry_in(path: &std::path::Path, from_now: i64) {
-    let text = std::fs::read_to_string(path).expect("credentials stored");
-    let mut record: Value = serde_json::from_str(&text).expect("JSON");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    record["oauth"]["expires_at"] = json!(now + from_now);
-    std::fs::write(path, record.to_string()).expect("write");
-}
-
-fn login(env: &TestEnv) -> crate::common::Output {
-    env.run(&["login", "--timeout", "15"], "")
-}
+use crate::common::signin::{
+    browser_env, credentials_path, login, page, sandbox, set_expiry, signed_in, stored,
+};
+use crate::common::{Output, TestEnv, TestSandbox, repo};
 
 /// Every token the record holds, for leak checks.
 fn secrets(record: &Value) -> Vec<String> {
@@ -160,11 +94,17 @@ fn approve_signs_in_calls_work_status_explains_and_logout_revokes() {
     assert!(!seen.contains("code_verifier"), "{seen}");
 }
 
+/// A browser sign-in in which the fake browser does `action`, against a fresh sandbox.
+fn browser_sign_in(action: &str) -> (TestSandbox, TestEnv, Output) {
+    let sb = sandbox(OAuthOptions::default());
+    let env = browser_env(&sb, action);
+    let out = login(&env);
+    (sb, env, out)
+}
+
 #[test]
 fn deny_fails_cleanly_and_stores_nothing() {
-    let sb = sandbox(OAuthOptions::default());
-    let env = browser_env(&sb, "deny");
-    let out = login(&env);
+    let (sb, env, out) = browser_sign_in("deny");
     out.expect_code(1);
     out.stderr_has(&["sign-in was denied in the browser"]);
     assert!(page(&env).contains("Sign-in failed"), "{}", page(&env));
@@ -174,9 +114,7 @@ fn deny_fails_cleanly_and_stores_nothing() {
 
 #[test]
 fn a_return_with_the_wrong_state_is_rejected() {
-    let sb = sandbox(OAuthOptions::default());
-    let env = browser_env(&sb, "tamper-state");
-    let out = login(&env);
+    let (sb, env, out) = browser_sign_in("tamper-state");
     out.expect_code(1);
     out.stderr_has(&["different `state`"]);
     assert!(!credentials_path(&env).exists());
@@ -332,186 +270,6 @@ fn no_browser_prints_the_url_for_a_browser_elsewhere() {
 }
 
 #[test]
-fn an_expired_access_token_is_refreshed_before_the_call() {
-    let sb = sandbox(OAuthOptions {
-        // Long enough that the refreshed token is not due again (half its life) before the
-        // call ends on a loaded machine.
-        access_ttl: Duration::from_secs(4),
-        ..OAuthOptions::default()
-    });
-    let mut env = browser_env(&sb, "approve");
-    assert_eq!(login(&env).code, 0);
-    let before = stored(&env);
-    std::thread::sleep(Duration::from_millis(4100));
-    env.set("ANALYTICS_MCP_LOG", "trace");
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
-    assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
-    assert_eq!(
-        sb.sandbox.oauth_stats().bearer_rejected,
-        0,
-        "refreshed before, not after, a 401"
-    );
-    let after = stored(&env);
-    assert_ne!(
-        after["oauth"]["access_token"],
-        before["oauth"]["access_token"]
-    );
-    assert_ne!(
-        after["oauth"]["refresh_token"], before["oauth"]["refresh_token"],
-        "the rotated refresh token is kept"
-    );
-}
-
-#[test]
-fn a_rejected_access_token_is_refreshed_once_and_the_call_retried() {
-    let sb = sandbox(OAuthOptions {
-        access_ttl: Duration::from_secs(2),
-        ..OAuthOptions::default()
-    });
-    let env = browser_env(&sb, "approve");
-    assert_eq!(login(&env).code, 0);
-    // We believe the token is good for an hour; the server has already let it lapse.
-    set_expiry(&env, 3600);
-    std::thread::sleep(Duration::from_millis(2100));
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
-    let stats = sb.sandbox.oauth_stats();
-    assert_eq!((stats.bearer_rejected, stats.refreshes), (1, 1));
-}
-
-#[test]
-fn temporary_refresh_failures_are_retried_then_reported_as_temporary() {
-    // Two 503s: the third attempt of the refresh gets through.
-    let sb = sandbox(OAuthOptions {
-        refresh_failures: 2,
-        ..OAuthOptions::default()
-    });
-    let env = browser_env(&sb, "approve");
-    assert_eq!(login(&env).code, 0);
-    set_expiry(&env, -10);
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
-    assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
-
-    // Ten 503s: more than the retries; the call fails as temporary, not "sign in again".
-    let sb = sandbox(OAuthOptions {
-        refresh_failures: 10,
-        ..OAuthOptions::default()
-    });
-    let env = browser_env(&sb, "approve");
-    assert_eq!(login(&env).code, 0);
-    let before = stored(&env);
-    set_expiry(&env, -10);
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(3);
-    assert!(out.all().contains("usually temporary"), "{}", out.all());
-    assert!(!out.all().contains("Sign in again"), "{}", out.all());
-    assert_eq!(
-        stored(&env)["oauth"]["refresh_token"],
-        before["oauth"]["refresh_token"],
-        "the refresh token is kept for the next try"
-    );
-}
-
-#[test]
-fn a_revoked_refresh_token_means_sign_in_again_and_keeps_the_record() {
-    let sb = sandbox(OAuthOptions::default());
-    let env = browser_env(&sb, "approve");
-    assert_eq!(login(&env).code, 0);
-    let record = stored(&env);
-    let refresh = record["oauth"]["refresh_token"]
-        .as_str()
-        .expect("refresh token");
-    let revoked = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys, urllib.request, urllib.parse; urllib.request.urlopen(sys.argv[1], urllib.parse.urlencode({'token': sys.argv[2]}).encode())",
-            &format!("{}/oauth/revoke", sb.sandbox.origin()),
-            refresh,
-        ])
-        .status()
-        .expect("python3");
-    assert!(revoked.success());
-    set_expiry(&env, -10);
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(3);
-    assert!(
-        out.all()
-            .contains("Sign in again with `analytics-mcp login`"),
-        "{}",
-        out.all()
-    );
-    assert_eq!(sb.sandbox.oauth_stats().refresh_rejected, 1);
-    assert!(
-        credentials_path(&env).exists(),
-        "the stored record is left for `status` and `logout`"
-    );
-}
-
-#[test]
-fn three_serve_processes_share_one_refresh() {
-    let sb = sandbox(OAuthOptions::default());
-    let env = browser_env(&sb, "approve");
-    assert_eq!(login(&env).code, 0);
-    set_expiry(&env, -10);
-
-    let tools = [
-        "get_analytics",
-        "get_realtime",
-        "get_top_pages",
-        "get_traffic_sources",
-        "get_top_locations",
-        "get_events",
-        "get_revenue",
-    ];
-    let mut sessions: Vec<McpSession> = (0..3).map(|_| McpSession::spawn(&env, &[])).collect();
-    for s in &mut sessions {
-        s.initialize();
-    }
-    // 20 calls in flight at once: 7, 7 and 6 per process, none waiting for another.
-    let mut expected = Vec::new();
-    for (i, s) in sessions.iter_mut().enumerate() {
-        let n = if i == 2 { 6 } else { 7 };
-        for (j, tool) in tools.iter().take(n).enumerate() {
-            let id = json!(1000 + i * 100 + j);
-            s.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": {}}}));
-            expected.push((i, id));
-        }
-    }
-    // Answers come in any order; gather each process's until all its ids are in.
-    let mut answered = 0;
-    for (i, s) in sessions.iter_mut().enumerate() {
-        let mut want: Vec<&Value> = expected
-            .iter()
-            .filter(|(k, _)| *k == i)
-            .map(|(_, id)| id)
-            .collect();
-        while !want.is_empty() {
-            let msg = s.recv();
-            let Some(pos) = want.iter().position(|id| msg.get("id") == Some(*id)) else {
-                continue;
-            };
-            want.remove(pos);
-            assert_eq!(
-                msg["result"]["isError"],
-                false,
-                "{}",
-                text_of(&msg["result"])
-            );
-            answered += 1;
-        }
-    }
-    assert_eq!(answered, 20);
-    let stats = sb.sandbox.oauth_stats();
-    assert_eq!(stats.refreshes, 1, "{stats:?}");
-    assert_eq!(stats.refresh_rejected, 0, "{stats:?}");
-    for s in sessions {
-        s.finish();
-    }
-}
-
-#[test]
 fn an_api_without_a_sign_in_server_points_to_with_key() {
     // A server that is up but answers 404 to everything: no metadata anywhere.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -550,12 +308,10 @@ fn an_api_without_a_sign_in_server_points_to_with_key() {
 
 #[test]
 fn logout_says_when_the_server_cannot_revoke_and_still_signs_out() {
-    let sb = sandbox(OAuthOptions {
+    let (sb, env) = signed_in(OAuthOptions {
         revocation: false,
         ..OAuthOptions::default()
     });
-    let env = browser_env(&sb, "approve");
-    assert_eq!(login(&env).code, 0);
     let out = env.run(&["logout"], "");
     out.expect_code(0);
     out.stderr_has(&["has no revocation endpoint"]);
@@ -644,4 +400,24 @@ fn a_confidential_pre_registered_client_signs_in_and_refreshes_with_its_secret()
     assert!(!seen.contains(SECRET), "the secret leaked:\n{seen}");
     let config = std::fs::read_to_string(env.config_dir().join("config.toml")).unwrap();
     assert!(!config.contains(SECRET));
+}
+
+#[test]
+fn login_scope_asks_for_the_scopes_named() {
+    // The scope the server has, named: asked for, signed in with exactly that, and said so.
+    let sb = sandbox(OAuthOptions::default());
+    let env = browser_env(&sb, "approve");
+    let out = env.run_words("login --timeout 15 --scope analytics:read", "");
+    out.expect_code(0);
+    out.stderr_has(&["&scope=analytics%3Aread&", "scopes analytics:read"]);
+    assert_eq!(stored(&env)["oauth"]["scopes"], json!(["analytics:read"]));
+
+    // Other scopes (the flag repeated) are what the authorization request asks for; the
+    // server refuses them, the sign-in fails and the stored one stays as it was.
+    let before = stored(&env);
+    let out = env.run_words("login --timeout 1 --scope admin:write --scope billing", "");
+    assert_ne!(out.code, 0, "{}", out.all());
+    out.stderr_has(&["&scope=admin%3Awrite+billing&"]);
+    assert_eq!(stored(&env), before);
+    assert_eq!(sb.sandbox.oauth_stats().code_exchanges, 1);
 }

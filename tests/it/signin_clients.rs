@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use analytics_mcp::sandbox::oauth::OAuthOptions;
 
+use crate::common::signin::{browser_env, credentials_path, login, sandbox, stored};
 use crate::common::{TestEnv, TestSandbox, repo};
-use crate::oauth::{browser_env, credentials_path, sandbox, stored};
 
 /// A Client ID Metadata Document served on 127.0.0.1 for as long as the test runs.
 struct Document {
@@ -49,10 +49,6 @@ fn our_document(url: &str) -> Value {
     let mut doc: Value = serde_json::from_str(&text).expect("JSON");
     doc["client_id"] = url.into();
     doc
-}
-
-fn login(env: &TestEnv) -> crate::common::Output {
-    env.run(&["login", "--timeout", "15"], "")
 }
 
 /// A browser sign-in (approved) to a sandbox with `options`, configured with

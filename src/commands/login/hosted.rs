@@ -6,12 +6,11 @@
 
 use crate::auth::metadata::Probe;
 use crate::cli::LoginArgs;
-use crate::config::{McpUpstream, Settings};
-use crate::credentials::store::Store;
+use crate::commands::App;
+use crate::config::McpUpstream;
 use crate::credentials::{Bound, Credential, Origin, Secret};
 use crate::error::{CliError, Exit};
 use crate::hosted::client::UpstreamAuth;
-use crate::hosted::proxy::Upstream;
 use crate::output;
 
 use super::input::read_key;
@@ -20,18 +19,19 @@ use super::{describe_saved, profile_suffix, sign_in};
 /// Browser sign-in to a hosted MCP server: the same flow with the MCP URL as the resource,
 /// confirmed by connecting and listing the server's tools before anything is stored.
 pub(super) async fn hosted_with_browser(
-    settings: &Settings,
+    app: &App,
     mcp: &McpUpstream,
     args: &LoginArgs,
 ) -> anyhow::Result<Exit> {
-    let signed_in = sign_in(settings, &mcp.url, Probe::McpInitialize, args).await?;
+    let settings = &app.settings;
+    let signed_in = sign_in(app, &mcp.url, Probe::McpInitialize, args).await?;
     let tokens = signed_in.tokens.clone();
     let client = signed_in.client_source.describe();
     let probe = UpstreamAuth::Key {
         header: "Authorization".into(),
         key: tokens.bound_access(),
     };
-    let described = match describe_hosted(settings, mcp, probe).await {
+    let described = match describe_hosted(app, mcp, probe).await {
         Ok(d) => d,
         Err(why) => {
             signed_in
@@ -42,7 +42,8 @@ pub(super) async fn hosted_with_browser(
             return Err(CliError::new(Exit::Upstream, format!("nothing was stored: {why}")).into());
         }
     };
-    let saved = Store::new(settings)
+    let saved = app
+        .store()
         .save_locked(&Credential::OAuth(tokens.clone()))
         .await?;
     let how = signed_in.how();
@@ -66,10 +67,8 @@ pub(super) async fn hosted_with_browser(
 
 /// A static key (or bearer token) for a hosted MCP server, sent in the profile's
 /// `key_header`; checked by connecting before it is stored.
-pub(super) async fn hosted_with_key(
-    settings: &Settings,
-    mcp: &McpUpstream,
-) -> anyhow::Result<Exit> {
+pub(super) async fn hosted_with_key(app: &App, mcp: &McpUpstream) -> anyhow::Result<Exit> {
+    let settings = &app.settings;
     let raw = read_key()?;
     let key = raw.trim();
     if key.is_empty()
@@ -87,11 +86,11 @@ pub(super) async fn hosted_with_key(
         header: mcp.key_header.clone(),
         key: key.clone(),
     };
-    let described = describe_hosted(settings, mcp, auth)
+    let described = describe_hosted(app, mcp, auth)
         .await
         .map_err(|why| CliError::new(Exit::Upstream, format!("the key was not stored: {why}")))?;
     let credential = Credential::ApiKey(key);
-    let saved = Store::new(settings).save_locked(&credential).await?;
+    let saved = app.store().save_locked(&credential).await?;
     output::note(&format!(
         "✓ Signed in{} to {described}",
         profile_suffix(settings)
@@ -108,16 +107,11 @@ pub(super) async fn hosted_with_key(
 /// Connects to the hosted server with `auth` and says what is there: `host: N tools (M kept
 /// by this profile's filters)`.
 async fn describe_hosted(
-    settings: &Settings,
+    app: &App,
     mcp: &McpUpstream,
     auth: UpstreamAuth,
 ) -> Result<String, String> {
-    let upstream = Upstream::new(
-        mcp.clone(),
-        settings.profile.as_deref(),
-        auth,
-        settings.limits,
-    );
+    let upstream = app.checking_upstream(mcp, auth);
     let count = crate::commands::all_hosted_tools(&upstream).await?.len();
     let host = mcp.url.origin().ascii_serialization();
     let unfiltered = mcp.tools.is_empty() && mcp.exclude_tools.is_empty();

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use crate::auth::flow::LoginOptions;
 use crate::cli::LoginArgs;
-use crate::config::Settings;
-use crate::credentials::store::Store;
+use crate::commands::App;
 use crate::credentials::{Credential, Secret};
 use crate::error::{CliError, Exit};
 
@@ -18,10 +17,8 @@ const DEFAULT_LOGIN_TIMEOUT_SECS: u64 = 300;
 
 /// The browser sign-in (OAuth 2.1 + PKCE); the tokens are stored only once `GET /me`
 /// accepts them.
-pub(super) fn login_options(
-    settings: &Settings,
-    args: &LoginArgs,
-) -> Result<LoginOptions, CliError> {
+pub(super) fn login_options(app: &App, args: &LoginArgs) -> Result<LoginOptions, CliError> {
+    let settings = &app.settings;
     let timeout = args
         .timeout
         .or(settings.oauth.login_timeout_secs)
@@ -51,7 +48,7 @@ pub(super) fn login_options(
             Some(Secret::new(secret.to_string()))
         }
         // The secret given at an earlier sign-in of this client, from the credential store.
-        (Some(id), false) => match Store::new(settings).load().ok().flatten() {
+        (Some(id), false) => match app.store().load().ok().flatten() {
             Some(found) => match found.credential {
                 Credential::OAuth(t) if t.client_id == *id => t.client_auth.map(|a| a.secret),
                 _ => None,

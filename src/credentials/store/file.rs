@@ -73,6 +73,7 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError>
 }
 
 #[cfg(test)]
+#[cfg(unix)] // every test here is about Unix file modes
 mod tests {
     use super::super::record::{decode, encode};
     use super::*;

@@ -151,6 +151,7 @@ pub(super) fn decode(
 }
 
 #[cfg(test)]
+#[cfg(unix)] // every test here is about Unix file modes
 mod tests {
     use super::*;
 

@@ -5,7 +5,9 @@
 
 pub mod hostile_upstream;
 pub mod model_api;
+pub mod signin;
 pub mod snap;
+pub mod wait;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -109,6 +111,12 @@ impl TestEnv {
         let mut args = vec!["login", "--mcp-url", mcp_url, "--profile", "zen"];
         args.extend_from_slice(extra);
         self.run(&args, stdin)
+    }
+
+    /// [`TestEnv::run`] with the arguments written as one line, split at spaces (for
+    /// arguments that have none).
+    pub fn run_words(&self, line: &str, stdin: &str) -> Output {
+        self.run(&line.split_whitespace().collect::<Vec<_>>(), stdin)
     }
 
     /// Runs the binary to completion with `stdin` as input.
@@ -283,6 +291,17 @@ impl TestSandbox {
     pub fn configure(&self, env: &mut TestEnv) {
         env.set("ANALYTICS_MCP_API_URL", &self.url());
         env.set("ANALYTICS_MCP_API_KEY", self.key());
+    }
+
+    /// A sandbox with the faults `specs` (in `--fault` syntax) switched on.
+    pub fn with_faults(specs: &[&str]) -> Self {
+        Self::start(SandboxOptions {
+            faults: specs
+                .iter()
+                .map(|f| f.parse().expect("fault spec"))
+                .collect(),
+            ..SandboxOptions::default()
+        })
     }
 
     /// A sandbox that answers 429 beyond `limit` requests per window.

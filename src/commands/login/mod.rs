@@ -9,13 +9,14 @@ mod input;
 
 use serde_json::Value;
 
+use super::App;
 use super::diagnose::{During, live_check_error};
-use crate::api::{ApiClient, Auth};
+use crate::api::Auth;
 use crate::auth::AuthError;
 use crate::auth::metadata::Probe;
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::Settings;
-use crate::credentials::store::{Saved, Store};
+use crate::credentials::store::Saved;
 use crate::credentials::{self, Bound, Credential, Origin};
 use crate::env_vars;
 use crate::error::{CliError, Exit};
@@ -46,18 +47,19 @@ pub async fn run(global: &GlobalArgs, args: &LoginArgs) -> anyhow::Result<Exit> 
         )?;
         output::note(&format!("Profile `{profile}` now bridges {url}."));
     }
-    let settings = super::App::for_sign_in(global)?.settings;
+    let app = App::for_sign_in(global)?;
+    let settings = &app.settings;
     match (&settings.mcp, args.with_key) {
-        (Some(mcp), true) => hosted::hosted_with_key(&settings, mcp).await,
-        (Some(mcp), false) => hosted::hosted_with_browser(&settings, mcp, args).await,
+        (Some(mcp), true) => hosted::hosted_with_key(&app, mcp).await,
+        (Some(mcp), false) => hosted::hosted_with_browser(&app, mcp, args).await,
         (None, with_key) => {
             let exit = if with_key {
-                with_key_login(&settings).await?
+                with_key_login(&app).await?
             } else {
-                with_browser(&settings, args).await?
+                with_browser(&app, args).await?
             };
             if global.api_url.is_some() {
-                record_api(&settings)?;
+                record_api(settings)?;
             }
             Ok(exit)
         }
@@ -92,23 +94,20 @@ fn record_api(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn with_key_login(settings: &Settings) -> anyhow::Result<Exit> {
+async fn with_key_login(app: &App) -> anyhow::Result<Exit> {
+    let settings = &app.settings;
     let raw = input::read_key()?;
     let key = credentials::validate_key(&raw).map_err(|m| CliError::new(Exit::Usage, m))?;
     // The key is checked against, stored for and only ever sent to this API's origin.
     let credential = Credential::ApiKey(Bound::new(key, Origin::of(&settings.api_url)));
 
-    let api = ApiClient::new(
-        settings.api_url.clone(),
-        Some(Auth::new(settings, credential.clone())),
-        settings.limits,
-    );
+    let api = app.checking_api(Auth::new(settings, credential.clone()));
     let me = api
         .get(settings.endpoints.me(), &Vec::new())
         .await
         .map_err(|e| live_check_error(&e, settings, During::KeyLogin))?;
 
-    let saved = Store::new(settings).save_locked(&credential).await?;
+    let saved = app.store().save_locked(&credential).await?;
     output::note(&format!(
         "✓ Signed in{}: {}",
         profile_suffix(settings),
@@ -149,12 +148,13 @@ impl Finished {
 
 /// The browser sign-in, or with `--device` the device sign-in.
 async fn sign_in(
-    settings: &Settings,
+    app: &App,
     url: &url::Url,
     probe: Probe<'_>,
     args: &LoginArgs,
 ) -> anyhow::Result<Finished> {
-    let options = input::login_options(settings, args)?;
+    let settings = &app.settings;
+    let options = input::login_options(app, args)?;
     if args.device {
         let done = match crate::auth::device::login(settings, url, probe, &options).await {
             Ok(done) => done,
@@ -177,9 +177,10 @@ async fn sign_in(
     })
 }
 
-async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<Exit> {
+async fn with_browser(app: &App, args: &LoginArgs) -> anyhow::Result<Exit> {
+    let settings = &app.settings;
     let signed_in = sign_in(
-        settings,
+        app,
         &settings.api_url,
         Probe::Get(settings.endpoints.me()),
         args,
@@ -188,11 +189,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
     let tokens = signed_in.tokens.clone();
     let client = signed_in.client_source.describe();
     let credential = Credential::OAuth(tokens.clone());
-    let api = ApiClient::new(
-        settings.api_url.clone(),
-        Some(Auth::Bearer(tokens.bound_access())),
-        settings.limits,
-    );
+    let api = app.checking_api(Auth::Bearer(tokens.bound_access()));
     let me = match api.get(settings.endpoints.me(), &Vec::new()).await {
         Ok(me) => me,
         Err(e) => {
@@ -204,7 +201,7 @@ async fn with_browser(settings: &Settings, args: &LoginArgs) -> anyhow::Result<E
             return Err(live_check_error(&e, settings, During::BrowserLogin).into());
         }
     };
-    let saved = Store::new(settings).save_locked(&credential).await?;
+    let saved = app.store().save_locked(&credential).await?;
     let project = describe_project(&me);
     let name = me
         .get("name")
