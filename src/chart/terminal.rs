@@ -111,6 +111,17 @@ fn series(
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    if !chart.marks.is_empty() {
+        // ⚠ under each column holding a day that breaks the weekly pattern.
+        let mut line = format!("{:gutter$}  ", "");
+        for i in 0..values.len() {
+            let marked = chart.marks.iter().any(|m| m / step == i);
+            line.push(if marked { '⚠' } else { ' ' });
+            line.extend(std::iter::repeat_n(' ', (bar + gap).saturating_sub(1)));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
     let first = chart.labels.first().map(String::as_str).unwrap_or("");
     let last = chart.labels.last().map(String::as_str).unwrap_or("");
     let span = values.len() * cell;
@@ -190,6 +201,7 @@ mod tests {
                 .map(|d| format!("2026-11-{d:02}"))
                 .collect(),
             previous_labels: Vec::new(),
+            marks: Vec::new(),
             metrics: vec![Metric {
                 key: "visitors".into(),
                 label: "Visitors".into(),

@@ -132,6 +132,16 @@ impl Toolbox {
             Source::Counters => Ok(self.api_usage(tool)),
             Source::Me => self.project(tool).await,
             Source::Endpoint => self.ask(tool, &plan).await,
+            Source::Explain => {
+                if !self.api.has_credential() {
+                    return Err(ToolError::NotSignedIn);
+                }
+                let window = self
+                    .window(tool, &plan)
+                    .await?
+                    .ok_or_else(|| invalid(tool, "a window is needed".into()))?;
+                super::explain::run(self, tool, &plan, window).await
+            }
         }
     }
 
@@ -230,19 +240,35 @@ impl Toolbox {
         detail["request"] = json!({ "path": path, "params": params });
         detail["as_of"] = json!(as_of.to_string());
         let mut text = render::render_with_window(tool, &detail, window.as_ref(), series.as_ref());
+        // Days that break the weekly pattern, under the series (issue 25).
+        let anomalies = window
+            .as_ref()
+            .map(|w| trend::anomalies(tool, &detail, w))
+            .unwrap_or_default();
+        for a in &anomalies {
+            text.push_str(&format!("\n{}", super::anomaly::line(a)));
+        }
         let reused = format!("Reused answer from {} UTC.", as_of.strftime("%H:%M:%S"));
         let cached_note = cached.then_some(reused.as_str());
         if let Some(note) = cached_note {
             text.push_str(&format!("\n({note})"));
         }
         let mut view = shape::view(tool, &detail, series.as_ref(), cached_note);
+        view.anomalies = (!anomalies.is_empty()).then(|| anomalies.clone());
         // Freshness: an answer reused from the cache says when the API was asked.
         view.as_of = cached.then(|| as_of.to_string());
         if plan.detail {
             view.detail = detail.as_object().cloned();
         }
         let structured = to_value(view);
-        let chart = trend::chart(tool, &detail, trend::window_label(&detail));
+        let chart = trend::chart(tool, &detail, trend::window_label(&detail)).map(|c| {
+            c.marked(
+                &anomalies
+                    .iter()
+                    .map(|a| a.date.as_str())
+                    .collect::<Vec<_>>(),
+            )
+        });
         Ok(ToolOutput {
             text,
             structured,
@@ -348,6 +374,21 @@ impl Toolbox {
             detail,
             chart: None,
         }
+    }
+}
+
+/// `explain_change` asks the paths of other tools, through the same cache and limiter.
+impl super::explain::Upstream for Toolbox {
+    async fn fetch(&self, tool: &'static str, query: Query) -> Result<(Value, bool), ToolError> {
+        let template = self.endpoints.template(tool).unwrap_or_default();
+        let path = if template.contains(PROJECT_PLACEHOLDER) {
+            template.replace(PROJECT_PLACEHOLDER, &self.project_id().await?)
+        } else {
+            template.to_string()
+        };
+        let ttl = find(tool).map_or(DEFAULT_TTL, |t| self.ttl(t));
+        let fetched = self.api.get_shared(&self.cache, &path, &query, ttl).await?;
+        Ok((normalize(fetched.data), fetched.cached))
     }
 }
 

@@ -8,9 +8,11 @@
 
 use serde_json::{Value, json};
 
+use super::anomaly::{self, AnomalyView};
 use super::buckets::{Bucket, Series};
 use super::catalog::ToolDef;
 use super::format::{self, cell, label};
+use super::window::Resolved;
 use crate::chart::{self, Chart, Kind, MAX_SPARK, Metric};
 
 /// Cells a share bar takes at most: two, sixteen lengths. What a model reads costs context
@@ -114,11 +116,36 @@ pub fn chart(tool: &ToolDef, detail: &Value, window: Option<String>) -> Option<C
         bucket: (kind == Kind::Series).then(|| bucket(detail)),
         labels: labels(rows, key),
         previous_labels: labels(previous, key),
+        marks: Vec::new(),
         metrics,
     })
 }
 
 /// The window as people read it: `2026-11-24 to 2026-11-30 (America/New_York)`.
+/// The days of a daily series' window that break the weekly pattern (issue 25), one per day,
+/// from the first column that does; today so far is not judged. Nothing for other
+/// granularities, and nothing in a window under four weeks (the history it needs).
+pub fn anomalies(tool: &ToolDef, detail: &Value, window: &Resolved) -> Vec<AnomalyView> {
+    let Some(rows) = detail["data"].as_array() else {
+        return Vec::new();
+    };
+    if tool.chart != Some(Kind::Series) {
+        return Vec::new();
+    }
+    let columns: Vec<&str> = tool
+        .columns
+        .iter()
+        .copied()
+        .filter(|c| *c != "date")
+        .collect();
+    let skip: Vec<_> = window
+        .includes_today
+        .then(|| window.end.date())
+        .into_iter()
+        .collect();
+    anomaly::daily(rows, &columns, window.start.date(), &skip)
+}
+
 pub fn window_label(detail: &Value) -> Option<String> {
     let w = detail.get("window")?;
     let (start, end) = (w["startDate"].as_str()?, w["endDate"].as_str()?);

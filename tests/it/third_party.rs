@@ -21,7 +21,8 @@ fn python_sdk_calls_every_tool_and_validates_structured_content() {
             .output()
             .expect("run python");
         let stdout = succeeded(&out, &format!("python SDK check ({mode})"));
-        assert!(stdout.contains("all 13 tools passed"), "{stdout}");
+        assert!(stdout.contains("all 14 tools passed"), "{stdout}");
+        assert!(stdout.contains("ok explain_change"), "{stdout}");
     }
 }
 
