@@ -34,7 +34,7 @@ pub enum Scenario {
     EventSurge,
     /// Three days before today has three times its traffic.
     DaySpike,
-    /// Paid search brings $1,500.00 less revenue.
+    /// Paid search brings $600.00 less revenue (about half of its week).
     RevenueDrop,
 }
 
@@ -137,7 +137,7 @@ impl Scenario {
                 group_by: None,
                 key: "channel",
                 label: "Paid search",
-                deltas: &[("revenue", -1500.0)],
+                deltas: &[("revenue", -600.0)],
             }],
             Self::DaySpike => &[],
         }
