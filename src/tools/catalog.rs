@@ -203,7 +203,7 @@ pub const CATALOG: &[ToolDef] = &[
     ToolDef {
         name: "explain_change",
         title: "Why it changed",
-        description: "Why a metric (visitors, pageviews, sessions, events, revenue) changed against an earlier window: the pages, referrers, UTM tags, countries, events, channels or customers that carry the change, each item's part of it and what stays unexplained, plus days that broke the weekly pattern. One call instead of many: 'why did signups drop?', 'where did the spike come from?'.",
+        description: "Why a metric changed against an earlier window ('why did signups drop?'): which pages, referrers, UTM tags, countries, events, channels or customers carry the change, what stays unexplained, and days that broke the weekly pattern.",
         args: Args::of::<ExplainArgs>(),
         source: Source::Explain,
         icon: Icon::Traffic,

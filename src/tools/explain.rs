@@ -126,7 +126,7 @@ pub(crate) async fn run(
         (Some(column), Some(rows)) => flagged(&rows, column, &window),
         _ => Vec::new(),
     };
-    Ok(output(
+    let mut out = output(
         tool,
         &window,
         &previous,
@@ -134,7 +134,14 @@ pub(crate) async fn run(
         explanation,
         anomalies,
         requests,
-    ))
+    );
+    if plan.detail {
+        // `detail: true`: the whole explanation and the windows' instants beside the view.
+        if let Value::Object(view) = &mut out.structured {
+            view.insert("detail".into(), out.detail.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// The days of the window that break the weekly pattern; today so far is not judged.

@@ -138,14 +138,13 @@ impl Dimension {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExplainArgs {
-    /// visitors (default), pageviews, sessions, events or revenue.
+    /// What changed (default visitors).
     pub metric: Option<Metric>,
     #[serde(flatten)]
     pub window: Window,
     /// The window compared with (default previous_period).
     pub compare: Option<Compare>,
-    /// Breakdowns to look in (default: all that carry the metric but utm_medium): pages,
-    /// referrers, utm_source, utm_medium, utm_campaign, countries, events, channels, customers.
+    /// Breakdowns to look in (default: those that carry the metric).
     pub dimensions: Option<Vec<Dimension>>,
 }
 
