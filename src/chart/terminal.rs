@@ -248,6 +248,22 @@ mod tests {
     }
 
     #[test]
+    fn a_day_that_breaks_the_pattern_is_marked_under_its_column() {
+        let c = chart(&[1.0, 1.0, 9.0, 1.0]).marked(&["2026-11-03"]);
+        assert_eq!(c.marks, [2]);
+        let out = render(&c, 40, &|_, v| v.to_string());
+        let lines: Vec<Vec<char>> = out.lines().map(|l| l.chars().collect()).collect();
+        // Only the third column reaches the top row; the ⚠ stands under it, alone.
+        let top = lines[1].iter().position(|c| *c == '█').unwrap();
+        let marks: Vec<&Vec<char>> = lines.iter().filter(|l| l.contains(&'⚠')).collect();
+        assert_eq!(marks.len(), 1, "{out}");
+        assert_eq!(marks[0].iter().position(|c| *c == '⚠'), Some(top), "{out}");
+        assert_eq!(marks[0].iter().filter(|c| **c == '⚠').count(), 1);
+        // Unmarked, the chart has no such line.
+        assert!(!render(&chart(&[1.0, 9.0]), 40, &|_, v| v.to_string()).contains('⚠'));
+    }
+
+    #[test]
     fn columns_rise_from_zero_with_labels_and_dates() {
         let out = render(&chart(&[0.0, 4.0, 8.0]), 40, &|_, v| v.to_string());
         insta::assert_snapshot!("terminal_columns", out);
