@@ -353,3 +353,38 @@ fn spike(w: &Window, endpoint: &str, params: &HashMap<String, String>, answer: &
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_and_an_unknown_one_lists_them_all() {
+        for (name, scenario) in Scenario::ALL {
+            assert_eq!(Scenario::parse(name), Ok(*scenario));
+        }
+        assert_eq!(
+            Scenario::parse("spike").unwrap_err(),
+            "unknown scenario `spike` (expected page-drop, referrer-spike, country-shift, \
+             event-surge, day-spike, revenue-drop)"
+        );
+        assert_eq!(
+            Scenario::spike_day(Date::constant(2026, 11, 21)),
+            Date::constant(2026, 11, 18)
+        );
+    }
+
+    #[test]
+    fn a_window_before_the_planted_days_is_the_demo_as_is() {
+        let now: jiff::Timestamp = "2026-11-21T15:30:00Z".parse().unwrap();
+        let path = format!("/projects/{}/sources", data::PROJECT_ID);
+        let params: HashMap<String, String> =
+            [("startDate", "2026-11-07"), ("endDate", "2026-11-13")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let plain = read_api::route(&path, &params, now).unwrap();
+        let planted = route(Some(Scenario::ReferrerSpike), &path, &params, now).unwrap();
+        assert_eq!(plain, planted);
+    }
+}
