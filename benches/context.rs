@@ -35,6 +35,9 @@ type Sizes = Vec<(String, bool, usize, usize, usize)>;
 /// 90-day daily series.
 const DEFAULTS_BUDGET: usize = 5000;
 const SERIES_BUDGET: usize = 2500;
+/// The tool with a budget of its own (2,000 B, issue 25: it asks 13 breakdowns), left out of
+/// the 13 default answers' sum.
+const OWN_BUDGET: &str = "explain_change";
 
 /// What is measured: every tool with its defaults, then the two 90-day daily series.
 fn calls() -> Vec<(&'static str, serde_json::Value)> {
@@ -135,7 +138,8 @@ fn main() {
             }
             println!();
         }
-        if k < CATALOG.len() {
+        let in_sum = k < CATALOG.len() && tool != OWN_BUDGET;
+        if in_sum {
             text_total += text;
             structured_total += structured;
         }
@@ -151,7 +155,7 @@ fn main() {
         for (i, (_, rec)) in columns.iter().enumerate() {
             match rec.as_ref().and_then(|r| r.result(k)) {
                 Some(answer) => {
-                    if k < CATALOG.len() {
+                    if in_sum {
                         totals[i] += answer.len();
                     }
                     if *is_list && *raw > 0 {

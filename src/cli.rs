@@ -301,6 +301,10 @@ pub struct SandboxArgs {
     /// Lifetime of the access tokens its authorization server issues, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     pub token_ttl: u64,
+    /// Plant a change on top of the demo data, for explain_change and the anomaly flags:
+    /// page-drop, referrer-spike, country-shift, event-surge, day-spike or revenue-drop
+    #[arg(long, value_name = "NAME", value_parser = crate::sandbox::Scenario::parse)]
+    pub scenario: Option<crate::sandbox::Scenario>,
 }
 
 fn parse_mcp_error(raw: &str) -> Result<(String, i64), String> {

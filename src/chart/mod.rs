@@ -39,6 +39,20 @@ pub struct Chart {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub previous_labels: Vec<String>,
     pub metrics: Vec<Metric>,
+    /// Points that break the weekly pattern (issue 25): indexes into `labels`, marked ⚠.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<usize>,
+}
+
+impl Chart {
+    /// The chart with the points whose label starts with one of `dates` marked.
+    pub fn marked(mut self, dates: &[&str]) -> Self {
+        self.marks = (self.labels.iter().enumerate())
+            .filter(|(_, l)| dates.iter().any(|d| l.starts_with(d)))
+            .map(|(i, _)| i)
+            .collect();
+        self
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

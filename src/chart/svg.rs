@@ -257,6 +257,7 @@ mod tests {
             bucket: Some("day".into()),
             labels: vec!["a".into(), "b".into(), "c".into()],
             previous_labels: Vec::new(),
+            marks: Vec::new(),
             metrics: vec![Metric {
                 key: "visitors".into(),
                 label: "Visitors".into(),
@@ -286,6 +287,7 @@ mod tests {
             bucket: None,
             labels: vec!["/".into(), "/pricing".into(), "/empty".into()],
             previous_labels: Vec::new(),
+            marks: Vec::new(),
             metrics: vec![Metric {
                 key: "pageViews".into(),
                 label: "Page views".into(),

@@ -111,6 +111,17 @@ fn series(
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    if !chart.marks.is_empty() {
+        // ⚠ under each column holding a day that breaks the weekly pattern.
+        let mut line = format!("{:gutter$}  ", "");
+        for i in 0..values.len() {
+            let marked = chart.marks.iter().any(|m| m / step == i);
+            line.push(if marked { '⚠' } else { ' ' });
+            line.extend(std::iter::repeat_n(' ', (bar + gap).saturating_sub(1)));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
     let first = chart.labels.first().map(String::as_str).unwrap_or("");
     let last = chart.labels.last().map(String::as_str).unwrap_or("");
     let span = values.len() * cell;
@@ -190,6 +201,7 @@ mod tests {
                 .map(|d| format!("2026-11-{d:02}"))
                 .collect(),
             previous_labels: Vec::new(),
+            marks: Vec::new(),
             metrics: vec![Metric {
                 key: "visitors".into(),
                 label: "Visitors".into(),
@@ -233,6 +245,22 @@ mod tests {
             .unwrap();
         assert!(prev.contains('█') && prev.contains('▁'), "{out}");
         insta::assert_snapshot!("terminal_with_previous", out);
+    }
+
+    #[test]
+    fn a_day_that_breaks_the_pattern_is_marked_under_its_column() {
+        let c = chart(&[1.0, 1.0, 9.0, 1.0]).marked(&["2026-11-03"]);
+        assert_eq!(c.marks, [2]);
+        let out = render(&c, 40, &|_, v| v.to_string());
+        let lines: Vec<Vec<char>> = out.lines().map(|l| l.chars().collect()).collect();
+        // Only the third column reaches the top row; the ⚠ stands under it, alone.
+        let top = lines[1].iter().position(|c| *c == '█').unwrap();
+        let marks: Vec<&Vec<char>> = lines.iter().filter(|l| l.contains(&'⚠')).collect();
+        assert_eq!(marks.len(), 1, "{out}");
+        assert_eq!(marks[0].iter().position(|c| *c == '⚠'), Some(top), "{out}");
+        assert_eq!(marks[0].iter().filter(|c| **c == '⚠').count(), 1);
+        // Unmarked, the chart has no such line.
+        assert!(!render(&chart(&[1.0, 9.0]), 40, &|_, v| v.to_string()).contains('⚠'));
     }
 
     #[test]

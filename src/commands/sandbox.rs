@@ -14,6 +14,7 @@ pub async fn run(args: &SandboxArgs) -> anyhow::Result<Exit> {
         faults: args.fault.clone(),
         mcp_errors: args.mcp_error.iter().cloned().collect(),
         mcp_era: args.mcp_era,
+        scenario: args.scenario,
         oauth: sandbox::oauth::OAuthOptions {
             access_ttl: std::time::Duration::from_secs(args.token_ttl.max(1)),
             ..Default::default()

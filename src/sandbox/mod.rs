@@ -15,6 +15,7 @@ mod faults;
 pub mod mcp;
 pub mod oauth;
 mod read_api;
+pub mod scenarios;
 mod server;
 mod window;
 
@@ -31,6 +32,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 pub use faults::{Fault, FaultKind};
+pub use scenarios::Scenario;
 pub use server::Stats;
 use server::{AppState, StatsInner};
 
@@ -71,6 +73,8 @@ pub struct SandboxOptions {
     pub mcp_hang: Vec<String>,
     /// The protocol era(s) the hosted MCP endpoint speaks (2025-11-25 sessions by default).
     pub mcp_era: mcp::McpEra,
+    /// A change planted on top of the demo data ([`scenarios`]); `None`: the demo as is.
+    pub scenario: Option<Scenario>,
 }
 
 impl Default for SandboxOptions {
@@ -86,6 +90,7 @@ impl Default for SandboxOptions {
             mcp_errors: HashMap::new(),
             mcp_hang: Vec::new(),
             mcp_era: mcp::McpEra::default(),
+            scenario: None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The sandbox's HTTP front: what every request passes through (counting, the credentials seen,
 //! injected faults) and the resources behind a credential — the hosted MCP endpoint and the
 //! Read API with its rate limit. Imports the siblings it serves: [`super::faults`],
-//! [`super::oauth`] (bearer checks and challenges), [`super::mcp`] and [`super::read_api`].
+//! [`super::oauth`] (bearer checks and challenges), [`super::mcp`] and [`super::read_api`]
+//! (through [`super::scenarios`], which plants changes on top of it).
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::faults::{FaultKind, fault_response};
-use super::{API_PREFIX, SandboxOptions, error, mcp, oauth, read_api};
+use super::{API_PREFIX, SandboxOptions, error, mcp, oauth, scenarios};
 
 pub(super) struct AppState {
     pub options: SandboxOptions,
@@ -214,7 +215,7 @@ pub(super) async fn resource(
         r
     } else {
         let now = state.options.now.unwrap_or_else(crate::clock::now);
-        match read_api::route(rest, &params, now) {
+        match scenarios::route(state.options.scenario, rest, &params, now) {
             Ok(data) => axum::Json(json!({ "data": data })).into_response(),
             Err((status, message)) => error(status, &message),
         }

@@ -12,8 +12,10 @@ use schemars::generate::{Contract, SchemaSettings};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::anomaly::AnomalyView;
 use super::buckets::{Partial, Series, Unit};
 use super::catalog::{Shape, Source, ToolDef};
+use super::explain_math::Explanation;
 use crate::chart::Kind;
 
 /// What `structuredContent` holds: the answer first, then what it is about.
@@ -45,6 +47,13 @@ pub struct View {
     /// The window compared with and its values, however the comparison was made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<ComparisonView>,
+    /// `explain_change`: the change and the items in each breakdown that carry it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+    /// Days that break the weekly pattern (same weekday over the weeks before); only when
+    /// some do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomalies: Option<Vec<AnomalyView>>,
     /// Only on an answer reused from the cache: when the API was asked (RFC 3339, UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
@@ -183,7 +192,9 @@ pub fn output_schema(tool: &ToolDef) -> JsonObject {
     let keep = |name: &str| match name {
         "summary" => true,
         "window" | "detail" => windowed,
-        "metrics" => tool.shape == Shape::Object,
+        "metrics" => tool.shape == Shape::Object && tool.source != Source::Explain,
+        "explanation" => tool.source == Source::Explain,
+        "anomalies" => tool.chart == Some(Kind::Series) || tool.source == Source::Explain,
         "columns" | "rows" => tool.shape == Shape::Rows,
         "series" => tool.chart == Some(Kind::Series),
         "more" => tool.args.kind().takes_limit(),

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::explain_args::ExplainArgs;
 use super::icons::Icon;
 use super::params::{
     Args, CompareArgs, EventsArgs, ListArgs, LocationsArgs, NoArgs, SeriesArgs, SourcesArgs,
@@ -27,6 +28,9 @@ pub enum Source {
     Endpoint,
     /// `GET /me`, asked once per process: the project itself, no project id needed.
     Me,
+    /// `explain_change`: the overview, breakdowns and daily series of the endpoint table, in
+    /// two windows, each through the cache.
+    Explain,
     /// This process's request count and the last rate-limit headers it saw: costs no API call
     /// and needs no sign-in.
     Counters,
@@ -197,6 +201,15 @@ pub const CATALOG: &[ToolDef] = &[
         ..BASE
     },
     ToolDef {
+        name: "explain_change",
+        title: "Why it changed",
+        description: "Why a metric changed against an earlier window ('why did signups drop?'): which pages, referrers, UTM tags, countries, events, channels or customers carry the change, what stays unexplained, and days that broke the weekly pattern.",
+        args: Args::of::<ExplainArgs>(),
+        source: Source::Explain,
+        icon: Icon::Traffic,
+        ..BASE
+    },
+    ToolDef {
         name: "get_api_usage",
         title: "API usage",
         description: "Requests left in the analytics API's rate limit; costs no request.",
@@ -245,7 +258,7 @@ mod tests {
                 tool.args.accepts("compare")
             );
             // Answers that need no upstream path take no window.
-            if tool.source != Source::Endpoint {
+            if !matches!(tool.source, Source::Endpoint | Source::Explain) {
                 assert!(!tool.args.kind().takes_window(), "{}", tool.name);
             }
         }

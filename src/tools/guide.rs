@@ -97,6 +97,7 @@ pub const METRICS: &[&str] = &[
     "revenue",
     "newSubscriptions",
     "churnRate",
+    "events",
 ];
 
 /// The user message a prompt expands to. Unknown values are refused with what is accepted.
@@ -152,16 +153,35 @@ fn what_changed(period: &str, metric: Option<&str>) -> Result<String, String> {
             METRICS.join(", ")
         ));
     }
-    let tool = if ["mrr", "revenue", "newSubscriptions", "churnRate"].contains(&metric) {
-        "get_revenue"
-    } else {
-        "get_analytics"
+    // explain_change does the breakdowns and the arithmetic in one call (issue 25); a metric
+    // no breakdown carries is sized by its overview and explained through the one that drives it.
+    let explained = match metric {
+        "uniqueVisitors" => Some("visitors"),
+        "pageViews" => Some("pageviews"),
+        "sessions" => Some("sessions"),
+        "revenue" => Some("revenue"),
+        "events" => Some("events"),
+        _ => None,
+    };
+    let step = match explained {
+        Some(m) => format!(
+            "1. Call explain_change with metric={m} and period={period} (compared with the previous period): it sizes the change, names the pages, sources, places or events that carry it with their numbers, says how much stays unexplained, and flags days that broke the weekly pattern."
+        ),
+        None => {
+            let (tool, driver) = if ["mrr", "newSubscriptions", "churnRate"].contains(&metric) {
+                ("get_revenue", "revenue")
+            } else {
+                ("get_analytics", "visitors")
+            };
+            format!(
+                "1. Call {tool} with period={period} and compare=previous_period to size the change in {metric}; then call explain_change with metric={driver} and period={period} to trace what drives it."
+            )
+        }
     };
     Ok(format!(
         "Explain what changed in {metric} for period={period}.\n\
-         1. Call {tool} with period={period} and compare=previous_period to size the change.\n\
-         2. Break it down: get_traffic_sources (groupBy referrer, then utm_campaign), get_top_pages and get_top_locations for the same period, and the same calls for the previous period (use startDate/endDate from the comparison window).\n\
-         3. Name the two or three rows whose change explains most of the difference, with their numbers.\n\
+         {step}\n\
+         2. Name the two or three items whose change explains most of the difference, with their numbers and share of the change, and any flagged day.\n\
          If the change is small (under 5%), say so rather than over-explaining noise."
     ))
 }
@@ -204,6 +224,8 @@ mod tests {
                 .unwrap()
                 .contains("get_revenue")
         );
+        let t = prompt_text("what_changed", None, Some("pageViews")).unwrap();
+        assert!(t.contains("explain_change with metric=pageviews"), "{t}");
         let r = prompt_text("revenue_review", None, None).unwrap();
         assert!(
             r.contains("period=last_30_days")

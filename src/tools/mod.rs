@@ -10,15 +10,20 @@
 //! `buckets` (a series' rows as spans of the window, re-bucketed when long), `format`, `trend`,
 //! `typed` (the one typed answer of a call, built from them), `render` and `shape` (its text
 //! and `structuredContent`), `answer` (the typed `structuredContent` and the `outputSchema`
-//! derived from it), and `guide` and `icons` (what
-//! the model and the client read beside the tools).
+//! derived from it), and `guide` and `icons` (what the model and the client read beside the
+//! tools). `explain` (with `explain_args` and `explain_math`) answers `explain_change` from
+//! several of those paths; `anomaly` flags the days of a series that break the weekly pattern.
 
+pub mod anomaly;
 pub mod answer;
 pub mod buckets;
 pub mod catalog;
 pub mod compare;
 pub mod data;
 pub mod dates;
+pub mod explain;
+pub mod explain_args;
+pub mod explain_math;
 pub mod format;
 pub mod guide;
 pub mod icons;

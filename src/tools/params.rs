@@ -40,6 +40,8 @@ pub enum ArgsKind {
     Sources,
     Locations,
     Events,
+    /// `explain_change`'s arguments.
+    Explain,
 }
 
 // Facts about a tool's arguments are typed here, by kind, not probed from schema property
@@ -60,7 +62,7 @@ impl ArgsKind {
 
     /// Takes `compare` (and so may answer with a comparison).
     pub fn takes_compare(self) -> bool {
-        matches!(self, Self::Compare | Self::Series)
+        matches!(self, Self::Compare | Self::Series | Self::Explain)
     }
 }
 
@@ -352,7 +354,7 @@ pub struct Plan {
 
 impl Plan {
     /// A plan for `window`, the rest to be filled in.
-    fn over(window: Window) -> Self {
+    pub(super) fn over(window: Window) -> Self {
         Self {
             detail: window.detail.unwrap_or(false),
             window: Some(window.into()),
@@ -437,7 +439,7 @@ fn unknown_variant(inner: &str, path: &str, args: &Value) -> Option<String> {
 }
 
 /// The name serde gives a unit enum variant (`utm_source`, `week`): what the upstream is sent.
-fn serde_name<T: Serialize>(value: &T) -> String {
+pub(super) fn serde_name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(Value::String(name)) => name,
         _ => String::new(),

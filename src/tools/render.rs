@@ -128,6 +128,11 @@ pub fn render(tool: &ToolDef, answer: &Answer) -> String {
             Some(false) => {}
         }
     }
+    // Days that break the weekly pattern, under the series (issue 25).
+    for a in &answer.anomalies {
+        out.push_str(&super::anomaly::line(a));
+        out.push('\n');
+    }
     if let Some(note) = answer.reused() {
         out = out.trim_end().to_string();
         out.push_str(&format!("\n({note})"));

@@ -120,6 +120,16 @@ impl Toolbox {
             Source::Counters => Ok(self.api_usage(tool)),
             Source::Me => self.project(tool).await,
             Source::Endpoint => self.ask(tool, &plan).await,
+            Source::Explain => {
+                if !self.api.has_credential() {
+                    return Err(ToolError::NotSignedIn);
+                }
+                let window = self
+                    .window(tool, &plan)
+                    .await?
+                    .ok_or_else(|| invalid(tool, "a window is needed".into()))?;
+                super::explain::run(self, tool, &plan, window).await
+            }
         }
     }
 
@@ -197,6 +207,11 @@ impl Toolbox {
         if self.options.mask_emails {
             mask_data(&mut data);
         }
+        // Days that break the weekly pattern (issue 25).
+        let anomalies = window
+            .as_ref()
+            .map(|w| trend::anomalies(tool, &data, w))
+            .unwrap_or_default();
         let answer = Answer {
             data,
             window,
@@ -205,6 +220,7 @@ impl Toolbox {
             request: Some(Request { path, params: sent }),
             as_of: Some(fetched.as_of),
             cached: fetched.cached,
+            anomalies,
             series,
         };
         Ok(output(tool, answer, plan.detail))
@@ -318,12 +334,31 @@ pub fn output(tool: &ToolDef, answer: Answer, detail: bool) -> ToolOutput {
             .ok()
             .and_then(|v| v.as_object().cloned());
     }
-    let chart = trend::chart(tool, &answer, trend::window_label(&answer));
+    view.anomalies = (!answer.anomalies.is_empty()).then(|| answer.anomalies.clone());
+    let marks: Vec<&str> = answer.anomalies.iter().map(|a| a.date.as_str()).collect();
+    let chart = trend::chart(tool, &answer, trend::window_label(&answer)).map(|c| c.marked(&marks));
     ToolOutput {
         text,
         structured: to_value(view),
         answer,
         chart,
+    }
+}
+
+/// `explain_change` asks the paths of other tools, through the same cache and limiter.
+impl super::explain::Upstream for Toolbox {
+    async fn fetch(&self, tool: &'static str, query: Query) -> Result<(Value, bool), ToolError> {
+        let template = self.endpoints.template(tool).unwrap_or_default();
+        let path = if template.contains(PROJECT_PLACEHOLDER) {
+            template.replace(PROJECT_PLACEHOLDER, &self.project_id().await?)
+        } else {
+            template.to_string()
+        };
+        let ttl = find(tool).map_or(DEFAULT_TTL, |t| self.ttl(t));
+        let fetched = self.api.get_shared(&self.cache, &path, &query, ttl).await?;
+        // Parsed as every answer is (a scalar becomes `{"value": …}`), then handed on whole.
+        let data = serde_json::to_value(Data::parse(fetched.data)).unwrap_or_default();
+        Ok((data, fetched.cached))
     }
 }
 

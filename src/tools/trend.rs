@@ -8,10 +8,13 @@
 
 use serde_json::{Value, json};
 
+use super::anomaly::{self, AnomalyView};
 use super::buckets::Bucket;
 use super::catalog::ToolDef;
+use super::data::Data;
 use super::format::{self, cell, label};
 use super::typed::Answer;
+use super::window::Resolved;
 use crate::chart::{self, Chart, Kind, MAX_SPARK, Metric};
 
 /// Cells a share bar takes at most: two, sixteen lengths. What a model reads costs context
@@ -103,8 +106,33 @@ pub fn chart(tool: &ToolDef, answer: &Answer, window: Option<String>) -> Option<
         bucket: (kind == Kind::Series).then(|| answer.granularity().to_string()),
         labels: labels(rows, key),
         previous_labels: labels(previous, key),
+        marks: Vec::new(),
         metrics,
     })
+}
+
+/// The days of a daily series' window that break the weekly pattern (issue 25), one per day,
+/// from the first column that does; today so far is not judged. Nothing for other
+/// granularities, and nothing in a window under four weeks (the history it needs).
+pub fn anomalies(tool: &ToolDef, data: &Data, window: &Resolved) -> Vec<AnomalyView> {
+    let Some(rows) = data.rows() else {
+        return Vec::new();
+    };
+    if tool.chart != Some(Kind::Series) {
+        return Vec::new();
+    }
+    let columns: Vec<&str> = tool
+        .columns
+        .iter()
+        .copied()
+        .filter(|c| *c != "date")
+        .collect();
+    let skip: Vec<_> = window
+        .includes_today
+        .then(|| window.end.date())
+        .into_iter()
+        .collect();
+    anomaly::daily(rows, &columns, window.start.date(), &skip)
 }
 
 /// The window as people read it: `2026-11-24 to 2026-11-30 (America/New_York)`.

@@ -11,6 +11,7 @@
 use jiff::Timestamp;
 use serde::{Serialize, Serializer};
 
+use super::anomaly::AnomalyView;
 use super::buckets::Series;
 use super::compare::{Changes, Comparison, echo};
 use super::data::{Cut, Data};
@@ -39,6 +40,9 @@ pub struct Answer {
     /// The answer was reused from the cache (then every view says when it was asked).
     #[serde(skip)]
     pub cached: bool,
+    /// The days of a daily series that break the weekly pattern (issue 25).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub anomalies: Vec<AnomalyView>,
     /// A series' rows as spans of the window, re-bucketed when long.
     #[serde(skip)]
     pub series: Option<Series>,

@@ -76,7 +76,7 @@ fn tools_lists_every_tool_with_its_parameters() {
     insta::assert_snapshot!("tools_text", out.stdout);
     let out = env.run(&["tools", "--json"], "");
     let json: Value = serde_json::from_str(&out.stdout).expect("json");
-    assert_eq!(json["tools"].as_array().map(Vec::len), Some(13));
+    assert_eq!(json["tools"].as_array().map(Vec::len), Some(14));
 }
 
 #[test]

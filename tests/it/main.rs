@@ -18,6 +18,7 @@ mod dist;
 mod docs;
 mod eras;
 mod exit_codes;
+mod explain;
 mod first_run;
 mod help;
 mod hosted;

@@ -51,6 +51,7 @@ fn initialize_then_tools_list_matches_snapshot() {
             "get_revenue_timeseries",
             "get_top_customers",
             "get_channel_roi",
+            "explain_change",
             "get_api_usage"
         ]
     );
@@ -276,7 +277,7 @@ fn garbage_lines_get_json_rpc_errors_and_the_next_request_is_served() {
     s.send_raw("{\"jsonrpc\":\"2.0\",\"id\":{\"x\":1},\"method\":\"ping\"}");
     assert_eq!(s.recv()["error"]["code"], -32600);
     let list = s.request("tools/list", json!({}));
-    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(13));
+    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(14));
     s.finish();
 }
 
@@ -298,7 +299,7 @@ fn refused_lines_written_with_the_next_request_in_one_go_are_each_answered() {
     assert_eq!(not_utf8["error"]["code"], -32700, "{not_utf8}");
     let list = s.recv();
     assert_eq!(list["id"], "after", "{list}");
-    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(13));
+    assert_eq!(list["result"]["tools"].as_array().map(Vec::len), Some(14));
     s.finish();
 }
 
@@ -374,7 +375,7 @@ fn protocol_versions_are_negotiated() {
             s.request("tools/list", json!({}))["result"]["tools"]
                 .as_array()
                 .map(Vec::len),
-            Some(13)
+            Some(14)
         );
         s.finish();
     }
@@ -389,7 +390,7 @@ fn without_a_credential_serve_starts_and_every_tool_says_how_to_sign_in() {
         s.request("tools/list", json!({}))["result"]["tools"]
             .as_array()
             .map(Vec::len),
-        Some(13)
+        Some(14)
     );
     for tool in ["get_analytics", "get_project", "get_realtime"] {
         let r = s.call(tool, json!({}));

@@ -33,7 +33,7 @@ fn claude_code_and_codex_get_the_text_alone_other_clients_both() {
     for client in ["claude-code", "codex-mcp-client"] {
         let (mut s, _env) = session_as(client, &[], None);
         let listed = tools(&mut s);
-        assert_eq!(listed.len(), 13);
+        assert_eq!(listed.len(), 14);
         // A declared outputSchema would oblige every result to carry structuredContent,
         // which these clients would then hand the model instead of the text.
         assert!(

@@ -21,7 +21,8 @@ fn python_sdk_calls_every_tool_and_validates_structured_content() {
             .output()
             .expect("run python");
         let stdout = succeeded(&out, &format!("python SDK check ({mode})"));
-        assert!(stdout.contains("all 13 tools passed"), "{stdout}");
+        assert!(stdout.contains("all 14 tools passed"), "{stdout}");
+        assert!(stdout.contains("ok explain_change"), "{stdout}");
     }
 }
 
@@ -69,7 +70,7 @@ fn inspector_cli_lists_tools_strictly_and_calls_one() {
     );
     assert!(ok, "inspector tools/list failed:\n{stdout}\n{stderr}");
     let listed: serde_json::Value = serde_json::from_str(&stdout).expect("tools/list JSON");
-    assert_eq!(listed["tools"].as_array().map(Vec::len), Some(13));
+    assert_eq!(listed["tools"].as_array().map(Vec::len), Some(14));
     // --strict prints schema portability problems on stderr; there must be none.
     assert!(
         !stderr.contains("Warning") && !stderr.contains("Error"),
@@ -139,7 +140,7 @@ fn inspector_launches_the_entry_install_wrote_for_claude_desktop() {
         String::from_utf8_lossy(&out.stderr)
     );
     let listed: serde_json::Value = serde_json::from_str(&stdout).expect("tools/list JSON");
-    assert_eq!(listed["tools"].as_array().map(Vec::len), Some(13));
+    assert_eq!(listed["tools"].as_array().map(Vec::len), Some(14));
 }
 
 /// The npm program `program` (Claude Code, Codex CLI) from `.ci/node`, an environment for it,
@@ -291,7 +292,7 @@ fn codex_reads_the_entry_and_its_app_server_lists_our_tools() {
     assert_eq!(ours["serverInfo"]["name"], "analytics-mcp");
     assert!(ours["toolsError"].is_null(), "{ours}");
     let tools = ours["tools"].as_object().expect("tools");
-    assert_eq!(tools.len(), 13, "{:?}", tools.keys().collect::<Vec<_>>());
+    assert_eq!(tools.len(), 14, "{:?}", tools.keys().collect::<Vec<_>>());
     assert!(tools.contains_key("get_analytics") && tools.contains_key("get_revenue"));
 
     let removed = env.run(&["uninstall", "codex"], "");

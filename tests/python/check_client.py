@@ -8,6 +8,7 @@ Usage: python check_client.py /path/to/analytics-mcp [auto|legacy]
 """
 
 import asyncio
+import json
 import os
 import sys
 
@@ -30,6 +31,7 @@ ARGS = {
     "get_api_usage": {},
     "get_analytics": {"period": "last_month", "compare": "previous_year"},
     "get_revenue": {"period": "month_to_date", "compare": "previous_period"},
+    "explain_change": {"metric": "visitors", "period": "last_7_days"},
 }
 
 
@@ -40,7 +42,7 @@ async def main(binary: str, mode: str) -> None:
         listed = await client.list_tools()
         tools = listed.tools
         names = [t.name for t in tools]
-        assert len(names) == 13, f"expected 13 tools, got {names}"
+        assert len(names) == 14, f"expected 14 tools, got {names}"
         for tool in tools:
             assert tool.annotations is not None and tool.annotations.read_only_hint, tool.name
             jsonschema.Draft202012Validator.check_schema(tool.input_schema)
@@ -60,6 +62,20 @@ async def main(binary: str, mode: str) -> None:
         jsonschema.validate(detailed.structured_content, by_name["get_top_pages"].output_schema)
         assert detailed.structured_content["detail"]["data"][0]["title"], detailed
         print("ok detail")
+        # explain_change (issue 25): a description a model can act on, an answer in 2,000 B.
+        explain = by_name["explain_change"]
+        for word in ("why", "pages", "referrers", "countries", "unexplained", "weekly pattern"):
+            assert word in explain.description.lower(), (word, explain.description)
+        assert "metric" in explain.input_schema["properties"], explain.input_schema
+        why = await client.call_tool("explain_change", {"metric": "pageviews"})
+        assert not why.is_error, why.content
+        text = why.content[0].text
+        structured = json.dumps(why.structured_content, ensure_ascii=False, separators=(",", ":"))
+        assert len(text.encode()) <= 2000, f"explain_change text is {len(text.encode())} B"
+        assert len(structured.encode()) <= 2000, f"explain_change JSON is {len(structured.encode())} B"
+        dims = [d["dimension"] for d in why.structured_content["explanation"]["dimensions"]]
+        assert dims == ["pages", "referrers", "utm_source", "utm_campaign", "countries"], dims
+        print(f"ok explain_change ({len(text.encode())} B text, {len(structured.encode())} B JSON)")
         bad = await client.call_tool("get_top_pages", {"limit": 1000})
         assert bad.is_error, "limit=1000 should be a tool error"
         assert "1 to 100" in bad.content[0].text, bad.content[0].text
