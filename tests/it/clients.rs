@@ -6,8 +6,8 @@
 //! answers together at most 6,000 bytes, our 13 tool definitions at most 8,000 bytes in Claude
 //! Code. Sizes are printed (`--nocapture`); `cargo bench --bench context` tabulates them.
 
-use analytics_mcp::sandbox::{Fault, FaultKind, SandboxOptions};
 use analytics_mcp::tools::{ArgsKind, CATALOG, Shape};
+use analytics_mcp_sandbox::{Fault, FaultKind, SandboxOptions};
 use std::path::Path;
 
 use serde_json::{Value, json};

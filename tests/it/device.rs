@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 
 use crate::common::{TestEnv, WAIT, line_reader};
 use crate::oauth::{credentials_path, sandbox};

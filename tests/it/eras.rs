@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::SandboxOptions;
-use analytics_mcp::sandbox::mcp::McpEra;
+use analytics_mcp_sandbox::SandboxOptions;
+use analytics_mcp_sandbox::mcp::McpEra;
 use serde_json::{Value, json};
 
 use crate::common::{
@@ -51,7 +51,7 @@ fn initialize(s: &mut McpSession, elicitation: bool) -> Value {
 }
 
 /// Waits (bounded) until `done` holds for the sandbox's stats.
-fn wait_for(sb: &TestSandbox, done: impl Fn(&analytics_mcp::sandbox::mcp::McpStats) -> bool) {
+fn wait_for(sb: &TestSandbox, done: impl Fn(&analytics_mcp_sandbox::mcp::McpStats) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !done(&sb.sandbox.mcp_stats()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));

@@ -1,6 +1,6 @@
 //! `serve` speaking MCP over stdio: handshake, tool list, every tool, protocol manners.
 
-use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use analytics_mcp::sandbox::SandboxOptions;
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::SandboxOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
 use crate::common::{McpSession, TestEnv, TestSandbox, repo, text_of};

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 
 use crate::common::{TestEnv, TestSandbox, repo};
 use crate::oauth::{browser_env, credentials_path, sandbox, stored};

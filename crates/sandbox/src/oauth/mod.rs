@@ -377,7 +377,8 @@ impl AuthServer {
 mod tests {
     use serde_json::Value;
 
-    use crate::sandbox::{self, SandboxOptions};
+    use crate as sandbox;
+    use crate::SandboxOptions;
 
     struct Http {
         client: reqwest::Client,
@@ -476,7 +477,7 @@ mod tests {
             .await
             .expect("sandbox");
         let http = Http {
-            client: crate::http::http_client(|b| b),
+            client: analytics_mcp::http::http_client(|b| b),
             origin: sandbox.origin(),
         };
         let verifier = "v".repeat(50);

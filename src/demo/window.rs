@@ -15,7 +15,7 @@ use super::data::{self, Day};
 /// The longest window the sandbox computes, in days.
 const MAX_DAYS: i64 = 1100;
 
-pub(super) type Routed = Result<Value, (StatusCode, String)>;
+pub type Routed = Result<Value, (StatusCode, String)>;
 
 pub(super) fn bad(message: impl Into<String>) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, message.into())
