@@ -157,7 +157,22 @@ pub async fn start() -> std::io::Result<Demo> {
     let addr = listener.local_addr()?;
     let rate = Arc::new(RateWindow::new(DEFAULT_RATE_LIMIT, Duration::from_secs(60)));
     let app = axum::Router::new().fallback(serve).with_state(rate);
+    Ok(Demo {
+        addr,
+        shutdown: Some(serve_in_background(listener, app, "demo")),
+    })
+}
+
+/// Serves `app` on `listener` in a background task (handlers may ask for the peer's
+/// [`SocketAddr`]) until the returned sender is used or dropped. `name` is for the log line of
+/// a server that stopped on an error. Shared with the sandbox.
+pub fn serve_in_background(
+    listener: TcpListener,
+    app: axum::Router,
+    name: &'static str,
+) -> tokio::sync::oneshot::Sender<()> {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -165,13 +180,10 @@ pub async fn start() -> std::io::Result<Demo> {
             })
             .await;
         if let Err(e) = served {
-            tracing::warn!("demo stopped: {e}");
+            tracing::warn!("{name} stopped: {e}");
         }
     });
-    Ok(Demo {
-        addr,
-        shutdown: Some(tx),
-    })
+    tx
 }
 
 /// Every request: the demo key, then the rate limit, then the route.

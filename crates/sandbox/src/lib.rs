@@ -199,26 +199,15 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
             state.clone(),
             server::observe,
         ))
-        .with_state(state)
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!("sandbox stopped: {e}");
-        }
-    });
+        .with_state(state);
+    let shutdown = analytics_mcp::demo::serve_in_background(listener, app, "sandbox");
     Ok(Sandbox {
         addr,
         api_key,
         stats,
         oauth,
         mcp,
-        shutdown: Some(tx),
+        shutdown: Some(shutdown),
     })
 }
 
