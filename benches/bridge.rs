@@ -17,8 +17,10 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::mcp::McpEra;
-use analytics_mcp::sandbox::{self, Fault, FaultKind, Sandbox, SandboxOptions, data::PROJECT_ID};
+use analytics_mcp_sandbox::mcp::McpEra;
+use analytics_mcp_sandbox::{
+    self as sandbox, Fault, FaultKind, Sandbox, SandboxOptions, data::PROJECT_ID,
+};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);

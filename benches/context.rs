@@ -21,8 +21,8 @@ use analytics_mcp::api::endpoints::Endpoints;
 use analytics_mcp::api::{ApiClient, Auth};
 use analytics_mcp::config::Output;
 use analytics_mcp::credentials::{Bound, Origin, Secret};
-use analytics_mcp::sandbox::{self, SandboxOptions};
 use analytics_mcp::tools::{ArgsKind, CATALOG, Shape, Toolbox};
+use analytics_mcp_sandbox::{self as sandbox, SandboxOptions};
 use serde_json::json;
 
 const NOW: &str = "2026-11-21T15:30:00Z";

@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::{self, SandboxOptions};
+use analytics_mcp_sandbox::{self as sandbox, SandboxOptions};
 use serde_json::{Value, json};
 
 /// The most peak RSS `serve` may reach through the flood.

@@ -24,7 +24,8 @@ owner="${RELEASE_OWNER:-${GITHUB_REPOSITORY_OWNER:-OWNER}}"
 if [ "$owner" != OWNER ]; then
   export ANALYTICS_MCP_RELEASE_OWNER="$owner"
 fi
-cargo build --release --locked
+# The product only: the sandbox (crates/sandbox) is a development tool, not shipped.
+cargo build --release --locked -p analytics-mcp
 mkdir -p "$out"
 sed "s/OWNER/$owner/g" dist/client-metadata.json > "$out/client-metadata.json"
 stage=$(mktemp -d)

@@ -6,7 +6,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
 use crate::complete;
-use crate::sandbox::Fault;
 
 /// Ask your AI assistant about your website analytics: a local MCP server for the Himetrica
 /// Read API.
@@ -275,44 +274,12 @@ pub struct LoginArgs {
     pub client_secret: bool,
 }
 
+/// Everything after `sandbox`, handed as is to the `analytics-mcp-sandbox` binary (its own
+/// `--help` lists its options: port, rate limit, faults, MCP era, token lifetime).
 #[derive(Debug, Args)]
+#[command(disable_help_flag = true, disable_version_flag = true)]
 pub struct SandboxArgs {
-    /// Port on 127.0.0.1 (0 picks a free one)
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// Requests per minute before answering 429
-    #[arg(long, default_value_t = crate::sandbox::DEFAULT_RATE_LIMIT)]
-    pub rate_limit: u32,
-    /// Inject a fault into requests whose path contains PATH: PATH=503 (any 4xx or 5xx status),
-    /// PATH=429:30 (with Retry-After), PATH=delay:1500 (ms, then the answer), PATH=html,
-    /// PATH=invalid-json (cut off), PATH=reset (dropped mid-body), PATH=stall (never ends),
-    /// PATH=huge:50 (MiB) or PATH=redirect:URL; add *N to fault the first N requests only.
-    /// Repeatable.
-    #[arg(long, value_name = "PATH=SPEC")]
-    pub fault: Vec<Fault>,
-    /// Make a tool of the hosted MCP endpoint (/mcp) answer with a JSON-RPC error code, e.g.
-    /// get_visitors=-32003. Repeatable.
-    #[arg(long, value_name = "TOOL=CODE", value_parser = parse_mcp_error)]
-    pub mcp_error: Vec<(String, i64)>,
-    /// The MCP protocol era(s) /mcp speaks: 2026-07-28 (stateless), 2025-11-25 (sessions) or
-    /// both on one endpoint
-    #[arg(long, value_name = "ERA", default_value = "both")]
-    pub mcp_era: crate::sandbox::mcp::McpEra,
-    /// Lifetime of the access tokens its authorization server issues, in seconds
-    #[arg(long, value_name = "SECS", default_value_t = 3600)]
-    pub token_ttl: u64,
-    /// Plant a change on top of the demo data, for explain_change and the anomaly flags:
-    /// page-drop, referrer-spike, country-shift, event-surge, day-spike or revenue-drop
-    #[arg(long, value_name = "NAME", value_parser = crate::sandbox::Scenario::parse)]
-    pub scenario: Option<crate::sandbox::Scenario>,
-}
-
-fn parse_mcp_error(raw: &str) -> Result<(String, i64), String> {
-    let (tool, code) = raw
-        .split_once('=')
-        .ok_or("expected TOOL=CODE, e.g. get_visitors=-32003")?;
-    let code = code
-        .parse::<i64>()
-        .map_err(|_| format!("`{code}` is not a JSON-RPC error code"))?;
-    Ok((tool.to_string(), code))
+    /// The sandbox's arguments, e.g. --port 8787
+    #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    pub args: Vec<std::ffi::OsString>,
 }

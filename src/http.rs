@@ -31,6 +31,44 @@ pub fn http_client(
     })
 }
 
+/// An [`http_client`] built on first use, then shared by every request of its owner: building
+/// one loads the system's trust roots (a bundle and a directory of certificates, a few
+/// milliseconds), which a command that answers without the network (`serve` up to its first
+/// tool call, `tools`, `--help`) should not pay for (issue 23).
+pub struct LazyClient {
+    configure: fn(reqwest::ClientBuilder, std::time::Duration) -> reqwest::ClientBuilder,
+    timeout: std::time::Duration,
+    client: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl LazyClient {
+    /// A client that `configure` will set up with `timeout` when first needed.
+    pub fn new(
+        timeout: std::time::Duration,
+        configure: fn(reqwest::ClientBuilder, std::time::Duration) -> reqwest::ClientBuilder,
+    ) -> Self {
+        Self {
+            configure,
+            timeout,
+            client: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The client, built now if this is the first request.
+    pub fn get(&self) -> &reqwest::Client {
+        self.client
+            .get_or_init(|| http_client(|b| (self.configure)(b, self.timeout)))
+    }
+}
+
+impl std::fmt::Debug for LazyClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyClient")
+            .field("built", &self.client.get().is_some())
+            .finish()
+    }
+}
+
 /// TLS uses rustls with the `ring` provider, chosen over reqwest's default (aws-lc-rs) for a
 /// binary about a fifth smaller. Installing it twice is harmless.
 pub fn install_crypto_provider() {

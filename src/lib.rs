@@ -9,7 +9,9 @@
 //!   → `auth` (sign-in and tokens) → `api` (the Read API client) → `tools` → `mcp`;
 //! - `hosted` (the bridge to hosted MCP servers) stands beside `api`, on `auth` and `config`;
 //! - `chart` (SVG and terminal drawings, on `text`) stands under `tools`;
-//! - `sandbox` is a stand-alone stand-in for the upstream; `install` edits client configs;
+//! - `demo` (the offline sample project behind `--demo`: its Read API on 127.0.0.1, no sign-in,
+//!   no MCP server) stands alone on `clock`; `install` edits client configs. The sandbox (a
+//!   stand-in upstream with an authorization server) is another crate, never linked here;
 //! - `usage` (how a failed command ends: exit code, hint, clap's refusals) serves `run` only.
 //!
 //! Leaf helpers may be used anywhere and import none of the above: `env_vars`, `output`,
@@ -29,6 +31,7 @@ pub mod commands;
 pub mod complete;
 pub mod config;
 pub mod credentials;
+pub mod demo;
 pub mod env_vars;
 pub mod error;
 pub mod hosted;
@@ -36,7 +39,6 @@ pub mod http;
 pub mod install;
 pub mod mcp;
 pub mod output;
-pub mod sandbox;
 pub mod text;
 pub mod tools;
 mod usage;

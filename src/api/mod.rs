@@ -19,7 +19,7 @@ use serde_json::Value;
 use url::Url;
 
 pub use crate::config::{DEFAULT_MAX_IN_FLIGHT, Limits, endpoints};
-use crate::http::Backoff;
+use crate::http::{Backoff, LazyClient};
 pub use crate::http::{http_client, install_crypto_provider};
 pub use error::ApiError;
 use limiter::Limiter;
@@ -61,7 +61,8 @@ const BACKOFF: Backoff = Backoff::doubling(Duration::from_millis(200)).jittered(
 /// An authenticated Read API client.
 #[derive(Debug)]
 pub struct ApiClient {
-    http: reqwest::Client,
+    /// Built on the first request (see [`LazyClient`]).
+    http: LazyClient,
     base: Url,
     auth: Option<Auth>,
     limits: Limits,
@@ -76,7 +77,9 @@ pub type Query = Vec<(String, String)>;
 
 impl ApiClient {
     pub fn new(base: Url, auth: Option<Auth>, limits: Limits) -> Self {
-        let http = http_client(|b| b.connect_timeout(limits.connect_timeout.min(limits.timeout)));
+        let http = LazyClient::new(limits.connect_timeout.min(limits.timeout), |b, t| {
+            b.connect_timeout(t)
+        });
         Self {
             http,
             base,
@@ -206,7 +209,7 @@ impl ApiClient {
     ) -> Result<Value, ApiError> {
         let url = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
         let left = deadline.saturating_duration_since(Instant::now());
-        let mut request = self.http.get(&url).query(query).timeout(left);
+        let mut request = self.http.get().get(&url).query(query).timeout(left);
         // The one place a Read API request gets a credential: only for its own origin.
         let header = match (&self.auth, bearer) {
             (Some(Auth::ApiKey(key)), _) => Some(("X-API-Key", key.for_request(&url)?.to_string())),

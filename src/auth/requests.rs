@@ -32,7 +32,8 @@ impl Answer {
 
 #[derive(Clone)]
 pub struct AuthHttp {
-    client: reqwest::Client,
+    /// Built on the first request: a token manager made at start-up may never need it.
+    client: std::sync::Arc<crate::http::LazyClient>,
 }
 
 impl Default for AuthHttp {
@@ -43,15 +44,18 @@ impl Default for AuthHttp {
 
 impl AuthHttp {
     pub fn new() -> Self {
-        let client = crate::http::http_client(|b| {
-            b.connect_timeout(Duration::from_secs(10)).timeout(TIMEOUT)
+        let client = crate::http::LazyClient::new(TIMEOUT, |b, timeout| {
+            b.connect_timeout(Duration::from_secs(10)).timeout(timeout)
         });
-        Self { client }
+        Self {
+            client: std::sync::Arc::new(client),
+        }
     }
 
     pub async fn get(&self, url: &Url) -> Result<Answer, AuthError> {
         self.send(
             self.client
+                .get()
                 .get(url.clone())
                 .header("accept", "application/json"),
         )
@@ -59,7 +63,8 @@ impl AuthHttp {
     }
 
     pub async fn post_json(&self, url: &Url, body: &Value) -> Result<Answer, AuthError> {
-        self.send(self.client.post(url.clone()).json(body)).await
+        self.send(self.client.get().post(url.clone()).json(body))
+            .await
     }
 
     /// POSTs a JSON-RPC message as an MCP Streamable HTTP client does (to read the challenge
@@ -72,6 +77,7 @@ impl AuthHttp {
     ) -> Result<Answer, AuthError> {
         let mut request = self
             .client
+            .get()
             .post(url.clone())
             .header("accept", "application/json, text/event-stream")
             .json(body);
@@ -87,6 +93,7 @@ impl AuthHttp {
     pub async fn post_form(&self, url: &Url, form: String) -> Result<Answer, AuthError> {
         self.send(
             self.client
+                .get()
                 .post(url.clone())
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(form),
@@ -113,6 +120,7 @@ impl AuthHttp {
         ));
         self.send(
             self.client
+                .get()
                 .post(url.clone())
                 .header("content-type", "application/x-www-form-urlencoded")
                 .header("authorization", format!("Basic {credentials}"))
@@ -125,7 +133,7 @@ impl AuthHttp {
         let request = request
             .build()
             .map_err(|e| AuthError::Http(format!("could not build a request: {e}")))?;
-        execute(&self.client, request)
+        execute(self.client.get(), request)
             .await
             .map_err(AuthError::Http)
     }
@@ -187,7 +195,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for AuthHttp {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request)
                 .map_err(|e| TransportError(format!("could not build a request: {e}")))?;
-            let answer = execute(&self.client, request)
+            let answer = execute(self.client.get(), request)
                 .await
                 .map_err(TransportError)?;
             let mut builder = oauth2::http::Response::builder().status(answer.status);

@@ -8,7 +8,7 @@
 //!
 //! It stands at the top of the module graph and may import any module: `cli` (the flags),
 //! `config`, `credentials`, `auth` (the token manager), `api`, `hosted`, `tools` and
-//! `sandbox` (for `--demo`); nothing but the commands imports it.
+//! `demo` (for `--demo`); nothing but the commands imports it.
 //!
 //! One command's path through the code, `analytics-mcp call get_top_pages limit=5`:
 //! 1. `lib::run` parses [`crate::cli::Cli`] and hands it to `commands::dispatch`, which calls
@@ -39,9 +39,9 @@ use crate::cli::GlobalArgs;
 use crate::config::{self, ConfigError, McpUpstream, Overrides, Settings};
 use crate::credentials::store::Store;
 use crate::credentials::{self, Bound, Credential, Origin, Resolved, Secret, StoreError};
+use crate::demo::Demo;
 use crate::hosted::client::UpstreamAuth;
 use crate::hosted::proxy::Upstream;
-use crate::sandbox::{Sandbox, SandboxOptions};
 use crate::tools::{Options, Toolbox};
 
 /// The longest a refresh in flight may delay exit (it is bounded by its own deadlines).
@@ -64,11 +64,12 @@ pub(crate) enum Connected {
     Hosted(Arc<Upstream>),
 }
 
-/// The Read API toolbox, and with `--demo` the sandbox behind it (kept alive as long as this).
+/// The Read API toolbox, and with `--demo` the demo Read API behind it (kept alive as long as
+/// this).
 pub(crate) struct ReadApi {
     pub toolbox: Arc<Toolbox>,
     me: String,
-    _sandbox: Option<Sandbox>,
+    _demo: Option<Demo>,
 }
 
 impl App {
@@ -147,7 +148,7 @@ impl App {
     }
 
     /// Settings → credential → upstream → toolbox, in one pass. With `demo`, the built-in
-    /// sandbox project, whatever the profile. A broken store does not stop the command, nor
+    /// demo project, whatever the profile. A broken store does not stop the command, nor
     /// read as "not signed in": every call says what is wrong with it (the file, and the fix).
     pub async fn connect(&self, demo: bool) -> anyhow::Result<Connected> {
         if demo {
@@ -238,26 +239,21 @@ impl App {
         )
     }
 
-    /// `--demo`: an in-process sandbox and its key; no stored credential is read.
+    /// `--demo`: the in-process demo Read API and its key; no stored credential is read.
     async fn demo(&self) -> anyhow::Result<ReadApi> {
-        let sandbox = crate::sandbox::start(SandboxOptions::default())
+        let demo = crate::demo::start()
             .await
-            .context("could not start the demo sandbox")?;
-        let url = config::parse_api_url(&sandbox.base_url())?;
+            .context("could not start the demo")?;
+        let url = config::parse_api_url(&demo.base_url())?;
         let key = Auth::ApiKey(Bound::new(
-            Secret::new(sandbox.api_key.clone()),
+            Secret::new(demo.api_key().to_string()),
             Origin::of(&url),
         ));
         let api = ApiClient::new(url, Some(key), self.settings.limits);
-        Ok(self.read_api(api, None, Some(sandbox)))
+        Ok(self.read_api(api, None, Some(demo)))
     }
 
-    fn read_api(
-        &self,
-        api: ApiClient,
-        project: Option<String>,
-        sandbox: Option<Sandbox>,
-    ) -> ReadApi {
+    fn read_api(&self, api: ApiClient, project: Option<String>, demo: Option<Demo>) -> ReadApi {
         let settings = &self.settings;
         let options = Options {
             mask_emails: settings.mask_emails,
@@ -269,7 +265,7 @@ impl App {
         ReadApi {
             toolbox: Arc::new(toolbox),
             me: settings.endpoints.me().to_string(),
-            _sandbox: sandbox,
+            _demo: demo,
         }
     }
 }

@@ -41,7 +41,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Login(args) => login::run(&args.global, &args).await,
         Command::Status(args) => output::spinning("Checking", status::run(&args.global)).await,
         Command::Logout(args) => logout::run(&args.global).await,
-        Command::Sandbox(args) => sandbox::run(&args).await,
+        Command::Sandbox(args) => sandbox::run(&args),
         Command::Profiles(args) => profiles::run(&GlobalArgs {
             api_url: None,
             profile: args.profile.profile,

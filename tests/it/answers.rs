@@ -6,8 +6,8 @@
 //! question; channel ROI with CAC and LTV, ranked. The API's own answers, asked directly over
 //! HTTP, are the oracle.
 
-use analytics_mcp::sandbox::SandboxOptions;
 use analytics_mcp::tools::format::thousands;
+use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};

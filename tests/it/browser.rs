@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 
 use crate::common::signin::{credentials_path, sandbox, stored};
 use crate::common::{TestEnv, TestSandbox, repo, skip_or_fail};

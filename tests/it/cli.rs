@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::Value;
 
 use crate::common::{TestEnv, TestSandbox};

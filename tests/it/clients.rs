@@ -10,8 +10,8 @@
 //! bytes, naming no `structuredContent` the client was not sent. Sizes are printed
 //! (`--nocapture`); `cargo bench --bench context` tabulates them.
 
-use analytics_mcp::sandbox::{Fault, FaultKind, SandboxOptions};
 use analytics_mcp::tools::{ArgsKind, CATALOG, Shape};
+use analytics_mcp_sandbox::{Fault, FaultKind, SandboxOptions};
 use std::path::Path;
 
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! Secret-key sign-in end to end with the file store: login → status → serve → logout →
 //! status, with every output stream checked for the key.
 
-use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::json;
 
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};

@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 
 use crate::common::signin::{credentials_path, sandbox};
 use crate::common::wait::wait_for;

@@ -156,3 +156,25 @@ fn the_client_metadata_document_describes_a_native_public_client() {
         assert_eq!(url.path(), "/callback", "{url}");
     }
 }
+
+/// The binary users install carries nothing of the sandbox crate (issue 23): no device
+/// verification page, no consent page, no fault injector. Checked on the bytes of the built
+/// binary, so any path that links the sandbox back in fails here.
+#[test]
+fn the_product_binary_contains_nothing_of_the_sandbox() {
+    // Lossy text so that std's (optimized) substring search does the scanning.
+    let bytes = std::fs::read(bin()).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let has = |needle: &str| text.contains(needle);
+    for marker in [
+        "<title>Device sign-in</title>",
+        "Himetrica sandbox",
+        "Down for maintenance",
+        "Injected fault",
+        "sbx_device_",
+    ] {
+        assert!(!has(marker), "the product binary contains {marker:?}");
+    }
+    // What the demo needs is still there (its sample project), so the check reads real bytes.
+    assert!(has("prj_demo_northwind"));
+}

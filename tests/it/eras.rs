@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::SandboxOptions;
-use analytics_mcp::sandbox::mcp::McpEra;
+use analytics_mcp_sandbox::SandboxOptions;
+use analytics_mcp_sandbox::mcp::McpEra;
 use serde_json::{Value, json};
 
 use crate::common::wait::wait_for;

@@ -3,7 +3,7 @@
 //! row's output is a snapshot (exit code, stdout, stderr), as is `status` and `doctor`.
 //! (130, Ctrl-C while waiting, is tested where there is something to wait for: device.rs.)
 
-use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::Value;
 
 use crate::common::signin::use_fake_browser;

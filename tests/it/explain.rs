@@ -5,7 +5,7 @@
 //! explanation costs the stated number of upstream requests and a second identical one none;
 //! the terminal answer fits 80 columns; a breakdown that cannot carry the metric is refused.
 
-use analytics_mcp::sandbox::{SandboxOptions, Scenario};
+use analytics_mcp_sandbox::{SandboxOptions, Scenario};
 use serde_json::{Value, json};
 
 use crate::common::{McpSession, TestSandbox, text_of};

@@ -6,7 +6,7 @@
 
 use std::process::{Command, Stdio};
 
-use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
 use crate::common::signin::use_fake_browser;

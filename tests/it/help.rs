@@ -111,7 +111,7 @@ fn sandbox_help_lists_every_fault_the_sandbox_takes() {
     ];
     for fault in faults {
         assert!(
-            fault.parse::<analytics_mcp::sandbox::Fault>().is_ok(),
+            fault.parse::<analytics_mcp_sandbox::Fault>().is_ok(),
             "{fault}"
         );
     }

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::SandboxOptions;
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::SandboxOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
 use crate::common::signin::{

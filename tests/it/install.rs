@@ -242,7 +242,7 @@ fn list_names_each_client_and_bad_names_are_refused() {
 
 #[test]
 fn doctor_checks_everything_and_names_each_fix() {
-    use analytics_mcp::sandbox::SandboxOptions;
+    use analytics_mcp_sandbox::SandboxOptions;
     let sb = crate::common::TestSandbox::start(SandboxOptions::default());
     let mut env = env();
     env.set("ANALYTICS_MCP_API_URL", &sb.url());

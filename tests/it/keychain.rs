@@ -11,8 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::SandboxOptions;
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::SandboxOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
 use crate::common::signin::{assert_rotated, browser_env};

@@ -156,6 +156,8 @@ fn no_source_file_is_over_450_lines_before_its_tests() {
     let root = repo();
     let mut files = Vec::new();
     code_lines(&root.join("src"), &root, &mut files);
+    // The sandbox crate is held to the same length (issue 23 moved it out of src/).
+    code_lines(&root.join("crates"), &root, &mut files);
     assert!(files.len() > 50, "the source tree was not read: {files:?}");
     let over: Vec<String> = files
         .iter()

@@ -1,6 +1,6 @@
 //! `serve` speaking MCP over stdio: handshake, tool list, every tool, protocol manners.
 
-use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
@@ -454,4 +454,64 @@ fn the_project_is_looked_up_once_per_process() {
     s.finish();
     // Three data calls plus one GET /me shared by every tool (get_project reuses it).
     assert_eq!(sb.sandbox.stats().requests, 4);
+}
+
+/// What `initialize` declares is what the server answers, and nothing more (issue 23, with
+/// rmcp 3.11 refusing what a server did not advertise): every method of each declared
+/// capability gets a result, and the methods of capabilities it does not declare (logging,
+/// resource subscriptions) are "method not found".
+#[test]
+fn every_declared_capability_is_answered_and_nothing_undeclared() {
+    let (mut s, _sb, _env) = demo_session();
+    let init = s.initialize();
+    let caps = init["capabilities"]
+        .as_object()
+        .expect("capabilities")
+        .clone();
+    let declared: Vec<&str> = caps.keys().map(String::as_str).collect();
+    assert_eq!(
+        declared,
+        ["completions", "prompts", "resources", "tools"],
+        "a new capability needs its methods checked here"
+    );
+    let prompt = s.request("prompts/list", json!({}))["result"]["prompts"][0]["name"].clone();
+    let resource = s.request("resources/list", json!({}))["result"]["resources"][0]["uri"].clone();
+    let answered = [
+        ("tools/list", json!({})),
+        (
+            "tools/call",
+            json!({"name": "get_project", "arguments": {}}),
+        ),
+        ("prompts/list", json!({})),
+        ("prompts/get", json!({"name": prompt, "arguments": {}})),
+        ("resources/list", json!({})),
+        ("resources/templates/list", json!({})),
+        ("resources/read", json!({"uri": resource})),
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/prompt", "name": prompt}, "argument": {"name": "period", "value": "la"}}),
+        ),
+        ("ping", json!({})),
+    ];
+    for (method, params) in answered {
+        let r = s.request(method, params);
+        assert!(r["result"].is_object(), "{method} not answered: {r}");
+    }
+    assert!(!caps.contains_key("logging"));
+    assert!(caps["resources"].get("subscribe").is_none_or(|v| v != true));
+    for method in [
+        "logging/setLevel",
+        "resources/subscribe",
+        "resources/unsubscribe",
+    ] {
+        let params = match method {
+            "logging/setLevel" => json!({"level": "debug"}),
+            _ => json!({"uri": resource}),
+        };
+        let r = s.request(method, params);
+        assert_eq!(
+            r["error"]["code"], -32601,
+            "{method} answered although undeclared: {r}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! What the model sees: date presets, comparisons, truncation, sanitized strings, masking,
 //! usage — as real tool calls over stdio with a pinned clock (2026-11-21 15:30 UTC).
 
-use analytics_mcp::sandbox::{Fault, FaultKind, SandboxOptions};
+use analytics_mcp_sandbox::{Fault, FaultKind, SandboxOptions};
 use serde_json::{Value, json};
 
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};

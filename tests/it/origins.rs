@@ -2,7 +2,7 @@
 //! hosted server, a stored record is refused for another API URL, and `status` of a hosted
 //! profile asks the hosted server only. Real processes, real HTTP to sandboxes on 127.0.0.1.
 
-use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
 use crate::common::signin::{hosted_profile, store_hosted_key, use_fake_browser};

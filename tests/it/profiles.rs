@@ -2,7 +2,7 @@
 //! selected with `--profile` or `ANALYTICS_MCP_PROFILE`, listed by `profiles`, and carried
 //! into client entries by `install --profile`.
 
-use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp_sandbox::SandboxOptions;
 
 use crate::common::{TestEnv, TestSandbox};
 

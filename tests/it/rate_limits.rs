@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use analytics_mcp::sandbox::SandboxOptions;
+use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
 use crate::common::wait::wait_for;

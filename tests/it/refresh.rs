@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
 use crate::common::signin::{

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::{Fault, SandboxOptions};
+use analytics_mcp_sandbox::{Fault, SandboxOptions};
 use serde_json::{Value, json};
 
 use crate::common::wait::wait_for;

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 
 use crate::common::signin::{browser_env, credentials_path, login, sandbox, stored};
 use crate::common::{TestEnv, TestSandbox, repo};

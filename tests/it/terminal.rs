@@ -6,7 +6,7 @@
 
 use std::process::{Command, Stdio};
 
-use analytics_mcp::sandbox::{Fault, FaultKind, SandboxOptions};
+use analytics_mcp_sandbox::{Fault, FaultKind, SandboxOptions};
 
 use crate::common::{TestEnv, TestSandbox, WAIT, closed_port, finish_within, skip_or_fail};
 

@@ -1,7 +1,7 @@
 //! Every class of upstream failure becomes a tool result with `isError: true` and one
 //! actionable sentence, never a key, and the server keeps serving.
 
-use analytics_mcp::sandbox::{Fault, SandboxOptions};
+use analytics_mcp_sandbox::{Fault, SandboxOptions};
 use serde_json::json;
 
 use crate::common::{McpSession, TestEnv, TestSandbox, closed_port, text_of};

@@ -15,7 +15,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use analytics_mcp::sandbox::{self, Sandbox, SandboxOptions};
+use analytics_mcp_sandbox::{self as sandbox, Sandbox, SandboxOptions};
 use serde_json::{Value, json};
 
 /// The binary under test.

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use analytics_mcp::sandbox::SandboxOptions;
-use analytics_mcp::sandbox::oauth::OAuthOptions;
+use analytics_mcp_sandbox::SandboxOptions;
+use analytics_mcp_sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
 use super::wait::wait_for;

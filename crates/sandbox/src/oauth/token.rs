@@ -186,8 +186,8 @@ impl AuthServer {
 
     /// The token response: a fresh access token and refresh token of `family`.
     pub(super) fn issue(&self, client_id: &str, family: u64, scope: &str) -> Response {
-        let access = crate::sandbox::random("sbx_at_");
-        let refresh = crate::sandbox::random("sbx_rt_");
+        let access = crate::random("sbx_at_");
+        let refresh = crate::random("sbx_rt_");
         let ttl = self.options.access_ttl;
         let mut inner = self.inner();
         inner.access.insert(

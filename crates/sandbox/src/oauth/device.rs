@@ -18,7 +18,7 @@ use serde_json::json;
 use super::{
     AuthServer, DEVICE_INTERVAL_SECS, DEVICE_TTL, Device, SCOPE, bump, oauth_error, same_resource,
 };
-use crate::text::escape;
+use analytics_mcp::text::escape;
 
 /// A device authorization request (RFC 8628 §3.1).
 #[derive(Deserialize, Default)]
@@ -48,10 +48,10 @@ pub(super) async fn authorization(
             "unknown client_id",
         );
     }
-    let device_code = crate::sandbox::random("sbx_device_");
+    let device_code = crate::random("sbx_device_");
     // Eight letters a person can type, BCDF-GHJK style (RFC 8628 §6.1).
     let letters: Vec<char> = "BCDFGHJKLMNPQRSTVWXZ".chars().collect();
-    let raw = crate::sandbox::random("");
+    let raw = crate::random("");
     let user_code: String = raw
         .bytes()
         .take(8)

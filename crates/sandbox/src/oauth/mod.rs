@@ -386,7 +386,8 @@ impl AuthServer {
 mod tests {
     use serde_json::Value;
 
-    use crate::sandbox::{self, SandboxOptions};
+    use crate as sandbox;
+    use crate::SandboxOptions;
 
     struct Http {
         client: reqwest::Client,
@@ -485,7 +486,7 @@ mod tests {
             .await
             .expect("sandbox");
         let http = Http {
-            client: crate::http::http_client(|b| b),
+            client: analytics_mcp::http::http_client(|b| b),
             origin: sandbox.origin(),
         };
         let verifier = "v".repeat(50);

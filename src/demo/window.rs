@@ -15,7 +15,7 @@ use super::data::{self, Day};
 /// The longest window the sandbox computes, in days.
 const MAX_DAYS: i64 = 1100;
 
-pub(super) type Routed = Result<Value, (StatusCode, String)>;
+pub type Routed = Result<Value, (StatusCode, String)>;
 
 pub(super) fn bad(message: impl Into<String>) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, message.into())
@@ -24,7 +24,7 @@ pub(super) fn bad(message: impl Into<String>) -> (StatusCode, String) {
 /// A resolved window: days in a time zone, today there, and how many whole hours of its last
 /// day it holds (today's so far, or up to an `endDate` date-time): the sandbox serves nothing
 /// after the current time, and a window that ends at 10:30 gets the hours before 10:00.
-pub(super) struct Window {
+pub struct Window {
     pub start: Date,
     pub end: Date,
     pub today: Date,
@@ -34,7 +34,7 @@ pub(super) struct Window {
 }
 
 impl Window {
-    pub(super) fn parse(
+    pub fn parse(
         params: &HashMap<String, String>,
         now: jiff::Timestamp,
     ) -> Result<Self, (StatusCode, String)> {
@@ -97,12 +97,12 @@ impl Window {
     }
 
     /// Whole hours of `d` inside the window: 24, or fewer on its cut last day.
-    pub(super) fn hours(&self, d: Date) -> usize {
+    pub fn hours(&self, d: Date) -> usize {
         if d == self.end { self.end_hours } else { 24 }
     }
 
     /// The data of `d` inside the window (its first hours on a cut last day).
-    pub(super) fn day(&self, d: Date) -> Day {
+    pub fn day(&self, d: Date) -> Day {
         let day = data::day(d, self.today);
         match self.hours(d) {
             24 => day,
@@ -110,11 +110,11 @@ impl Window {
         }
     }
 
-    pub(super) fn days(&self) -> impl Iterator<Item = Date> + '_ {
+    pub fn days(&self) -> impl Iterator<Item = Date> + '_ {
         self.start.series(1.day()).take_while(|d| *d <= self.end)
     }
 
-    pub(super) fn total(&self) -> Day {
+    pub fn total(&self) -> Day {
         let mut sum = Day::default();
         for d in self.days() {
             sum.add(&self.day(d));
@@ -123,7 +123,7 @@ impl Window {
     }
 
     /// The window of the same length just before this one.
-    pub(super) fn previous(&self) -> Self {
+    pub fn previous(&self) -> Self {
         let len = self.days().count() as i64;
         let end = self.start.yesterday().unwrap_or(self.start);
         let start = end.checked_sub((len - 1).days()).unwrap_or(end);
@@ -136,7 +136,7 @@ impl Window {
         }
     }
 
-    pub(super) fn echo(&self) -> Value {
+    pub fn echo(&self) -> Value {
         json!({
             "startDate": self.start.to_string(),
             "endDate": self.end.to_string(),

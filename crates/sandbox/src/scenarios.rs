@@ -9,7 +9,7 @@
 //! window's value plus the amount, so the demo data's own week-to-week wobble does not blur
 //! it. A window holding some of the days gets the amount in proportion; others, none.
 //! `day-spike` triples the traffic of one day (three days before today) instead.
-//! Imports [`super::read_api`], [`super::window`] and [`super::data`].
+//! Imports the product's demo (`analytics_mcp::demo`: `read_api`, `window` and `data`).
 
 use std::collections::HashMap;
 
@@ -17,9 +17,9 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use serde_json::{Value, json};
 
-use super::data;
-use super::read_api;
-use super::window::{Routed, Window};
+use analytics_mcp::demo::data;
+use analytics_mcp::demo::read_api;
+use analytics_mcp::demo::window::{Routed, Window};
 
 /// A planted change, by the name `--scenario` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

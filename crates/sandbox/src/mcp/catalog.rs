@@ -5,7 +5,7 @@
 use rmcp::model::Tool;
 use serde_json::{Value, json};
 
-use super::super::data;
+use analytics_mcp::demo::data;
 
 /// `pick_website`'s question: a form with one choice.
 pub fn website_question() -> Value {

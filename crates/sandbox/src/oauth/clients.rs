@@ -59,7 +59,7 @@ pub(super) async fn register(
         .as_str()
         .unwrap_or("an unnamed client")
         .to_string();
-    let client_id = crate::sandbox::random("sbx_client_");
+    let client_id = crate::random("sbx_client_");
     server.inner().clients.insert(
         client_id.clone(),
         Client {
@@ -104,7 +104,7 @@ impl AuthServer {
     async fn fetch_document(&self, url: &url::Url) -> Result<Client, String> {
         let fail = |why: &str| format!("The client metadata document at {url} {why}.");
         bump(&self.counters.metadata_fetches);
-        let http = crate::http::http_client(|b| b.timeout(Duration::from_secs(5)));
+        let http = analytics_mcp::http::http_client(|b| b.timeout(Duration::from_secs(5)));
         let answer = http
             .get(url.as_str())
             .send()

@@ -1,30 +1,33 @@
 //! The sandbox's HTTP front: what every request passes through (counting, the credentials seen,
 //! injected faults) and the resources behind a credential — the hosted MCP endpoint and the
 //! Read API with its rate limit. Imports the siblings it serves: [`super::faults`],
-//! [`super::oauth`] (bearer checks and challenges), [`super::mcp`] and [`super::read_api`]
-//! (through [`super::scenarios`], which plants changes on top of it).
+//! [`super::oauth`] (bearer checks and challenges), [`super::mcp`], and the demo's Read API
+//! routes and rate window from the product's library (`analytics_mcp::demo`), through
+//! [`super::scenarios`], which plants changes on top of them.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use axum::response::Response;
 
 use super::faults::{FaultKind, fault_response};
+use analytics_mcp::demo::{self, RateWindow};
+use axum::http::StatusCode as Status;
+use serde_json::json;
+
 use super::{API_PREFIX, SandboxOptions, error, mcp, oauth, scenarios};
 
 pub(super) struct AppState {
     pub options: SandboxOptions,
     pub oauth: Arc<oauth::AuthServer>,
     pub mcp: Arc<mcp::McpEndpoint>,
-    pub window: Mutex<(Instant, u32)>,
-    pub window_epoch: AtomicI64,
+    /// The Read API's rate-limit window (the demo's, shared).
+    pub rate: RateWindow,
     pub stats: Arc<StatsInner>,
     /// How often each fault has fired, for `Fault::times`.
     pub fault_uses: Vec<AtomicU32>,
@@ -203,57 +206,15 @@ pub(super) async fn resource(
         return state.mcp.handle(method, uri, headers, body).await;
     }
     let rest = path.strip_prefix(API_PREFIX).unwrap_or_default();
-
-    let (limit, remaining, reset, over) = state.count_request();
-    let mut response = if over {
+    let count = state.rate.count();
+    if count.over {
         state.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded");
-        let wait = (reset - jiff::Timestamp::now().as_second()).max(1);
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            r.headers_mut().insert("retry-after", v);
-        }
-        r
-    } else {
-        let now = state.options.now.unwrap_or_else(crate::clock::now);
-        match scenarios::route(state.options.scenario, rest, &params, now) {
-            Ok(data) => axum::Json(json!({ "data": data })).into_response(),
-            Err((status, message)) => error(status, &message),
-        }
-    };
-    let h = response.headers_mut();
-    for (name, value) in [
-        ("x-ratelimit-limit", limit.to_string()),
-        ("x-ratelimit-remaining", remaining.to_string()),
-        ("x-ratelimit-reset", reset.to_string()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            h.insert(name, v);
-        }
     }
-    response
-}
-
-impl AppState {
-    /// Counts one request in the current window: `(limit, remaining, reset epoch seconds,
-    /// over the limit)`. The reset is rounded up to the second, so a client that waits for
-    /// it never arrives before the window has turned.
-    fn count_request(&self) -> (u32, u32, i64, bool) {
-        let limit = self.options.rate_limit;
-        let length = self.options.rate_window.max(Duration::from_millis(100));
-        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
-        if window.0.elapsed() >= length {
-            *window = (Instant::now(), 0);
-            self.window_epoch
-                .store(jiff::Timestamp::now().as_millisecond(), Ordering::Relaxed);
-        }
-        window.1 = window.1.saturating_add(1);
-        let ends_ms = self.window_epoch.load(Ordering::Relaxed) + length.as_millis() as i64;
-        let reset = (ends_ms + 999).div_euclid(1000);
-        (
-            limit,
-            limit.saturating_sub(window.1),
-            reset,
-            window.1 > limit,
-        )
-    }
+    let now = state.options.now.unwrap_or_else(analytics_mcp::clock::now);
+    count.respond(
+        || match scenarios::route(state.options.scenario, rest, &params, now) {
+            Ok(data) => demo::json_response(Status::OK, &json!({ "data": data })),
+            Err((status, message)) => demo::error(status, &message),
+        },
+    )
 }

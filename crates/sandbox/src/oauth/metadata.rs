@@ -9,7 +9,7 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::{AuthServer, SCOPE};
-use crate::sandbox::{API_PREFIX, MCP_PATH};
+use crate::{API_PREFIX, MCP_PATH};
 
 fn resource(server: &AuthServer, path: &str, name: &str) -> Json<Value> {
     let origin = &server.origin;

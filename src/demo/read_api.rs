@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::data::{self, Day, PROJECT_ID};
 use super::window::{Routed, Window, bad, parse_limit};
 
-pub(super) fn route(path: &str, params: &HashMap<String, String>, now: jiff::Timestamp) -> Routed {
+pub fn route(path: &str, params: &HashMap<String, String>, now: jiff::Timestamp) -> Routed {
     if path == "/me" {
         return Ok(json!({
             "projectId": PROJECT_ID,

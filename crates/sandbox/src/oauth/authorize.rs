@@ -15,8 +15,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{AuthServer, Code, Pending, SCOPE, bump, redirect};
-use crate::sandbox::data;
-use crate::text::escape;
+use analytics_mcp::demo::data;
+use analytics_mcp::text::escape;
 
 /// The authorization request's query (RFC 6749 §4.1.1, PKCE, RFC 8707 `resource`).
 #[derive(Deserialize, Default)]
@@ -99,7 +99,7 @@ pub(super) async fn consent(
     if scope.split_whitespace().any(|s| s != SCOPE) {
         return bounce("invalid_scope");
     }
-    let request_id = crate::sandbox::random("sbx_req_");
+    let request_id = crate::random("sbx_req_");
     let redirect_host = back
         .host_str()
         .map(|h| format!("{h}:{}", back.port_or_known_default().unwrap_or(0)))
@@ -156,7 +156,7 @@ pub(super) async fn decide(
         return StatusCode::BAD_REQUEST.into_response();
     };
     if f.decision == "approve" {
-        let code = crate::sandbox::random("sbx_code_");
+        let code = crate::random("sbx_code_");
         server.inner().codes.insert(
             code.clone(),
             Code {

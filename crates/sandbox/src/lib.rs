@@ -1,34 +1,39 @@
-//! `analytics-mcp sandbox`: a local stand-in for the Himetrica Read API on 127.0.0.1.
+//! analytics-mcp-sandbox: a local stand-in for the Himetrica Read API on 127.0.0.1, for
+//! development, tests and trying sign-in without an account. Its binary takes the arguments
+//! `analytics-mcp sandbox` took before the sandbox left the product (`main.rs`).
 //!
-//! It serves `/me` and every path of the endpoint table with deterministic demo data
-//! ([`data`], [`read_api`]), checks `X-API-Key`, sends `X-RateLimit-*` headers and a 429 with
-//! `Retry-After` past its limit, can inject faults for tests ([`faults`]), and has its own
-//! authorization server ([`oauth`]) and hosted MCP endpoint ([`mcp`]). `--demo` starts one
-//! in-process. It stands alone: of the crate it uses only the leaves `clock`, `http` and `text`.
+//! It serves `/me` and every path of the endpoint table with the product's deterministic demo
+//! data and routes (`analytics_mcp::demo`, re-exported here as [`data`]), checks `X-API-Key`,
+//! sends `X-RateLimit-*` headers and a 429 with `Retry-After` past its limit, can inject faults
+//! for tests ([`faults`]), and has its own authorization server ([`oauth`]) and hosted MCP
+//! endpoint ([`mcp`]). The product never links this crate: tests and benches use it as a
+//! dev-dependency. Of the product's library it uses the demo and the leaves `clock`, `http`,
+//! `text`, `output` and `error`.
 //!
 //! This file holds the options, the running [`Sandbox`] handle and its start-up (the router);
 //! [`server`] is the HTTP front every request passes through. Siblings import one another
-//! only downward: server → faults, oauth, mcp, read_api; read_api → window → data.
+//! only downward: server → faults, oauth, mcp.
 
-pub mod data;
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 mod faults;
 pub mod mcp;
 pub mod oauth;
-mod read_api;
 pub mod scenarios;
 mod server;
-mod window;
+
+pub use analytics_mcp::demo::data;
+pub use analytics_mcp::demo::{API_PREFIX, DEFAULT_RATE_LIMIT, DEMO_KEY};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use axum::response::Response;
 use tokio::net::TcpListener;
 
 pub use faults::{Fault, FaultKind};
@@ -36,10 +41,6 @@ pub use scenarios::Scenario;
 pub use server::Stats;
 use server::{AppState, StatsInner};
 
-/// The key the sandbox accepts unless told otherwise. It is not a secret.
-pub const DEMO_KEY: &str = "hm_sk_demo_northwind_0123456789abcdef";
-/// The path prefix of the sandbox's Read API, as on the hosted service.
-pub const API_PREFIX: &str = "/api/v1";
 /// A random token with `prefix` (OS randomness, as the oauth2 crate draws it).
 pub(crate) fn random(prefix: &str) -> String {
     format!("{prefix}{}", oauth2::CsrfToken::new_random().secret())
@@ -47,8 +48,6 @@ pub(crate) fn random(prefix: &str) -> String {
 
 /// Where the hosted MCP endpoint is served (shared by it and the OAuth server's metadata).
 pub const MCP_PATH: &str = "/mcp";
-/// Requests per minute per key, as documented for the hosted service.
-pub const DEFAULT_RATE_LIMIT: u32 = 100;
 
 /// How to run a sandbox.
 #[derive(Debug, Clone)]
@@ -198,12 +197,12 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
         options.mcp_errors.clone(),
         options.mcp_hang.clone(),
     ));
+    let rate = analytics_mcp::demo::RateWindow::new(options.rate_limit, options.rate_window);
     let state = Arc::new(AppState {
         options,
         oauth: oauth.clone(),
         mcp: mcp.clone(),
-        window: Mutex::new((Instant::now(), 0)),
-        window_epoch: AtomicI64::new(jiff::Timestamp::now().as_millisecond()),
+        rate,
         stats: stats.clone(),
         fault_uses,
     });
@@ -216,30 +215,19 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
             state.clone(),
             server::observe,
         ))
-        .with_state(state)
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!("sandbox stopped: {e}");
-        }
-    });
+        .with_state(state);
+    let shutdown = analytics_mcp::demo::serve_in_background(listener, app, "sandbox");
     Ok(Sandbox {
         addr,
         api_key,
         stats,
         oauth,
         mcp,
-        shutdown: Some(tx),
+        shutdown: Some(shutdown),
     })
 }
 
 /// A small JSON error body, as the hosted Read API sends.
 fn error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({ "error": message }))).into_response()
+    analytics_mcp::demo::error(status, message)
 }
