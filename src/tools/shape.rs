@@ -112,6 +112,7 @@ pub fn view(tool: &ToolDef, answer: &Answer) -> View {
         None => More::Unknown,
     });
     out.comparison = answer.comparison.as_ref().map(comparison);
+    out.anomalies = (!answer.anomalies.is_empty()).then(|| answer.anomalies.clone());
     out
 }
 

@@ -334,9 +334,7 @@ pub fn output(tool: &ToolDef, answer: Answer, detail: bool) -> ToolOutput {
             .ok()
             .and_then(|v| v.as_object().cloned());
     }
-    view.anomalies = (!answer.anomalies.is_empty()).then(|| answer.anomalies.clone());
-    let marks: Vec<&str> = answer.anomalies.iter().map(|a| a.date.as_str()).collect();
-    let chart = trend::chart(tool, &answer, trend::window_label(&answer)).map(|c| c.marked(&marks));
+    let chart = trend::chart(tool, &answer, trend::window_label(&answer));
     ToolOutput {
         text,
         structured: to_value(view),

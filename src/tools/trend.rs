@@ -99,7 +99,9 @@ pub fn chart(tool: &ToolDef, answer: &Answer, window: Option<String>) -> Option<
             previous: (!previous.is_empty()).then(|| values(previous, k)),
         })
         .collect();
-    Some(Chart {
+    // The days that broke the weekly pattern are marked where they are drawn.
+    let marked: Vec<&str> = answer.anomalies.iter().map(|a| a.date.as_str()).collect();
+    let chart = Chart {
         kind,
         title: tool.title.to_string(),
         window,
@@ -108,7 +110,8 @@ pub fn chart(tool: &ToolDef, answer: &Answer, window: Option<String>) -> Option<
         previous_labels: labels(previous, key),
         marks: Vec::new(),
         metrics,
-    })
+    };
+    Some(chart.marked(&marked))
 }
 
 /// The days of a daily series' window that break the weekly pattern (issue 25), one per day,
