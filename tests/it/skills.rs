@@ -1,7 +1,7 @@
 //! Skills (issue 26): over MCP, the skills extension (SEP-2640) for a client that declares it
 //! — listed, got and read, the bytes the same as `skills/` in the repository, checked by a raw
-//! JSON-RPC client and by the official MCP Inspector's SEP-2640 verifier — and nothing new
-//! for a client that does not; on disk, `install --skills` for Claude Code and Codex in a temp
+//! JSON-RPC client, by the official TypeScript SDK's skills client and by the MCP Inspector's
+//! SEP-2640 verifier — and nothing new for a client that does not; on disk, `install --skills` for Claude Code and Codex in a temp
 //! HOME (a second run changes nothing), `doctor` reporting them, `uninstall --skills` removing
 //! only ours; and the real Claude Code and Codex, headless against a stand-in model API,
 //! handing their model the skills `install --skills` wrote.
@@ -232,6 +232,55 @@ fn the_mcp_inspector_verifies_every_skill() {
         assert_eq!(report["uri"], uri, "{one}");
         assert_eq!(report["outcome"], "verified", "{one}");
     }
+}
+
+/// The official TypeScript SDK's skills client (`@modelcontextprotocol/client` 2.4.0, installed
+/// by `.ci/install-clients` as `mcp-sdk-client-skills`; `ANALYTICS_MCP_TEST_NODE_MODULES`
+/// names another `node_modules` holding it): declaring the extension it lists, gets and reads
+/// every skill, verifying each file (size, digest, frontmatter against the entry, parsed with
+/// its own YAML reader); without it, it finds no skills.
+#[test]
+fn the_typescript_sdk_skills_client_verifies_every_skill() {
+    const PACKAGE: &str = "mcp-sdk-client-skills";
+    let modules = std::env::var_os("ANALYTICS_MCP_TEST_NODE_MODULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".ci/node/node_modules"));
+    if !modules.join(PACKAGE).exists() {
+        skip_or_fail("the TypeScript SDK client 2.4.0 is not installed (bash .ci/install-clients)");
+        return;
+    }
+    let out = std::process::Command::new("node")
+        .arg(repo().join("tests/skills/ts_sdk_client.mjs"))
+        .arg(&modules)
+        .arg(PACKAGE)
+        .arg(bin())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+    assert_eq!(seen["supported"], true, "{seen}");
+    assert_eq!(seen["invalid"], json!([]), "{seen}");
+    let skills = seen["skills"].as_array().unwrap();
+    let names: Vec<&str> = skills.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, NAMES);
+    for skill in skills {
+        let name = skill["name"].as_str().unwrap();
+        assert_eq!(skill["verified"], true, "{skill}");
+        assert_eq!(skill["sameAsListed"], true, "{skill}");
+        assert_eq!(skill["bytes"], shipped(name).len(), "{skill}");
+        assert_eq!(skill["frontmatter"]["name"], name, "{skill}");
+        assert_eq!(skill["bodyStartsWith"], "# ", "{skill}");
+    }
+    assert_eq!(
+        seen["withoutExtension"],
+        json!({"supported": false, "listed": 0}),
+        "{seen}"
+    );
 }
 
 /// A temp HOME with a skill of the user's own in both clients' folders.
