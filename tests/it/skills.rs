@@ -30,17 +30,8 @@ fn shipped(name: &str) -> String {
 fn session(capabilities: Value) -> (McpSession, TestEnv, Value) {
     let env = TestEnv::new();
     let mut s = McpSession::spawn(&env, &["--demo"]);
-    let init = s.request(
-        "initialize",
-        json!({
-            "protocolVersion": "2025-11-25",
-            "capabilities": capabilities,
-            "clientInfo": {"name": "skills-host", "version": "1"}
-        }),
-    );
-    assert!(init.get("result").is_some(), "{init}");
-    s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-    (s, env, init["result"].clone())
+    let init = s.initialize_declaring(capabilities, "skills-host");
+    (s, env, init)
 }
 
 fn with_skills() -> Value {
@@ -169,22 +160,12 @@ fn a_client_without_the_extension_sees_nothing_new() {
     without.finish();
 }
 
-/// The MCP Inspector from `.ci/node`, or None after a skip (a failure under CI).
-fn inspector() -> Option<PathBuf> {
-    let local = repo().join(".ci/node/node_modules/.bin/mcp-inspector");
-    if local.exists() {
-        return Some(local);
-    }
-    skip_or_fail("the MCP Inspector is not installed (bash .ci/install-clients)");
-    None
-}
-
 /// The MCP Inspector CLI, which declares the extension and runs its own SEP-2640 checks
 /// (`--verify`: entry shape, frontmatter against the file, digests and sizes), lists and gets
 /// every skill.
 #[test]
 fn the_mcp_inspector_verifies_every_skill() {
-    let Some(inspector) = inspector() else {
+    let Some(inspector) = crate::third_party::inspector() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -451,8 +432,20 @@ fn demo_server() -> Server {
     }
 }
 
-/// Each skill's name and description appear in what the client sent its model.
-fn assert_model_was_told(client: &str, api: &ModelApi) {
+/// Runs the client `program` of `.ci/node` headless (`run`: `model_api::run_claude` or
+/// `run_codex`) in a temp HOME where `install --skills CLIENT` wrote the skills, and checks
+/// that what it sent its model names each skill with its description.
+fn hands_its_model_the_skills(label: &str, program: &str, client: &str, run: ClientRun) {
+    let Some(program) = model_api::node_program(&repo(), program) else {
+        skip_or_fail(&format!(
+            "{label} is not installed (bash .ci/install-clients)"
+        ));
+        return;
+    };
+    let env = TestEnv::new();
+    env.run(&["install", "--skills", client], "").expect_code(0);
+    let api = ModelApi::start(&[]);
+    run(&program, &api, &demo_server(), &[], env.dir.path()).unwrap_or_else(|e| panic!("{e}"));
     let sent = api
         .requests()
         .iter()
@@ -460,47 +453,41 @@ fn assert_model_was_told(client: &str, api: &ModelApi) {
         .collect::<Vec<_>>()
         .join("\n");
     for name in NAMES {
+        let description = shipped(name)
+            .lines()
+            .find_map(|l| l.strip_prefix("description: "))
+            .unwrap()
+            .to_string();
+        assert!(sent.contains(name), "{label} did not hand its model {name}");
         assert!(
-            sent.contains(name),
-            "{client} did not hand its model {name}"
+            sent.contains(&description),
+            "{label} did not hand its model the description of {name}"
         );
     }
-    let description = "Diagnose why a website's traffic dropped";
-    assert!(
-        sent.contains(&description.replace('\'', "\\u0027")) || sent.contains(description),
-        "{client} did not hand its model the description"
-    );
 }
+
+type ClientRun = fn(
+    &Path,
+    &ModelApi,
+    &Server,
+    &[model_api::Call],
+    &Path,
+) -> Result<model_api::Recording, String>;
 
 /// The strongest proof that the folders are right: the real Claude Code, run headless with
 /// the temp HOME, lists the skills `install --skills claude-code` wrote to its model.
 #[test]
 fn claude_code_hands_its_model_the_installed_skills() {
-    let Some(claude) = model_api::node_program(&repo(), "claude") else {
-        skip_or_fail("Claude Code is not installed (bash .ci/install-clients)");
-        return;
-    };
-    let env = TestEnv::new();
-    env.run(&["install", "--skills", "claude-code"], "")
-        .expect_code(0);
-    let api = ModelApi::start(&[]);
-    model_api::run_claude(&claude, &api, &demo_server(), &[], env.dir.path())
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_model_was_told("Claude Code", &api);
+    hands_its_model_the_skills(
+        "Claude Code",
+        "claude",
+        "claude-code",
+        model_api::run_claude,
+    );
 }
 
 /// The same for the real Codex, with the skills in `~/.agents/skills`.
 #[test]
 fn codex_hands_its_model_the_installed_skills() {
-    let Some(codex) = model_api::node_program(&repo(), "codex") else {
-        skip_or_fail("Codex is not installed (bash .ci/install-clients)");
-        return;
-    };
-    let env = TestEnv::new();
-    env.run(&["install", "--skills", "codex"], "")
-        .expect_code(0);
-    let api = ModelApi::start(&[]);
-    model_api::run_codex(&codex, &api, &demo_server(), &[], env.dir.path())
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_model_was_told("Codex", &api);
+    hands_its_model_the_skills("Codex", "codex", "codex", model_api::run_codex);
 }
