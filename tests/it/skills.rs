@@ -160,6 +160,52 @@ fn a_client_without_the_extension_sees_nothing_new() {
     without.finish();
 }
 
+/// `_meta` of a stateless 2026-07-28 request declaring `capabilities`.
+fn meta_2026(capabilities: Value) -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
+        "io.modelcontextprotocol/clientInfo": {"name": "skills-host", "version": "1"}
+    })
+}
+
+/// On 2026-07-28 a client declares the extension per request: `server/discover` and
+/// `skills/*` follow what each request declares, and results carry the caching fields.
+#[test]
+fn a_2026_07_28_client_declares_the_extension_per_request() {
+    let env = TestEnv::new();
+    let mut s = McpSession::spawn(&env, &["--demo"]);
+    let discover = |s: &mut McpSession, caps: Value| {
+        result(s, "server/discover", json!({"_meta": meta_2026(caps)}))["capabilities"].clone()
+    };
+    assert_eq!(
+        discover(&mut s, with_skills())["extensions"][EXTENSION],
+        json!({})
+    );
+    assert!(discover(&mut s, json!({})).get("extensions").is_none());
+
+    let listed = result(
+        &mut s,
+        "skills/list",
+        json!({"_meta": meta_2026(with_skills())}),
+    );
+    assert_eq!(listed["resultType"], "complete", "{listed}");
+    assert_eq!(listed["ttlMs"], 86_400_000, "{listed}");
+    assert_eq!(listed["cacheScope"], "public", "{listed}");
+    assert_eq!(listed["skills"].as_array().map(Vec::len), Some(NAMES.len()));
+    let uri = listed["skills"][0]["uri"].clone();
+    let got = result(
+        &mut s,
+        "skills/get",
+        json!({"uri": uri, "_meta": meta_2026(with_skills())}),
+    );
+    assert_eq!(got["skill"], listed["skills"][0]);
+    assert_eq!(got["ttlMs"], 86_400_000, "{got}");
+    let refused = s.request("skills/list", json!({"_meta": meta_2026(json!({}))}));
+    assert_eq!(refused["error"]["code"], -32601, "{refused}");
+    s.finish();
+}
+
 /// The MCP Inspector CLI, which declares the extension and runs its own SEP-2640 checks
 /// (`--verify`: entry shape, frontmatter against the file, digests and sizes), lists and gets
 /// every skill.
