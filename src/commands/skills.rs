@@ -136,8 +136,12 @@ pub fn doctor() -> Vec<Verdict> {
             .collect();
         let n = |state: State| states.iter().filter(|s| **s == state).count();
         let fix = format!("analytics-mcp install --skills {}", client.id());
+        let foreign = match n(State::Foreign) {
+            0 => String::new(),
+            k => format!(" ({k} of them taken by a skill of yours with the same name)"),
+        };
         let detail = format!(
-            "{}: {} of {} installed, {} outdated, {} missing in {}",
+            "{}: {} of {} installed, {} outdated, {} missing{foreign} in {}",
             client.id(),
             n(State::Installed),
             ALL.len(),

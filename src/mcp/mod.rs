@@ -4,7 +4,9 @@
 //! tool results with `isError: true`; JSON-RPC errors are kept for protocol faults such as an
 //! unknown tool name. What a result carries depends on the client (`output_for`): Claude Code
 //! and Codex give their model `structuredContent` instead of the text when both are there, so
-//! they get the text alone. Uses `tools` (and the `output` setting from `config`).
+//! they get the text alone. What a client declares adds to what it sees: the MCP Apps view
+//! (`apps.rs`) and the skills (`skills.rs`). Uses `tools` and `skills` (and the `output`
+//! setting from `config`).
 
 mod apps;
 mod guard;

@@ -464,6 +464,14 @@ fn install_skills_keeps_a_users_skill_of_the_same_name() {
     out.expect_code(1);
     assert!(out.stderr.contains("did not write"), "{}", out.all());
     assert_eq!(std::fs::read_to_string(&theirs).unwrap(), text);
+    let doctor = env.run(&["doctor"], "");
+    assert!(
+        doctor.stdout.contains(
+            "codex: 3 of 4 installed, 0 outdated, 1 missing (1 of them taken by a skill of yours"
+        ),
+        "{}",
+        doctor.all()
+    );
     let removed = env.run(&["uninstall", "--skills", "codex"], "");
     removed.expect_code(0);
     assert_eq!(std::fs::read_to_string(&theirs).unwrap(), text);
