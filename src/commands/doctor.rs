@@ -1,6 +1,7 @@
 //! `analytics-mcp doctor`: one screen of checks — the binary, the config file, the credential,
-//! a live API call, and each detected client's entry — each with ✓ or ✗ and the command that
-//! fixes it. Exits 1 when any check fails.
+//! a live API call, each detected client's entry, and our skills where Claude Code and Codex
+//! load them (`skills.rs`) — each with ✓ or ✗ and the command that fixes it. Exits 1 when any
+//! check fails.
 
 use std::path::Path;
 
