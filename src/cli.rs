@@ -144,6 +144,10 @@ pub struct InstallArgs {
     /// Write the project's config in this directory (Cursor, VS Code, Gemini, Claude Code)
     #[arg(long)]
     pub project: bool,
+    /// Instead of the server entry, write analytics-mcp's skills (weekly report, traffic drop,
+    /// revenue review, channel ROI) where the client loads skills from: claude-code, codex
+    #[arg(long, conflicts_with_all = ["list", "name", "demo"])]
+    pub skills: bool,
     /// Print the change as a diff and write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -164,6 +168,10 @@ pub struct UninstallArgs {
     /// Edit the project's config in this directory
     #[arg(long)]
     pub project: bool,
+    /// Instead of the server entry, remove analytics-mcp's skills from the client's skills
+    /// folder (claude-code, codex), and no other skill
+    #[arg(long, conflicts_with = "name")]
+    pub skills: bool,
     /// Print the change as a diff and write nothing
     #[arg(long)]
     pub dry_run: bool,

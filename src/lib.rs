@@ -39,6 +39,7 @@ pub mod http;
 pub mod install;
 pub mod mcp;
 pub mod output;
+pub mod skills;
 pub mod text;
 pub mod tools;
 mod usage;

@@ -1,11 +1,13 @@
 //! `analytics-mcp doctor`: one screen of checks — the binary, the config file, the credential,
-//! a live API call, and each detected client's entry — each with ✓ or ✗ and the command that
-//! fixes it. Exits 1 when any check fails.
+//! a live API call, each detected client's entry, and our skills where Claude Code and Codex
+//! load them (`skills.rs`) — each with ✓ or ✗ and the command that fixes it. Exits 1 when any
+//! check fails.
 
 use std::path::Path;
 
 use super::diagnose::{During, live_check};
 use super::entries;
+use super::skills::Verdict;
 use super::{App, Connected, all_hosted_tools};
 use crate::cli::GlobalArgs;
 use crate::config::CONFIG_FILE;
@@ -137,6 +139,13 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     }
 
     clients(&mut r);
+    for verdict in super::skills::doctor() {
+        match verdict {
+            Verdict::Current(detail) => r.ok("skills", detail),
+            Verdict::Missing(detail) => r.note("skills", detail),
+            Verdict::Outdated(detail, fix) => r.fail("skills", detail, fix),
+        }
+    }
     output::data(&r.lines.join("\n"));
     Ok(if r.failed {
         Exit::Failure

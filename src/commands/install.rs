@@ -51,6 +51,11 @@ fn entry(
 }
 
 pub fn run(global: &GlobalArgs, args: &InstallArgs) -> anyhow::Result<Exit> {
+    if args.skills
+        && let Some(client) = args.client
+    {
+        return super::skills::install(client, args.project, args.dry_run);
+    }
     let profile = profile(global)?;
     let name = server_name(args.name.as_deref(), profile.as_deref())?;
     if args.list {

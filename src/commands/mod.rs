@@ -15,6 +15,7 @@ mod man;
 mod profiles;
 mod sandbox;
 mod serve;
+mod skills;
 mod status;
 mod tools;
 mod uninstall;

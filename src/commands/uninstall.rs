@@ -10,6 +10,9 @@ use crate::install::{self, Client};
 use crate::output;
 
 pub fn run(global: &GlobalArgs, args: &UninstallArgs) -> anyhow::Result<Exit> {
+    if args.skills {
+        return super::skills::uninstall(args.client, args.project, args.dry_run);
+    }
     let profile = App::named_profile(global)?;
     let name = &server_name(args.name.as_deref(), profile.as_deref())?;
     if args.client == Client::ClaudeCode

@@ -4,22 +4,26 @@
 //! tool results with `isError: true`; JSON-RPC errors are kept for protocol faults such as an
 //! unknown tool name. What a result carries depends on the client (`output_for`): Claude Code
 //! and Codex give their model `structuredContent` instead of the text when both are there, so
-//! they get the text alone. Uses `tools` (and the `output` setting from `config`).
+//! they get the text alone. What a client declares adds to what it sees: the MCP Apps view
+//! (`apps.rs`) and the skills (`skills.rs`). Uses `tools` and `skills` (and the `output`
+//! setting from `config`).
 
 mod apps;
 mod guard;
+mod skills;
 mod transport;
 
 use std::sync::Arc;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    CompletionInfo, ContentBlock, CustomRequest, CustomResult, ErrorCode, GetPromptRequestParams,
-    GetPromptResponse, GetPromptResult, Implementation, InitializeResult, ListPromptsResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, Prompt, PromptArgument,
-    PromptMessage, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities, Tool,
-    ToolAnnotations,
+    CompletionInfo, ContentBlock, CustomRequest, CustomResult, DiscoverResult, ErrorCode,
+    GetPromptRequestParams, GetPromptResponse, GetPromptResult, GetSkillRequestParams,
+    GetSkillResult, Implementation, InitializeRequestParams, InitializeResult, ListPromptsResult,
+    ListResourcesResult, ListSkillsResult, ListToolsResult, PaginatedRequestParams, Prompt,
+    PromptArgument, PromptMessage, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities,
+    Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -126,6 +130,8 @@ impl ServerHandler for AnalyticsServer {
                 .enable_prompts()
                 .enable_resources()
                 .enable_completions()
+                // Declared to a client only when it declares the extension too (`initialize`).
+                .enable_skills()
                 .build(),
         )
         .with_server_info(
@@ -134,6 +140,49 @@ impl ServerHandler for AnalyticsServer {
                 .with_icons(vec![icon(Icon::Traffic)]),
         )
         .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        context.peer.set_peer_info(request.clone());
+        let mut info = self.negotiate_initialize(&request)?;
+        if !skills::declared_by(&request.capabilities) {
+            info.capabilities = skills::hidden(info.capabilities);
+        }
+        Ok(info)
+    }
+
+    async fn discover(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> Result<DiscoverResult, McpError> {
+        let mut info = self.get_info();
+        if !skills::declared(&context) {
+            info.capabilities = skills::hidden(info.capabilities);
+        }
+        Ok(DiscoverResult::from_server_info(
+            self.supported_protocol_versions().into_owned(),
+            info,
+        ))
+    }
+
+    async fn list_skills(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListSkillsResult, McpError> {
+        skills::list(&context)
+    }
+
+    async fn get_skill(
+        &self,
+        request: GetSkillRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetSkillResult, McpError> {
+        skills::get(&request.uri, &context)
     }
 
     async fn list_tools(
@@ -230,6 +279,10 @@ impl ServerHandler for AnalyticsServer {
         ];
         // The MCP Apps view, for a client that renders one.
         resources.extend(apps::declared(&context).then(apps::resource));
+        // The skills' SKILL.md files, for a client that declared the skills extension.
+        if skills::declared(&context) {
+            resources.extend(skills::resources());
+        }
         Ok(ListResourcesResult::with_all_items(resources))
     }
 
@@ -238,6 +291,9 @@ impl ServerHandler for AnalyticsServer {
         request: ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
+        if let Some(skill) = skills::contents(&request.uri) {
+            return Ok(ReadResourceResult::new(vec![skill]).into());
+        }
         let contents = match request.uri.as_str() {
             apps::VIEW_URI => apps::contents(),
             GLOSSARY_URI => {

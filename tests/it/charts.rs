@@ -20,16 +20,7 @@ const MIME: &str = "text/html;profile=mcp-app";
 fn session(capabilities: Value) -> (McpSession, TestEnv) {
     let env = TestEnv::new();
     let mut s = McpSession::spawn(&env, &["--demo"]);
-    let init = s.request(
-        "initialize",
-        json!({
-            "protocolVersion": "2025-11-25",
-            "capabilities": capabilities,
-            "clientInfo": {"name": "apps-host", "version": "1"}
-        }),
-    );
-    assert!(init.get("result").is_some(), "{init}");
-    s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    s.initialize_declaring(capabilities, "apps-host");
     (s, env)
 }
 

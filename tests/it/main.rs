@@ -38,6 +38,7 @@ mod rate_limits;
 mod refresh;
 mod resilience;
 mod signin_clients;
+mod skills;
 mod terminal;
 mod third_party;
 mod upstream_errors;

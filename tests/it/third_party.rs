@@ -27,7 +27,7 @@ fn python_sdk_calls_every_tool_and_validates_structured_content() {
 }
 
 /// The MCP Inspector CLI from `.ci/node`, or None after a skip (a failure under CI).
-fn inspector() -> Option<PathBuf> {
+pub(crate) fn inspector() -> Option<PathBuf> {
     let local = repo().join(".ci/node/node_modules/.bin/mcp-inspector");
     if !local.exists() {
         skip_or_fail(

@@ -443,6 +443,22 @@ impl McpSession {
         resp["result"].clone()
     }
 
+    /// `initialize` (2025-11-25) as client `name` declaring `capabilities`, then
+    /// `notifications/initialized`; returns the initialize result, panicking on an error.
+    pub fn initialize_declaring(&mut self, capabilities: Value, name: &str) -> Value {
+        let init = self.request(
+            "initialize",
+            json!({
+                "protocolVersion": "2025-11-25",
+                "capabilities": capabilities,
+                "clientInfo": {"name": name, "version": "1"}
+            }),
+        );
+        assert!(init.get("result").is_some(), "{init}");
+        self.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        init["result"].clone()
+    }
+
     /// `tools/call`; returns the result object (with `isError`), panicking on a JSON-RPC error.
     pub fn call(&mut self, tool: &str, args: Value) -> Value {
         let resp = self.request("tools/call", json!({"name": tool, "arguments": args}));
