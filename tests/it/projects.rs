@@ -1,0 +1,316 @@
+//! Several sites in one `serve` (issue 26): `serve --profile shop --profile docs` over two
+//! sandboxes with different projects and keys. Each call reaches only its project's origin
+//! with its key; tools are listed once, each with `project`; `get_project` lists both;
+//! `compare_projects` sets their overviews side by side; one profile's broken credential
+//! leaves the other answering; hosted profiles are refused; the terminal does the same.
+
+use analytics_mcp_sandbox::{SandboxOptions, Scenario};
+use serde_json::{Value, json};
+
+use crate::common::{McpSession, TestEnv, TestSandbox, text_of, tool_names};
+
+const SHOP_KEY: &str = "hm_sk_shop_0a1b2c3d4e5f6a7b";
+const DOCS_KEY: &str = "hm_sk_docs_9f8e7d6c5b4a3f2e";
+
+/// Two sites: `shop` (the demo data) and `docs` (another project, with a referrer spike over
+/// the last six days), each on its own sandbox with its own key, both signed in.
+struct Sites {
+    shop: TestSandbox,
+    docs: TestSandbox,
+    env: TestEnv,
+}
+
+fn sites() -> Sites {
+    let shop = TestSandbox::start(SandboxOptions {
+        api_key: SHOP_KEY.to_string(),
+        project: Some(("prj_shop".into(), "Shop site".into())),
+        ..SandboxOptions::default()
+    });
+    let docs = TestSandbox::start(SandboxOptions {
+        api_key: DOCS_KEY.to_string(),
+        project: Some(("prj_docs".into(), "Docs site".into())),
+        scenario: Some(Scenario::ReferrerSpike),
+        ..SandboxOptions::default()
+    });
+    let env = TestEnv::new();
+    env.write_config(&format!(
+        "[profiles.shop]\napi_url = \"{}\"\n\n[profiles.docs]\napi_url = \"{}\"\n",
+        shop.url(),
+        docs.url()
+    ));
+    for (profile, key) in [("shop", SHOP_KEY), ("docs", DOCS_KEY)] {
+        env.run(
+            &["login", "--with-key", "--profile", profile],
+            &format!("{key}\n"),
+        )
+        .expect_code(0);
+    }
+    Sites { shop, docs, env }
+}
+
+const BOTH: &[&str] = &["--profile", "shop", "--profile", "docs"];
+
+fn visitors(result: &Value) -> f64 {
+    result["structuredContent"]["metrics"]["uniqueVisitors"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no visitors in {result}"))
+}
+
+#[test]
+fn a_call_with_project_reaches_only_that_projects_origin_with_its_key() {
+    let s = sites();
+    let mut mcp = McpSession::spawn(&s.env, BOTH);
+    let init = mcp.initialize();
+    assert!(
+        init["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("several projects (profiles): shop, docs"),
+        "{init}"
+    );
+
+    // Listed once each, with `project` as the profiles, the first the default.
+    let list = mcp.request("tools/list", json!({}));
+    let names = tool_names(&list);
+    let mut unique = names.clone();
+    unique.dedup();
+    assert_eq!(names, unique);
+    assert_eq!(names.len(), 15, "{names:?}");
+    assert_eq!(names.last().map(String::as_str), Some("compare_projects"));
+    for tool in list["result"]["tools"].as_array().unwrap() {
+        if tool["name"] == "compare_projects" {
+            continue;
+        }
+        let project = &tool["inputSchema"]["properties"]["project"];
+        assert_eq!(project["enum"], json!(["shop", "docs"]), "{tool}");
+    }
+
+    let (shop_before, docs_before) = (s.shop.sandbox.stats(), s.docs.sandbox.stats());
+    let docs_answer = mcp.call("get_analytics", json!({"project": "docs"}));
+    assert_ne!(docs_answer["isError"], true, "{docs_answer}");
+    // Only docs' origin was asked, with docs' key; shop's key never went there.
+    assert_eq!(s.shop.sandbox.stats().requests, shop_before.requests);
+    assert!(s.docs.sandbox.stats().requests > docs_before.requests);
+    assert!(!s.docs.sandbox.received_credential(SHOP_KEY));
+    assert!(!s.shop.sandbox.received_credential(DOCS_KEY));
+
+    // No `project`: the first profile, shop, with its own numbers.
+    let shop_answer = mcp.call("get_analytics", json!({}));
+    assert!(s.shop.sandbox.stats().requests > shop_before.requests);
+    assert_ne!(visitors(&shop_answer), visitors(&docs_answer));
+    let again = mcp.call("get_analytics", json!({"project": "shop"}));
+    assert_eq!(visitors(&again), visitors(&shop_answer));
+
+    // A wrong `project` is refused like any other bad argument, naming what is accepted.
+    let wrong = mcp.call("get_top_pages", json!({"project": "dcos"}));
+    assert_eq!(wrong["isError"], true);
+    let text = text_of(&wrong);
+    assert!(
+        text.contains("`project`")
+            && text.contains("`shop`, `docs`")
+            && text.contains("Did you mean `docs`?"),
+        "{text}"
+    );
+
+    // `get_project` lists every project.
+    let projects = mcp.call("get_project", json!({}));
+    let text = text_of(&projects);
+    assert!(
+        text.contains("Shop site") && text.contains("prj_shop"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Docs site") && text.contains("prj_docs"),
+        "{text}"
+    );
+    assert_eq!(
+        projects["structuredContent"]["rows"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    mcp.finish();
+}
+
+#[test]
+fn compare_projects_puts_both_side_by_side_with_their_changes() {
+    let s = sites();
+    let mut mcp = McpSession::spawn(&s.env, BOTH);
+    mcp.initialize();
+    let result = mcp.call("compare_projects", json!({}));
+    assert_ne!(result["isError"], true, "{result}");
+    let text = text_of(&result);
+    assert!(
+        text.contains("shop · Shop site") && text.contains("docs · Docs site"),
+        "{text}"
+    );
+    // The docs site's referrer spike makes it the fastest growing.
+    assert!(
+        text.contains("Unique visitors, fastest growth first: docs"),
+        "{text}"
+    );
+    assert!(text.contains("Compared with"), "{text}");
+    let structured = &result["structuredContent"];
+    let projects = structured["projects"].as_array().unwrap();
+    assert_eq!(projects.len(), 2);
+    for (project, name) in projects.iter().zip(["Shop site", "Docs site"]) {
+        assert_eq!(project["name"], name);
+        let now = project["metrics"]["uniqueVisitors"].as_f64().unwrap();
+        let before = project["comparison"]["previous"]["uniqueVisitors"]
+            .as_f64()
+            .unwrap();
+        assert!(now > 0.0 && before > 0.0, "{project}");
+        // The summary the model reads gives the change as the overview does.
+        assert!(project["summary"].as_str().unwrap().contains("% vs "));
+    }
+    assert!(
+        structured["summary"]
+            .as_str()
+            .unwrap()
+            .contains("fastest growth first: docs"),
+        "{structured}"
+    );
+    mcp.finish();
+}
+
+#[test]
+fn a_broken_credential_in_one_profile_leaves_the_other_answering() {
+    let s = sites();
+    // docs' stored record is corrupt; blog was never signed in.
+    let docs_file = s.env.config_dir().join("credentials.docs.json");
+    std::fs::write(&docs_file, "{ not json").unwrap();
+    let mut config = std::fs::read_to_string(s.env.config_dir().join("config.toml")).unwrap();
+    config.push_str(&format!(
+        "\n[profiles.blog]\napi_url = \"{}\"\n",
+        s.shop.url()
+    ));
+    s.env.write_config(&config);
+
+    let mut mcp = McpSession::spawn(&s.env, &["--all-profiles"]);
+    mcp.initialize();
+    let docs = mcp.call("get_analytics", json!({"project": "docs"}));
+    assert_eq!(docs["isError"], true);
+    let text = text_of(&docs);
+    assert!(
+        text.starts_with("Project `docs`: ")
+            && text.contains("credentials.docs.json")
+            && text.contains("analytics-mcp login --profile docs"),
+        "{text}"
+    );
+    let shop = mcp.call("get_analytics", json!({"project": "shop"}));
+    assert_ne!(shop["isError"], true, "{shop}");
+    let blog = mcp.call("get_realtime", json!({"project": "blog"}));
+    assert!(
+        text_of(&blog).contains("not signed in")
+            && text_of(&blog).contains("analytics-mcp login --profile blog"),
+        "{blog}"
+    );
+
+    // The comparison answers for shop and names each failure with its fix.
+    let compared = mcp.call("compare_projects", json!({}));
+    assert_ne!(compared["isError"], true, "{compared}");
+    let text = text_of(&compared);
+    assert!(text.contains("shop · Shop site"), "{text}");
+    assert!(
+        text.contains("Project `docs`: ") && text.contains("login --profile docs"),
+        "{text}"
+    );
+    assert!(text.contains("Project `blog`: not signed in"), "{text}");
+    let projects = compared["structuredContent"]["projects"]
+        .as_array()
+        .unwrap();
+    let errors: Vec<&str> = projects
+        .iter()
+        .filter(|p| p["error"].is_string())
+        .map(|p| p["project"].as_str().unwrap())
+        .collect();
+    // The top level (`default`) is not signed in either.
+    assert_eq!(errors, ["default", "blog", "docs"]);
+    let finished = mcp.finish();
+    assert!(!finished.stderr.contains(SHOP_KEY));
+    // The broken record is left as it was, for the person to look at.
+    assert_eq!(std::fs::read_to_string(&docs_file).unwrap(), "{ not json");
+}
+
+#[test]
+fn one_profile_serves_the_tools_as_before() {
+    let s = sites();
+    let mut mcp = McpSession::spawn(&s.env, &["--profile", "shop"]);
+    mcp.initialize();
+    let list = mcp.request("tools/list", json!({}));
+    assert!(!tool_names(&list).contains(&"compare_projects".to_string()));
+    assert!(!list.to_string().contains("\"project\""), "{list}");
+    mcp.finish();
+}
+
+#[test]
+fn hosted_profiles_and_shared_settings_are_refused_with_the_fix() {
+    let s = sites();
+    let mut config = std::fs::read_to_string(s.env.config_dir().join("config.toml")).unwrap();
+    config.push_str("\n[profiles.zen]\nmcp_url = \"http://127.0.0.1:9/mcp\"\n");
+    s.env.write_config(&config);
+    let out = s
+        .env
+        .run(&["serve", "--profile", "shop", "--profile", "zen"], "");
+    out.expect_code(2);
+    out.stderr_has(&[
+        "profile `zen` bridges a hosted MCP server",
+        "install <client> --profile zen",
+    ]);
+
+    let mut env = TestEnv::new();
+    env.vars.clone_from(&s.env.vars);
+    env.set("ANALYTICS_MCP_API_KEY", SHOP_KEY);
+    let out = env.run(&["serve", "--profile", "shop", "--profile", "docs"], "");
+    out.expect_code(2);
+    out.stderr_has(&[
+        "ANALYTICS_MCP_API_KEY is set",
+        "unset ANALYTICS_MCP_API_KEY",
+    ]);
+    assert!(!out.all().contains(SHOP_KEY));
+}
+
+#[test]
+fn the_terminal_compares_and_picks_projects_too() {
+    let s = sites();
+    let out = s.env.run(
+        &[
+            "call",
+            "compare_projects",
+            "--profile",
+            "shop",
+            "--profile",
+            "docs",
+        ],
+        "",
+    );
+    out.expect_code(0);
+    out.stdout_has(&[
+        "shop · Shop site",
+        "docs · Docs site",
+        "fastest growth first",
+    ]);
+
+    let out = s.env.run(
+        &[
+            "call",
+            "get_project",
+            "project=docs",
+            "--profile",
+            "shop",
+            "--profile",
+            "docs",
+        ],
+        "",
+    );
+    out.expect_code(0);
+    out.stdout_has(&["Docs site"]);
+    assert!(!out.stdout.contains("Shop site"), "{}", out.stdout);
+
+    // With one profile there is nothing to compare, and the message says how.
+    let out = s
+        .env
+        .run(&["call", "compare_projects", "--profile", "shop"], "");
+    out.expect_code(2);
+    out.stderr_has(&["--profile a --profile b"]);
+}
