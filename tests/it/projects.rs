@@ -7,7 +7,7 @@
 use analytics_mcp_sandbox::{SandboxOptions, Scenario};
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, text_of, tool_names};
+use crate::common::{McpSession, Output, TestEnv, TestSandbox, text_of, tool_names};
 
 const SHOP_KEY: &str = "hm_sk_shop_0a1b2c3d4e5f6a7b";
 const DOCS_KEY: &str = "hm_sk_docs_9f8e7d6c5b4a3f2e";
@@ -49,6 +49,11 @@ fn sites() -> Sites {
 }
 
 const BOTH: &[&str] = &["--profile", "shop", "--profile", "docs"];
+
+/// `args` run over both profiles (`--profile shop --profile docs` after them).
+fn over_both(env: &TestEnv, args: &[&str]) -> Output {
+    env.run(&[args, BOTH].concat(), "")
+}
 
 fn visitors(result: &Value) -> f64 {
     result["structuredContent"]["metrics"]["uniqueVisitors"]
@@ -273,17 +278,7 @@ fn hosted_profiles_and_shared_settings_are_refused_with_the_fix() {
 #[test]
 fn the_terminal_compares_and_picks_projects_too() {
     let s = sites();
-    let out = s.env.run(
-        &[
-            "call",
-            "compare_projects",
-            "--profile",
-            "shop",
-            "--profile",
-            "docs",
-        ],
-        "",
-    );
+    let out = over_both(&s.env, &["call", "compare_projects"]);
     out.expect_code(0);
     out.stdout_has(&[
         "shop · Shop site",
@@ -291,18 +286,7 @@ fn the_terminal_compares_and_picks_projects_too() {
         "fastest growth first",
     ]);
 
-    let out = s.env.run(
-        &[
-            "call",
-            "get_project",
-            "project=docs",
-            "--profile",
-            "shop",
-            "--profile",
-            "docs",
-        ],
-        "",
-    );
+    let out = over_both(&s.env, &["call", "get_project", "project=docs"]);
     out.expect_code(0);
     out.stdout_has(&["Docs site"]);
     assert!(!out.stdout.contains("Shop site"), "{}", out.stdout);
@@ -313,4 +297,73 @@ fn the_terminal_compares_and_picks_projects_too() {
         .run(&["call", "compare_projects", "--profile", "shop"], "");
     out.expect_code(2);
     out.stderr_has(&["--profile a --profile b"]);
+}
+
+#[test]
+fn install_writes_one_entry_for_several_profiles_and_doctor_checks_each() {
+    let s = sites();
+    let out = over_both(&s.env, &["install", "cursor"]);
+    out.expect_code(0);
+    let path = s.env.dir.path().join(".cursor/mcp.json");
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let entry = &config["mcpServers"]["analytics"];
+    let args: Vec<String> = serde_json::from_value(entry["args"].clone()).unwrap();
+    assert_eq!(args, ["serve", "--profile", "shop", "--profile", "docs"]);
+    assert!(!config.to_string().contains("hm_sk_"), "{config}");
+
+    // The entry, started as the client starts it, serves both projects.
+    let mut cmd = s.env.cmd();
+    cmd.args(&args);
+    let mut mcp = McpSession::spawn_command(cmd);
+    mcp.initialize();
+    let list = mcp.request("tools/list", json!({}));
+    assert!(tool_names(&list).contains(&"compare_projects".to_string()));
+    mcp.finish();
+
+    let out = s.env.run(&["doctor"], "");
+    assert!(
+        out.stdout.contains("2 projects:")
+            && out.stdout.contains("as profile shop")
+            && out.stdout.contains("as profile docs"),
+        "{}",
+        out.stdout
+    );
+    // One profile's broken credential is named, with its own fix.
+    std::fs::write(
+        s.env.config_dir().join("credentials.docs.json"),
+        "{ not json",
+    )
+    .unwrap();
+    let out = s.env.run(&["doctor"], "");
+    out.expect_code(1);
+    assert!(
+        out.stdout.contains("credentials.docs.json")
+            && out.stdout.contains("analytics-mcp login --profile docs"),
+        "{}",
+        out.stdout
+    );
+
+    // A hosted profile cannot join; nothing is written.
+    let mut config = std::fs::read_to_string(s.env.config_dir().join("config.toml")).unwrap();
+    config.push_str("\n[profiles.zen]\nmcp_url = \"http://127.0.0.1:9/mcp\"\n");
+    s.env.write_config(&config);
+    let before = std::fs::read(&path).unwrap();
+    let out = s.env.run(
+        &["install", "cursor", "--profile", "shop", "--profile", "zen"],
+        "",
+    );
+    out.expect_code(2);
+    out.stderr_has(&["profile `zen` bridges a hosted MCP server"]);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    let out = s.env.run(
+        &["install", "cursor", "--all-profiles", "--name", "sites"],
+        "",
+    );
+    out.expect_code(0);
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        config["mcpServers"]["sites"]["args"],
+        json!(["serve", "--all-profiles"])
+    );
 }
