@@ -7,7 +7,10 @@
 use analytics_mcp_sandbox::{SandboxOptions, Scenario};
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, Output, TestEnv, TestSandbox, text_of, tool_names};
+use crate::common::{
+    McpSession, Output, TestEnv, TestSandbox, bin, python_sdk, repo, skip_or_fail, succeeded,
+    text_of, tool_names,
+};
 
 const SHOP_KEY: &str = "hm_sk_shop_0a1b2c3d4e5f6a7b";
 const DOCS_KEY: &str = "hm_sk_docs_9f8e7d6c5b4a3f2e";
@@ -366,4 +369,54 @@ fn install_writes_one_entry_for_several_profiles_and_doctor_checks_each() {
         config["mcpServers"]["sites"]["args"],
         json!(["serve", "--all-profiles"])
     );
+}
+
+#[test]
+fn the_python_sdk_lists_calls_and_validates_every_tool_in_the_second_project() {
+    let Some(python) = python_sdk("mcp, jsonschema") else {
+        return;
+    };
+    let s = sites();
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg(repo().join("tests/python/check_projects.py"))
+        .args([bin(), "shop", "docs"])
+        .env_remove("ANALYTICS_MCP_API_KEY");
+    for (k, v) in &s.env.vars {
+        cmd.env(k, v);
+    }
+    let stdout = succeeded(&cmd.output().expect("run python"), "python SDK check");
+    assert!(stdout.contains("all 15 tools passed"), "{stdout}");
+    assert!(stdout.contains("ok compare_projects"), "{stdout}");
+    // Every call named docs; docs' key never reached shop's origin.
+    assert!(!s.shop.sandbox.received_credential(DOCS_KEY));
+}
+
+#[test]
+fn the_inspector_lists_several_projects_tools_strictly() {
+    let inspector = repo().join(".ci/node/node_modules/.bin/mcp-inspector");
+    if !inspector.exists() && skip_or_fail("the MCP Inspector is not installed (.ci/node)") {
+        return;
+    }
+    let s = sites();
+    let mut cmd = std::process::Command::new(inspector);
+    cmd.arg("--cli");
+    // The Inspector starts the server with the environment it is given by `-e`.
+    for (k, v) in &s.env.vars {
+        cmd.args(["-e", &format!("{k}={v}")]);
+    }
+    cmd.args([bin(), "serve"])
+        .args(BOTH)
+        .args(["--method", "tools/list", "--strict"])
+        .env("MCP_CATALOG_PATH", s.env.dir.path().join("catalog.json"))
+        .env_remove("ANALYTICS_MCP_API_KEY");
+    let out = cmd.output().expect("run inspector");
+    let stdout = succeeded(&out, "inspector tools/list");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // --strict prints schema portability problems on stderr; there must be none.
+    assert!(
+        !stderr.contains("Warning") && !stderr.contains("Error"),
+        "{stderr}"
+    );
+    let listed: Value = serde_json::from_str(&stdout).expect("tools/list JSON");
+    assert_eq!(listed["tools"].as_array().map(Vec::len), Some(15));
 }
