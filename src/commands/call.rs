@@ -136,10 +136,17 @@ fn answer(args: &CallArgs, outcome: Result<tools::ToolOutput, ToolError>) -> any
             Ok(Exit::Success)
         }
         Err(e) if matches!(e.root(), ToolError::NotSignedIn) => {
+            let hint = match &e {
+                // One project of several: its profile's sign-in (`--demo` is for one).
+                ToolError::InProject { project, .. } => tools::projects::for_profile(
+                    project,
+                    "run `analytics-mcp login` (browser) or `analytics-mcp login --with-key`",
+                ),
+                _ => "run `analytics-mcp login` (browser) or `login --with-key`, or try `--demo`"
+                    .to_string(),
+            };
             Err(CliError::new(Exit::NotSignedIn, e.message())
-                .with_hint(
-                    "run `analytics-mcp login` (browser) or `login --with-key`, or try `--demo`",
-                )
+                .with_hint(hint)
                 .into())
         }
         // A mistake in the command line, like an unknown flag.

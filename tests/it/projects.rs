@@ -294,6 +294,31 @@ fn the_terminal_compares_and_picks_projects_too() {
     out.stdout_has(&["Docs site"]);
     assert!(!out.stdout.contains("Shop site"), "{}", out.stdout);
 
+    // A wrong project is a usage mistake; a profile not signed in exits 4 with its own fix.
+    let out = over_both(&s.env, &["call", "get_top_pages", "project=dcos"]);
+    out.expect_code(2);
+    out.stderr_has(&["Did you mean `docs`?"]);
+    let mut config = std::fs::read_to_string(s.env.config_dir().join("config.toml")).unwrap();
+    config.push_str(&format!(
+        "\n[profiles.blog]\napi_url = \"{}\"\n",
+        s.docs.url()
+    ));
+    s.env.write_config(&config);
+    let out = s.env.run(
+        &[
+            "call",
+            "get_realtime",
+            "project=blog",
+            "--profile",
+            "shop",
+            "--profile",
+            "blog",
+        ],
+        "",
+    );
+    out.expect_code(4);
+    out.stderr_has(&["Project `blog`: not signed in", "login --profile blog"]);
+
     // With one profile there is nothing to compare, and the message says how.
     let out = s
         .env
