@@ -267,11 +267,10 @@ impl ServerHandler for AnalyticsServer {
             PROJECT_URI => {
                 let me = self
                     .projects
-                    .first()
                     .me()
                     .await
                     .map_err(|e| McpError::internal_error(e.message(), None))?;
-                let text = serde_json::to_string_pretty(me).unwrap_or_default();
+                let text = serde_json::to_string_pretty(&me).unwrap_or_default();
                 ResourceContents::text(text, PROJECT_URI).with_mime_type("application/json")
             }
             other => {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use super::catalog::{BASE, Shape, Source, ToolDef};
 use super::compare_projects::{COMPARE_PROJECTS, Compared, Row};
 use super::data::Data;
-use super::typed::Answer;
+use super::typed::{Answer, Me};
 use super::{CATALOG, Options, ToolError, ToolOutput, Toolbox, compare_projects, schema};
 
 /// The argument that picks a project.
@@ -197,6 +197,33 @@ impl Projects {
             .map_err(|e| in_project(project, e))
     }
 
+    /// The `analytics://project` resource: `GET /me` of the one project, or with several a
+    /// list of each (its profile name first; a project that cannot say has its `error`).
+    pub async fn me(&self) -> Result<Value, ToolError> {
+        if !self.is_several() {
+            return Ok(serde_json::to_value(self.first().me().await?).unwrap_or_default());
+        }
+        let answers =
+            futures_util::future::join_all(self.projects.iter().map(|p| p.toolbox.me())).await;
+        let list = self
+            .projects
+            .iter()
+            .zip(answers)
+            .map(|(project, answer)| {
+                Value::Object(match answer {
+                    Ok(me) => described(project, me),
+                    Err(e) => {
+                        let mut item = Map::new();
+                        item.insert(PROJECT.into(), json!(project.name));
+                        item.insert("error".into(), json!(in_project(project, e).message()));
+                        item
+                    }
+                })
+            })
+            .collect();
+        Ok(Value::Array(list))
+    }
+
     /// `get_project`: every project (or the one asked for), one row each; a project that
     /// cannot say is a line with its fix.
     async fn describe(&self, chosen: Option<&str>) -> Result<ToolOutput, ToolError> {
@@ -210,14 +237,7 @@ impl Projects {
         let mut failures = Vec::new();
         for (project, answer) in asked.iter().zip(answers) {
             match answer {
-                Ok(me) => {
-                    let mut row = Map::new();
-                    row.insert(PROJECT.into(), json!(project.name));
-                    if let Value::Object(fields) = &me.data {
-                        row.extend(fields.clone());
-                    }
-                    rows.push(Value::Object(row));
-                }
+                Ok(me) => rows.push(Value::Object(described(project, me))),
                 Err(e) => failures.push(in_project(project, e)),
             }
         }
@@ -279,6 +299,16 @@ impl Projects {
         let rows = futures_util::future::join_all(rows).await;
         compare_projects::output(Compared { rows }, plan.detail)
     }
+}
+
+/// A project's `GET /me` answer, its profile name first.
+fn described(project: &Project, me: &Me) -> Map<String, Value> {
+    let mut row = Map::new();
+    row.insert(PROJECT.into(), json!(project.name));
+    if let Value::Object(fields) = &me.data {
+        row.extend(fields.clone());
+    }
+    row
 }
 
 /// A project's failure, named; a mistake in the arguments is the call's, not the project's.

@@ -137,6 +137,12 @@ fn a_call_with_project_reaches_only_that_projects_origin_with_its_key() {
             .map(Vec::len),
         Some(2)
     );
+    // So does the project resource.
+    let read = mcp.request("resources/read", json!({"uri": "analytics://project"}));
+    let listed: Value =
+        serde_json::from_str(read["result"]["contents"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(listed[0]["project"], "shop");
+    assert_eq!(listed[1]["name"], "Docs site");
     mcp.finish();
 }
 
@@ -240,15 +246,35 @@ fn a_broken_credential_in_one_profile_leaves_the_other_answering() {
     assert_eq!(std::fs::read_to_string(&docs_file).unwrap(), "{ not json");
 }
 
-#[test]
-fn one_profile_serves_the_tools_as_before() {
-    let s = sites();
-    let mut mcp = McpSession::spawn(&s.env, &["--profile", "shop"]);
-    mcp.initialize();
+/// What Claude Code gives its model of the tools `serve ARGS` lists: each one's name,
+/// description and input schema, in bytes.
+fn definition_bytes(env: &TestEnv, args: &[&str]) -> (usize, Value) {
+    let mut mcp = McpSession::spawn(env, args);
+    mcp.initialize_as("2025-06-18", "claude-code");
     let list = mcp.request("tools/list", json!({}));
+    mcp.finish();
+    let bytes = list["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            json!({"name": t["name"], "description": t["description"], "input_schema": t["inputSchema"]})
+                .to_string()
+                .len()
+        })
+        .sum();
+    (bytes, list)
+}
+
+#[test]
+fn one_profile_serves_the_tools_as_before_and_several_cost_little_more() {
+    let s = sites();
+    let (one, list) = definition_bytes(&s.env, &["--profile", "shop"]);
     assert!(!tool_names(&list).contains(&"compare_projects".to_string()));
     assert!(!list.to_string().contains("\"project\""), "{list}");
-    mcp.finish();
+    // `project` on every tool and `compare_projects`: 2,135 bytes measured (docs/projects.md).
+    let (two, _) = definition_bytes(&s.env, BOTH);
+    assert!(two > one && two - one <= 2_500, "{one} → {two} bytes");
 }
 
 #[test]
