@@ -330,11 +330,15 @@ fn messages(errors: &[ToolError]) -> String {
         .join(" ")
 }
 
-/// A message's fix for profile `project`: `analytics-mcp login` becomes `analytics-mcp login
-/// --profile NAME` (the default profile needs no flag).
+/// A message's fix for profile `project` of several: `analytics-mcp login` becomes
+/// `analytics-mcp login --profile NAME` (the default profile needs no flag), and the
+/// environment's key, which several profiles never use, is not offered.
 pub fn for_profile(project: &str, message: &str) -> String {
+    let message = message
+        .replace(" (or set ANALYTICS_MCP_API_KEY)", "")
+        .replace(", or check ANALYTICS_MCP_API_KEY", "");
     if project == DEFAULT_PROFILE {
-        return message.to_string();
+        return message;
     }
     message.replace(
         "analytics-mcp login",
@@ -365,11 +369,14 @@ mod tests {
 
     #[test]
     fn profile_fixes_name_the_profile_except_the_default_one() {
-        let m = "not signed in — run `analytics-mcp login` (or set X)";
-        assert_eq!(for_profile("default", m), m);
+        let m = "not signed in — run `analytics-mcp login` (or set ANALYTICS_MCP_API_KEY)";
+        assert_eq!(
+            for_profile("default", m),
+            "not signed in — run `analytics-mcp login`"
+        );
         assert_eq!(
             for_profile("shop", m),
-            "not signed in — run `analytics-mcp login --profile shop` (or set X)"
+            "not signed in — run `analytics-mcp login --profile shop`"
         );
     }
 

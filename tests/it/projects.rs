@@ -292,6 +292,16 @@ fn hosted_profiles_and_shared_settings_are_refused_with_the_fix() {
         "install <client> --profile zen",
     ]);
 
+    // `--all-profiles` leaves hosted profiles out, and says so; the top level (`default`),
+    // never signed in, is listed with its fix.
+    let out = s.env.run(&["call", "get_project", "--all-profiles"], "");
+    out.expect_code(0);
+    out.stderr_has(&[
+        "hosted MCP profiles are served one per `serve`",
+        "left out: zen",
+    ]);
+    out.stdout_has(&["Shop site", "Docs site", "Project `default`: not signed in"]);
+
     let mut env = TestEnv::new();
     env.vars.clone_from(&s.env.vars);
     env.set("ANALYTICS_MCP_API_KEY", SHOP_KEY);
