@@ -24,6 +24,11 @@ struct Sites {
 }
 
 fn sites() -> Sites {
+    sites_in(TestEnv::new())
+}
+
+/// [`sites`] in `env` (a third-party client's environment, say).
+fn sites_in(env: TestEnv) -> Sites {
     let shop = TestSandbox::start(SandboxOptions {
         api_key: SHOP_KEY.to_string(),
         project: Some(("prj_shop".into(), "Shop site".into())),
@@ -35,7 +40,6 @@ fn sites() -> Sites {
         scenario: Some(Scenario::ReferrerSpike),
         ..SandboxOptions::default()
     });
-    let env = TestEnv::new();
     env.write_config(&format!(
         "[profiles.shop]\napi_url = \"{}\"\n\n[profiles.docs]\napi_url = \"{}\"\n",
         shop.url(),
@@ -480,4 +484,21 @@ fn the_inspector_lists_several_projects_tools_strictly() {
     );
     let listed: Value = serde_json::from_str(&stdout).expect("tools/list JSON");
     assert_eq!(listed["tools"].as_array().map(Vec::len), Some(15));
+}
+
+#[test]
+fn claude_code_connects_to_the_several_project_entry_install_added() {
+    let Some(claude) = crate::common::model_api::node_program(&repo(), "claude") else {
+        skip_or_fail("Claude Code is not installed (bash .ci/install-clients)");
+        return;
+    };
+    let s = sites_in(crate::third_party::client_env());
+    over_both(&s.env, &["install", "claude-code"]).expect_code(0);
+    // `claude mcp get` starts the server as the entry says and reports; it exits 0 either way.
+    let (_, text) = crate::third_party::run_client(&s.env, &claude, &["mcp", "get", "analytics"]);
+    assert!(text.contains("✔ Connected"), "{text}");
+    assert!(
+        text.contains("Args: serve --profile shop --profile docs"),
+        "{text}"
+    );
 }
