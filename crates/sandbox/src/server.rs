@@ -243,3 +243,29 @@ fn as_demo(options: &SandboxOptions, rest: &str) -> Option<String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_project_id_is_served_as_the_demo_and_only_it() {
+        let options = SandboxOptions {
+            project: Some(("prj_docs".into(), "Docs".into())),
+            ..SandboxOptions::default()
+        };
+        let demo = demo::data::PROJECT_ID;
+        assert_eq!(
+            as_demo(&options, "/projects/prj_docs/pages").as_deref(),
+            Some(format!("/projects/{demo}/pages").as_str())
+        );
+        assert_eq!(as_demo(&options, "/me").as_deref(), Some("/me"));
+        assert_eq!(as_demo(&options, &format!("/projects/{demo}/pages")), None);
+        assert_eq!(as_demo(&options, "/projects/prj_docsX/pages"), None);
+        let plain = SandboxOptions::default();
+        assert_eq!(
+            as_demo(&plain, "/projects/x/pages").as_deref(),
+            Some("/projects/x/pages")
+        );
+    }
+}
