@@ -111,28 +111,23 @@ pub fn tool_list_for(output: Output) -> Vec<Tool> {
 fn tools_of(listing: Vec<Listed>, output: Output) -> Vec<Tool> {
     listing
         .into_iter()
-        .map(
-            |Listed {
-                 def: t,
-                 input,
-                 output: schema,
-             }| {
-                let tool = Tool::new_with_raw(t.name, Some(t.description.into()), input)
-                    .with_title(t.title)
-                    .with_icons(vec![icon(t.icon)])
-                    .with_annotations(
-                        ToolAnnotations::with_title(t.title)
-                            .read_only(true)
-                            .destructive(false)
-                            .idempotent(true)
-                            .open_world(true),
-                    );
-                match output {
-                    Output::Text => tool,
-                    _ => tool.with_raw_output_schema(Arc::new(schema)),
-                }
-            },
-        )
+        .map(|listed| {
+            let t = listed.def;
+            let tool = Tool::new_with_raw(t.name, Some(t.description.into()), listed.input)
+                .with_title(t.title)
+                .with_icons(vec![icon(t.icon)])
+                .with_annotations(
+                    ToolAnnotations::with_title(t.title)
+                        .read_only(true)
+                        .destructive(false)
+                        .idempotent(true)
+                        .open_world(true),
+                );
+            match output {
+                Output::Text => tool,
+                _ => tool.with_raw_output_schema(Arc::new(listed.output)),
+            }
+        })
         .collect()
 }
 
