@@ -502,3 +502,26 @@ fn claude_code_connects_to_the_several_project_entry_install_added() {
         "{text}"
     );
 }
+
+#[test]
+fn each_profiles_key_stays_bound_to_its_own_origin() {
+    let s = sites();
+    // docs is repointed at shop's API after signing in: its key was issued for docs' origin.
+    s.env.write_config(&format!(
+        "[profiles.shop]\napi_url = \"{0}\"\n\n[profiles.docs]\napi_url = \"{0}\"\n",
+        s.shop.url()
+    ));
+    let mut mcp = McpSession::spawn(&s.env, BOTH);
+    mcp.initialize();
+    let docs = mcp.call("get_analytics", json!({"project": "docs"}));
+    assert_eq!(docs["isError"], true);
+    let text = text_of(&docs);
+    assert!(
+        text.starts_with("Project `docs`: ") && text.contains("was not sent"),
+        "{text}"
+    );
+    let shop = mcp.call("get_analytics", json!({"project": "shop"}));
+    assert_ne!(shop["isError"], true, "{shop}");
+    mcp.finish();
+    assert!(!s.shop.sandbox.received_credential(DOCS_KEY));
+}
