@@ -29,6 +29,38 @@ pub struct GlobalArgs {
     pub profile: Option<String>,
 }
 
+/// [`GlobalArgs`] for the commands that can also run over several profiles at once (`serve`,
+/// `call`, `install`; issue 26): `--profile` repeated, or `--all-profiles`.
+#[derive(Debug, Args, Default)]
+pub struct ProfileSetArgs {
+    /// Read API base URL (https, or http to 127.0.0.1/localhost) [env: ANALYTICS_MCP_API_URL]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Use a named profile: a [profiles.NAME] table in config.toml, with its own credential
+    /// [env: ANALYTICS_MCP_PROFILE]; repeat it for several projects at once (each tool then
+    /// takes `project`)
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(complete::profiles))]
+    pub profile: Vec<String>,
+    /// Every Read API profile in config.toml at once, the top level (`default`) included
+    #[arg(long, conflicts_with = "profile")]
+    pub all_profiles: bool,
+}
+
+impl ProfileSetArgs {
+    /// True when more than one profile is asked for (or all of them).
+    pub fn several(&self) -> bool {
+        self.all_profiles || self.profile.len() > 1
+    }
+
+    /// The flags as a single-profile command takes them (the first profile named).
+    pub fn single(&self) -> GlobalArgs {
+        GlobalArgs {
+            api_url: self.api_url.clone(),
+            profile: self.profile.first().cloned(),
+        }
+    }
+}
+
 /// `--profile` alone, for the commands that pick a profile but no API (`profiles`).
 #[derive(Debug, Args)]
 pub struct ProfileArg {
@@ -125,7 +157,7 @@ pub struct ProfilesArgs {
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub global: ProfileSetArgs,
     #[command(flatten)]
     pub color: ColorArgs,
     /// The client to configure
@@ -186,7 +218,7 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub global: ProfileSetArgs,
     /// Serve the built-in demo project from an in-process sandbox (no account needed)
     #[arg(long)]
     pub demo: bool,
@@ -198,7 +230,7 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct CallArgs {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub global: ProfileSetArgs,
     #[command(flatten)]
     pub color: ColorArgs,
     /// The tool to run (see `analytics-mcp tools`)

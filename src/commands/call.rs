@@ -11,11 +11,24 @@ use crate::error::{CliError, Exit};
 use crate::output;
 use crate::tools::{self, ToolError, trend};
 
+use super::projects::Several;
 use super::{App, Connected};
+use crate::tools::compare_projects::COMPARE_PROJECTS;
 
 pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
+    if args.global.several() {
+        return several(args).await;
+    }
     let app = App::with_project(global, args.project.as_deref())?;
     let hosted = app.hosted() && !args.demo;
+    if !hosted && args.tool == COMPARE_PROJECTS.name {
+        return Err(CliError::new(
+            Exit::Usage,
+            "compare_projects compares the projects of several profiles",
+        )
+        .with_hint("name them: `analytics-mcp call compare_projects --profile a --profile b` (or --all-profiles)")
+        .into());
+    }
     if !hosted && tools::find(&args.tool).is_none() {
         return Err(unknown_tool(
             &args.tool,
@@ -88,6 +101,25 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> anyhow::Result<Exit> {
     }
 }
 
+/// One tool over several profiles' projects (`--profile a --profile b`): what a server over
+/// them answers, `project=NAME` picking one, `compare_projects` comparing them all.
+async fn several(args: &CallArgs) -> anyhow::Result<Exit> {
+    if args.tool != COMPARE_PROJECTS.name && tools::find(&args.tool).is_none() {
+        let known = tools::CATALOG.iter().map(|t| t.name);
+        return Err(unknown_tool(
+            &args.tool,
+            ToolError::UnknownTool(args.tool.clone()).message(),
+            known.chain([COMPARE_PROJECTS.name]),
+        )
+        .into());
+    }
+    let arguments = parse_pairs(&args.args)?;
+    let set = Several::connect(&args.global, args.demo, args.project.as_deref()).await?;
+    let outcome = set.projects().call(&args.tool, Some(&arguments)).await;
+    set.settle().await;
+    answer(args, outcome)
+}
+
 /// Our own tool's answer: its text (or with `--json` its detail) and charts.
 fn answer(args: &CallArgs, outcome: Result<tools::ToolOutput, ToolError>) -> anyhow::Result<Exit> {
     match outcome {
@@ -103,9 +135,20 @@ fn answer(args: &CallArgs, outcome: Result<tools::ToolOutput, ToolError>) -> any
             charts(args, &out)?;
             Ok(Exit::Success)
         }
-        Err(e @ ToolError::NotSignedIn) => Err(CliError::new(Exit::NotSignedIn, e.message())
-            .with_hint("run `analytics-mcp login` (browser) or `login --with-key`, or try `--demo`")
-            .into()),
+        Err(e) if matches!(e.root(), ToolError::NotSignedIn) => {
+            let hint = match &e {
+                // One project of several: its profile's sign-in (`--demo` is for one).
+                ToolError::InProject { project, .. } => tools::projects::for_profile(
+                    project,
+                    "run `analytics-mcp login` (browser) or `analytics-mcp login --with-key`",
+                ),
+                _ => "run `analytics-mcp login` (browser) or `login --with-key`, or try `--demo`"
+                    .to_string(),
+            };
+            Err(CliError::new(Exit::NotSignedIn, e.message())
+                .with_hint(hint)
+                .into())
+        }
         // A mistake in the command line, like an unknown flag.
         Err(e @ ToolError::InvalidArgs { .. }) => Err(CliError::new(Exit::Usage, e.message())
             .with_hint(format!(

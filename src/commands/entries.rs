@@ -38,6 +38,9 @@ pub(crate) fn check(selects: &Selects, client: &str) -> Result<String, (String, 
     if selects.demo {
         return Ok("the built-in demo project".to_string());
     }
+    if selects.several() {
+        return check_each(selects, client);
+    }
     let global = GlobalArgs {
         api_url: selects.api_url.clone(),
         profile: selects.profile.clone(),
@@ -83,6 +86,50 @@ pub(crate) fn check(selects: &Selects, client: &str) -> Result<String, (String, 
         ));
     }
     Ok(format!("{target} as profile {}", profile_name(settings)))
+}
+
+/// An entry over several profiles (issue 26): each checked as an entry of its own would be.
+fn check_each(selects: &Selects, client: &str) -> Result<String, (String, String)> {
+    let given: Vec<String> = selects
+        .profile
+        .iter()
+        .chain(&selects.more_profiles)
+        .cloned()
+        .collect();
+    let names = super::projects::selected(selects.all_profiles, &given).map_err(|e| {
+        (
+            format!("its profiles do not load: {e:#}"),
+            "correct config.toml (see `analytics-mcp doctor` above)".to_string(),
+        )
+    })?;
+    let (mut reached, mut problems, mut fixes) = (Vec::new(), Vec::new(), Vec::new());
+    for name in names {
+        if let Err(e) = super::projects::read_api_profile(&name) {
+            problems.push(format!("{e:#}"));
+            fixes.push(format!("serve profile {name} in an entry of its own"));
+            continue;
+        }
+        let one = Selects {
+            profile: Some(name),
+            ..Selects::default()
+        };
+        match check(&one, client) {
+            Ok(reaches) => reached.push(reaches),
+            Err((problem, fix)) => {
+                problems.push(problem);
+                fixes.push(fix);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(format!(
+            "{} projects: {}",
+            reached.len(),
+            reached.join("; ")
+        ))
+    } else {
+        Err((problems.join("; "), fixes.join("; ")))
+    }
 }
 
 fn profile_name(settings: &config::Settings) -> &str {

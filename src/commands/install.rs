@@ -23,6 +23,23 @@ fn profile(global: &GlobalArgs) -> anyhow::Result<Option<String>> {
     Ok(App::load(global)?.settings.profile)
 }
 
+/// Checks an entry over several profiles before it is written: each exists and is a Read
+/// API profile, and nothing would point them all at one API or the demo.
+fn several(args: &InstallArgs) -> anyhow::Result<()> {
+    if args.demo || args.global.api_url.is_some() {
+        return Err(CliError::new(
+            Exit::Usage,
+            "--demo and --api-url apply to one profile, not to several",
+        )
+        .with_hint("leave them out: each profile's API comes from config.toml")
+        .into());
+    }
+    for name in super::projects::selected(args.global.all_profiles, &args.global.profile)? {
+        super::projects::read_api_profile(&name)?;
+    }
+    Ok(())
+}
+
 /// The entry: `serve` with what it needs to reach the same API and credential as this
 /// command — the profile, and the API URL when it comes from a flag or the environment (the
 /// client has neither) rather than `config.toml`.
@@ -35,6 +52,21 @@ fn entry(
     let exe = std::env::current_exe().context("could not find this program's path")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     let mut cli_args = vec!["serve".to_string()];
+    if args.global.several() {
+        // Several projects in one entry (issue 26): each profile's settings and credential
+        // come from config.toml and its store, so the entry names the profiles and no more.
+        if args.global.all_profiles {
+            cli_args.push("--all-profiles".to_string());
+        }
+        for profile in &args.global.profile {
+            cli_args.extend(["--profile".to_string(), profile.clone()]);
+        }
+        return Ok(Entry {
+            name,
+            command: exe.display().to_string(),
+            args: cli_args,
+        });
+    }
     if let Some(profile) = profile {
         cli_args.extend(["--profile".to_string(), profile.to_string()]);
     }
@@ -56,7 +88,12 @@ pub fn run(global: &GlobalArgs, args: &InstallArgs) -> anyhow::Result<Exit> {
     {
         return super::skills::install(client, args.project, args.dry_run);
     }
-    let profile = profile(global)?;
+    let profile = if args.global.several() {
+        several(args)?;
+        None
+    } else {
+        profile(global)?
+    };
     let name = server_name(args.name.as_deref(), profile.as_deref())?;
     if args.list {
         return list(&name);

@@ -13,6 +13,7 @@ mod login;
 mod logout;
 mod man;
 mod profiles;
+mod projects;
 mod sandbox;
 mod serve;
 mod skills;
@@ -28,12 +29,12 @@ use crate::output;
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
-        Command::Serve(args) => serve::run(&args.global, &args).await,
+        Command::Serve(args) => serve::run(&args).await,
         Command::Call(args) => {
             let waiting = format!("Waiting for {}", args.tool);
-            output::spinning(&waiting, call::run(&args.global, &args)).await
+            output::spinning(&waiting, call::run(&args.global.single(), &args)).await
         }
-        Command::Install(args) => install::run(&args.global, &args),
+        Command::Install(args) => install::run(&args.global.single(), &args),
         Command::Uninstall(args) => uninstall::run(&args.global, &args),
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),

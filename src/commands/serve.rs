@@ -1,10 +1,13 @@
 //! `analytics-mcp serve`: the stdio MCP server. Never prompts, never opens a browser; with no
-//! credential it still starts and every tool says how to sign in.
+//! credential it still starts and every tool says how to sign in. With several Read API
+//! profiles (`--profile a --profile b`, `--all-profiles`) one server answers for each of their
+//! projects (`projects`, issue 26).
 
 use std::io::IsTerminal;
 
+use super::projects::Several;
 use super::{App, Connected};
-use crate::cli::{GlobalArgs, ServeArgs};
+use crate::cli::ServeArgs;
 use crate::error::{CliError, Exit};
 use crate::hosted::proxy::HostedServer;
 use crate::mcp::{AnalyticsServer, serve_stdio};
@@ -15,12 +18,15 @@ const HINT: &str = "analytics-mcp serve is waiting for an MCP client on stdin/st
 up with `analytics-mcp install <client>`, or try a tool with `analytics-mcp call get_analytics \
 --demo` (Ctrl-C to stop)";
 
-pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> {
+pub async fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     // MCP clients start `serve` with pipes; a terminal on stdin means a person typed it.
     if std::io::stdin().is_terminal() {
         output::note(HINT);
     }
-    let app = App::with_project(global, args.project.as_deref())?;
+    if args.global.several() {
+        return several(args).await;
+    }
+    let app = App::with_project(&args.global.single(), args.project.as_deref())?;
     if app.hosted() && args.demo {
         return Err(CliError::new(
             Exit::Usage,
@@ -43,6 +49,18 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> 
     };
     // The client has gone; a refresh still running stores its rotated tokens before exit.
     connected.settle().await;
+    served?;
+    Ok(Exit::Success)
+}
+
+/// One server over several Read API profiles, each with its own credential, API and cache.
+async fn several(args: &ServeArgs) -> anyhow::Result<Exit> {
+    let set = Several::connect(&args.global, args.demo, args.project.as_deref()).await?;
+    if set.none_signed_in() {
+        tracing::warn!("no profile is signed in; tools will answer with how to sign in");
+    }
+    let served = serve_stdio(AnalyticsServer::over(set.projects()), set.max_in_flight).await;
+    set.settle().await;
     served?;
     Ok(Exit::Success)
 }

@@ -139,10 +139,13 @@ pub fn locations(home: &Path, project_dir: Option<&Path>) -> Vec<(Client, Scope,
     all
 }
 
-/// What a `serve` entry's arguments select: `--profile`, `--api-url` and `--demo`.
+/// What a `serve` entry's arguments select: `--profile` (the first, and any more: several
+/// projects), `--all-profiles`, `--api-url` and `--demo`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Selects {
     pub profile: Option<String>,
+    pub more_profiles: Vec<String>,
+    pub all_profiles: bool,
     pub api_url: Option<String>,
     pub demo: bool,
 }
@@ -154,12 +157,13 @@ impl Selects {
         let mut it = args.iter();
         while let Some(arg) = it.next() {
             match arg.as_str() {
-                "--profile" => selects.profile = it.next().cloned(),
+                "--profile" => selects.add_profile(it.next().cloned()),
+                "--all-profiles" => selects.all_profiles = true,
                 "--api-url" => selects.api_url = it.next().cloned(),
                 "--demo" => selects.demo = true,
                 other => {
                     if let Some(v) = other.strip_prefix("--profile=") {
-                        selects.profile = Some(v.to_string());
+                        selects.add_profile(Some(v.to_string()));
                     } else if let Some(v) = other.strip_prefix("--api-url=") {
                         selects.api_url = Some(v.to_string());
                     }
@@ -167,6 +171,19 @@ impl Selects {
             }
         }
         selects
+    }
+
+    fn add_profile(&mut self, name: Option<String>) {
+        match (&self.profile, name) {
+            (None, name) => self.profile = name,
+            (Some(_), Some(name)) => self.more_profiles.push(name),
+            (Some(_), None) => {}
+        }
+    }
+
+    /// True when the entry serves several profiles' projects.
+    pub fn several(&self) -> bool {
+        self.all_profiles || !self.more_profiles.is_empty()
     }
 }
 

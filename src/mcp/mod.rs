@@ -31,7 +31,8 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use crate::config::Output;
 use crate::tools::guide::{self, GLOSSARY, INSTRUCTIONS, PROMPTS};
 use crate::tools::icons::Icon;
-use crate::tools::{self, CATALOG, ToolError, Toolbox};
+use crate::tools::projects::{Listed, catalog_listing};
+use crate::tools::{Projects, ToolError, Toolbox};
 
 pub use transport::serve_stdio;
 
@@ -39,15 +40,22 @@ pub use transport::serve_stdio;
 const PROJECT_URI: &str = "analytics://project";
 const GLOSSARY_URI: &str = "analytics://glossary";
 
-/// The MCP server over a [`Toolbox`].
+/// The MCP server over a [`Toolbox`], or over several projects' (issue 26).
 #[derive(Clone)]
 pub struct AnalyticsServer {
-    toolbox: Arc<Toolbox>,
+    projects: Arc<Projects>,
 }
 
 impl AnalyticsServer {
     pub fn new(toolbox: Arc<Toolbox>) -> Self {
-        Self { toolbox }
+        Self::over(Projects::one(toolbox))
+    }
+
+    /// The server over every project in `projects` (one toolbox each).
+    pub fn over(projects: Projects) -> Self {
+        Self {
+            projects: Arc::new(projects),
+        }
     }
 }
 
@@ -100,23 +108,28 @@ pub fn tool_list() -> Vec<Tool> {
 /// The `tools/list` entries for an output mode: with `text`, no `outputSchema` (a declared one
 /// obliges the result to carry `structuredContent`).
 pub fn tool_list_for(output: Output) -> Vec<Tool> {
-    CATALOG
-        .iter()
-        .map(|t| {
-            let tool =
-                Tool::new_with_raw(t.name, Some(t.description.into()), t.args.input_schema())
-                    .with_title(t.title)
-                    .with_icons(vec![icon(t.icon)])
-                    .with_annotations(
-                        ToolAnnotations::with_title(t.title)
-                            .read_only(true)
-                            .destructive(false)
-                            .idempotent(true)
-                            .open_world(true),
-                    );
+    tools_of(catalog_listing(), output)
+}
+
+/// `tools/list` entries from a listing (the catalog, or several projects' tools).
+fn tools_of(listing: Vec<Listed>, output: Output) -> Vec<Tool> {
+    listing
+        .into_iter()
+        .map(|listed| {
+            let t = listed.def;
+            let tool = Tool::new_with_raw(t.name, Some(t.description.into()), listed.input)
+                .with_title(t.title)
+                .with_icons(vec![icon(t.icon)])
+                .with_annotations(
+                    ToolAnnotations::with_title(t.title)
+                        .read_only(true)
+                        .destructive(false)
+                        .idempotent(true)
+                        .open_world(true),
+                );
             match output {
                 Output::Text => tool,
-                _ => tool.with_raw_output_schema(Arc::new(tools::output_schema(t))),
+                _ => tool.with_raw_output_schema(Arc::new(listed.output)),
             }
         })
         .collect()
@@ -139,7 +152,10 @@ impl ServerHandler for AnalyticsServer {
                 .with_title("Analytics (Himetrica)")
                 .with_icons(vec![icon(Icon::Traffic)]),
         )
-        .with_instructions(INSTRUCTIONS)
+        .with_instructions(match self.projects.instructions() {
+            Some(several) => format!("{INSTRUCTIONS}{several}"),
+            None => INSTRUCTIONS.to_string(),
+        })
     }
 
     async fn initialize(
@@ -190,8 +206,8 @@ impl ServerHandler for AnalyticsServer {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let output = output_for(self.toolbox.options().output, &context);
-        let mut tools = tool_list_for(output);
+        let output = output_for(self.projects.options().output, &context);
+        let mut tools = tools_of(self.projects.listing(), output);
         if apps::declared(&context) {
             tools = tools.into_iter().map(apps::with_view).collect();
         }
@@ -301,11 +317,11 @@ impl ServerHandler for AnalyticsServer {
             }
             PROJECT_URI => {
                 let me = self
-                    .toolbox
+                    .projects
                     .me()
                     .await
                     .map_err(|e| McpError::internal_error(e.message(), None))?;
-                let text = serde_json::to_string_pretty(me).unwrap_or_default();
+                let text = serde_json::to_string_pretty(&me).unwrap_or_default();
                 ResourceContents::text(text, PROJECT_URI).with_mime_type("application/json")
             }
             other => {
@@ -363,9 +379,9 @@ impl ServerHandler for AnalyticsServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
-        let output = output_for(self.toolbox.options().output, &context);
+        let output = output_for(self.projects.options().output, &context);
         let outcome = tokio::select! {
-            outcome = self.toolbox.call(&name, request.arguments.as_ref()) => outcome,
+            outcome = self.projects.call(&name, request.arguments.as_ref()) => outcome,
             // notifications/cancelled: dropping the future aborts the upstream request.
             () = context.ct.cancelled() => {
                 return Err(McpError::internal_error("request cancelled", None));

@@ -65,7 +65,7 @@ pub struct ToolDef {
 pub const REALTIME_TTL: Duration = Duration::from_secs(10);
 
 /// The fields most tools share; each entry below names what differs.
-const BASE: ToolDef = ToolDef {
+pub(super) const BASE: ToolDef = ToolDef {
     name: "",
     title: "",
     description: "",

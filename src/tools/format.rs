@@ -238,7 +238,7 @@ pub(crate) fn cell(key: &str, value: &Value, currency: Option<&str>) -> String {
 }
 
 /// Keys whose values are percentages.
-fn is_percent(key: &str) -> bool {
+pub(crate) fn is_percent(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k.contains("rate") || k == "roi" || k.ends_with("percent") || k.ends_with("pct")
 }

@@ -13,12 +13,15 @@
 //! derived from it), and `guide` and `icons` (what the model and the client read beside the
 //! tools). `explain` (with `explain_args` and `explain_math`) answers `explain_change` from
 //! several of those paths; `anomaly` flags the days of a series that break the weekly pattern.
+//! `projects` runs the tools over several profiles' toolboxes at once (a `project` argument,
+//! `get_project` listing them all) and `compare_projects` sets their overviews side by side.
 
 pub mod anomaly;
 pub mod answer;
 pub mod buckets;
 pub mod catalog;
 pub mod compare;
+pub mod compare_projects;
 pub mod data;
 pub mod dates;
 pub mod explain;
@@ -28,6 +31,7 @@ pub mod format;
 pub mod guide;
 pub mod icons;
 pub mod params;
+pub mod projects;
 #[cfg(test)]
 mod props;
 pub mod render;
@@ -43,6 +47,7 @@ use serde_json::{Map, Value};
 use crate::api::ApiError;
 pub use catalog::{CATALOG, REALTIME_TTL, Shape, Source, ToolDef, find};
 pub use params::{Args, ArgsKind, ToolArgs};
+pub use projects::{Project, Projects};
 pub use toolbox::Toolbox;
 
 /// The tool's `outputSchema`: derived from [`answer::View`], what [`shape::view`] builds.
@@ -78,6 +83,16 @@ pub enum ToolError {
     NotSignedIn,
     #[error("{}", .0.user_message())]
     Api(#[from] ApiError),
+    /// One project's failure when `serve` runs over several (issue 26): said with its name
+    /// and the fix for its profile.
+    #[error("project `{project}`: {error}")]
+    InProject {
+        project: String,
+        error: Box<ToolError>,
+    },
+    /// No project of several answered: each one's reason.
+    #[error("{0}")]
+    Projects(String),
 }
 
 impl ToolError {
@@ -92,7 +107,19 @@ impl ToolError {
             Self::InvalidArgs { tool, message } => {
                 format!("Invalid arguments for {tool}: {message}")
             }
+            Self::InProject { project, error } => format!(
+                "Project `{project}`: {}",
+                projects::for_profile(project, &error.message())
+            ),
             other => other.to_string(),
+        }
+    }
+
+    /// The failure itself, whichever project it happened in.
+    pub fn root(&self) -> &ToolError {
+        match self {
+            Self::InProject { error, .. } => error.root(),
+            other => other,
         }
     }
 }

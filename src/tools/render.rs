@@ -142,7 +142,7 @@ pub fn render(tool: &ToolDef, answer: &Answer) -> String {
 
 /// An aligned table of the scalar columns of `rows`; with `bars`, a share bar beside the first
 /// number column (a breakdown).
-fn table(
+pub(super) fn table(
     rows: &[Value],
     currency: Option<&str>,
     max_rows: usize,

@@ -34,6 +34,7 @@ mod oauth;
 mod origins;
 mod output;
 mod profiles;
+mod projects;
 mod rate_limits;
 mod refresh;
 mod resilience;

@@ -165,7 +165,7 @@ fn installed(
 
 /// A TestEnv whose PATH starts with `.ci/node`'s programs, and a Command for one of them in
 /// it. Claude Code's switches keep it offline and quiet (no updater, telemetry or reports).
-fn client_env() -> crate::common::TestEnv {
+pub(crate) fn client_env() -> crate::common::TestEnv {
     let mut env = crate::common::TestEnv::new();
     let path = std::env::var("PATH").unwrap_or_default();
     let bin_dir = repo().join(".ci/node/node_modules/.bin");
@@ -194,7 +194,11 @@ fn client_cmd(env: &crate::common::TestEnv, program: &Path) -> Command {
     cmd
 }
 
-fn run_client(env: &crate::common::TestEnv, program: &Path, args: &[&str]) -> (bool, String) {
+pub(crate) fn run_client(
+    env: &crate::common::TestEnv,
+    program: &Path,
+    args: &[&str],
+) -> (bool, String) {
     let out = client_cmd(env, program)
         .args(args)
         .output()

@@ -74,6 +74,9 @@ pub struct SandboxOptions {
     pub mcp_era: mcp::McpEra,
     /// A change planted on top of the demo data ([`scenarios`]); `None`: the demo as is.
     pub scenario: Option<Scenario>,
+    /// Another project's id and name for the demo data (`/me` names it, and only its id is
+    /// served): a second sandbox as a second site. `None`: the demo project.
+    pub project: Option<(String, String)>,
 }
 
 impl Default for SandboxOptions {
@@ -90,6 +93,7 @@ impl Default for SandboxOptions {
             mcp_hang: Vec::new(),
             mcp_era: mcp::McpEra::default(),
             scenario: None,
+            project: None,
         }
     }
 }

@@ -206,15 +206,66 @@ pub(super) async fn resource(
         return state.mcp.handle(method, uri, headers, body).await;
     }
     let rest = path.strip_prefix(API_PREFIX).unwrap_or_default();
+    let Some(rest) = as_demo(&state.options, rest) else {
+        return demo::error(StatusCode::NOT_FOUND, "Project not found");
+    };
     let count = state.rate.count();
     if count.over {
         state.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
     let now = state.options.now.unwrap_or_else(analytics_mcp::clock::now);
     count.respond(
-        || match scenarios::route(state.options.scenario, rest, &params, now) {
-            Ok(data) => demo::json_response(Status::OK, &json!({ "data": data })),
+        || match scenarios::route(state.options.scenario, &rest, &params, now) {
+            Ok(mut data) => {
+                if let (Some((id, name)), "/me") = (&state.options.project, rest.as_str()) {
+                    data["projectId"] = json!(id);
+                    data["name"] = json!(name);
+                }
+                demo::json_response(Status::OK, &json!({ "data": data }))
+            }
             Err((status, message)) => demo::error(status, &message),
         },
     )
+}
+
+/// The demo path for `rest` when the sandbox serves another project id
+/// ([`SandboxOptions::project`]); `None` for a path of any other project.
+fn as_demo(options: &SandboxOptions, rest: &str) -> Option<String> {
+    let Some((id, _)) = &options.project else {
+        return Some(rest.to_string());
+    };
+    match rest.strip_prefix("/projects/") {
+        None => Some(rest.to_string()),
+        Some(tail) => {
+            let tail = tail.strip_prefix(id.as_str())?;
+            (tail.is_empty() || tail.starts_with('/'))
+                .then(|| format!("/projects/{}{tail}", demo::data::PROJECT_ID))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_project_id_is_served_as_the_demo_and_only_it() {
+        let options = SandboxOptions {
+            project: Some(("prj_docs".into(), "Docs".into())),
+            ..SandboxOptions::default()
+        };
+        let demo = demo::data::PROJECT_ID;
+        assert_eq!(
+            as_demo(&options, "/projects/prj_docs/pages").as_deref(),
+            Some(format!("/projects/{demo}/pages").as_str())
+        );
+        assert_eq!(as_demo(&options, "/me").as_deref(), Some("/me"));
+        assert_eq!(as_demo(&options, &format!("/projects/{demo}/pages")), None);
+        assert_eq!(as_demo(&options, "/projects/prj_docsX/pages"), None);
+        let plain = SandboxOptions::default();
+        assert_eq!(
+            as_demo(&plain, "/projects/x/pages").as_deref(),
+            Some("/projects/x/pages")
+        );
+    }
 }
