@@ -162,18 +162,8 @@ impl SecretService {
             }
         }
         assert!(args.len() > 2, "no keychain item for {account}");
-        let mut child = Command::new("secret-tool")
-            .args(&args)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn secret-tool");
-        let mut stdin = child.stdin.take().expect("stdin");
-        std::io::Write::write_all(&mut stdin, record.to_string().as_bytes()).expect("write");
-        drop(stdin);
-        let out = finish_within(child, WAIT, "secret-tool store");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.secret_tool_fed(&args, &record.to_string());
         assert!(out.status.success(), "secret-tool store: {}", printed(&out));
     }
 
@@ -189,14 +179,22 @@ impl SecretService {
     }
 
     fn secret_tool(&self, args: &[&str]) -> std::process::Output {
-        let child = Command::new("secret-tool")
+        self.secret_tool_fed(args, "")
+    }
+
+    /// `secret-tool` with `input` on its stdin (the secret, for `store`).
+    fn secret_tool_fed(&self, args: &[&str], input: &str) -> std::process::Output {
+        let mut child = Command::new("secret-tool")
             .args(args)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn secret-tool");
+        let mut stdin = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut stdin, input.as_bytes()).expect("write stdin");
+        drop(stdin);
         finish_within(child, WAIT, "secret-tool")
     }
 
