@@ -112,18 +112,20 @@ def argument_for(schema):
     }.get(kind, "test")
 
 
-def call_args(tool):
-    schema = tool.get("inputSchema") or {}
+def required_args(schema):
+    """A value for each required parameter (integers told apart by their position)."""
     props = schema.get("properties") or {}
-    pairs = []
+    args = {}
     for i, name in enumerate(schema.get("required") or []):
         value = argument_for(props.get(name) or {})
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        elif isinstance(value, int):
-            value = str(value + i)
-        pairs.append(f"{name}={value}")
-    return pairs
+        if isinstance(value, int) and not isinstance(value, bool):
+            value += i
+        args[name] = value
+    return args
+
+
+def call_args(tool):
+    return pairs_of(required_args(tool.get("inputSchema") or {}))
 
 
 def pairs_of(arguments):
@@ -147,11 +149,7 @@ def conversation_args(tool, tools, context):
     if tool.name.endswith("_echo") and "schema" in props:
         shown = next((t for t in tools if t.name != tool.name), None)
         return {"schema": shown.input_schema if shown else {}}
-    args = {}
-    for pair in call_args({"inputSchema": tool.input_schema or {}}):
-        name, value = pair.split("=", 1)
-        args[name] = value
-    return args
+    return required_args(tool.input_schema or {})
 
 
 def converse(binary, env, context):
