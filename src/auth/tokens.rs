@@ -8,11 +8,14 @@
 //!   process holds in memory, which another process may have rotated (and so spent) since;
 //! - it is one refresh per process at a time, run as its own task: a caller that is cancelled
 //!   or times out only stops waiting, while the refresh goes on to store the rotated tokens;
-//! - keychain and file I/O run on tokio's blocking pool, not on the async workers.
+//! - keychain and file I/O run on tokio's blocking pool, not on the async workers;
+//! - tokens stored since this process read them (another process refreshed, or `login` ran
+//!   again for the same server) are taken up before the next request: the credentials file
+//!   changing is the signal, checked with one `stat` per request.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{ClientId, RefreshToken, RequestTokenError, TokenResponse, TokenUrl};
@@ -43,6 +46,8 @@ struct Inner {
     /// Held by the refresh in flight: later ones wait for it, then use what it stored.
     refreshing: tokio::sync::Mutex<()>,
     refreshes: AtomicU64,
+    /// When the credentials file was last modified, as this process last saw it.
+    file_seen: Mutex<Option<SystemTime>>,
 }
 
 /// Why a refresh is wanted.
@@ -63,6 +68,7 @@ impl std::fmt::Debug for TokenManager {
 impl TokenManager {
     pub fn new(settings: &Settings, tokens: OAuthTokens) -> Self {
         let store = Store::new(settings);
+        let file_seen = Mutex::new(modified(store.file_path()));
         Self {
             inner: Arc::new(Inner {
                 http: AuthHttp::new(),
@@ -70,6 +76,7 @@ impl TokenManager {
                 current: Mutex::new(tokens),
                 refreshing: tokio::sync::Mutex::new(()),
                 refreshes: AtomicU64::new(0),
+                file_seen,
             }),
         }
     }
@@ -86,6 +93,7 @@ impl TokenManager {
 
     /// An access token good for at least [`MARGIN_SECS`] more, refreshing it if needed.
     pub async fn bearer(&self) -> Result<Bound, AuthError> {
+        self.inner.take_up_stored().await;
         let current = self.inner.current();
         if !current.due_for_refresh(MARGIN_SECS) {
             return Ok(current.bound_access());
@@ -132,6 +140,34 @@ impl Inner {
 
     fn set_current(&self, tokens: OAuthTokens) {
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = tokens;
+    }
+
+    /// When the credentials file changed since this process last looked, takes up what is
+    /// stored for this same sign-in (issuer and resource): the store is the truth, whether
+    /// another process refreshed or `login` ran again. Another sign-in is left to the refresh
+    /// to report. Nothing is read while the file stays as it was.
+    async fn take_up_stored(&self) {
+        let now = modified(self.store.file_path());
+        {
+            let mut seen = self.file_seen.lock().unwrap_or_else(|p| p.into_inner());
+            if now.is_none() || *seen == now {
+                return;
+            }
+            *seen = now;
+        }
+        let Ok(Some(found)) = self.store.load_async().await else {
+            return;
+        };
+        let current = self.current();
+        if let Credential::OAuth(stored) = found.credential
+            && stored.issuer == current.issuer
+            && stored.resource == current.resource
+            && (stored.access_token != current.access_token
+                || stored.expires_at != current.expires_at)
+        {
+            tracing::debug!("using the tokens stored since this process read them");
+            self.set_current(stored);
+        }
     }
 
     /// One refresh in this process at a time, under the cross-process lock, from the newest
@@ -263,6 +299,11 @@ impl Inner {
             other => other.into(),
         })
     }
+}
+
+/// When the file at `path` was last modified (`None` when it is missing or unreadable).
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// What `logout` did about the tokens at the server.

@@ -4,15 +4,16 @@
 //! ([`Events`]); a 2026-07-28 upstream answers a call with an `InputRequiredResult`
 //! ([`Asker::answer`]), which goes through unchanged to a 2026-07-28 downstream client (it
 //! retries the call itself) or is turned into `elicitation/create` requests to an older one.
-//! A 2025-era server's question to a 2026-07-28 client goes through [`Relay`]. Imports rmcp and
-//! its siblings.
+//! A 2025-era server's question to a 2026-07-28 client goes through [`Relay`]. An accepted form
+//! reaches the server with the defaults of the fields the person left out ([`with_defaults`],
+//! SEP-1034). Imports rmcp and its siblings.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, Implementation,
-    InputRequest, InputRequiredResult, InputResponses,
+    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
+    Implementation, InputRequest, InputRequiredResult, InputResponses,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ClientHandler, ErrorData as McpError, RoleClient, RoleServer};
@@ -57,16 +58,17 @@ impl ClientHandler for Events {
     ) -> Result<ElicitResult, McpError> {
         if let Some(peer) = self.downstream.get().filter(|p| declares_elicitation(p)) {
             return peer
-                .create_elicitation(request)
+                .create_elicitation(request.clone())
                 .await
+                .map(|answer| with_defaults(&request, answer))
                 .map_err(|e| McpError::internal_error(e.to_string(), None));
         }
         if let Some(relay) = self.relay.sender() {
             let (reply, answer) = tokio::sync::oneshot::channel();
-            if relay.send((request, reply)).await.is_ok()
+            if relay.send((request.clone(), reply)).await.is_ok()
                 && let Ok(answer) = answer.await
             {
-                return answer;
+                return answer.map(|answer| with_defaults(&request, answer));
             }
         }
         self.refused.store(true, Ordering::Relaxed);
@@ -147,14 +149,98 @@ impl Asker {
                 return Ok(Answer::Refused);
             };
             let answer = peer
-                .create_elicitation(request.params)
+                .create_elicitation(request.params.clone())
                 .await
                 .map_err(|e| format!("the MCP client did not answer the input request: {e}"))?;
+            let answer = with_defaults(&request.params, answer);
             responses.insert(key, serde_json::to_value(answer).unwrap_or_default());
         }
         Ok(Answer::Retry(
             (!responses.is_empty()).then_some(responses),
             result.request_state,
         ))
+    }
+}
+
+/// An accepted form answer with the requested schema's `default` filled in for every field the
+/// answer leaves out (SEP-1034: a client applies the defaults it offered; a downstream client
+/// that does not pre-fill its form answers with only what the person changed). Declined and
+/// cancelled answers, URL elicitations and fields the person did fill in are left as they are.
+pub fn with_defaults(request: &ElicitRequestParams, mut answer: ElicitResult) -> ElicitResult {
+    let ElicitRequestParams::FormElicitationParams {
+        requested_schema, ..
+    } = request
+    else {
+        return answer;
+    };
+    if answer.action != ElicitationAction::Accept {
+        return answer;
+    }
+    let Ok(serde_json::Value::Object(schema)) = serde_json::to_value(requested_schema) else {
+        return answer;
+    };
+    let Some(serde_json::Value::Object(fields)) = schema.get("properties") else {
+        return answer;
+    };
+    let content = answer
+        .content
+        .get_or_insert_with(|| serde_json::Value::Object(Default::default()));
+    let Some(content) = content.as_object_mut() else {
+        return answer;
+    };
+    for (name, field) in fields {
+        if let Some(default) = field.get("default") {
+            content
+                .entry(name.clone())
+                .or_insert_with(|| default.clone());
+        }
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn form() -> ElicitRequestParams {
+        serde_json::from_value(json!({
+            "mode": "form",
+            "message": "Your details",
+            "requestedSchema": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "default": "John Doe"},
+                    "age": {"type": "integer", "default": 30},
+                    "score": {"type": "number", "default": 95.5},
+                    "status": {"type": "string", "enum": ["active", "inactive"], "default": "active"},
+                    "verified": {"type": "boolean", "default": true},
+                    "note": {"type": "string"}
+                }
+            }
+        }))
+        .expect("a form request")
+    }
+
+    #[test]
+    fn an_accepted_form_gets_the_defaults_of_the_fields_left_out() {
+        let answer = ElicitResult::new(ElicitationAction::Accept).with_content(json!({"age": 41}));
+        let filled = with_defaults(&form(), answer);
+        assert_eq!(
+            filled.content,
+            Some(
+                json!({"name": "John Doe", "age": 41, "score": 95.5, "status": "active", "verified": true})
+            )
+        );
+        let empty = with_defaults(&form(), ElicitResult::new(ElicitationAction::Accept));
+        assert_eq!(empty.content.expect("content")["verified"], true);
+    }
+
+    #[test]
+    fn declined_and_cancelled_answers_are_left_alone() {
+        for action in [ElicitationAction::Decline, ElicitationAction::Cancel] {
+            let answer = with_defaults(&form(), ElicitResult::new(action.clone()));
+            assert_eq!(answer.content, None);
+        }
     }
 }

@@ -3,11 +3,14 @@
 //! `protocol` pins it), every request under one deadline (`timeout_secs`, as for Read API
 //! calls): a server that accepts the connection and never answers costs that long, then an
 //! actionable error. A tool call that the server answers with an input request is answered
-//! through [`Asker`], else it is a tool error saying why. Imports auth, config, credentials,
-//! text and its siblings.
+//! through [`Asker`], else it is a tool error saying why. Before the first call on a
+//! connection to a 2026-07-28 server the tools are listed once, so the call carries its
+//! `x-mcp-header` parameters as `Mcp-Param-*` headers (SEP-2243). Imports auth, config,
+//! credentials, text and its siblings.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rmcp::RoleClient;
 use rmcp::model::{
@@ -41,6 +44,9 @@ pub struct Upstream {
     service: tokio::sync::Mutex<Option<RunningService<RoleClient, Events>>>,
     /// The scope the server last asked for with `insufficient_scope`.
     wanted_scope: WantedScope,
+    /// Whether the whole tool list has been seen on the current connection: rmcp mirrors a
+    /// call's `x-mcp-header` parameters from the tool list its transport has seen.
+    tools_seen: AtomicBool,
 }
 
 impl Upstream {
@@ -60,6 +66,7 @@ impl Upstream {
             events: Events::default(),
             service: tokio::sync::Mutex::new(None),
             wanted_scope: WantedScope::default(),
+            tools_seen: AtomicBool::new(false),
         }
     }
 
@@ -145,15 +152,14 @@ impl Upstream {
             .map_err(|e| self.connect_error(&e.to_string()))?;
         let peer = running.peer().clone();
         *service = Some(running);
+        // A new connection is a new transport, whose tool list starts empty.
+        self.tools_seen.store(false, Ordering::Relaxed);
         // A session (2025-era server): rmcp opens the session's GET stream in the background
         // after `initialize`. The first request waits for it (at most SESSION_STREAM_WAIT), so
         // the streams reach the server in their order: one that takes any GET during a call
         // for a resumption of that call's stream (the conformance suite's `sse-retry` server
         // does) would otherwise answer the call on it.
-        let stateless = peer
-            .peer_info()
-            .is_some_and(|info| info.protocol_version == ProtocolVersion::V_2026_07_28);
-        if !stateless {
+        if !stateless(&peer) {
             let _ =
                 tokio::time::timeout(SESSION_STREAM_WAIT, session_stream.wait_for(|open| *open))
                     .await;
@@ -198,11 +204,15 @@ impl Upstream {
         &self,
         request: Option<PaginatedRequestParams>,
     ) -> Result<ListToolsResult, String> {
+        let first_page = request.as_ref().is_none_or(|r| r.cursor.is_none());
         let mut page = self
             .forward("tools/list", |peer| async move {
                 peer.list_tools(request).await
             })
             .await?;
+        if page.next_cursor.is_none() && first_page {
+            self.tools_seen.store(true, Ordering::Relaxed);
+        }
         page.tools.retain(|t| self.config.keeps(&t.name));
         Ok(crate::text::cleaned(page))
     }
@@ -268,6 +278,12 @@ impl Upstream {
             Ok(peer) => peer,
             Err(e) => return tool_error(e).into(),
         };
+        // SEP-2243: a 2026-07-28 server reads a tool's `x-mcp-header` parameters from
+        // `Mcp-Param-*` headers, which rmcp fills from the tool list it has seen; a client
+        // (or the terminal's `call`) that calls without listing first gets the list read here.
+        if stateless(&peer) && !self.tools_seen.swap(true, Ordering::Relaxed) {
+            let _ = peer.list_all_tools().await;
+        }
         let (mut retried, mut relisted) = (false, false);
         for _ in 0..MAX_INPUT_ROUNDS {
             self.events.take_refused();
@@ -339,6 +355,12 @@ impl Upstream {
             other => self.connect_error(&other.to_string()),
         }
     }
+}
+
+/// Whether `peer` speaks the stateless 2026-07-28 revision (no session, no GET stream).
+fn stateless(peer: &Peer<RoleClient>) -> bool {
+    peer.peer_info()
+        .is_some_and(|info| info.protocol_version == ProtocolVersion::V_2026_07_28)
 }
 
 pub(super) fn tool_error(text: String) -> CallToolResult {

@@ -9,7 +9,16 @@ analytics-mcp's hosted-MCP bridge the way a person would, in a throwaway config 
      this script as the browser (`--browser`), which follows the authorization server's
      redirects back to the loopback callback, then the command again (three sign-ins at most);
   3. `analytics-mcp call --profile P TOOL` for every tool listed, with arguments made from
-     the tool's required parameters.
+     the tool's required parameters (or for the tools the suite names, `toolCalls` in its
+     context, with its arguments).
+
+Scenarios a terminal cannot play ([`CONVERSATIONS`]: the server asks for input in the middle
+of a call, or a tool takes an object) are played by an MCP client instead: the official
+Python MCP SDK (the interpreter running this script must import `mcp`) starts
+`analytics-mcp serve --profile P`, lists the tools and calls each one, with the arguments the
+suite names (`toolCalls` in its context) or made from the required parameters, echoing
+`json_schema_echo` the schema it was shown, and accepts every input request as offered
+(empty content: the defaults are the bridge's to fill in).
 
 A pre-registered client (`MCP_CONFORMANCE_CONTEXT` with `client_id`, `client_secret`): the id
 goes into the config file, the secret to `login --client-secret` on stdin, never in argv. The
@@ -34,6 +43,15 @@ PROFILE = "conformance"
 # The Client ID Metadata Document URL the suite's authorization servers expect.
 CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
 STEP_TIMEOUT = 60
+# Scenarios played through `serve` by an MCP client rather than by `tools`/`call`.
+CONVERSATIONS = {
+    "sep-2322-client-request-state",
+    "http-custom-headers",
+    "json-schema-2020-12-preservation",
+    "elicitation-sep1034-client-defaults",
+}
+# Of those, the ones played from the terminal as well (`call` with the suite's arguments).
+ALSO_FROM_THE_TERMINAL = {"http-custom-headers"}
 
 
 def browse(url):
@@ -94,18 +112,78 @@ def argument_for(schema):
     }.get(kind, "test")
 
 
-def call_args(tool):
-    schema = tool.get("inputSchema") or {}
+def required_args(schema):
+    """A value for each required parameter (integers told apart by their position)."""
     props = schema.get("properties") or {}
-    pairs = []
+    args = {}
     for i, name in enumerate(schema.get("required") or []):
         value = argument_for(props.get(name) or {})
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        elif isinstance(value, int):
-            value = str(value + i)
-        pairs.append(f"{name}={value}")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value += i
+        args[name] = value
+    return args
+
+
+def call_args(tool):
+    return pairs_of(required_args(tool.get("inputSchema") or {}))
+
+
+def pairs_of(arguments):
+    """The suite's arguments as `call` takes them: `name=value`, a null left out (as a person
+    leaves out an argument they have no value for)."""
+    pairs = []
+    for name, value in arguments.items():
+        if value is None:
+            continue
+        pairs.append(f"{name}={value if isinstance(value, str) else json.dumps(value)}")
     return pairs
+
+
+def conversation_args(tool, tools, context):
+    """The arguments a model would pass: the suite's own when it names them, the schema of
+    the tool next to it for an echo tool, else made from the required parameters."""
+    for call in context.get("toolCalls") or []:
+        if call.get("name") == tool.name:
+            return call.get("arguments") or {}
+    props = (tool.input_schema or {}).get("properties") or {}
+    if tool.name.endswith("_echo") and "schema" in props:
+        shown = next((t for t in tools if t.name != tool.name), None)
+        return {"schema": shown.input_schema if shown else {}}
+    return required_args(tool.input_schema or {})
+
+
+def converse(binary, env, context):
+    """Plays a scenario through `serve` with the Python MCP SDK; 0 when every call ended."""
+    import asyncio
+
+    from mcp import Client, types
+    from mcp.client.stdio import StdioServerParameters
+
+    async def accept(_context, params):
+        print(f"  input request: {params.message}", file=sys.stderr, flush=True)
+        return types.ElicitResult(action="accept", content={})
+
+    async def play(mode):
+        server = StdioServerParameters(command=binary, args=["serve", "--profile", PROFILE], env=env)
+        print(f"$ analytics-mcp serve --profile {PROFILE}  (client mode {mode})", file=sys.stderr, flush=True)
+        async with Client(server, elicitation_callback=accept, mode=mode) as client:
+            tools = (await client.list_tools()).tools
+            print(f"  tools: {[t.name for t in tools]}", file=sys.stderr, flush=True)
+            failed = 0
+            for tool in tools:
+                result = await client.call_tool(tool.name, conversation_args(tool, tools, context))
+                text = " ".join(getattr(c, "text", "") for c in result.content)
+                print(f"  {tool.name}: error={result.is_error} {text[:200]}", file=sys.stderr, flush=True)
+                failed += bool(result.is_error)
+            return 1 if failed else 0
+
+    # Both kinds of MCP client in front of the bridge: one that speaks the 2025 revisions
+    # (`initialize`; asked for input with `elicitation/create`), and one that speaks
+    # 2026-07-28 when the bridge does (asked with an `InputRequiredResult`).
+    failed = 0
+    for mode in ("legacy", "auto"):
+        failed += asyncio.run(asyncio.wait_for(play(mode), STEP_TIMEOUT))
+    return 1 if failed else 0
 
 
 def main():
@@ -174,14 +252,23 @@ def main():
                 if code == 0 or not sign_in_if_told(err):
                     return code, out, err
 
+        scenario = os.environ.get("MCP_CONFORMANCE_SCENARIO")
+        if scenario in CONVERSATIONS and scenario not in ALSO_FROM_THE_TERMINAL:
+            return converse(binary, env, context)
+
         code, listed, _ = until_done(["tools", "--profile", PROFILE, "--json"])
         if code != 0:
             return 1
         tools = json.loads(listed).get("tools", [])
+        # The tools the suite names, with its arguments; else every tool listed.
+        calls = [(c["name"], pairs_of(c.get("arguments") or {})) for c in context.get("toolCalls") or []]
+        calls = calls or [(tool["name"], call_args(tool)) for tool in tools]
         called = False
-        for tool in tools:
-            code, _, _ = until_done(["call", "--profile", PROFILE, tool["name"], *call_args(tool)])
+        for name, pairs in calls:
+            code, _, _ = until_done(["call", "--profile", PROFILE, name, *pairs])
             called = called or code in (0, 3)
+        if scenario in CONVERSATIONS:
+            return converse(binary, env, context) if called else 1
         return 0 if called or not tools else 1
     finally:
         shutil.rmtree(home, ignore_errors=True)

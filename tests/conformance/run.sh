@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs the MCP conformance suite's client scenarios against analytics-mcp through
 # tests/conformance/client.py, one scenario at a time, and prints `scenario: PASS|FAIL`.
-#   tests/conformance/run.sh [SCENARIO...]   (default: the 33 scenarios issue 16 judges by)
-# Needs .ci/install-clients (the suite in .ci/node, Node 22 in .ci/node22) and a built
-# binary: $ANALYTICS_MCP_BIN, else target/debug/analytics-mcp. Results go to $OUT (a temp dir).
+#   tests/conformance/run.sh [SCENARIO...]   (default: the 37 of issues 16 and 24)
+# Needs .ci/install-clients (the suite in .ci/node, Node 22 in .ci/node22, the Python MCP SDK
+# in .ci/venv) and a built binary: $ANALYTICS_MCP_BIN, else target/debug/analytics-mcp.
+# Results go to $OUT (a temp dir).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 node="$root/.ci/node22/node_modules/.bin/node"
+python="${ANALYTICS_MCP_TEST_PYTHON:-$root/.ci/venv/bin/python}"
 suite="$root/.ci/node/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 export ANALYTICS_MCP_BIN="${ANALYTICS_MCP_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/analytics-mcp}"
 out="${OUT:-$(mktemp -d)}"
@@ -21,13 +23,15 @@ if [ "$#" -eq 0 ]; then
     auth/2025-03-26-oauth-endpoint-fallback auth/resource-mismatch auth/offline-access-scope \
     auth/offline-access-not-supported auth/authorization-server-migration auth/iss-supported \
     auth/iss-not-advertised auth/iss-supported-missing auth/iss-wrong-issuer auth/iss-unexpected \
-    auth/iss-normalized auth/metadata-issuer-mismatch
+    auth/iss-normalized auth/metadata-issuer-mismatch \
+    sep-2322-client-request-state http-custom-headers json-schema-2020-12-preservation \
+    elicitation-sep1034-client-defaults
 fi
 passed=0
 failed=0
 for scenario in "$@"; do
   log="$out/$(echo "$scenario" | tr / _).log"
-  if timeout 120 "$node" "$suite" client --command "python3 $here/client.py" --scenario "$scenario" \
+  if timeout 120 "$node" "$suite" client --command "$python $here/client.py" --scenario "$scenario" \
     --timeout 60000 -o "$out/results" >"$log" 2>&1 && grep -q "OVERALL: PASSED" "$log"; then
     echo "$scenario: PASS"
     passed=$((passed + 1))

@@ -2,14 +2,16 @@
 //! pinned in `.ci/node`, run on the Node 22 in `.ci/node22`), each run against the bridge
 //! through `tests/conformance/client.py`: sign in with a browser stand-in, list the tools,
 //! call them, signing in again when a command says so (a scope step-up, an authorization
-//! server that moved). The scenarios named in [`PASSING`] must pass (OVERALL: PASSED, so no
-//! warnings): all 33 of issue 16's list.
+//! server that moved). Scenarios a terminal cannot play (the server asks for input mid-call, a
+//! tool takes an object) are played through `serve` by the Python MCP SDK, once as a 2025-era
+//! client and once as a 2026-07-28 one. The scenarios named in [`PASSING`] must pass (OVERALL:
+//! PASSED, so no warnings): all 33 of issue 16's list and the four of issue 24's.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{bin, repo, skip_or_fail};
+use crate::common::{bin, python_with, repo, skip_or_fail};
 
 /// Scenarios the bridge passes, each one asserted.
 const PASSING: &[&str] = &[
@@ -46,6 +48,13 @@ const PASSING: &[&str] = &[
     "auth/iss-unexpected",
     "auth/iss-normalized",
     "auth/metadata-issuer-mismatch",
+    // Issue 24: multi-round tool calls (SEP-2322), `x-mcp-header` parameters mirrored from
+    // the terminal and through `serve` (SEP-2243), JSON Schema 2020-12 kept as sent
+    // (SEP-1613, SEP-2106), an accepted form answered with its defaults (SEP-1034).
+    "sep-2322-client-request-state",
+    "http-custom-headers",
+    "json-schema-2020-12-preservation",
+    "elicitation-sep1034-client-defaults",
 ];
 
 /// Run and reported, not claimed: none left (`sse-retry` was, until a session's first request
@@ -62,14 +71,19 @@ fn suite() -> Option<(PathBuf, PathBuf)> {
     (node.exists() && suite.exists()).then_some((node, suite))
 }
 
-/// Runs one scenario; true when the suite says OVERALL: PASSED.
-fn run(node: &PathBuf, suite: &PathBuf, scenario: &str, out: &std::path::Path) -> (bool, String) {
+/// Runs one scenario with `python` running the client; true when the suite says OVERALL:
+/// PASSED.
+fn run(
+    (node, suite, python): (&PathBuf, &PathBuf, &PathBuf),
+    scenario: &str,
+    out: &std::path::Path,
+) -> (bool, String) {
     let client = repo().join("tests/conformance/client.py");
     let mut child = Command::new(node)
         .arg(suite)
         .args(["client", "--scenario", scenario, "--timeout", "60000"])
         .arg("--command")
-        .arg(format!("python3 {}", client.display()))
+        .arg(format!("{} {}", python.display(), client.display()))
         .arg("-o")
         .arg(out)
         .env("ANALYTICS_MCP_BIN", bin())
@@ -107,15 +121,17 @@ fn the_official_conformance_client_scenarios_pass() {
         );
         return;
     };
-    if Command::new("python3").arg("--version").output().is_err() {
-        skip_or_fail("python3 is needed for tests/conformance/client.py");
+    let Some(python) = python_with("mcp") else {
+        skip_or_fail(
+            "a Python with the MCP SDK (.ci/venv) is needed for tests/conformance/client.py; run bash .ci/install-clients",
+        );
         return;
-    }
+    };
     let out = tempfile::tempdir().expect("tempdir");
     let mut table = Vec::new();
     let mut failures = Vec::new();
     for scenario in PASSING.iter().chain(NOT_CLAIMED) {
-        let (passed, text) = run(&node, &suite, scenario, out.path());
+        let (passed, text) = run((&node, &suite, &python), scenario, out.path());
         table.push(format!(
             "{scenario}: {}",
             if passed { "PASS" } else { "FAIL" }

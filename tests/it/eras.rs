@@ -108,22 +108,7 @@ fn a_2025_06_18_client_uses_servers_of_either_era_through_the_bridge() {
         assert_eq!(sb.sandbox.mcp_stats().cancellations, 1, "{era:?}");
 
         // The server needs input: the question reaches our client, its answer the server.
-        s.send(&json!({"jsonrpc": "2.0", "id": 9100, "method": "tools/call", "params": {"name": "pick_website", "arguments": {}}}));
-        let ask = loop {
-            let msg = s.recv();
-            if msg["method"] == "elicitation/create" {
-                break msg;
-            }
-            assert_ne!(msg["id"], 9100, "{era:?}: answered without asking: {msg}");
-        };
-        assert!(
-            ask["params"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("Which website")),
-            "{era:?}: {ask}"
-        );
-        s.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": {"website_id": "web_docs"}}}));
-        let r = s.recv_id(&json!(9100));
+        let r = pick_website(&mut s, 9100, json!({"website_id": "web_docs"}), era);
         assert_eq!(
             r["result"]["structuredContent"]["website_id"], "web_docs",
             "{era:?}: {r}"
@@ -133,6 +118,50 @@ fn a_2025_06_18_client_uses_servers_of_either_era_through_the_bridge() {
         for line in finished.stdout_lines {
             serde_json::from_str::<Value>(&line).expect("stdout carries JSON-RPC only");
         }
+    }
+}
+
+/// Calls `pick_website` as request `id`, answers the question it asks with `content`
+/// (accepting), and returns the call's response.
+fn pick_website(s: &mut McpSession, id: u64, content: Value, era: McpEra) -> Value {
+    s.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "pick_website", "arguments": {}}}));
+    let ask = loop {
+        let msg = s.recv();
+        if msg["method"] == "elicitation/create" {
+            break msg;
+        }
+        assert_ne!(msg["id"], id, "{era:?}: answered without asking: {msg}");
+    };
+    assert!(
+        ask["params"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Which website")),
+        "{era:?}: {ask}"
+    );
+    s.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": content}}));
+    s.recv_id(&json!(id))
+}
+
+#[test]
+fn an_accepted_form_reaches_the_server_with_the_defaults_it_offered() {
+    // A client that does not pre-fill its forms accepts with only what the person changed
+    // (here nothing): the server gets the default it offered (SEP-1034), whichever era it
+    // speaks (an `elicitation/create` relayed, or an `InputRequiredResult` asked and retried).
+    for era in ERAS {
+        let (sb, env) = bridged(era);
+        let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
+        initialize(&mut s, true);
+        let r = pick_website(&mut s, 9200, json!({}), era);
+        assert_eq!(
+            r["result"]["structuredContent"]["website_id"], "web_northwind",
+            "{era:?}: {r}"
+        );
+        assert_eq!(
+            sb.sandbox.mcp_stats().inputs,
+            vec!["accept:web_northwind"],
+            "{era:?}"
+        );
+        s.finish();
     }
 }
 

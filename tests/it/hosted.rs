@@ -10,8 +10,7 @@ use analytics_mcp_sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
 use crate::common::signin::{
-    hosted_profile, set_expiry_in, store_hosted_key, stored_at, use_fake_browser,
-    wait_until_expired,
+    expire_now, hosted_profile, set_expiry_in, store_hosted_key, stored_at, use_fake_browser,
 };
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of, tool_names};
 
@@ -229,13 +228,7 @@ fn each_upstream_error_code_becomes_an_actionable_tool_result() {
 
 #[test]
 fn an_expired_token_is_refreshed_mid_session_and_a_dropped_session_is_reestablished() {
-    let sb = hosted_sandbox(
-        OAuthOptions {
-            access_ttl: Duration::from_secs(2),
-            ..OAuthOptions::default()
-        },
-        &[],
-    );
+    let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let env = signed_in(&sb, "");
     let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
     s.initialize();
@@ -244,8 +237,10 @@ fn an_expired_token_is_refreshed_mid_session_and_a_dropped_session_is_reestablis
 
     // (On a loaded machine the first call may already have refreshed: count from here.)
     let before = sb.sandbox.oauth_stats().refreshes;
-    // The process holds the token in memory: wait until its recorded lifetime has run out.
-    wait_until_expired(&credentials(&env));
+    // The token's lifetime runs out, for the sandbox (which no longer accepts it) and in the
+    // store (its recorded expiry is past), which the running process reads again when the
+    // file changes, as it would after another process's refresh.
+    expire_now(&sb, &credentials(&env));
     let again = s.call("get_visitors", json!({"website_id": "web_northwind"}));
     assert_eq!(again["isError"], false, "{again}");
     assert_eq!(sb.sandbox.oauth_stats().refreshes, before + 1);

@@ -95,19 +95,6 @@ pub fn expire_now(sb: &TestSandbox, path: &Path) {
     sb.sandbox.expire_access_tokens();
 }
 
-/// Waits until the access token stored at `path` has reached its recorded expiry, for a
-/// running process that holds it in memory (bounded by `expires_at`, at most 10 s).
-pub fn wait_until_expired(path: &Path) {
-    let expires_at = stored_at(path)["oauth"]["expires_at"]
-        .as_i64()
-        .expect("expires_at");
-    assert!(
-        wait_for(Duration::from_secs(10), || unix_now() >= expires_at),
-        "the token stored at {} never expired",
-        path.display()
-    );
-}
-
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -7,14 +7,14 @@ use serde_json::{Value, json};
 
 use analytics_mcp::demo::data;
 
-/// `pick_website`'s question: a form with one choice.
+/// `pick_website`'s question: a form with one choice, offered with a default (SEP-1034).
 pub fn website_question() -> Value {
     json!({
         "mode": "form",
         "message": "Which website should the report cover?",
         "requestedSchema": {
             "type": "object",
-            "properties": {"website_id": {"type": "string", "enum": ["web_northwind", "web_docs"]}},
+            "properties": {"website_id": {"type": "string", "enum": ["web_northwind", "web_docs"], "default": "web_northwind"}},
             "required": ["website_id"]
         }
     })
