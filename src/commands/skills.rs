@@ -140,15 +140,27 @@ pub fn doctor() -> Vec<Verdict> {
             0 => String::new(),
             k => format!(" ({k} of them taken by a skill of yours with the same name)"),
         };
-        let detail = format!(
-            "{}: {} of {} installed, {} outdated, {} missing{foreign} in {}",
+        // Only the counts that are not zero, and the folder under `~`, so the line fits a
+        // terminal.
+        let mut detail = format!(
+            "{}: {} of {} installed",
             client.id(),
             n(State::Installed),
-            ALL.len(),
-            n(State::Outdated),
-            n(State::Missing) + n(State::Foreign),
-            dir.display()
+            ALL.len()
         );
+        for (count, what) in [
+            (n(State::Outdated), "outdated"),
+            (n(State::Missing) + n(State::Foreign), "missing"),
+        ] {
+            if count > 0 {
+                detail.push_str(&format!(", {count} {what}"));
+            }
+        }
+        let shown = match dir.strip_prefix(&home) {
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => dir.display().to_string(),
+        };
+        detail.push_str(&format!("{foreign} in {shown}"));
         verdicts.push(if n(State::Outdated) > 0 {
             Verdict::Outdated(detail, fix)
         } else if n(State::Installed) == ALL.len() {
