@@ -3,7 +3,7 @@
 //! Both `serve` (through `mcp`) and the terminal `call` run tools through [`Toolbox::call`],
 //! so a person at a terminal sees exactly what a model would. Everything code needs to know
 //! about a tool is a field of its [`ToolDef`] in [`CATALOG`]. Uses `api`, `config`, `clock`,
-//! `chart` and `text`.
+//! `chart`, `text` and `hosted` (the client of Himetrica's MCP server, the fallback).
 //!
 //! The files, in the order data flows: `catalog` (the tools), `params` and `schema` (their
 //! arguments), `window` and `dates` (date windows), `toolbox` (the runner), `data`, `compare`,
@@ -13,6 +13,8 @@
 //! derived from it), and `guide` and `icons` (what the model and the client read beside the
 //! tools). `explain` (with `explain_args` and `explain_math`) answers `explain_change` from
 //! several of those paths; `anomaly` flags the days of a series that break the weekly pattern.
+//! `fallback` chooses an endpoint's source: its path, or Himetrica's hosted MCP tool of the
+//! same name when the path is missing (with `hosted_call`, that call's arguments and answer).
 
 pub mod anomaly;
 pub mod answer;
@@ -24,8 +26,10 @@ pub mod dates;
 pub mod explain;
 pub mod explain_args;
 pub mod explain_math;
+pub mod fallback;
 pub mod format;
 pub mod guide;
+pub mod hosted_call;
 pub mod icons;
 pub mod params;
 #[cfg(test)]
