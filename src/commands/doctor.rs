@@ -164,20 +164,7 @@ async fn tools_check(
     let recorded = crate::api::probed::Record::load(&origin).filter(crate::probe::is_fresh);
     let record = match recorded {
         Some(record) if !args.probe => record,
-        _ => {
-            let record = crate::probe::run(
-                toolbox.api(),
-                &settings.endpoints,
-                me,
-                settings.project.as_deref(),
-                toolbox.fallback(),
-            )
-            .await;
-            if let Err(e) = record.save() {
-                r.note("tools", format!("the probe's findings were not saved: {e}"));
-            }
-            record
-        }
+        _ => super::probing::probe(app, toolbox.api(), me, toolbox.fallback()).await,
     };
     let fallback = toolbox.fallback().is_some();
     let summary = crate::probe::summary(&record, &settings.endpoints, fallback);

@@ -6,24 +6,38 @@ use serde_json::Value;
 
 use super::App;
 use crate::api::ApiClient;
+use crate::api::probed::Record;
 use crate::output;
+use crate::tools::fallback::Fallback;
 
-/// Probes with `api` (the client that just checked `/me`, answering `me`), saves the record
-/// and prints the summary line.
-pub(crate) async fn after_sign_in(app: &App, api: &ApiClient, me: &Value) {
+/// Probes with `api` (the client that checked `/me`, answering `me`) and, for tools whose path
+/// is missing, `fallback`; saves the record (or says why not, as a warning).
+pub(crate) async fn probe(
+    app: &App,
+    api: &ApiClient,
+    me: &Value,
+    fallback: Option<&Fallback>,
+) -> Record {
     let settings = &app.settings;
-    let fallback = app.fallback(api);
     let record = crate::probe::run(
         api,
         &settings.endpoints,
         me,
         settings.project.as_deref(),
-        fallback.as_ref(),
+        fallback,
     )
     .await;
     if let Err(e) = record.save() {
-        tracing::warn!("the probe's findings were not saved: {e}");
+        output::warning(&format!("the probe's findings were not saved: {e}"));
     }
+    record
+}
+
+/// Probes after a sign-in and prints the summary line.
+pub(crate) async fn after_sign_in(app: &App, api: &ApiClient, me: &Value) {
+    let settings = &app.settings;
+    let fallback = app.fallback(api);
+    let record = probe(app, api, me, fallback.as_ref()).await;
     output::note(&format!(
         "  Tools: {}.",
         crate::probe::summary(&record, &settings.endpoints, fallback.is_some())

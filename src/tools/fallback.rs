@@ -61,13 +61,6 @@ impl std::fmt::Debug for Fallback {
     }
 }
 
-/// Why a tool is answered by the hosted server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Why {
-    NotFound,
-    Unrecognized,
-}
-
 impl Fallback {
     /// `upstream` is the hosted server at `url` with the Read API's credential (bound to its
     /// origin, so a `hosted_mcp_url` elsewhere never receives it); `routes` what is known of
@@ -108,54 +101,66 @@ impl Fallback {
             .await
     }
 
+    /// Remembers for this process that `tool`'s path is missing (`why`).
+    fn learned(&self, tool: &str, template: &str, why: Outcome) -> &Self {
+        self.routes.learn(tool, template, why);
+        self
+    }
+
     /// Asks the hosted tool named like `tool`; its answer as ours, or why not.
     async fn serve(
         &self,
         toolbox: &impl Runner,
         tool: &ToolDef,
         plan: &Plan,
-        why: Why,
+        why: Outcome,
         template: &str,
     ) -> Result<ToolOutput, String> {
-        let schema = self
-            .tools()
-            .await?
-            .get(tool.name)
-            .map(|t| t.input_schema.clone())
-            .ok_or_else(|| format!("the hosted MCP server has no tool `{}`", tool.name))?;
-        let window = toolbox.window(tool, plan).await.map_err(|e| e.message())?;
-        let mut call = hosted_call::arguments(&schema, window.as_ref(), plan);
-        if let Some(project) = toolbox.foreign_project().await {
-            // The key's own project is what the hosted server answers for by default.
-            if !hosted_call::declares(&schema, "projectId") {
-                return Err(format!(
-                    "the hosted tool answers for the key's own project, not {project}"
-                ));
+        let answered: Result<ToolOutput, String> = async {
+            let schema = self
+                .tools()
+                .await?
+                .get(tool.name)
+                .map(|t| t.input_schema.clone())
+                .ok_or_else(|| format!("the hosted MCP server has no tool `{}`", tool.name))?;
+            let window = toolbox.window(tool, plan).await.map_err(|e| e.message())?;
+            let mut call = hosted_call::arguments(&schema, window.as_ref(), plan);
+            if let Some(project) = toolbox.foreign_project().await {
+                // The key's own project is what the hosted server answers for by default.
+                if !hosted_call::declares(&schema, "projectId") {
+                    return Err(format!(
+                        "the hosted tool answers for the key's own project, not {project}"
+                    ));
+                }
+                call.put("projectId", json!(project));
             }
-            call.put("projectId", json!(project));
-        }
-        let request = rmcp::model::CallToolRequestParams::new(tool.name.to_string())
-            .with_arguments(call.arguments.clone());
-        let result = self.upstream.call_tool(request).await;
-        let data = hosted_call::data(tool, &result)?;
-        let answer = hosted_call::answer(&self.url, tool, data, window, call);
-        let mut out = toolbox.finish(tool, plan, answer);
-        let because = match why {
-            Why::NotFound => format!("the Read API path {template} was not found"),
-            Why::Unrecognized => {
+            let request = rmcp::model::CallToolRequestParams::new(tool.name.to_string())
+                .with_arguments(call.arguments.clone());
+            let result = self.upstream.call_tool(request).await;
+            let data = hosted_call::data(tool, &result)?;
+            let answer = hosted_call::answer(&self.url, tool, data, window, call);
+            let mut out = toolbox.finish(tool, plan, answer);
+            let because = if why == Outcome::Unrecognized {
                 format!(
                     "the Read API path {template} answered with a shape this tool does not know"
                 )
-            }
-        };
-        note(
-            &mut out,
-            &format!(
-                "Answered by Himetrica's MCP server (its `{}` tool): {because}.",
-                tool.name
-            ),
-        );
-        Ok(out)
+            } else {
+                format!("the Read API path {template} was not found")
+            };
+            note(
+                &mut out,
+                &format!(
+                    "Answered by Himetrica's MCP server (its `{}` tool): {because}.",
+                    tool.name
+                ),
+            );
+            Ok(out)
+        }
+        .await;
+        if let Err(why) = &answered {
+            tracing::debug!(tool = tool.name, %why, "the hosted MCP server did not answer");
+        }
+        answered
     }
 }
 
@@ -176,45 +181,28 @@ pub(crate) async fn answer(
         _ => return toolbox.ask(tool, plan).await,
     };
     if fallback.routes.missing(tool.name, &template) {
-        match fallback
-            .serve(toolbox, tool, plan, Why::NotFound, &template)
+        if let Ok(out) = fallback
+            .serve(toolbox, tool, plan, Outcome::NotFound, &template)
             .await
         {
-            Ok(out) => return Ok(out),
-            // The hosted server cannot answer either: the path is asked, and says what is
-            // wrong as it always has (the 404 names the path and the fix).
-            Err(why) => tracing::debug!(tool = tool.name, %why, "hosted fallback unavailable"),
+            return Ok(out);
         }
+        // The hosted server cannot answer either: the path is asked, and says what is wrong
+        // as it always has (the 404 names the path and the fix).
         return as_sent(toolbox, tool, plan, &template).await;
     }
     match toolbox.ask(tool, plan).await {
-        Err(ToolError::Api(ApiError::NotFound { path, excerpt })) => {
-            fallback
-                .routes
-                .learn(tool.name, &template, Outcome::NotFound);
-            match fallback
-                .serve(toolbox, tool, plan, Why::NotFound, &template)
-                .await
-            {
-                Ok(out) => Ok(out),
-                Err(why) => {
-                    tracing::debug!(tool = tool.name, %why, "hosted fallback unavailable");
-                    Err(ToolError::Api(ApiError::NotFound { path, excerpt }))
-                }
-            }
-        }
-        Ok(out) if !tool.recognizes(&out.answer.data) => {
-            fallback
-                .routes
-                .learn(tool.name, &template, Outcome::Unrecognized);
-            match fallback
-                .serve(toolbox, tool, plan, Why::Unrecognized, &template)
-                .await
-            {
-                Ok(hosted) => Ok(hosted),
-                Err(_) => Ok(unexpected(tool, out, &template)),
-            }
-        }
+        Err(ToolError::Api(ApiError::NotFound { path, excerpt })) => fallback
+            .learned(tool.name, &template, Outcome::NotFound)
+            .serve(toolbox, tool, plan, Outcome::NotFound, &template)
+            .await
+            // Nothing stands in: the 404, naming the path and the fix, as it always was.
+            .map_err(|_| ToolError::Api(ApiError::NotFound { path, excerpt })),
+        Ok(out) if !tool.recognizes(&out.answer.data) => Ok(fallback
+            .learned(tool.name, &template, Outcome::Unrecognized)
+            .serve(toolbox, tool, plan, Outcome::Unrecognized, &template)
+            .await
+            .unwrap_or_else(|_| unexpected(tool, out, &template))),
         other => other,
     }
 }
