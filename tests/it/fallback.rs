@@ -6,11 +6,13 @@
 //! reaches only its origin; each 404 is paid at most once per process; `doctor` names every
 //! tool's source; against the normal sandbox the hosted server hears nothing and the probe
 //! costs one request per endpoint, at `login`/`doctor` only; with the hosted server absent or
-//! refusing the key a moved path gives today's error; a pinned path always wins.
+//! refusing the key a moved path gives today's error; a pinned path always wins; an answer
+//! of unknown shape goes to the hosted tool, or comes through as sent with a note; and
+//! `tools --json` names each path and how sure we are of it.
 
 use analytics_mcp::config::endpoints::{Certainty, DEFAULT_PATHS, PROJECT_PLACEHOLDER};
 use analytics_mcp_sandbox::mcp::McpEra;
-use analytics_mcp_sandbox::{ReadApiMcp, SandboxOptions};
+use analytics_mcp_sandbox::{Fault, FaultKind, ReadApiMcp, SandboxOptions};
 use serde_json::{Value, json};
 
 use crate::common::{McpSession, TestEnv, TestSandbox, python_sdk, repo, succeeded, text_of};
@@ -306,4 +308,62 @@ fn the_python_sdk_gets_every_tool_through_the_fallback() {
         stdout.contains("all 11 tools answered, 8 through the fallback"),
         "{stdout}"
     );
+}
+
+#[test]
+fn an_answer_of_unknown_shape_is_never_shown_as_an_empty_table() {
+    // `/events` answers 200, but with none of the fields get_events reads.
+    let odd = r#"{"data":{"message":"ok","items":3}}"#;
+    for hosted in [ReadApiMcp::Serves, ReadApiMcp::Absent] {
+        let sb = TestSandbox::start(SandboxOptions {
+            faults: vec![Fault::new("/events", FaultKind::Json(odd.into()))],
+            read_api_mcp: hosted,
+            ..SandboxOptions::default()
+        });
+        let env = sb.env();
+        let out = env.run_words("call get_events period=last_7_days", "");
+        out.expect_code(0);
+        match hosted {
+            // The hosted tool answers, and says why it was asked.
+            ReadApiMcp::Serves => out.stdout_has(&[
+                NOTE,
+                "answered with a shape this tool does not know",
+                "signup_completed",
+            ]),
+            // Nothing stands in: the data as sent, with a note.
+            _ => out.stdout_has(&[
+                "answered with a shape get_events does not know",
+                r#"{"message":"ok","items":3}"#,
+            ]),
+        };
+    }
+}
+
+#[test]
+fn tools_json_names_each_path_and_how_sure_we_are() {
+    let env = TestEnv::new();
+    env.write_config("[endpoints]\nget_events = \"/projects/{project}/custom-events\"\n");
+    let out = env.run_words("tools --json", "");
+    out.expect_code(0);
+    let listed: Value = serde_json::from_str(&out.stdout).unwrap();
+    let endpoint = |name: &str| {
+        listed["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| t["endpoint"].clone())
+            .unwrap()
+    };
+    assert_eq!(endpoint("get_analytics")["certainty"], "documented");
+    assert_eq!(endpoint("get_top_locations")["certainty"], "corroborated");
+    assert_eq!(
+        endpoint("get_top_pages"),
+        json!({"path": "/projects/{project}/pages", "certainty": "inferred"})
+    );
+    assert_eq!(
+        endpoint("get_events"),
+        json!({"path": "/projects/{project}/custom-events", "certainty": "configured"})
+    );
+    assert_eq!(endpoint("explain_change"), Value::Null);
 }
