@@ -97,6 +97,12 @@ pub fn data(tool: &ToolDef, result: &CallToolResult) -> Result<Data, String> {
         };
         let mut value = value;
         crate::text::clean_value(&mut value);
+        // As for the Read API: a number no view can show faithfully is refused, not rounded.
+        if let Some(at) = crate::text::out_of_range_number(&value) {
+            return Err(format!(
+                "the hosted tool sent a number out of range at {at}"
+            ));
+        }
         let data = Data::parse(value);
         if tool.recognizes(&data) {
             return Ok(data);

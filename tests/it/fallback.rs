@@ -367,3 +367,16 @@ fn tools_json_names_each_path_and_how_sure_we_are() {
     );
     assert_eq!(endpoint("explain_change"), Value::Null);
 }
+
+#[test]
+fn the_probe_stays_within_the_rate_limit() {
+    // Eight requests a minute: `/me` and seven paths fit; the probe stops there rather than
+    // be refused, and says what it could not check.
+    let sb = TestSandbox::rate_limited(8);
+    let env = TestEnv::new();
+    let out = crate::first_run::login_with_key(&env, &sb, &[]);
+    out.expect_code(0)
+        .stderr_has(&["Tools: 7 of 11 tools answer", "4 not checked"]);
+    assert_eq!(sb.sandbox.stats().rate_limited, 0, "{}", out.all());
+    assert_eq!(sb.sandbox.stats().requests, 8);
+}
