@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::catalog::ToolDef;
+use super::data::Data;
 use super::hosted_call;
 use super::params::Plan;
 use super::typed::Answer;
@@ -107,6 +108,13 @@ impl Fallback {
         self
     }
 
+    /// One call of the hosted tool named like `tool`: its data, when it is a shape we know.
+    async fn call(&self, tool: &ToolDef, call: &hosted_call::Call) -> Result<Data, String> {
+        let request = rmcp::model::CallToolRequestParams::new(tool.name)
+            .with_arguments(call.arguments.clone());
+        hosted_call::data(tool, &self.upstream.call_tool(request).await)
+    }
+
     /// Asks the hosted tool named like `tool`; its answer as ours, or why not.
     async fn serve(
         &self,
@@ -124,21 +132,35 @@ impl Fallback {
                 .map(|t| t.input_schema.clone())
                 .ok_or_else(|| format!("the hosted MCP server has no tool `{}`", tool.name))?;
             let window = toolbox.window(tool, plan).await.map_err(|e| e.message())?;
-            let mut call = hosted_call::arguments(&schema, window.as_ref(), plan);
-            if let Some(project) = toolbox.foreign_project().await {
-                // The key's own project is what the hosted server answers for by default.
-                if !hosted_call::declares(&schema, "projectId") {
-                    return Err(format!(
-                        "the hosted tool answers for the key's own project, not {project}"
-                    ));
-                }
-                call.put("projectId", json!(project));
+            let project = toolbox.foreign_project().await;
+            // The key's own project is what the hosted server answers for by default.
+            if let Some(project) = &project
+                && !hosted_call::declares(&schema, "projectId")
+            {
+                return Err(format!(
+                    "the hosted tool answers for the key's own project, not {project}"
+                ));
             }
-            let request = rmcp::model::CallToolRequestParams::new(tool.name.to_string())
-                .with_arguments(call.arguments.clone());
-            let result = self.upstream.call_tool(request).await;
-            let data = hosted_call::data(tool, &result)?;
-            let answer = hosted_call::answer(&self.url, tool, data, window, call);
+            let arguments = |window: Option<&Resolved>| {
+                let mut call = hosted_call::arguments(&schema, window, plan);
+                if let Some(project) = &project {
+                    call.put("projectId", json!(project));
+                }
+                call
+            };
+            let call = arguments(window.as_ref());
+            let data = self.call(tool, &call).await?;
+            // A comparison asked for is computed from a second call, for the earlier window.
+            let comparison = match (&window, plan.compare) {
+                (Some(w), Some(compare)) if tool.args.kind().takes_compare() => {
+                    let previous = w.previous(compare)?;
+                    let before = self.call(tool, &arguments(Some(&previous))).await?;
+                    Some(hosted_call::comparison(compare, w, previous, &data, before))
+                }
+                _ => None,
+            };
+            let mut answer = hosted_call::answer(&self.url, tool, data, window, call);
+            answer.comparison = comparison;
             let mut out = toolbox.finish(tool, plan, answer);
             let because = if why == Outcome::Unrecognized {
                 format!(

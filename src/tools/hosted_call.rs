@@ -3,8 +3,8 @@
 //! time zone, as `startDate`/`endDate`; `timezone`, `limit`, `groupBy` and the other Read API
 //! parameters only where declared), and its result read back into our typed answer — its
 //! `structuredContent` (or `data` in it) when it has fields the tool reads, else its text when
-//! that is such JSON. The result was cleaned on arrival (`hosted`). Uses `data`, `typed`,
-//! `window` and `params`.
+//! that is such JSON, and a comparison from two such answers. The result was cleaned on
+//! arrival (`hosted`). Uses `data`, `compare`, `typed`, `window` and `params`.
 
 use std::sync::Arc;
 
@@ -13,10 +13,11 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::catalog::ToolDef;
+use super::compare::{Comparison, changes};
 use super::data::Data;
 use super::params::Plan;
 use super::typed::{Answer, Request};
-use super::window::Resolved;
+use super::window::{Compare, Resolved};
 
 /// The arguments sent, as JSON and as the pairs the answer's `request` shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +110,27 @@ pub fn data(tool: &ToolDef, result: &CallToolResult) -> Result<Data, String> {
         }
     }
     Err("the hosted tool answered with a shape this tool does not know".to_string())
+}
+
+/// A comparison computed from the hosted tool's answers for two windows.
+pub fn comparison(
+    compare: Compare,
+    window: &Resolved,
+    previous: Resolved,
+    data: &Data,
+    before: Data,
+) -> Comparison {
+    Comparison {
+        compare: compare.name(),
+        source: "computed",
+        metrics: changes(data, &before),
+        window: previous,
+        same_elapsed_time: window.includes_today,
+        series: match before {
+            Data::Rows(rows) => Some(rows),
+            Data::Object(_) => None,
+        },
+    }
 }
 
 /// The typed answer of a hosted call: its data, our window, and the call as the request.

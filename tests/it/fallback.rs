@@ -140,6 +140,17 @@ fn call_answers_every_tool_from_the_terminal_for_the_window_asked() {
             );
         }
     }
+    // A comparison asked of a tool the hosted server answers is computed from its answers.
+    let out = env.run_words(
+        "call get_revenue startDate=2026-10-01 endDate=2026-10-07 compare=previous_period --json",
+        "",
+    );
+    out.expect_code(0);
+    let answer: Value = serde_json::from_str(&out.stdout).unwrap();
+    let comparison = &answer["comparison"];
+    assert_eq!(comparison["source"], "computed", "{answer}");
+    assert_eq!(comparison["window"]["startDate"], "2026-09-24", "{answer}");
+    assert!(comparison["metrics"]["revenue"].is_object(), "{answer}");
     // A person reading the text is told where the numbers came from.
     let out = env.run_words("call get_revenue period=last_7_days", "");
     out.expect_code(0)
