@@ -10,6 +10,7 @@
 //! the `tools` runner.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rmcp::model::Tool;
 use serde_json::{Map, Value, json};
@@ -17,13 +18,15 @@ use url::Url;
 
 use super::catalog::ToolDef;
 use super::data::Data;
+use super::find;
 use super::hosted_call;
 use super::params::Plan;
 use super::typed::Answer;
 use super::window::Resolved;
 use super::{ToolError, ToolOutput};
-use crate::api::ApiError;
+use crate::api::cache::Fetched;
 use crate::api::probed::{Outcome, Routes};
+use crate::api::{ApiError, Query};
 use crate::config::endpoints::Endpoints;
 use crate::hosted::proxy::Upstream;
 
@@ -115,6 +118,33 @@ impl Fallback {
         hosted_call::data(tool, &self.upstream.call_tool(request).await)
     }
 
+    /// The input schema of the hosted tool named like `tool`.
+    async fn schema(&self, tool: &ToolDef) -> Result<Arc<Map<String, Value>>, String> {
+        self.tools()
+            .await?
+            .get(tool.name)
+            .map(|t| t.input_schema.clone())
+            .ok_or_else(|| format!("the hosted MCP server has no tool `{}`", tool.name))
+    }
+
+    /// The hosted tool's data for a Read API `query` (its parameters as arguments, each only
+    /// where declared; the window always).
+    async fn raw(&self, tool: &ToolDef, query: &Query) -> Result<Value, String> {
+        let schema = self.schema(tool).await?;
+        let mut call = hosted_call::Call::default();
+        for (name, value) in query {
+            if name == "startDate" || name == "endDate" || hosted_call::declares(&schema, name) {
+                let value = match value.parse::<i64>() {
+                    Ok(n) if name == "limit" => json!(n),
+                    _ => json!(value),
+                };
+                call.put(name, value);
+            }
+        }
+        let data = self.call(tool, &call).await?;
+        Ok(serde_json::to_value(data).unwrap_or_default())
+    }
+
     /// Asks the hosted tool named like `tool`; its answer as ours, or why not.
     async fn serve(
         &self,
@@ -125,12 +155,7 @@ impl Fallback {
         template: &str,
     ) -> Result<ToolOutput, String> {
         let answered: Result<ToolOutput, String> = async {
-            let schema = self
-                .tools()
-                .await?
-                .get(tool.name)
-                .map(|t| t.input_schema.clone())
-                .ok_or_else(|| format!("the hosted MCP server has no tool `{}`", tool.name))?;
+            let schema = self.schema(tool).await?;
             let window = toolbox.window(tool, plan).await.map_err(|e| e.message())?;
             let project = toolbox.foreign_project().await;
             // The key's own project is what the hosted server answers for by default.
@@ -226,6 +251,44 @@ pub(crate) async fn answer(
             .await
             .unwrap_or_else(|_| unexpected(tool, out, &template))),
         other => other,
+    }
+}
+
+/// `explain_change`'s ask of `tool`'s path with `query` (`direct`, not yet sent), or of the
+/// hosted tool of the same name when the path is missing: the data, and whether the cache
+/// held it.
+pub(crate) async fn fetch(
+    toolbox: &impl Runner,
+    tool: &'static str,
+    query: &Query,
+    direct: impl Future<Output = Result<Fetched, ApiError>>,
+) -> Result<(Value, bool), ToolError> {
+    let template = toolbox
+        .endpoints()
+        .template(tool)
+        .unwrap_or_default()
+        .to_string();
+    let (Some(fallback), Some(def)) = (toolbox.fallback(), find(tool)) else {
+        return Ok(direct.await.map(|f| (f.data, f.cached))?);
+    };
+    if toolbox.endpoints().is_pinned(tool) || toolbox.foreign_project().await.is_some() {
+        return Ok(direct.await.map(|f| (f.data, f.cached))?);
+    }
+    if fallback.routes.missing(tool, &template)
+        && let Ok(data) = fallback.raw(def, query).await
+    {
+        return Ok((data, false));
+    }
+    match direct.await {
+        Err(ApiError::NotFound { path, excerpt }) => {
+            let data = fallback
+                .learned(tool, &template, Outcome::NotFound)
+                .raw(def, query)
+                .await
+                .map_err(|_| ApiError::NotFound { path, excerpt })?;
+            Ok((data, false))
+        }
+        other => Ok(other.map(|f| (f.data, f.cached))?),
     }
 }
 

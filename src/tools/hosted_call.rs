@@ -20,7 +20,7 @@ use super::typed::{Answer, Request};
 use super::window::{Compare, Resolved};
 
 /// The arguments sent, as JSON and as the pairs the answer's `request` shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Call {
     pub arguments: Map<String, Value>,
     pub params: Vec<(String, String)>,

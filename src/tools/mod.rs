@@ -14,7 +14,8 @@
 //! tools). `explain` (with `explain_args` and `explain_math`) answers `explain_change` from
 //! several of those paths; `anomaly` flags the days of a series that break the weekly pattern.
 //! `fallback` chooses an endpoint's source: its path, or Himetrica's hosted MCP tool of the
-//! same name when the path is missing (with `hosted_call`, that call's arguments and answer).
+//! same name when the path is missing (with `hosted_call`, that call's arguments and answer,
+//! and `runner`, the toolbox's steps as the fallback sees them).
 
 pub mod anomaly;
 pub mod answer;
@@ -35,6 +36,7 @@ pub mod params;
 #[cfg(test)]
 mod props;
 pub mod render;
+mod runner;
 pub mod schema;
 pub mod shape;
 pub mod toolbox;

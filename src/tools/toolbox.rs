@@ -63,6 +63,11 @@ impl Toolbox {
         &self.endpoints
     }
 
+    /// The project id set by `--project` or config, if any.
+    pub(super) fn fixed_project(&self) -> Option<&str> {
+        self.fixed_project.as_deref()
+    }
+
     pub fn with_options(mut self, options: Options) -> Self {
         self.options = options;
         self
@@ -374,41 +379,6 @@ pub fn output(tool: &ToolDef, answer: Answer, detail: bool) -> ToolOutput {
     }
 }
 
-/// The fallback (issue 24) runs the tool through this runner's own steps.
-impl super::fallback::Runner for Toolbox {
-    fn endpoints(&self) -> &Endpoints {
-        &self.endpoints
-    }
-
-    fn fallback(&self) -> Option<&super::fallback::Fallback> {
-        self.fallback.as_ref()
-    }
-
-    fn signed_in(&self) -> bool {
-        self.api.has_credential()
-    }
-
-    async fn ask(&self, tool: &ToolDef, plan: &Plan) -> Result<ToolOutput, ToolError> {
-        Toolbox::ask(self, tool, plan).await
-    }
-
-    async fn window(&self, tool: &ToolDef, plan: &Plan) -> Result<Option<Resolved>, ToolError> {
-        Toolbox::window(self, tool, plan).await
-    }
-
-    fn finish(&self, tool: &ToolDef, plan: &Plan, answer: Answer) -> ToolOutput {
-        Toolbox::finish(self, tool, plan, answer)
-    }
-
-    async fn foreign_project(&self) -> Option<String> {
-        let fixed = self.fixed_project.clone()?;
-        match self.me().await {
-            Ok(me) if me.project_id == fixed => None,
-            _ => Some(fixed),
-        }
-    }
-}
-
 /// `explain_change` asks the paths of other tools, through the same cache and limiter.
 impl super::explain::Upstream for Toolbox {
     async fn fetch(&self, tool: &'static str, query: Query) -> Result<(Value, bool), ToolError> {
@@ -419,10 +389,12 @@ impl super::explain::Upstream for Toolbox {
             template.to_string()
         };
         let ttl = find(tool).map_or(DEFAULT_TTL, |t| self.ttl(t));
-        let fetched = self.api.get_shared(&self.cache, &path, &query, ttl).await?;
+        let direct = self.api.get_shared(&self.cache, &path, &query, ttl);
+        // The path, or Himetrica's hosted tool where the path is missing (issue 24).
+        let (value, cached) = super::fallback::fetch(self, tool, &query, direct).await?;
         // Parsed as every answer is (a scalar becomes `{"value": …}`), then handed on whole.
-        let data = serde_json::to_value(Data::parse(fetched.data)).unwrap_or_default();
-        Ok((data, fetched.cached))
+        let data = serde_json::to_value(Data::parse(value)).unwrap_or_default();
+        Ok((data, cached))
     }
 }
 

@@ -391,3 +391,27 @@ fn the_probe_stays_within_the_rate_limit() {
     assert_eq!(sb.sandbox.stats().rate_limited, 0, "{}", out.all());
     assert_eq!(sb.sandbox.stats().requests, 8);
 }
+
+#[test]
+fn explain_change_reads_its_breakdowns_through_the_hosted_server() {
+    let moved = moved(McpEra::Both, ReadApiMcp::Serves);
+    let normal = TestSandbox::start(SandboxOptions::default());
+    let explain = |sb: &TestSandbox| {
+        let out = sb.env().run_words(
+            "call explain_change metric=visitors period=last_7_days --json",
+            "",
+        );
+        out.expect_code(0);
+        serde_json::from_str::<Value>(&out.stdout).unwrap()
+    };
+    // The same explanation as where every path answers.
+    let (a, b) = (explain(&moved), explain(&normal));
+    assert!(a["data"].as_object().is_some_and(|d| !d.is_empty()), "{a}");
+    assert_eq!(a["data"], b["data"], "{a}\n{b}");
+    assert!(moved.sandbox.read_api_mcp_stats().tool_calls > 0);
+    let pages = format!("/api/v1/projects/{PROJECT}/pages");
+    assert!(
+        moved.sandbox.requests_to(&pages) <= 2,
+        "each window asked /pages at most once"
+    );
+}
