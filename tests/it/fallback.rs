@@ -106,7 +106,12 @@ fn every_tool_answers_through_serve_from_the_hosted_server_in_either_era() {
                 assert_eq!(asked, 1, "{era:?} {tool}: {path} asked {asked} times");
             }
         }
-        assert!(sb.sandbox.read_api_mcp_stats().tool_calls >= 17, "{era:?}");
+        let hosted = sb.sandbox.read_api_mcp_stats();
+        assert!(hosted.tool_calls >= 17, "{era:?}");
+        assert_eq!(
+            hosted.tool_lists, 1,
+            "{era:?}: the input schemas are read once"
+        );
         assert!(sb.sandbox.received_credential(sb.key()));
     }
 }

@@ -64,6 +64,8 @@ impl std::str::FromStr for McpEra {
 pub struct McpStats {
     pub sessions_created: u64,
     pub tool_calls: u64,
+    /// `tools/list` requests answered.
+    pub tool_lists: u64,
     /// Requests refused for a session id it does not know.
     pub unknown_sessions: u64,
     /// Tool calls (`slow_report`) that saw their cancellation: `notifications/cancelled` in
@@ -111,6 +113,7 @@ impl McpEndpoint {
         McpStats {
             sessions_created: s.sessions_created.load(Ordering::Relaxed),
             tool_calls: s.tool_calls.load(Ordering::Relaxed),
+            tool_lists: s.tool_lists.load(Ordering::Relaxed),
             unknown_sessions: s.unknown_sessions.load(Ordering::Relaxed),
             cancellations: s.cancellations.load(Ordering::Relaxed),
             param_headers,

@@ -75,6 +75,7 @@ pub struct Shared {
     pub hang: Vec<String>,
     pub sessions_created: AtomicU64,
     pub tool_calls: AtomicU64,
+    pub tool_lists: AtomicU64,
     pub unknown_sessions: AtomicU64,
     pub cancellations: AtomicU64,
     /// Set by `enable_beta_tools`: `get_funnels` joins the list.
@@ -98,6 +99,7 @@ impl Shared {
             hang,
             sessions_created: AtomicU64::new(0),
             tool_calls: AtomicU64::new(0),
+            tool_lists: AtomicU64::new(0),
             unknown_sessions: AtomicU64::new(0),
             cancellations: AtomicU64::new(0),
             beta: AtomicBool::new(false),
@@ -313,6 +315,7 @@ impl ServerHandler for Zenovay {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
+        self.0.tool_lists.fetch_add(1, Ordering::Relaxed);
         let all = match self.0.flavor {
             Flavor::Zenovay => tools(self.0.beta.load(Ordering::Relaxed)),
             Flavor::ReadApi(_) => himetrica::tools(),
