@@ -272,6 +272,11 @@ fn doctor_probes_names_every_source_and_serve_then_skips_the_missing_paths() {
         1,
         "serve asked a path the probe found missing"
     );
+    // `doctor` reuses today's findings; `doctor --probe` asks again.
+    env.run_words("doctor", "").expect_code(0);
+    assert_eq!(sb.sandbox.requests_to(&pages), 1);
+    env.run_words("doctor --probe", "").expect_code(0);
+    assert_eq!(sb.sandbox.requests_to(&pages), 2);
 }
 
 #[test]
