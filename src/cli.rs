@@ -87,6 +87,20 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The flags of `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub credential: CredentialArgs,
+    /// Ask every Read API path again, even when today's findings are recorded
+    #[arg(long)]
+    pub probe: bool,
+    /// Print the endpoint table: each tool's path, how sure we are of it, the last probe's
+    /// result and the source in use
+    #[arg(long)]
+    pub endpoints: bool,
+}
+
 /// The flags a command that only reads a credential (`status`, `logout`, `doctor`) takes.
 #[derive(Debug, Args)]
 pub struct CredentialArgs {
@@ -121,8 +135,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `analytics-mcp man | man -l -`
     Man,
-    /// Check the setup: config, credential, a live API call, each client's entry
-    Doctor(CredentialArgs),
+    /// Check the setup: config, credential, a live API call, which tools answer, each client's
+    /// entry
+    Doctor(DoctorArgs),
     /// List the profiles in config.toml, their API and whether each is signed in
     Profiles(ProfilesArgs),
 }
@@ -134,7 +149,8 @@ impl Command {
             Self::Call(a) => &a.color,
             Self::Tools(a) => &a.color,
             Self::Login(a) => &a.color,
-            Self::Status(a) | Self::Logout(a) | Self::Doctor(a) => &a.color,
+            Self::Status(a) | Self::Logout(a) => &a.color,
+            Self::Doctor(a) => &a.credential.color,
             Self::Install(a) => &a.color,
             Self::Uninstall(a) => &a.color,
             Self::Profiles(a) => &a.color,

@@ -20,6 +20,9 @@ pub const BROWSER: &str = "BROWSER";
 pub const COLUMNS: &str = "COLUMNS";
 /// Where `config.toml` and the credentials file live (default: the OS config directory).
 pub const CONFIG_DIR: &str = "ANALYTICS_MCP_CONFIG_DIR";
+/// Where the probe's findings (which Read API paths answer, per API origin) are kept
+/// (default: the OS data directory, e.g. `~/.local/share/analytics-mcp`).
+pub const DATA_DIR: &str = "ANALYTICS_MCP_DATA_DIR";
 /// Force a credential backend: `file` or `keyring` (default: keyring, falling back to file).
 pub const CREDENTIAL_STORE: &str = "ANALYTICS_MCP_CREDENTIAL_STORE";
 /// Whole-request timeout for Read API calls, in seconds (default 30).

@@ -12,6 +12,8 @@
 //! - `demo` (the offline sample project behind `--demo`: its Read API on 127.0.0.1, no sign-in,
 //!   no MCP server) stands alone on `clock`; `install` edits client configs. The sandbox (a
 //!   stand-in upstream with an authorization server) is another crate, never linked here;
+//! - `probe` (which Read API paths answer, at `login` and `doctor`) stands on `api`, `tools`
+//!   and `config`, and serves the commands;
 //! - `usage` (how a failed command ends: exit code, hint, clap's refusals) serves `run` only.
 //!
 //! Leaf helpers may be used anywhere and import none of the above: `env_vars`, `output`,
@@ -39,6 +41,7 @@ pub mod http;
 pub mod install;
 pub mod mcp;
 pub mod output;
+pub mod probe;
 pub mod skills;
 pub mod text;
 pub mod tools;

@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod error;
 pub mod limiter;
+pub mod probed;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,6 +98,12 @@ impl ApiClient {
 
     pub fn has_credential(&self) -> bool {
         self.auth.is_some()
+    }
+
+    /// How requests are authenticated (Himetrica's hosted MCP server takes the same
+    /// credential, on the same origin: issue 24).
+    pub fn auth(&self) -> Option<&Auth> {
+        self.auth.as_ref()
     }
 
     /// The token manager, when signed in through the browser.

@@ -33,6 +33,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::Value;
 
+use crate::api::probed::Routes;
 use crate::api::{ApiClient, ApiError, Auth};
 use crate::auth::TokenManager;
 use crate::cli::GlobalArgs;
@@ -42,6 +43,7 @@ use crate::credentials::{self, Bound, Credential, Origin, Resolved, Secret, Stor
 use crate::demo::Demo;
 use crate::hosted::client::UpstreamAuth;
 use crate::hosted::proxy::Upstream;
+use crate::tools::fallback::Fallback;
 use crate::tools::{Options, Toolbox};
 
 /// The longest a refresh in flight may delay exit (it is bounded by its own deadlines).
@@ -239,6 +241,36 @@ impl App {
         )
     }
 
+    /// Himetrica's hosted MCP server for tools whose path is missing (issue 24), with the Read
+    /// API's credential — still bound to the API's origin, so a `hosted_mcp_url` elsewhere
+    /// never receives it; `None` with `fallback = false`.
+    pub fn fallback(&self, api: &ApiClient) -> Option<Fallback> {
+        let url = self.settings.hosted_fallback.clone()?;
+        let auth = match api.auth() {
+            Some(Auth::ApiKey(key)) => UpstreamAuth::Key {
+                header: "X-API-Key".to_string(),
+                key: key.clone(),
+            },
+            Some(Auth::OAuth(m)) => UpstreamAuth::OAuth(m.clone()),
+            Some(Auth::Bearer(token)) => UpstreamAuth::Key {
+                header: "Authorization".to_string(),
+                key: token.clone(),
+            },
+            Some(Auth::Unreadable(why)) => UpstreamAuth::Unreadable(why.clone()),
+            None => UpstreamAuth::None,
+        };
+        let mcp = McpUpstream {
+            url: url.clone(),
+            tools: Vec::new(),
+            exclude_tools: Vec::new(),
+            key_header: "X-API-Key".to_string(),
+            protocol: config::Protocol::Auto,
+        };
+        let upstream = self.checking_upstream(&mcp, auth);
+        let routes = Routes::new(api.base_url().origin().ascii_serialization());
+        Some(Fallback::new(url, upstream, routes))
+    }
+
     /// `--demo`: the in-process demo Read API and its key; no stored credential is read.
     async fn demo(&self) -> anyhow::Result<ReadApi> {
         let demo = crate::demo::start()
@@ -260,8 +292,12 @@ impl App {
             cache_ttl: settings.cache_ttl,
             output: settings.output,
         };
-        let toolbox =
+        let fallback = self.fallback(&api);
+        let mut toolbox =
             Toolbox::new(Arc::new(api), settings.endpoints.clone(), project).with_options(options);
+        if let Some(fallback) = fallback {
+            toolbox = toolbox.with_fallback(fallback);
+        }
         ReadApi {
             toolbox: Arc::new(toolbox),
             me: settings.endpoints.me().to_string(),

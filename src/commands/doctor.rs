@@ -9,7 +9,7 @@ use super::diagnose::{During, live_check};
 use super::entries;
 use super::skills::Verdict;
 use super::{App, Connected, all_hosted_tools};
-use crate::cli::GlobalArgs;
+use crate::cli::DoctorArgs;
 use crate::config::CONFIG_FILE;
 use crate::error::Exit;
 use crate::install::{self, Scope, Selects};
@@ -37,7 +37,8 @@ impl Report {
     }
 }
 
-pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
+pub async fn run(args: &DoctorArgs) -> anyhow::Result<Exit> {
+    let global = &args.credential.global;
     let mut r = Report {
         lines: Vec::new(),
         failed: false,
@@ -122,14 +123,17 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             ),
         },
         Some(Connected::ReadApi(read)) => match read.live_check().await {
-            Ok(me) => r.ok(
-                "API",
-                format!(
-                    "{}: {}",
-                    settings.api_url,
-                    super::login::describe_project(&me)
-                ),
-            ),
+            Ok(me) => {
+                r.ok(
+                    "API",
+                    format!(
+                        "{}: {}",
+                        settings.api_url,
+                        super::login::describe_project(&me)
+                    ),
+                );
+                tools_check(&mut r, &app, &read, &me, args).await;
+            }
             Err(e) => {
                 let (problem, fix) = live_check(&e, settings, During::Check);
                 r.fail("API", problem, fix);
@@ -152,6 +156,48 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// Which tools answer, and through which source (issue 24): today's probe record, or a new
+/// probe (always with `--probe`); with `--endpoints`, the whole table.
+async fn tools_check(
+    r: &mut Report,
+    app: &App,
+    read: &super::app::ReadApi,
+    me: &serde_json::Value,
+    args: &DoctorArgs,
+) {
+    let toolbox = &read.toolbox;
+    let settings = &app.settings;
+    let origin = toolbox.api().base_url().origin().ascii_serialization();
+    let recorded = crate::api::probed::Record::load(&origin).filter(crate::probe::is_fresh);
+    let record = match recorded {
+        Some(record) if !args.probe => record,
+        _ => super::probing::probe(app, toolbox.api(), me, toolbox.fallback()).await,
+    };
+    let fallback = toolbox.fallback().is_some();
+    let summary = crate::probe::summary(&record, &settings.endpoints, fallback);
+    let answered = record.tools.keys().all(|tool| {
+        crate::probe::source(&record, &settings.endpoints, tool, fallback)
+            != crate::probe::Source::Nowhere
+    });
+    let summary = format!("{summary} (probed {})", record.date());
+    if answered {
+        r.ok("tools", summary);
+    } else {
+        r.fail(
+            "tools",
+            summary,
+            "pin the missing paths under [endpoints] in config.toml (docs/configuration.md), or remove `fallback = false`",
+        );
+    }
+    if args.endpoints {
+        r.lines.push(crate::probe::table(
+            Some(&record),
+            &settings.endpoints,
+            fallback,
+        ));
+    }
 }
 
 /// Each client file `install` may have written (user-wide, and this folder's project files),

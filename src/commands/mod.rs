@@ -12,6 +12,7 @@ mod install;
 mod login;
 mod logout;
 mod man;
+mod probing;
 mod profiles;
 mod projects;
 mod sandbox;
@@ -38,7 +39,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Uninstall(args) => uninstall::run(&args.global, &args),
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),
-        Command::Doctor(args) => output::spinning("Checking", doctor::run(&args.global)).await,
+        Command::Doctor(args) => output::spinning("Checking", doctor::run(&args)).await,
         Command::Tools(args) => tools::run(&args.global, &args).await,
         Command::Login(args) => login::run(&args.global, &args).await,
         Command::Status(args) => output::spinning("Checking", status::run(&args.global)).await,

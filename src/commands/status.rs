@@ -104,6 +104,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
                     ""
                 }
             ));
+            lines.push(format!("Tools:      {}", tools_line(settings, &read)));
             output::data(&lines.join("\n"));
             Ok(Exit::Success)
         }
@@ -116,6 +117,24 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
                     .into(),
             )
         }
+    }
+}
+
+/// Which tools answer, by the last probe's record (`status` itself asks no path).
+fn tools_line(settings: &Settings, read: &super::app::ReadApi) -> String {
+    let api = read.toolbox.api();
+    let origin = api.base_url().origin().ascii_serialization();
+    match crate::api::probed::Record::load(&origin) {
+        Some(record) => format!(
+            "{} (probed {}; `analytics-mcp doctor --probe` checks again)",
+            crate::probe::summary(
+                &record,
+                &settings.endpoints,
+                read.toolbox.fallback().is_some()
+            ),
+            record.date()
+        ),
+        None => "not probed yet: `analytics-mcp doctor` checks which answer".to_string(),
     }
 }
 

@@ -1,30 +1,97 @@
-//! The endpoint table: which Read API path each tool calls.
+//! The endpoint table: which Read API path each tool calls, and how sure we are of it.
 //!
-//! Only `/me`, `/analytics`, `/analytics/realtime` and `/locations` are confirmed by
-//! Himetrica's docs or public client code; the rest are our best inference (README: Configuration). That
-//! is why every path can be overridden per tool in `config.toml` (`[endpoints]`), without a
-//! new release. Paths are templates relative to the base URL; `{project}` stands for the
+//! Only `/me` and `/analytics` are documented by Himetrica; `/analytics/realtime` and
+//! `/locations` are corroborated by public client code; the other eight are our inference
+//! ([`Certainty`], docs/configuration.md). That is why every path can be overridden per tool
+//! in `config.toml` (`[endpoints]`), without a new release, and why a path that answers 404
+//! is served by Himetrica's hosted MCP tool of the same name (issue 24) unless pinned there. Paths are templates relative to the base URL; `{project}` stands for the
 //! project id.
 
 use std::collections::BTreeMap;
 
-/// `(tool name, default path template)`, one row per tool.
-pub const DEFAULT_PATHS: &[(&str, &str)] = &[
-    ("get_project", "/me"),
-    ("get_analytics", "/projects/{project}/analytics"),
-    ("get_timeseries", "/projects/{project}/analytics/timeseries"),
-    ("get_realtime", "/projects/{project}/analytics/realtime"),
-    ("get_top_pages", "/projects/{project}/pages"),
-    ("get_traffic_sources", "/projects/{project}/sources"),
-    ("get_top_locations", "/projects/{project}/locations"),
-    ("get_events", "/projects/{project}/events"),
-    ("get_revenue", "/projects/{project}/revenue"),
+/// How sure we are that a default path is the one Himetrica serves (issue 24).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Certainty {
+    /// In Himetrica's public Read API docs.
+    Documented,
+    /// Seen in public client code, not in the docs.
+    Corroborated,
+    /// Our reading of the API; may be wrong, which is what the hosted fallback is for.
+    Inferred,
+    /// Pinned by the user under `[endpoints]` in `config.toml`: used as given, never replaced.
+    Configured,
+}
+
+impl Certainty {
+    /// The word `tools --json`, `doctor --endpoints` and the docs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Documented => "documented",
+            Self::Corroborated => "corroborated",
+            Self::Inferred => "inferred",
+            Self::Configured => "configured",
+        }
+    }
+}
+
+/// `(tool name, default path template, how sure we are of it)`, one row per tool.
+pub const DEFAULT_PATHS: &[(&str, &str, Certainty)] = &[
+    ("get_project", "/me", Certainty::Documented),
+    (
+        "get_analytics",
+        "/projects/{project}/analytics",
+        Certainty::Documented,
+    ),
+    (
+        "get_timeseries",
+        "/projects/{project}/analytics/timeseries",
+        Certainty::Inferred,
+    ),
+    (
+        "get_realtime",
+        "/projects/{project}/analytics/realtime",
+        Certainty::Corroborated,
+    ),
+    (
+        "get_top_pages",
+        "/projects/{project}/pages",
+        Certainty::Inferred,
+    ),
+    (
+        "get_traffic_sources",
+        "/projects/{project}/sources",
+        Certainty::Inferred,
+    ),
+    (
+        "get_top_locations",
+        "/projects/{project}/locations",
+        Certainty::Corroborated,
+    ),
+    (
+        "get_events",
+        "/projects/{project}/events",
+        Certainty::Inferred,
+    ),
+    (
+        "get_revenue",
+        "/projects/{project}/revenue",
+        Certainty::Inferred,
+    ),
     (
         "get_revenue_timeseries",
         "/projects/{project}/revenue/timeseries",
+        Certainty::Inferred,
     ),
-    ("get_top_customers", "/projects/{project}/revenue/customers"),
-    ("get_channel_roi", "/projects/{project}/channel-roi"),
+    (
+        "get_top_customers",
+        "/projects/{project}/revenue/customers",
+        Certainty::Inferred,
+    ),
+    (
+        "get_channel_roi",
+        "/projects/{project}/channel-roi",
+        Certainty::Inferred,
+    ),
 ];
 
 /// The placeholder for the project id in a path template.
@@ -34,6 +101,8 @@ pub const PROJECT_PLACEHOLDER: &str = "{project}";
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     paths: BTreeMap<String, String>,
+    /// The tools whose path the user set under `[endpoints]`.
+    pinned: Vec<String>,
 }
 
 /// Why an override in `config.toml` was refused.
@@ -52,8 +121,9 @@ impl Default for Endpoints {
         Self {
             paths: DEFAULT_PATHS
                 .iter()
-                .map(|(tool, path)| (tool.to_string(), path.to_string()))
+                .map(|(tool, path, _)| (tool.to_string(), path.to_string()))
                 .collect(),
+            pinned: Vec::new(),
         }
     }
 }
@@ -64,7 +134,7 @@ impl Endpoints {
         let mut endpoints = Self::default();
         for (tool, path) in overrides {
             if !endpoints.paths.contains_key(tool) {
-                let known: Vec<&str> = DEFAULT_PATHS.iter().map(|(t, _)| *t).collect();
+                let known: Vec<&str> = DEFAULT_PATHS.iter().map(|(t, ..)| *t).collect();
                 return Err(EndpointError::UnknownTool(tool.clone(), known.join(", ")));
             }
             if !stays_under_base(path) {
@@ -74,8 +144,34 @@ impl Endpoints {
                 });
             }
             endpoints.paths.insert(tool.clone(), path.clone());
+            endpoints.pinned.push(tool.clone());
         }
         Ok(endpoints)
+    }
+
+    /// How sure we are of `tool`'s path: [`Certainty::Configured`] when the user pinned it,
+    /// else its default row's; `None` for a tool not in the table.
+    pub fn certainty(&self, tool: &str) -> Option<Certainty> {
+        if self.is_pinned(tool) {
+            return Some(Certainty::Configured);
+        }
+        DEFAULT_PATHS
+            .iter()
+            .find(|(t, ..)| *t == tool)
+            .map(|(.., c)| *c)
+    }
+
+    /// True when the user set `tool`'s path in `config.toml`: that path always wins, and no
+    /// other source stands in for it.
+    pub fn is_pinned(&self, tool: &str) -> bool {
+        self.pinned.iter().any(|t| t == tool)
+    }
+
+    /// Every tool in the table with its path template, in the table's order.
+    pub fn rows(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        DEFAULT_PATHS
+            .iter()
+            .map(|(tool, ..)| (*tool, self.template(tool).unwrap_or_default()))
     }
 
     /// The path of `GET /me` (the `get_project` row, which a user may override).
@@ -130,6 +226,34 @@ mod tests {
             e.template("get_revenue"),
             Some("/projects/{project}/revenue")
         );
+    }
+
+    #[test]
+    fn certainty_follows_the_table_and_a_pinned_path_is_configured() {
+        let by = |c| {
+            DEFAULT_PATHS
+                .iter()
+                .filter(|(.., x)| *x == c)
+                .map(|(t, ..)| *t)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(by(Certainty::Documented), ["get_project", "get_analytics"]);
+        assert_eq!(
+            by(Certainty::Corroborated),
+            ["get_realtime", "get_top_locations"]
+        );
+        assert_eq!(by(Certainty::Inferred).len(), 8);
+        let mut o = BTreeMap::new();
+        o.insert(
+            "get_events".to_string(),
+            "/projects/{project}/ev".to_string(),
+        );
+        let e = Endpoints::with_overrides(&o).unwrap();
+        assert_eq!(e.certainty("get_events"), Some(Certainty::Configured));
+        assert!(e.is_pinned("get_events") && !e.is_pinned("get_revenue"));
+        assert_eq!(e.certainty("get_revenue"), Some(Certainty::Inferred));
+        assert_eq!(e.certainty("explain_change"), None);
+        assert_eq!(e.rows().count(), 12);
     }
 
     #[test]

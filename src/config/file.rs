@@ -49,6 +49,11 @@ pub struct ConfigFile {
     /// Per-tool path overrides, e.g. `get_top_pages = "/projects/{project}/top-pages"`.
     #[serde(default)]
     pub endpoints: BTreeMap<String, String>,
+    /// Himetrica's hosted MCP server, which answers a tool whose Read API path is not found
+    /// (default: `{API origin}/api/v1/mcp`; the key is only ever sent to the API's origin).
+    pub hosted_mcp_url: Option<String>,
+    /// `false`: never answer through the hosted MCP server; a missing path is an error.
+    pub fallback: Option<bool>,
     /// Browser sign-in: pinned endpoints, client id, scopes, callback port.
     pub oauth: Option<OAuthConfig>,
     /// Named profiles, `[profiles.NAME]`: the same keys, each falling back to the top level.
@@ -132,6 +137,8 @@ impl ConfigFile {
             output: profile.output.or(self.output),
             oauth: profile.oauth.or(self.oauth),
             endpoints,
+            hosted_mcp_url: profile.hosted_mcp_url.or(self.hosted_mcp_url),
+            fallback: profile.fallback.or(self.fallback),
             profiles: BTreeMap::new(),
         })
     }

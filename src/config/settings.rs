@@ -133,6 +133,9 @@ pub struct Settings {
     pub oauth: OAuthConfig,
     /// Set when the profile bridges a hosted MCP server instead of the Read API.
     pub mcp: Option<McpUpstream>,
+    /// Himetrica's hosted MCP server for tools whose Read API path is missing (issue 24);
+    /// `None` with `fallback = false`.
+    pub hosted_fallback: Option<Url>,
 }
 
 /// Flags that override the environment and the config file.
@@ -172,6 +175,13 @@ fn parse_url(raw: &str, what: &'static str) -> Result<Url, ConfigError> {
     let trimmed = url.path().trim_end_matches('/').to_string();
     url.set_path(&trimmed);
     Ok(url)
+}
+
+/// Himetrica's hosted MCP server on the Read API's origin: `{origin}/api/v1/mcp`.
+pub fn default_hosted_mcp(api_url: &Url) -> Url {
+    let mut url = api_url.clone();
+    url.set_path("/api/v1/mcp");
+    url
 }
 
 /// A number from the config or environment, checked against its range.
@@ -269,9 +279,15 @@ impl Settings {
             }
         };
 
+        let hosted_fallback = match (file.fallback, file.hosted_mcp_url.as_deref()) {
+            (Some(false), _) => None,
+            (_, Some(raw)) => Some(parse_mcp_url(raw)?),
+            (_, None) => Some(default_hosted_mcp(&api_url)),
+        };
         Ok(Self {
             config_dir,
             profile,
+            hosted_fallback,
             api_url,
             project,
             endpoints: Endpoints::with_overrides(&file.endpoints)?,

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::data::Data;
 use super::explain_args::ExplainArgs;
 use super::icons::Icon;
 use super::params::{
@@ -59,6 +60,33 @@ pub struct ToolDef {
     /// bars for a breakdown, or nothing.
     pub chart: Option<Kind>,
     pub icon: Icon,
+    /// The fields an overview is read by (a list is read by its `columns`): an answer that
+    /// has none of them is a shape this tool does not know, never shown as an empty table or
+    /// zeros (issue 24).
+    pub reads: &'static [&'static str],
+}
+
+impl ToolDef {
+    /// True when `data` has at least one field this tool reads (an empty list is an answer:
+    /// nothing happened).
+    pub fn recognizes(&self, data: &Data) -> bool {
+        let fields: &[&str] = if self.reads.is_empty() {
+            self.columns
+        } else {
+            self.reads
+        };
+        let known = |v: &serde_json::Value| {
+            v.as_object()
+                .is_some_and(|m| fields.iter().any(|f| m.contains_key(*f)))
+        };
+        match (self.shape, data) {
+            (_, Data::Rows(rows)) => rows.is_empty() || rows.iter().any(known),
+            (Shape::Rows, Data::Object(_)) => data
+                .rows()
+                .is_some_and(|rows| rows.is_empty() || rows.iter().any(known)),
+            (Shape::Object, Data::Object(map)) => fields.iter().any(|f| map.contains_key(*f)),
+        }
+    }
 }
 
 /// How long a realtime answer is reused at most.
@@ -77,6 +105,7 @@ pub(super) const BASE: ToolDef = ToolDef {
     max_ttl: None,
     chart: None,
     icon: Icon::Traffic,
+    reads: &[],
 };
 
 /// Every tool, in the order `tools/list` shows them.
@@ -93,6 +122,14 @@ pub const CATALOG: &[ToolDef] = &[
         title: "Traffic overview",
         description: "Visitors, pageviews, sessions, bounce rate and visit length for a window, with changes: 'how many visitors?', 'is traffic up?'.",
         args: Args::of::<CompareArgs>(),
+        reads: &[
+            "visitors",
+            "uniqueVisitors",
+            "pageViews",
+            "sessions",
+            "bounceRate",
+            "avgDuration",
+        ],
         ..BASE
     },
     ToolDef {
@@ -110,6 +147,7 @@ pub const CATALOG: &[ToolDef] = &[
         title: "Active visitors now",
         description: "Visitors on the site right now.",
         max_ttl: Some(REALTIME_TTL),
+        reads: &["activeVisitors", "visitors"],
         ..BASE
     },
     ToolDef {
@@ -158,6 +196,15 @@ pub const CATALOG: &[ToolDef] = &[
         description: "MRR, ARR, revenue, subscriptions and churn for a window, with changes: 'what is my MRR?'.",
         args: Args::of::<CompareArgs>(),
         icon: Icon::Revenue,
+        reads: &[
+            "mrr",
+            "arr",
+            "revenue",
+            "activeSubscriptions",
+            "newSubscriptions",
+            "churnedSubscriptions",
+            "churnRate",
+        ],
         ..BASE
     },
     ToolDef {
@@ -235,6 +282,22 @@ pub fn names() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shape_is_recognized_by_the_fields_the_tool_reads() {
+        use serde_json::json;
+        let tool = |n| find(n).unwrap();
+        let parse = |v| Data::parse(v);
+        assert!(tool("get_analytics").recognizes(&parse(json!({"pageViews": 3}))));
+        assert!(!tool("get_analytics").recognizes(&parse(json!({"hits": 3}))));
+        assert!(tool("get_top_pages").recognizes(&parse(json!([{"path": "/", "visitors": 1}]))));
+        assert!(tool("get_top_pages").recognizes(&parse(json!([]))));
+        assert!(tool("get_top_pages").recognizes(&parse(json!({"pages": [{"path": "/"}]}))));
+        assert!(!tool("get_top_pages").recognizes(&parse(json!([{"url": "/", "hits": 1}]))));
+        assert!(!tool("get_top_pages").recognizes(&parse(json!({"message": "ok"}))));
+        assert!(tool("get_realtime").recognizes(&parse(json!({"activeVisitors": 0}))));
+        assert!(!tool("get_revenue").recognizes(&parse(json!({"value": "<html>"}))));
+    }
 
     #[test]
     fn names_are_unique_and_each_fact_fits_its_tool() {

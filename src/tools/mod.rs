@@ -3,7 +3,7 @@
 //! Both `serve` (through `mcp`) and the terminal `call` run tools through [`Toolbox::call`],
 //! so a person at a terminal sees exactly what a model would. Everything code needs to know
 //! about a tool is a field of its [`ToolDef`] in [`CATALOG`]. Uses `api`, `config`, `clock`,
-//! `chart` and `text`.
+//! `chart`, `text` and `hosted` (the client of Himetrica's MCP server, the fallback).
 //!
 //! The files, in the order data flows: `catalog` (the tools), `params` and `schema` (their
 //! arguments), `window` and `dates` (date windows), `toolbox` (the runner), `data`, `compare`,
@@ -15,6 +15,9 @@
 //! several of those paths; `anomaly` flags the days of a series that break the weekly pattern.
 //! `projects` runs the tools over several profiles' toolboxes at once (a `project` argument,
 //! `get_project` listing them all) and `compare_projects` sets their overviews side by side.
+//! `fallback` chooses an endpoint's source: its path, or Himetrica's hosted MCP tool of the
+//! same name when the path is missing (with `hosted_call`, that call's arguments and answer,
+//! and `runner`, the toolbox's steps as the fallback sees them).
 
 pub mod anomaly;
 pub mod answer;
@@ -27,14 +30,17 @@ pub mod dates;
 pub mod explain;
 pub mod explain_args;
 pub mod explain_math;
+pub mod fallback;
 pub mod format;
 pub mod guide;
+pub mod hosted_call;
 pub mod icons;
 pub mod params;
 pub mod projects;
 #[cfg(test)]
 mod props;
 pub mod render;
+mod runner;
 pub mod schema;
 pub mod shape;
 pub mod toolbox;

@@ -32,6 +32,8 @@ pub struct Toolbox {
     options: Options,
     me: OnceCell<Me>,
     cache: Cache,
+    /// Himetrica's hosted MCP server, for a path that is missing (issue 24).
+    fallback: Option<super::fallback::Fallback>,
 }
 
 impl Toolbox {
@@ -43,7 +45,27 @@ impl Toolbox {
             options: Options::default(),
             me: OnceCell::new(),
             cache: Cache::default(),
+            fallback: None,
         }
+    }
+
+    /// Tools whose path is missing are answered by `fallback` (issue 24).
+    pub fn with_fallback(mut self, fallback: super::fallback::Fallback) -> Self {
+        self.fallback = Some(fallback);
+        self
+    }
+
+    pub fn fallback(&self) -> Option<&super::fallback::Fallback> {
+        self.fallback.as_ref()
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// The project id set by `--project` or config, if any.
+    pub(super) fn fixed_project(&self) -> Option<&str> {
+        self.fixed_project.as_deref()
     }
 
     pub fn with_options(mut self, options: Options) -> Self {
@@ -119,7 +141,7 @@ impl Toolbox {
         match tool.source {
             Source::Counters => Ok(self.api_usage(tool)),
             Source::Me => self.project(tool).await,
-            Source::Endpoint => self.ask(tool, &plan).await,
+            Source::Endpoint => super::fallback::answer(self, tool, &plan).await,
             Source::Explain => {
                 if !self.api.has_credential() {
                     return Err(ToolError::NotSignedIn);
@@ -145,7 +167,11 @@ impl Toolbox {
 
     /// The window a plan asks for, in the call's zone or else the project's, as of this
     /// minute: answers within a minute share a window, and so a cache entry.
-    async fn window(&self, tool: &ToolDef, plan: &Plan) -> Result<Option<Resolved>, ToolError> {
+    pub(super) async fn window(
+        &self,
+        tool: &ToolDef,
+        plan: &Plan,
+    ) -> Result<Option<Resolved>, ToolError> {
         let Some(req) = &plan.window else {
             return Ok(None);
         };
@@ -164,7 +190,7 @@ impl Toolbox {
 
     /// A tool answered by its endpoint: the window resolved, the upstream asked (and for the
     /// comparison), the rows cut, and the answer shaped.
-    async fn ask(&self, tool: &ToolDef, plan: &Plan) -> Result<ToolOutput, ToolError> {
+    pub(super) async fn ask(&self, tool: &ToolDef, plan: &Plan) -> Result<ToolOutput, ToolError> {
         if !self.api.has_credential() {
             return Err(ToolError::NotSignedIn);
         }
@@ -187,43 +213,53 @@ impl Toolbox {
         let sent = query(window.as_ref());
         let ttl = self.ttl(tool);
         let fetched = self.api.get_shared(&self.cache, &path, &sent, ttl).await?;
-        let mut data = Data::parse(fetched.data);
+        let data = Data::parse(fetched.data);
         let comparison = self
             .compare(tool, plan, window.as_ref(), &path, &query, &data)
             .await?;
+        let answer = Answer {
+            data,
+            window,
+            comparison,
+            request: Some(Request { path, params: sent }),
+            as_of: Some(fetched.as_of),
+            cached: fetched.cached,
+            ..Answer::default()
+        };
+        Ok(self.finish(tool, plan, answer))
+    }
+
+    /// The typed answer and its views, from what a source sent (`data`, with the window,
+    /// comparison and request beside it): rows ranked and cut, a series bucketed, emails
+    /// masked, anomalies flagged. Every source of an answer ends here.
+    pub(super) fn finish(&self, tool: &ToolDef, plan: &Plan, mut answer: Answer) -> ToolOutput {
         if let Some(key) = tool.rank_by {
-            rank(&mut data, key);
+            rank(&mut answer.data, key);
         }
-        let rows = plan.limit.map(|limit| cut_rows(&mut data, limit));
+        answer.rows = plan.limit.map(|limit| cut_rows(&mut answer.data, limit));
         // A series' rows as spans of the window, re-bucketed when long (nothing is cut).
-        let series = match (&window, tool.chart, &data) {
+        answer.series = match (&answer.window, tool.chart, &answer.data) {
             (Some(w), Some(Kind::Series), Data::Rows(rows)) => {
-                let granularity = sent.iter().find(|(k, _)| k == "granularity");
+                let granularity = answer
+                    .request
+                    .iter()
+                    .flat_map(|r| &r.params)
+                    .find(|(k, _)| k == "granularity");
                 Unit::parse(granularity.map(|(_, v)| v.as_str()))
                     .and_then(|unit| Series::new(rows, unit, Span::of(w), w.start.time_zone()))
             }
             _ => None,
         };
         if self.options.mask_emails {
-            mask_data(&mut data);
+            mask_data(&mut answer.data);
         }
         // Days that break the weekly pattern (issue 25).
-        let anomalies = window
+        answer.anomalies = answer
+            .window
             .as_ref()
-            .map(|w| trend::anomalies(tool, &data, w))
+            .map(|w| trend::anomalies(tool, &answer.data, w))
             .unwrap_or_default();
-        let answer = Answer {
-            data,
-            window,
-            comparison,
-            rows,
-            request: Some(Request { path, params: sent }),
-            as_of: Some(fetched.as_of),
-            cached: fetched.cached,
-            anomalies,
-            series,
-        };
-        Ok(output(tool, answer, plan.detail))
+        output(tool, answer, plan.detail)
     }
 
     /// How long this tool's answers are reused.
@@ -353,10 +389,12 @@ impl super::explain::Upstream for Toolbox {
             template.to_string()
         };
         let ttl = find(tool).map_or(DEFAULT_TTL, |t| self.ttl(t));
-        let fetched = self.api.get_shared(&self.cache, &path, &query, ttl).await?;
+        let direct = self.api.get_shared(&self.cache, &path, &query, ttl);
+        // The path, or Himetrica's hosted tool where the path is missing (issue 24).
+        let (value, cached) = super::fallback::fetch(self, tool, &query, direct).await?;
         // Parsed as every answer is (a scalar becomes `{"value": …}`), then handed on whole.
-        let data = serde_json::to_value(Data::parse(fetched.data)).unwrap_or_default();
-        Ok((data, fetched.cached))
+        let data = serde_json::to_value(Data::parse(value)).unwrap_or_default();
+        Ok((data, cached))
     }
 }
 

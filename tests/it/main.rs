@@ -19,6 +19,7 @@ mod docs;
 mod eras;
 mod exit_codes;
 mod explain;
+mod fallback;
 mod first_run;
 mod help;
 mod hosted;

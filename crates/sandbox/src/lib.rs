@@ -6,18 +6,21 @@
 //! data and routes (`analytics_mcp::demo`, re-exported here as [`data`]), checks `X-API-Key`,
 //! sends `X-RateLimit-*` headers and a 429 with `Retry-After` past its limit, can inject faults
 //! for tests ([`faults`]), and has its own authorization server ([`oauth`]) and hosted MCP
-//! endpoint ([`mcp`]). The product never links this crate: tests and benches use it as a
-//! dev-dependency. Of the product's library it uses the demo and the leaves `clock`, `http`,
-//! `text`, `output` and `error`.
+//! endpoint ([`mcp`]), and can play a Read API whose inferred paths moved ([`moved`]) with a
+//! Himetrica-like hosted MCP server on its origin that serves them (issue 24). The product
+//! never links this crate: tests and benches use it as a dev-dependency. Of the product's
+//! library it uses the demo, the endpoint table (`config::endpoints`) and the leaves `clock`,
+//! `http`, `text`, `output` and `error`.
 //!
 //! This file holds the options, the running [`Sandbox`] handle and its start-up (the router);
 //! [`server`] is the HTTP front every request passes through. Siblings import one another
-//! only downward: server → faults, oauth, mcp.
+//! only downward: server → faults, oauth, mcp, moved.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod faults;
 pub mod mcp;
+mod moved;
 pub mod oauth;
 pub mod scenarios;
 mod server;
@@ -49,6 +52,22 @@ pub(crate) fn random(prefix: &str) -> String {
 /// Where the hosted MCP endpoint is served (shared by it and the OAuth server's metadata).
 pub const MCP_PATH: &str = "/mcp";
 
+/// Where the Himetrica-like hosted MCP server is served: `{origin}/api/v1/mcp`, on the Read
+/// API's origin, as Himetrica serves its own.
+pub const READ_API_MCP_PATH: &str = "/api/v1/mcp";
+
+/// What the Himetrica-like hosted MCP server at [`READ_API_MCP_PATH`] does (issue 24).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReadApiMcp {
+    /// Serves the eleven Read API tools with the demo key in `X-API-Key`.
+    #[default]
+    Serves,
+    /// Not there: 404, like any unknown path.
+    Absent,
+    /// There, but refuses every key (401).
+    RefusesKey,
+}
+
 /// How to run a sandbox.
 #[derive(Debug, Clone)]
 pub struct SandboxOptions {
@@ -77,6 +96,12 @@ pub struct SandboxOptions {
     /// Another project's id and name for the demo data (`/me` names it, and only its id is
     /// served): a second sandbox as a second site. `None`: the demo project.
     pub project: Option<(String, String)>,
+    /// The eight inferred Read API paths answer 404 where the bridge expects them (as if the
+    /// API differed from its reading); their data is served under `/projects/{id}/reports/…`
+    /// instead, and by the hosted MCP server at [`READ_API_MCP_PATH`].
+    pub moved_paths: bool,
+    /// What the Himetrica-like hosted MCP server does.
+    pub read_api_mcp: ReadApiMcp,
 }
 
 impl Default for SandboxOptions {
@@ -94,6 +119,8 @@ impl Default for SandboxOptions {
             mcp_era: mcp::McpEra::default(),
             scenario: None,
             project: None,
+            moved_paths: false,
+            read_api_mcp: ReadApiMcp::default(),
         }
     }
 }
@@ -105,6 +132,7 @@ pub struct Sandbox {
     stats: Arc<StatsInner>,
     oauth: Arc<oauth::AuthServer>,
     mcp: Arc<mcp::McpEndpoint>,
+    read_api_mcp: Arc<mcp::McpEndpoint>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -122,6 +150,28 @@ impl Sandbox {
     /// The hosted MCP endpoint's URL, e.g. `http://127.0.0.1:41234/mcp`.
     pub fn mcp_url(&self) -> String {
         format!("http://{}{}", self.addr, mcp::PATH)
+    }
+
+    /// The Himetrica-like hosted MCP server's URL, e.g. `http://127.0.0.1:41234/api/v1/mcp`.
+    pub fn read_api_mcp_url(&self) -> String {
+        format!("http://{}{READ_API_MCP_PATH}", self.addr)
+    }
+
+    /// What the Himetrica-like hosted MCP server has done so far.
+    pub fn read_api_mcp_stats(&self) -> mcp::McpStats {
+        self.read_api_mcp.stats()
+    }
+
+    /// How many requests reached exactly `path` (e.g. `/api/v1/projects/ID/pages`), whatever
+    /// their query or answer.
+    pub fn requests_to(&self, path: &str) -> u64 {
+        self.stats
+            .paths
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Whether any request so far carried `secret` in its `X-API-Key` or `Authorization`
@@ -198,6 +248,16 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
     ));
     let mcp = Arc::new(mcp::McpEndpoint::new(
         options.mcp_era,
+        mcp::Flavor::Zenovay,
+        options.mcp_errors.clone(),
+        options.mcp_hang.clone(),
+    ));
+    let read_api_mcp = Arc::new(mcp::McpEndpoint::new(
+        options.mcp_era,
+        mcp::Flavor::ReadApi(mcp::ReadApiData {
+            scenario: options.scenario,
+            now: options.now,
+        }),
         options.mcp_errors.clone(),
         options.mcp_hang.clone(),
     ));
@@ -206,6 +266,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
         options,
         oauth: oauth.clone(),
         mcp: mcp.clone(),
+        read_api_mcp: read_api_mcp.clone(),
         rate,
         stats: stats.clone(),
         fault_uses,
@@ -227,6 +288,7 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
         stats,
         oauth,
         mcp,
+        read_api_mcp,
         shutdown: Some(shutdown),
     })
 }

@@ -45,6 +45,11 @@ struct SandboxArgs {
     /// page-drop, referrer-spike, country-shift, event-surge, day-spike or revenue-drop
     #[arg(long, value_name = "NAME", value_parser = sandbox::Scenario::parse)]
     scenario: Option<sandbox::Scenario>,
+    /// Move the eight inferred Read API paths (they answer 404 where analytics-mcp expects
+    /// them; their data is under /projects/ID/reports/… and through the hosted MCP server at
+    /// /api/v1/mcp), as if the API differed from analytics-mcp's reading of it
+    #[arg(long)]
+    moved_paths: bool,
 }
 
 fn parse_mcp_error(raw: &str) -> Result<(String, i64), String> {
@@ -86,6 +91,7 @@ async fn run(args: &SandboxArgs) -> anyhow::Result<Exit> {
         mcp_errors: args.mcp_error.iter().cloned().collect(),
         mcp_era: args.mcp_era,
         scenario: args.scenario,
+        moved_paths: args.moved_paths,
         oauth: sandbox::oauth::OAuthOptions {
             access_ttl: std::time::Duration::from_secs(args.token_ttl.max(1)),
             ..Default::default()
@@ -102,11 +108,17 @@ async fn run(args: &SandboxArgs) -> anyhow::Result<Exit> {
     output::data(&sandbox.base_url());
     output::data(&sandbox.api_key);
     output::note(&format!(
-        "Sandbox Read API for the demo project on {}. Try:\n{}\nIts hosted MCP endpoint: {} (try: analytics-mcp login --mcp-url {} --profile sandbox)\nPress Ctrl-C to stop.",
+        "Sandbox Read API for the demo project on {}. Try:\n{}\nIts hosted MCP endpoint: {} (try: analytics-mcp login --mcp-url {} --profile sandbox)\nHimetrica-like hosted MCP server for the Read API tools: {}{}\nPress Ctrl-C to stop.",
         sandbox.addr,
         commands(&sandbox.base_url(), &sandbox.api_key),
         sandbox.mcp_url(),
-        sandbox.mcp_url()
+        sandbox.mcp_url(),
+        sandbox.read_api_mcp_url(),
+        if args.moved_paths {
+            " (the eight inferred Read API paths are moved: analytics-mcp serves them from it)"
+        } else {
+            ""
+        }
     ));
     tokio::signal::ctrl_c().await?;
     Ok(Exit::Success)

@@ -20,12 +20,16 @@ use analytics_mcp::demo::{self, RateWindow};
 use axum::http::StatusCode as Status;
 use serde_json::json;
 
-use super::{API_PREFIX, SandboxOptions, error, mcp, oauth, scenarios};
+use super::{
+    API_PREFIX, READ_API_MCP_PATH, ReadApiMcp, SandboxOptions, error, mcp, moved, oauth, scenarios,
+};
 
 pub(super) struct AppState {
     pub options: SandboxOptions,
     pub oauth: Arc<oauth::AuthServer>,
     pub mcp: Arc<mcp::McpEndpoint>,
+    /// The Himetrica-like hosted MCP server on the Read API's origin.
+    pub read_api_mcp: Arc<mcp::McpEndpoint>,
     /// The Read API's rate-limit window (the demo's, shared).
     pub rate: RateWindow,
     pub stats: Arc<StatsInner>,
@@ -49,6 +53,9 @@ pub(super) struct StatsInner {
     /// Every distinct `X-API-Key` / `Authorization` value received (at most
     /// [`MAX_CREDENTIALS_KEPT`]), so a test can tell which secrets reached this origin.
     pub credentials: Mutex<HashSet<String>>,
+    /// Requests per path (at most [`MAX_CREDENTIALS_KEPT`] paths), so a test can tell what a
+    /// path cost.
+    pub paths: Mutex<HashMap<String, u64>>,
 }
 
 const MAX_CREDENTIALS_KEPT: usize = 10_000;
@@ -133,6 +140,12 @@ pub(super) async fn observe(
         }
     }
     let path = request.uri().path().to_string();
+    {
+        let mut paths = state.stats.paths.lock().unwrap_or_else(|p| p.into_inner());
+        if paths.len() < MAX_CREDENTIALS_KEPT || paths.contains_key(&path) {
+            *paths.entry(path.clone()).or_default() += 1;
+        }
+    }
     for (fault, uses) in state.options.faults.iter().zip(&state.fault_uses) {
         if !path.contains(&fault.path_contains) {
             continue;
@@ -171,6 +184,8 @@ pub(super) async fn resource(
     let path = uri.path();
     let resource = if path == mcp::PATH {
         mcp::PATH
+    } else if path == READ_API_MCP_PATH && state.options.read_api_mcp != ReadApiMcp::Absent {
+        READ_API_MCP_PATH
     } else if path.starts_with(API_PREFIX) {
         API_PREFIX
     } else {
@@ -184,6 +199,11 @@ pub(super) async fn resource(
         headers.get("x-api-key").and_then(|v| v.to_str().ok()),
         bearer,
     ) {
+        _ if resource == READ_API_MCP_PATH
+            && state.options.read_api_mcp == ReadApiMcp::RefusesKey =>
+        {
+            Some("Invalid API key")
+        }
         (Some(key), _) if key != state.options.api_key => Some("Invalid API key"),
         (Some(_), _) => None,
         // The MCP endpoint also takes the demo key as a static bearer token.
@@ -205,13 +225,22 @@ pub(super) async fn resource(
     if resource == mcp::PATH {
         return state.mcp.handle(method, uri, headers, body).await;
     }
+    if resource == READ_API_MCP_PATH {
+        return state.read_api_mcp.handle(method, uri, headers, body).await;
+    }
     let rest = path.strip_prefix(API_PREFIX).unwrap_or_default();
-    let Some(rest) = as_demo(&state.options, rest) else {
+    let Some(mut rest) = as_demo(&state.options, rest) else {
         return demo::error(StatusCode::NOT_FOUND, "Project not found");
     };
     let count = state.rate.count();
     if count.over {
         state.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+    if state.options.moved_paths {
+        match moved::reroute(&rest) {
+            Some(to) => rest = to,
+            None => return count.respond(|| demo::error(Status::NOT_FOUND, "Not found")),
+        }
     }
     let now = state.options.now.unwrap_or_else(analytics_mcp::clock::now);
     count.respond(

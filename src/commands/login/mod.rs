@@ -118,6 +118,7 @@ async fn with_key_login(app: &App) -> anyhow::Result<Exit> {
         credential.masked(),
         describe_saved(&saved)
     ));
+    super::probing::after_sign_in(app, &api, &me).await;
     warn_env_key();
     Ok(Exit::Success)
 }
@@ -224,6 +225,7 @@ async fn with_browser(app: &App, args: &LoginArgs) -> anyhow::Result<Exit> {
         tokens.issuer,
         describe_saved(&saved)
     ));
+    super::probing::after_sign_in(app, &api, &me).await;
     warn_env_key();
     Ok(Exit::Success)
 }

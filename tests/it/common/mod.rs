@@ -66,6 +66,8 @@ impl TestEnv {
         };
         let path = env.config_dir().display().to_string();
         env.set("ANALYTICS_MCP_CONFIG_DIR", &path);
+        let data = env.dir.path().join("data").display().to_string();
+        env.set("ANALYTICS_MCP_DATA_DIR", &data);
         env.set("ANALYTICS_MCP_CREDENTIAL_STORE", "file");
         env.set("HOME", &env.dir.path().display().to_string());
         env.set("ANALYTICS_MCP_NOW", NOW);

@@ -1,6 +1,7 @@
-//! The sandbox's hosted MCP endpoint, `/mcp`: rmcp's Streamable HTTP server
+//! The sandbox's hosted MCP endpoints: rmcp's Streamable HTTP server
 //! ([`StreamableHttpService`] with its in-memory session manager) in front of a handful of
-//! Zenovay-style tools ([`server`]), protected by the sandbox's OAuth server (or the demo key
+//! Zenovay-style tools at `/mcp` ([`server`]), or of Himetrica's eleven Read API tools at
+//! `/api/v1/mcp` ([`himetrica`], issue 24; the same server in another [`Flavor`]), protected by the sandbox's OAuth server (or the demo key
 //! as a bearer token; the caller checks that before [`McpEndpoint::handle`]). It speaks
 //! either era or both ([`McpEra`]): MCP 2026-07-28 (stateless, `server/discover`, per-request
 //! `_meta`) and 2025-11-25 (`initialize`, `Mcp-Session-Id` sessions, 404 for a session it has
@@ -19,9 +20,11 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Value, json};
 
 mod catalog;
+mod himetrica;
 mod server;
 
-pub use server::{ERROR_CODES, LIST_TTL_MS};
+pub use himetrica::ReadApiData;
+pub use server::{ERROR_CODES, Flavor, LIST_TTL_MS};
 use server::{Shared, Zenovay};
 
 /// The path of the endpoint.
@@ -61,6 +64,8 @@ impl std::str::FromStr for McpEra {
 pub struct McpStats {
     pub sessions_created: u64,
     pub tool_calls: u64,
+    /// `tools/list` requests answered.
+    pub tool_lists: u64,
     /// Requests refused for a session id it does not know.
     pub unknown_sessions: u64,
     /// Tool calls (`slow_report`) that saw their cancellation: `notifications/cancelled` in
@@ -79,8 +84,13 @@ pub struct McpEndpoint {
 }
 
 impl McpEndpoint {
-    pub fn new(era: McpEra, errors: HashMap<String, i64>, hang: Vec<String>) -> Self {
-        let shared = Arc::new(Shared::new(era, errors, hang));
+    pub fn new(
+        era: McpEra,
+        flavor: Flavor,
+        errors: HashMap<String, i64>,
+        hang: Vec<String>,
+    ) -> Self {
+        let shared = Arc::new(Shared::new(era, flavor, errors, hang));
         let sessions = Arc::new(LocalSessionManager::default());
         let factory = {
             let shared = shared.clone();
@@ -103,6 +113,7 @@ impl McpEndpoint {
         McpStats {
             sessions_created: s.sessions_created.load(Ordering::Relaxed),
             tool_calls: s.tool_calls.load(Ordering::Relaxed),
+            tool_lists: s.tool_lists.load(Ordering::Relaxed),
             unknown_sessions: s.unknown_sessions.load(Ordering::Relaxed),
             cancellations: s.cancellations.load(Ordering::Relaxed),
             param_headers,

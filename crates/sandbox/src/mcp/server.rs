@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 
 use super::McpEra;
 use super::catalog::{tools, website_question, websites};
+use super::himetrica::{self, ReadApiData};
 
 /// Zenovay's JSON-RPC error codes, as the sandbox answers them.
 pub const ERROR_CODES: &[(i64, &str)] = &[
@@ -54,9 +55,19 @@ pub const LIST_TTL_MS: u64 = 5_000;
 /// The key of `pick_website`'s input request.
 const INPUT_KEY: &str = "website";
 
+/// Which hosted server an endpoint plays.
+#[derive(Debug, Clone, Copy)]
+pub enum Flavor {
+    /// Zenovay-style tools, at `/mcp`.
+    Zenovay,
+    /// Himetrica's eleven Read API tools, at `/api/v1/mcp` ([`himetrica`]).
+    ReadApi(ReadApiData),
+}
+
 /// What every session and stateless request of one sandbox shares.
 pub struct Shared {
     pub era: McpEra,
+    pub flavor: Flavor,
     /// Tool name → the error code its calls answer with.
     pub errors: HashMap<String, i64>,
     /// Methods accepted and never answered (within [`HANG`]); `initialize` stands for the
@@ -64,6 +75,7 @@ pub struct Shared {
     pub hang: Vec<String>,
     pub sessions_created: AtomicU64,
     pub tool_calls: AtomicU64,
+    pub tool_lists: AtomicU64,
     pub unknown_sessions: AtomicU64,
     pub cancellations: AtomicU64,
     /// Set by `enable_beta_tools`: `get_funnels` joins the list.
@@ -74,13 +86,20 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(era: McpEra, errors: HashMap<String, i64>, hang: Vec<String>) -> Self {
+    pub fn new(
+        era: McpEra,
+        flavor: Flavor,
+        errors: HashMap<String, i64>,
+        hang: Vec<String>,
+    ) -> Self {
         Self {
             era,
+            flavor,
             errors,
             hang,
             sessions_created: AtomicU64::new(0),
             tool_calls: AtomicU64::new(0),
+            tool_lists: AtomicU64::new(0),
             unknown_sessions: AtomicU64::new(0),
             cancellations: AtomicU64::new(0),
             beta: AtomicBool::new(false),
@@ -284,7 +303,11 @@ impl ServerHandler for Zenovay {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        tools(true).into_iter().find(|t| t.name == name)
+        let all = match self.0.flavor {
+            Flavor::Zenovay => tools(true),
+            Flavor::ReadApi(_) => himetrica::tools(),
+        };
+        all.into_iter().find(|t| t.name == name)
     }
 
     async fn list_tools(
@@ -292,8 +315,12 @@ impl ServerHandler for Zenovay {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let mut result =
-            ListToolsResult::with_all_items(tools(self.0.beta.load(Ordering::Relaxed)));
+        self.0.tool_lists.fetch_add(1, Ordering::Relaxed);
+        let all = match self.0.flavor {
+            Flavor::Zenovay => tools(self.0.beta.load(Ordering::Relaxed)),
+            Flavor::ReadApi(_) => himetrica::tools(),
+        };
+        let mut result = ListToolsResult::with_all_items(all);
         result.ttl_ms = list_ttl(&context);
         Ok(result)
     }
@@ -318,6 +345,9 @@ impl ServerHandler for Zenovay {
         }
         if let Some(code) = self.0.errors.get(request.name.as_ref()) {
             return Err(zenovay_error(*code));
+        }
+        if let Flavor::ReadApi(data) = self.0.flavor {
+            return himetrica::call(data, &request).map(Into::into);
         }
         match request.name.as_ref() {
             "slow_report" => {
