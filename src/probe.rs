@@ -198,28 +198,48 @@ pub fn summary(record: &Record, endpoints: &Endpoints, fallback: bool) -> String
 }
 
 /// The table of `doctor --endpoints`: tool, path, how sure we are of it, the last probe's
-/// result, and the source in use.
-pub fn table(record: Option<&Record>, endpoints: &Endpoints, fallback: bool) -> String {
-    let mut lines = vec![format!(
-        "{:<23} {:<42} {:<13} {:<17} {}",
-        "tool", "path", "certainty", "last probe", "source"
-    )];
+/// result, and the source in use. Columns are as wide as their longest cell; where a row would
+/// not fit `width`, each path goes on its own line under its tool instead.
+pub fn table(
+    record: Option<&Record>,
+    endpoints: &Endpoints,
+    fallback: bool,
+    width: usize,
+) -> String {
+    let mut rows = vec![["tool", "certainty", "last probe", "source", "path"].map(String::from)];
     for (tool, template) in endpoints.rows() {
         let certainty = endpoints.certainty(tool).map_or("", |c| c.name());
         let (probed, source) = match record {
-            _ if tool == "get_project" => ("checked".to_string(), Source::ReadApi),
+            _ if tool == "get_project" => ("checked", Source::ReadApi),
             Some(r) => (
                 r.outcome(tool, template)
-                    .map_or("not probed", Outcome::describe)
-                    .to_string(),
+                    .map_or("not probed", Outcome::describe),
                 source(r, endpoints, tool, fallback),
             ),
-            None => ("not probed".to_string(), Source::Unknown),
+            None => ("not probed", Source::Unknown),
         };
-        lines.push(format!(
-            "{tool:<23} {template:<42} {certainty:<13} {probed:<17} {}",
-            source.describe()
-        ));
+        rows.push([tool, certainty, probed, source.describe(), template].map(String::from));
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let path_apart = widths.iter().sum::<usize>() + 2 * 4 > width;
+    let mut lines = Vec::new();
+    for row in &rows {
+        let cell = |i: usize| format!("{:<w$}", row[i], w = widths[i]);
+        if path_apart {
+            lines.push(format!("{}  {}  {}  {}", cell(0), cell(1), cell(2), row[3]));
+            lines.push(format!("  {}", row[4]));
+        } else {
+            lines.push(format!(
+                "{}  {}  {}  {}  {}",
+                cell(0),
+                cell(4),
+                cell(1),
+                cell(2),
+                row[3]
+            ));
+        }
     }
     lines.join("\n")
 }
@@ -279,13 +299,17 @@ mod tests {
                 && off.contains("not found: get_events, get_top_pages"),
             "{off}"
         );
-        let t = table(Some(&r), &e, true);
-        assert!(
-            t.lines().any(|l| l.starts_with("get_top_pages")
-                && l.contains("inferred")
-                && l.contains("404")
-                && l.ends_with("Himetrica's MCP server")),
-            "{t}"
-        );
+        for width in [200, 80] {
+            let t = table(Some(&r), &e, true, width);
+            assert!(
+                t.lines().any(|l| l.starts_with("get_top_pages")
+                    && l.contains("inferred")
+                    && l.contains("404")
+                    && l.ends_with("Himetrica's MCP server")),
+                "{t}"
+            );
+            assert!(t.contains("/projects/{project}/pages"), "{t}");
+            assert!(t.lines().all(|l| l.chars().count() <= width), "{t}");
+        }
     }
 }

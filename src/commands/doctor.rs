@@ -196,6 +196,7 @@ async fn tools_check(
             Some(&record),
             &settings.endpoints,
             fallback,
+            crate::output::width(),
         ));
     }
 }
