@@ -19,6 +19,7 @@ use crate::config::endpoints::{Endpoints, PROJECT_PLACEHOLDER};
 use crate::tools::data::Data;
 use crate::tools::fallback::Fallback;
 use crate::tools::find;
+use crate::tools::format::aligned;
 
 /// The longest one probe request may take (a slow path is not worth a slow sign-in).
 const EACH: Duration = Duration::from_secs(10);
@@ -220,26 +221,24 @@ pub fn table(
         };
         rows.push([tool, certainty, probed, source.describe(), template].map(String::from));
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+    let widths = |grid: &[Vec<String>]| aligned(grid).lines().map(str::len).max();
+    let wide: Vec<Vec<String>> = rows
+        .iter()
+        .map(|[tool, certainty, probed, source, path]| {
+            [tool, path, certainty, probed, source]
+                .map(String::clone)
+                .to_vec()
+        })
         .collect();
-    let path_apart = widths.iter().sum::<usize>() + 2 * 4 > width;
+    if widths(&wide).unwrap_or(0) <= width {
+        return aligned(&wide).trim_end().to_string();
+    }
+    // Too wide: each path on its own line under its tool.
     let mut lines = Vec::new();
-    for row in &rows {
-        let cell = |i: usize| format!("{:<w$}", row[i], w = widths[i]);
-        if path_apart {
-            lines.push(format!("{}  {}  {}  {}", cell(0), cell(1), cell(2), row[3]));
-            lines.push(format!("  {}", row[4]));
-        } else {
-            lines.push(format!(
-                "{}  {}  {}  {}  {}",
-                cell(0),
-                cell(4),
-                cell(1),
-                cell(2),
-                row[3]
-            ));
-        }
+    let narrow: Vec<Vec<String>> = rows.iter().map(|r| r[..4].to_vec()).collect();
+    for (line, row) in aligned(&narrow).lines().zip(&rows) {
+        lines.push(line.to_string());
+        lines.push(format!("  {}", row[4]));
     }
     lines.join("\n")
 }

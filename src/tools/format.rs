@@ -311,6 +311,31 @@ fn money(x: f64, currency: Option<&str>) -> String {
     }
 }
 
+/// Cells padded to their column's widest, two spaces apart, each line ending in a newline.
+pub fn aligned(grid: &[Vec<String>]) -> String {
+    let columns = grid.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            grid.iter()
+                .filter_map(|row| row.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in grid {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

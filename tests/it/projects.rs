@@ -328,6 +328,26 @@ fn the_terminal_compares_and_picks_projects_too() {
         "docs · Docs site",
         "fastest growth first",
     ]);
+    // Two projects side by side fit an 80-column terminal: a column per project, a row per
+    // metric, each with its change.
+    let table: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("shop"))
+        .take_while(|l| !l.starts_with("Projects:"))
+        .collect();
+    assert!(table.len() >= 6, "{}", out.stdout);
+    assert!(table[0].contains("docs"), "{}", out.stdout);
+    assert!(
+        table[1].starts_with("Unique visitors") && table[1].matches('%').count() == 2,
+        "{}",
+        out.stdout
+    );
+    assert!(
+        table.iter().all(|l| l.chars().count() <= 80),
+        "{}",
+        out.stdout
+    );
 
     let out = over_both(&s.env, &["call", "get_project", "project=docs"]);
     out.expect_code(0);

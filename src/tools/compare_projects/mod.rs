@@ -15,10 +15,10 @@ use serde_json::{Map, Value, json};
 use super::catalog::{BASE, ToolDef};
 use super::compare::Change;
 use super::data::Data;
-use super::format::{cell, is_percent, label};
+use super::format::{aligned, cell, is_percent, label};
 use super::params::{Args, CompareArgs};
 use super::typed::Answer;
-use super::{ToolError, ToolOutput, answer, find, render, shape};
+use super::{ToolError, ToolOutput, answer, find, shape};
 
 /// The tool, listed only when `serve` runs over two profiles or more.
 pub const COMPARE_PROJECTS: ToolDef = ToolDef {
@@ -165,28 +165,7 @@ fn text(compared: &Compared) -> String {
             compared.ranking(&lead)
         ));
     }
-    let mut keys: Vec<String> = Vec::new();
-    let rows: Vec<Value> = compared
-        .answered()
-        .map(|(r, a)| {
-            let mut row = Map::new();
-            let name = match &r.name {
-                Some(n) => format!("{} · {n}", r.project),
-                None => r.project.clone(),
-            };
-            row.insert("project".into(), Value::String(name));
-            for (key, change) in a.changes().into_iter().flat_map(|c| c.iter()) {
-                if !keys.iter().any(|k| k == key) {
-                    keys.push(key.to_string());
-                }
-                row.insert(key.into(), Value::String(figure(key, change, a.currency())));
-            }
-            Value::Object(row)
-        })
-        .collect();
-    let mut columns = vec!["project"];
-    columns.extend(keys.iter().map(String::as_str));
-    out.push_str(&render::table(&rows, None, usize::MAX, &columns, false));
+    out.push_str(&table(compared));
     if let Some(c) = compared.answered().find_map(|(_, a)| a.comparison.as_ref()) {
         out.push_str(&format!(
             "Compared with {} → {} ({}).\n",
@@ -201,6 +180,58 @@ fn text(compared: &Compared) -> String {
         }
     }
     out.trim_end().to_string()
+}
+
+/// Up to this many projects, the table has a column per project and a row per metric (it fits
+/// an 80-column terminal); more projects get a row each.
+const PROJECTS_AS_COLUMNS: usize = 3;
+
+/// Every metric of every project that answered, with its change. A names line says which
+/// project each profile is.
+fn table(compared: &Compared) -> String {
+    let answered: Vec<(&Row, &Answer)> = compared.answered().collect();
+    let mut keys: Vec<String> = Vec::new();
+    for (_, a) in &answered {
+        for (key, _) in a.changes().into_iter().flat_map(|c| c.iter()) {
+            if !keys.iter().any(|k| k == key) {
+                keys.push(key.to_string());
+            }
+        }
+    }
+    let figure_of = |a: &Answer, key: &str| {
+        a.changes()
+            .and_then(|c| c.get(key))
+            .map_or_else(String::new, |c| figure(key, c, a.currency()))
+    };
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    if answered.len() <= PROJECTS_AS_COLUMNS {
+        let mut header = vec![String::new()];
+        header.extend(answered.iter().map(|(r, _)| r.project.clone()));
+        grid.push(header);
+        for key in &keys {
+            let mut line = vec![label(key)];
+            line.extend(answered.iter().map(|(_, a)| figure_of(a, key)));
+            grid.push(line);
+        }
+    } else {
+        let mut header = vec!["Project".to_string()];
+        header.extend(keys.iter().map(|k| label(k)));
+        grid.push(header);
+        for (r, a) in &answered {
+            let mut line = vec![r.project.clone()];
+            line.extend(keys.iter().map(|k| figure_of(a, k)));
+            grid.push(line);
+        }
+    }
+    let mut out = aligned(&grid);
+    let names: Vec<String> = answered
+        .iter()
+        .filter_map(|(r, _)| Some(format!("{} · {}", r.project, r.name.as_ref()?)))
+        .collect();
+    if !names.is_empty() {
+        out.push_str(&format!("Projects: {}.\n", names.join(", ")));
+    }
+    out
 }
 
 /// `structuredContent`: a one-line summary, then each project's overview as the model gets it
