@@ -17,9 +17,10 @@
 //!    flag → environment → `config.toml` read and merged by `config/file.rs` → default), once.
 //! 3. `call::run` checks the tool name against the catalog (`tools::find`; a hosted server
 //!    has its own) and parses the `name=value` pairs, then → [`App::connect`]:
-//!    - the credential: [`App::credential`] → `credentials::resolve` (environment → OS
-//!      keychain → file, `credentials/store/` and its `keychain`/`file`/`record` parts),
-//!      read once; a store that cannot be read becomes an answer every tool gives;
+//!    - the credential: `credentials::resolve` (environment → OS keychain → file,
+//!      `credentials/store/` and its `keychain`/`file`/`record` parts), read once — for a
+//!      Read API profile by the first call that needs it (`api::ApiClient::for_profile`); a
+//!      store that cannot be read becomes an answer every tool gives;
 //!    - the upstream: an `api::ApiClient` with its `api::Auth` (a key bound to its origin, or
 //!      an `auth::TokenManager` that refreshes) — or, for a profile with `mcp_url`, a
 //!      `hosted::proxy::Upstream` with its `hosted::client::UpstreamAuth`;
@@ -148,13 +149,25 @@ impl App {
     }
 
     /// Settings → credential → upstream → toolbox, in one pass. With `demo`, the built-in
-    /// demo project, whatever the profile. A broken store does not stop the command, nor
-    /// read as "not signed in": every call says what is wrong with it (the file, and the fix).
+    /// demo project, whatever the profile. A Read API profile's credential is read by the
+    /// first call that needs it (`serve` starts without asking the keychain); a hosted
+    /// profile's now, as its upstream is asked for its tools at once. A broken store does not
+    /// stop the command, nor read as "not signed in": every call says what is wrong with it
+    /// (the file, and the fix).
     pub async fn connect(&self, demo: bool) -> anyhow::Result<Connected> {
         if demo {
             return self.demo().await.map(Connected::ReadApi);
         }
-        Ok(self.compose(self.read_credential().await))
+        if let Some(mcp) = self.settings.mcp.clone() {
+            let credential = self.read_credential().await;
+            return Ok(Connected::Hosted(self.upstream(mcp, credential)));
+        }
+        let api = ApiClient::for_profile(&self.settings);
+        Ok(Connected::ReadApi(self.read_api(
+            api,
+            self.settings.project.clone(),
+            None,
+        )))
     }
 
     /// The hosted upstream of a profile with `mcp_url`, with its stored credential; `None`

@@ -34,10 +34,9 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Exit> 
         Connected::Hosted(upstream) => {
             serve_stdio(HostedServer::new(upstream.clone()), max_in_flight).await
         }
+        // The credential is read by the first tool call that needs it, not here: start-up
+        // does only what `initialize` and `tools/list` need.
         Connected::ReadApi(read) => {
-            if !read.toolbox.api().has_credential() {
-                tracing::warn!("not signed in; tools will answer with how to sign in");
-            }
             serve_stdio(AnalyticsServer::new(read.toolbox.clone()), max_in_flight).await
         }
     };

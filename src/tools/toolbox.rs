@@ -61,7 +61,7 @@ impl Toolbox {
 
     /// `GET /me`, once per process.
     pub async fn me(&self) -> Result<&Me, ToolError> {
-        if !self.api.has_credential() {
+        if !self.api.has_credential().await {
             return Err(ToolError::NotSignedIn);
         }
         let path = self.endpoints.me().to_string();
@@ -121,7 +121,7 @@ impl Toolbox {
             Source::Me => self.project(tool).await,
             Source::Endpoint => self.ask(tool, &plan).await,
             Source::Explain => {
-                if !self.api.has_credential() {
+                if !self.api.has_credential().await {
                     return Err(ToolError::NotSignedIn);
                 }
                 let window = self
@@ -165,7 +165,7 @@ impl Toolbox {
     /// A tool answered by its endpoint: the window resolved, the upstream asked (and for the
     /// comparison), the rows cut, and the answer shaped.
     async fn ask(&self, tool: &ToolDef, plan: &Plan) -> Result<ToolOutput, ToolError> {
-        if !self.api.has_credential() {
+        if !self.api.has_credential().await {
             return Err(ToolError::NotSignedIn);
         }
         let template = self.endpoints.template(tool.name).unwrap_or_default();
