@@ -4,7 +4,7 @@
 use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::json;
 
-use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
+use crate::common::{McpSession, TestEnv, TestSandbox, text_of, tool_names};
 
 /// A key that is not the sandbox default, so finding it anywhere means a leak.
 const KEY: &str = "hm_sk_live_7d3f9a2b41c8e6f0a5b9c2d4";
@@ -218,9 +218,7 @@ fn serve_reads_the_credential_at_the_first_call_and_only_once() {
     s.initialize();
     let list = s.request("tools/list", json!({}));
     assert!(
-        list["result"]["tools"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty()),
+        tool_names(&list).contains(&"get_realtime".to_string()),
         "{list}"
     );
 
