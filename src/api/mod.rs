@@ -7,6 +7,7 @@
 //! reading the body, so a stalled upstream costs at most that long.
 
 pub mod cache;
+mod credential;
 pub mod error;
 pub mod limiter;
 pub mod probed;
@@ -22,6 +23,7 @@ use url::Url;
 pub use crate::config::{DEFAULT_MAX_IN_FLIGHT, Limits, endpoints};
 use crate::http::{Backoff, LazyClient};
 pub use crate::http::{http_client, install_crypto_provider};
+use credential::CredentialCell;
 pub use error::ApiError;
 use limiter::Limiter;
 pub use limiter::RateLimitState;
@@ -65,7 +67,8 @@ pub struct ApiClient {
     /// Built on the first request (see [`LazyClient`]).
     http: LazyClient,
     base: Url,
-    auth: Option<Auth>,
+    /// Given, or read from the stores on the first request (see [`CredentialCell`]).
+    auth: CredentialCell,
     limits: Limits,
     limiter: Mutex<Limiter>,
     /// One permit per upstream request in flight.
@@ -77,7 +80,22 @@ pub struct ApiClient {
 pub type Query = Vec<(String, String)>;
 
 impl ApiClient {
+    /// A client with `auth` as given (`None`: not signed in); no store is read.
     pub fn new(base: Url, auth: Option<Auth>, limits: Limits) -> Self {
+        Self::with(base, CredentialCell::given(auth), limits)
+    }
+
+    /// A client for the profile of `settings`, whose credential is read from the stores by the
+    /// first request that needs it, once, and shared.
+    pub fn for_profile(settings: &crate::config::Settings) -> Self {
+        Self::with(
+            settings.api_url.clone(),
+            CredentialCell::stored(settings),
+            settings.limits,
+        )
+    }
+
+    fn with(base: Url, auth: CredentialCell, limits: Limits) -> Self {
         let http = LazyClient::new(limits.connect_timeout.min(limits.timeout), |b, t| {
             b.connect_timeout(t)
         });
@@ -96,19 +114,21 @@ impl ApiClient {
         &self.base
     }
 
-    pub fn has_credential(&self) -> bool {
-        self.auth.is_some()
+    /// True when there is a credential (reading the stores the first time).
+    pub async fn has_credential(&self) -> bool {
+        self.auth.get().await.is_some()
     }
 
-    /// How requests are authenticated (Himetrica's hosted MCP server takes the same
-    /// credential, on the same origin: issue 24).
-    pub fn auth(&self) -> Option<&Auth> {
-        self.auth.as_ref()
+    /// How requests are authenticated, reading the stores the first time (Himetrica's hosted
+    /// MCP server takes the same credential, on the same origin: issue 24).
+    pub async fn auth(&self) -> Option<&Auth> {
+        self.auth.get().await
     }
 
-    /// The token manager, when signed in through the browser.
+    /// The token manager, when signed in through the browser and the credential has been
+    /// obtained (a client that never needed its credential has no refresh in flight).
     pub fn token_manager(&self) -> Option<&TokenManager> {
-        match &self.auth {
+        match self.auth.if_obtained() {
             Some(Auth::OAuth(m)) => Some(m),
             _ => None,
         }
@@ -128,10 +148,11 @@ impl ApiClient {
     /// answer when it has no `data`). Retries what is worth retrying, within one deadline.
     pub async fn get(&self, path: &str, query: &Query) -> Result<Value, ApiError> {
         let deadline = Instant::now() + self.limits.timeout;
+        let auth = self.auth.get().await;
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
-            let bearer = match &self.auth {
+            let bearer = match auth {
                 Some(Auth::OAuth(m)) => Some(within(deadline, m.bearer()).await?),
                 Some(Auth::Bearer(token)) => Some(token.clone()),
                 Some(Auth::Unreadable(why)) => return Err(ApiError::CredentialStore(why.clone())),
@@ -144,10 +165,12 @@ impl ApiClient {
                 .await
                 .map_err(|_| ApiError::Timeout(self.limits.timeout))?;
             self.wait_for_slot(deadline).await?;
-            let outcome = self.attempt(path, query, deadline, bearer.as_ref()).await;
+            let outcome = self
+                .attempt(path, query, deadline, auth, bearer.as_ref())
+                .await;
             // A rejected access token is refreshed once, and the call tried again.
             if let (Err(ApiError::Unauthorized { .. }), Some(Auth::OAuth(m)), Some(token)) =
-                (&outcome, &self.auth, &bearer)
+                (&outcome, auth, &bearer)
                 && !refreshed
             {
                 tracing::debug!(%path, "access token rejected; refreshing");
@@ -212,13 +235,14 @@ impl ApiClient {
         path: &str,
         query: &Query,
         deadline: Instant,
+        auth: Option<&Auth>,
         bearer: Option<&Bound>,
     ) -> Result<Value, ApiError> {
         let url = format!("{}{}", self.base.as_str().trim_end_matches('/'), path);
         let left = deadline.saturating_duration_since(Instant::now());
         let mut request = self.http.get().get(&url).query(query).timeout(left);
         // The one place a Read API request gets a credential: only for its own origin.
-        let header = match (&self.auth, bearer) {
+        let header = match (auth, bearer) {
             (Some(Auth::ApiKey(key)), _) => Some(("X-API-Key", key.for_request(&url)?.to_string())),
             (Some(Auth::OAuth(_) | Auth::Bearer(_)), Some(token)) => Some((
                 "Authorization",

@@ -17,9 +17,10 @@
 //!    flag → environment → `config.toml` read and merged by `config/file.rs` → default), once.
 //! 3. `call::run` checks the tool name against the catalog (`tools::find`; a hosted server
 //!    has its own) and parses the `name=value` pairs, then → [`App::connect`]:
-//!    - the credential: [`App::credential`] → `credentials::resolve` (environment → OS
-//!      keychain → file, `credentials/store/` and its `keychain`/`file`/`record` parts),
-//!      read once; a store that cannot be read becomes an answer every tool gives;
+//!    - the credential: `credentials::resolve` (environment → OS keychain → file,
+//!      `credentials/store/` and its `keychain`/`file`/`record` parts), read once — for a
+//!      Read API profile by the first call that needs it (`api::ApiClient::for_profile`); a
+//!      store that cannot be read becomes an answer every tool gives;
 //!    - the upstream: an `api::ApiClient` with its `api::Auth` (a key bound to its origin, or
 //!      an `auth::TokenManager` that refreshes) — or, for a profile with `mcp_url`, a
 //!      `hosted::proxy::Upstream` with its `hosted::client::UpstreamAuth`;
@@ -150,13 +151,25 @@ impl App {
     }
 
     /// Settings → credential → upstream → toolbox, in one pass. With `demo`, the built-in
-    /// demo project, whatever the profile. A broken store does not stop the command, nor
-    /// read as "not signed in": every call says what is wrong with it (the file, and the fix).
+    /// demo project, whatever the profile. A Read API profile's credential is read by the
+    /// first call that needs it (`serve` starts without asking the keychain); a hosted
+    /// profile's now, as its upstream is asked for its tools at once. A broken store does not
+    /// stop the command, nor read as "not signed in": every call says what is wrong with it
+    /// (the file, and the fix).
     pub async fn connect(&self, demo: bool) -> anyhow::Result<Connected> {
         if demo {
             return self.demo().await.map(Connected::ReadApi);
         }
-        Ok(self.compose(self.read_credential().await))
+        if let Some(mcp) = self.settings.mcp.clone() {
+            let credential = self.read_credential().await;
+            return Ok(Connected::Hosted(self.upstream(mcp, credential)));
+        }
+        let api = ApiClient::for_profile(&self.settings);
+        Ok(Connected::ReadApi(self.read_api(
+            api,
+            self.settings.project.clone(),
+            None,
+        )))
     }
 
     /// The hosted upstream of a profile with `mcp_url`, with its stored credential; `None`
@@ -243,22 +256,10 @@ impl App {
 
     /// Himetrica's hosted MCP server for tools whose path is missing (issue 24), with the Read
     /// API's credential — still bound to the API's origin, so a `hosted_mcp_url` elsewhere
-    /// never receives it; `None` with `fallback = false`.
-    pub fn fallback(&self, api: &ApiClient) -> Option<Fallback> {
+    /// never receives it; `None` with `fallback = false`. Its client is built at its first
+    /// call, when the credential is read.
+    pub fn fallback(&self, api: &Arc<ApiClient>) -> Option<Fallback> {
         let url = self.settings.hosted_fallback.clone()?;
-        let auth = match api.auth() {
-            Some(Auth::ApiKey(key)) => UpstreamAuth::Key {
-                header: "X-API-Key".to_string(),
-                key: key.clone(),
-            },
-            Some(Auth::OAuth(m)) => UpstreamAuth::OAuth(m.clone()),
-            Some(Auth::Bearer(token)) => UpstreamAuth::Key {
-                header: "Authorization".to_string(),
-                key: token.clone(),
-            },
-            Some(Auth::Unreadable(why)) => UpstreamAuth::Unreadable(why.clone()),
-            None => UpstreamAuth::None,
-        };
         let mcp = McpUpstream {
             url: url.clone(),
             tools: Vec::new(),
@@ -266,9 +267,25 @@ impl App {
             key_header: "X-API-Key".to_string(),
             protocol: config::Protocol::Auto,
         };
-        let upstream = self.checking_upstream(&mcp, auth);
+        let (profile, limits) = (self.settings.profile.clone(), self.settings.limits);
+        let make = Box::new(move |auth: Option<&Auth>| {
+            let auth = match auth {
+                Some(Auth::ApiKey(key)) => UpstreamAuth::Key {
+                    header: "X-API-Key".to_string(),
+                    key: key.clone(),
+                },
+                Some(Auth::OAuth(m)) => UpstreamAuth::OAuth(m.clone()),
+                Some(Auth::Bearer(token)) => UpstreamAuth::Key {
+                    header: "Authorization".to_string(),
+                    key: token.clone(),
+                },
+                Some(Auth::Unreadable(why)) => UpstreamAuth::Unreadable(why.clone()),
+                None => UpstreamAuth::None,
+            };
+            Upstream::new(mcp.clone(), profile.as_deref(), auth, limits)
+        });
         let routes = Routes::new(api.base_url().origin().ascii_serialization());
-        Some(Fallback::new(url, upstream, routes))
+        Some(Fallback::new(url, Arc::clone(api), make, routes))
     }
 
     /// `--demo`: the in-process demo Read API and its key; no stored credential is read.
@@ -292,9 +309,10 @@ impl App {
             cache_ttl: settings.cache_ttl,
             output: settings.output,
         };
+        let api = Arc::new(api);
         let fallback = self.fallback(&api);
         let mut toolbox =
-            Toolbox::new(Arc::new(api), settings.endpoints.clone(), project).with_options(options);
+            Toolbox::new(api, settings.endpoints.clone(), project).with_options(options);
         if let Some(fallback) = fallback {
             toolbox = toolbox.with_fallback(fallback);
         }

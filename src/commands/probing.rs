@@ -2,6 +2,8 @@
 //! credential, every endpoint is asked once and the findings recorded, and one line says
 //! which tools answer and through what. A probe that fails never fails the sign-in.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::App;
@@ -34,7 +36,7 @@ pub(crate) async fn probe(
 }
 
 /// Probes after a sign-in and prints the summary line.
-pub(crate) async fn after_sign_in(app: &App, api: &ApiClient, me: &Value) {
+pub(crate) async fn after_sign_in(app: &App, api: &Arc<ApiClient>, me: &Value) {
     let settings = &app.settings;
     let fallback = app.fallback(api);
     let record = probe(app, api, me, fallback.as_ref()).await;

@@ -72,14 +72,6 @@ impl Several {
             connected.settle().await;
         }
     }
-
-    /// True when no profile has a credential (each tool then says how to sign in).
-    pub fn none_signed_in(&self) -> bool {
-        self.connected.iter().all(|(_, c)| match c {
-            Connected::ReadApi(read) => !read.toolbox.api().has_credential(),
-            Connected::Hosted(_) => false,
-        })
-    }
 }
 
 /// Profile `name`'s settings, refused when it bridges a hosted MCP server.

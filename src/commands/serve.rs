@@ -40,10 +40,9 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
         Connected::Hosted(upstream) => {
             serve_stdio(HostedServer::new(upstream.clone()), max_in_flight).await
         }
+        // The credential is read by the first tool call that needs it, not here: start-up
+        // does only what `initialize` and `tools/list` need.
         Connected::ReadApi(read) => {
-            if !read.toolbox.api().has_credential() {
-                tracing::warn!("not signed in; tools will answer with how to sign in");
-            }
             serve_stdio(AnalyticsServer::new(read.toolbox.clone()), max_in_flight).await
         }
     };
@@ -56,9 +55,7 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
 /// One server over several Read API profiles, each with its own credential, API and cache.
 async fn several(args: &ServeArgs) -> anyhow::Result<Exit> {
     let set = Several::connect(&args.global, args.demo, args.project.as_deref()).await?;
-    if set.none_signed_in() {
-        tracing::warn!("no profile is signed in; tools will answer with how to sign in");
-    }
+    // Each profile's credential is read by its first tool call, not here (as with one).
     let served = serve_stdio(AnalyticsServer::over(set.projects()), set.max_in_flight).await;
     set.settle().await;
     served?;

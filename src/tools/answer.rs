@@ -171,8 +171,10 @@ pub struct ComparisonView {
     pub previous: Map<String, Value>,
 }
 
-/// The tool's `outputSchema`: [`View`]'s schema, with the members this tool can have.
-pub fn output_schema(tool: &ToolDef) -> JsonObject {
+/// [`View`]'s schema, generated once per process: every tool's `outputSchema` is a copy cut
+/// to its members, and generating it for each of them made the first `tools/list` of a
+/// cold start cost several milliseconds (BENCHMARKS.md, issue 23).
+static VIEW_SCHEMA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
     let root = SchemaSettings::draft2020_12()
         .with(|s| {
             s.inline_subschemas = true;
@@ -184,7 +186,12 @@ pub fn output_schema(tool: &ToolDef) -> JsonObject {
     // The docs above are for readers of this code; clients hand the schema on as it is, and
     // every tool would pay for them (no member of `View` is named like these keys).
     super::schema::strip_in(&mut value, &["$schema", "title", "description"]);
-    let mut schema = match value {
+    value
+});
+
+/// The tool's `outputSchema`: [`View`]'s schema, with the members this tool can have.
+pub fn output_schema(tool: &ToolDef) -> JsonObject {
+    let mut schema = match VIEW_SCHEMA.clone() {
         Value::Object(map) => map,
         _ => JsonObject::new(),
     };

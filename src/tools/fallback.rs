@@ -26,16 +26,19 @@ use super::window::Resolved;
 use super::{ToolError, ToolOutput};
 use crate::api::cache::Fetched;
 use crate::api::probed::{Outcome, Routes};
-use crate::api::{ApiError, Query};
+use crate::api::{ApiClient, ApiError, Auth, Query};
 use crate::config::endpoints::Endpoints;
 use crate::hosted::proxy::Upstream;
+
+/// Builds the hosted server's client for the Read API's credential (`None`: not signed in).
+pub type MakeUpstream = Box<dyn Fn(Option<&Auth>) -> Upstream + Send + Sync>;
 
 /// What the fallback needs of the runner (the `Toolbox`, which implements it; a trait so that
 /// this file does not import the runner that calls it).
 pub(crate) trait Runner {
     fn endpoints(&self) -> &Endpoints;
     fn fallback(&self) -> Option<&Fallback>;
-    fn signed_in(&self) -> bool;
+    async fn signed_in(&self) -> bool;
     /// The tool answered by its Read API path.
     async fn ask(&self, tool: &ToolDef, plan: &Plan) -> Result<ToolOutput, ToolError>;
     /// The window the plan asks for, resolved in the project's time zone.
@@ -53,7 +56,12 @@ const RAW_BUDGET: usize = 4_000;
 /// Himetrica's hosted MCP server as the second source of the Read API tools.
 pub struct Fallback {
     url: Url,
-    upstream: Upstream,
+    /// The Read API's client, whose credential the hosted server takes.
+    api: Arc<ApiClient>,
+    make: MakeUpstream,
+    /// Built on the first hosted call, once the credential has been read (start-up reads
+    /// none).
+    upstream: tokio::sync::OnceCell<Upstream>,
     routes: Routes,
     /// Each hosted tool's input schema, read once (a failed read is tried again later).
     schemas: tokio::sync::OnceCell<HashMap<String, Tool>>,
@@ -66,16 +74,25 @@ impl std::fmt::Debug for Fallback {
 }
 
 impl Fallback {
-    /// `upstream` is the hosted server at `url` with the Read API's credential (bound to its
-    /// origin, so a `hosted_mcp_url` elsewhere never receives it); `routes` what is known of
-    /// the Read API's paths.
-    pub fn new(url: Url, upstream: Upstream, routes: Routes) -> Self {
+    /// `make` builds the client of the hosted server at `url` with `api`'s credential (bound
+    /// to the API's origin, so a `hosted_mcp_url` elsewhere never receives it); `routes` what
+    /// is known of the Read API's paths.
+    pub fn new(url: Url, api: Arc<ApiClient>, make: MakeUpstream, routes: Routes) -> Self {
         Self {
             url,
-            upstream,
+            api,
+            make,
+            upstream: tokio::sync::OnceCell::new(),
             routes,
             schemas: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The hosted client, built with the credential the first time it is needed.
+    async fn upstream(&self) -> &Upstream {
+        self.upstream
+            .get_or_init(|| async { (self.make)(self.api.auth().await) })
+            .await
     }
 
     pub fn url(&self) -> &Url {
@@ -91,7 +108,8 @@ impl Fallback {
         self.schemas
             .get_or_try_init(|| async {
                 let tools = self
-                    .upstream
+                    .upstream()
+                    .await
                     .forward(
                         "tools/list",
                         |peer| async move { peer.list_all_tools().await },
@@ -115,7 +133,7 @@ impl Fallback {
     async fn call(&self, tool: &ToolDef, call: &hosted_call::Call) -> Result<Data, String> {
         let request = rmcp::model::CallToolRequestParams::new(tool.name)
             .with_arguments(call.arguments.clone());
-        hosted_call::data(tool, &self.upstream.call_tool(request).await)
+        hosted_call::data(tool, &self.upstream().await.call_tool(request).await)
     }
 
     /// The input schema of the hosted tool named like `tool`.
@@ -224,7 +242,7 @@ pub(crate) async fn answer(
         .unwrap_or_default()
         .to_string();
     let fallback = match toolbox.fallback() {
-        Some(f) if !endpoints.is_pinned(tool.name) && toolbox.signed_in() => f,
+        Some(f) if !endpoints.is_pinned(tool.name) && toolbox.signed_in().await => f,
         _ => return toolbox.ask(tool, plan).await,
     };
     if fallback.routes.missing(tool.name, &template) {

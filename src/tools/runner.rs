@@ -20,8 +20,8 @@ impl Runner for Toolbox {
         Toolbox::fallback(self)
     }
 
-    fn signed_in(&self) -> bool {
-        self.api().has_credential()
+    async fn signed_in(&self) -> bool {
+        self.api().has_credential().await
     }
 
     async fn ask(&self, tool: &ToolDef, plan: &Plan) -> Result<ToolOutput, ToolError> {

@@ -83,7 +83,7 @@ impl Toolbox {
 
     /// `GET /me`, once per process.
     pub async fn me(&self) -> Result<&Me, ToolError> {
-        if !self.api.has_credential() {
+        if !self.api.has_credential().await {
             return Err(ToolError::NotSignedIn);
         }
         let path = self.endpoints.me().to_string();
@@ -143,7 +143,7 @@ impl Toolbox {
             Source::Me => self.project(tool).await,
             Source::Endpoint => super::fallback::answer(self, tool, &plan).await,
             Source::Explain => {
-                if !self.api.has_credential() {
+                if !self.api.has_credential().await {
                     return Err(ToolError::NotSignedIn);
                 }
                 let window = self
@@ -191,7 +191,7 @@ impl Toolbox {
     /// A tool answered by its endpoint: the window resolved, the upstream asked (and for the
     /// comparison), the rows cut, and the answer shaped.
     pub(super) async fn ask(&self, tool: &ToolDef, plan: &Plan) -> Result<ToolOutput, ToolError> {
-        if !self.api.has_credential() {
+        if !self.api.has_credential().await {
             return Err(ToolError::NotSignedIn);
         }
         let template = self.endpoints.template(tool.name).unwrap_or_default();

@@ -4,7 +4,7 @@
 use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::json;
 
-use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
+use crate::common::{McpSession, TestEnv, TestSandbox, text_of, tool_names};
 
 /// A key that is not the sandbox default, so finding it anywhere means a leak.
 const KEY: &str = "hm_sk_live_7d3f9a2b41c8e6f0a5b9c2d4";
@@ -202,4 +202,39 @@ fn a_corrupt_store_is_named_with_its_fix_everywhere() {
         "{ half a reco",
         "the store is left as it was"
     );
+}
+
+/// `serve` reads no credential before a call needs one (issue 23): started before anyone
+/// signed in, it answers `initialize` and `tools/list` without reading a store; a key stored
+/// by `login` after that is what the first tool call uses, and the stores are read once for
+/// the session, not once per call (the debug log says each read).
+#[test]
+fn serve_reads_the_credential_at_the_first_call_and_only_once() {
+    let sb = sandbox();
+    let mut env = TestEnv::new();
+    env.set("ANALYTICS_MCP_API_URL", &sb.url());
+    env.set("ANALYTICS_MCP_LOG", "warn,analytics_mcp=debug");
+    let mut s = McpSession::spawn(&env, &[]);
+    s.initialize();
+    let list = s.request("tools/list", json!({}));
+    assert!(
+        tool_names(&list).contains(&"get_realtime".to_string()),
+        "{list}"
+    );
+
+    // Signed in only now, by another process, while `serve` runs.
+    env.run(&["login", "--with-key"], KEY).expect_code(0);
+    let first = s.call("get_realtime", json!({}));
+    assert_ne!(first["isError"], true, "{first}");
+    assert!(text_of(&first).contains("Active visitors"), "{first}");
+    let second = s.call("get_project", json!({}));
+    assert_ne!(second["isError"], true, "{second}");
+
+    let stderr = s.finish().stderr;
+    assert_eq!(
+        stderr.matches("credential read").count(),
+        1,
+        "one read of the stores for the session:\n{stderr}"
+    );
+    assert!(!stderr.contains(KEY), "{stderr}");
 }

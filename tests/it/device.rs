@@ -9,7 +9,7 @@ use analytics_mcp_sandbox::oauth::OAuthOptions;
 
 use crate::common::signin::{credentials_path, sandbox};
 use crate::common::wait::wait_for;
-use crate::common::{TestEnv, WAIT, line_reader};
+use crate::common::{TestEnv, WAIT, line_reader, spawn_piped};
 
 /// What the person does once `login --device` shows its code.
 #[derive(Clone, Copy, PartialEq)]
@@ -34,15 +34,11 @@ pub(crate) fn device_login_with(
     answer: Answer,
     extra: &[&str],
 ) -> (i32, String) {
-    let mut child = env
-        .cmd()
-        .args(["login", "--device"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn login --device");
+    let mut child = spawn_piped(
+        env.cmd().args(["login", "--device"]).args(extra),
+        Stdio::null(),
+        "login --device",
+    );
     let (rx, reader) = line_reader(child.stderr.take().expect("stderr"));
     let mut seen = String::new();
     let started = Instant::now();

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::common::hostile_upstream::{Hostile, KEY, Reply};
 use crate::common::{McpSession, TestEnv, text_of};
 #[cfg(unix)]
-use crate::common::{Output, WAIT, bin, finish_within};
+use crate::common::{Output, bin, spawn_piped};
 
 /// The planted characters, by class: bidi override/isolate/mark, zero-width, BOM, soft
 /// hyphen, Arabic letter mark, C1 CSI, ESC, a non-character, a tag character.
@@ -124,18 +124,8 @@ fn on_terminal(env: &TestEnv, args: &[&str]) -> Output {
         };
     }
     cmd.env("NO_COLOR", "1");
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script (util-linux) runs");
-    let out = finish_within(child, WAIT, "the binary on a pty");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let child = spawn_piped(&mut cmd, Stdio::null(), "script (util-linux)");
+    Output::of(child, "the binary on a pty")
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The real OS keychain on Linux: a Secret Service (gnome-keyring) on a private D-Bus session
 //! bus started by the test, and the binary with its default store choice (keychain, else the
-//! file). `keyring` v4 talks to the Secret Service over D-Bus (`zbus`) on Linux, so pointing
-//! `DBUS_SESSION_BUS_ADDRESS` at that bus is all the binary needs. The stored entries are
+//! file). The binary talks to the Secret Service over D-Bus (libdbus, built in) on Linux, so
+//! pointing `DBUS_SESSION_BUS_ADDRESS` at that bus is all the binary needs. The stored entries are
 //! read back with `secret-tool`, the way a person would look. Without gnome-keyring, dbus or
 //! libsecret-tools (`bash .ci/install-clients`) these tests skip, and fail under CI.
 

@@ -7,6 +7,8 @@
 mod hosted;
 mod input;
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::App;
@@ -101,7 +103,7 @@ async fn with_key_login(app: &App) -> anyhow::Result<Exit> {
     // The key is checked against, stored for and only ever sent to this API's origin.
     let credential = Credential::ApiKey(Bound::new(key, Origin::of(&settings.api_url)));
 
-    let api = app.checking_api(Auth::new(settings, credential.clone()));
+    let api = Arc::new(app.checking_api(Auth::new(settings, credential.clone())));
     let me = api
         .get(settings.endpoints.me(), &Vec::new())
         .await
@@ -190,7 +192,7 @@ async fn with_browser(app: &App, args: &LoginArgs) -> anyhow::Result<Exit> {
     let tokens = signed_in.tokens.clone();
     let client = signed_in.client_source.describe();
     let credential = Credential::OAuth(tokens.clone());
-    let api = app.checking_api(Auth::Bearer(tokens.bound_access()));
+    let api = Arc::new(app.checking_api(Auth::Bearer(tokens.bound_access())));
     let me = match api.get(settings.endpoints.me(), &Vec::new()).await {
         Ok(me) => me,
         Err(e) => {

@@ -123,24 +123,21 @@ impl TestEnv {
 
     /// Runs the binary to completion with `stdin` as input.
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self
-            .cmd()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn binary");
+        let mut child = spawn_piped(self.cmd().args(args), Stdio::piped(), "the binary");
         let mut input = child.stdin.take().expect("stdin");
         input.write_all(stdin.as_bytes()).expect("write stdin");
         drop(input);
-        let out = finish_within(child, WAIT, "the binary");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Output::of(child, "the binary")
     }
+}
+
+/// Starts `cmd` with `stdin` and its stdout and stderr piped to the test.
+pub fn spawn_piped(cmd: &mut Command, stdin: Stdio, what: &str) -> Child {
+    cmd.stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {what}: {e}"))
 }
 
 /// Waits for `child` to exit (with its output), killing it and failing after `limit`.
@@ -226,6 +223,16 @@ pub struct Output {
 }
 
 impl Output {
+    /// Waits for `child` (at most [`WAIT`]) and keeps its exit code and what it printed.
+    pub fn of(child: Child, what: &str) -> Self {
+        let out = finish_within(child, WAIT, what);
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
@@ -348,12 +355,7 @@ impl McpSession {
 
     /// A session with `cmd` as the server, started as a client starts an entry.
     pub fn spawn_command(mut cmd: Command) -> Self {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn serve");
+        let mut child = spawn_piped(&mut cmd, Stdio::piped(), "serve");
         let (rx, reader) = line_reader(child.stdout.take().expect("stdout"));
         Self {
             stdin: child.stdin.take(),

@@ -274,6 +274,29 @@ fn read_text(content: &Value) -> String {
     }
 }
 
+/// Per planned call, the tool and the text of the result the client sent back: the item of
+/// type `kind` whose `id_key` is the id the stand-in model gave the call (`{prefix}_00`, …),
+/// its `content_key` read as text ("" when the client sent none).
+fn results_by_id(
+    plan: &[Call],
+    items: &[&Value],
+    prefix: &str,
+    [kind, id_key, content_key]: [&str; 3],
+) -> Vec<(String, String)> {
+    plan.iter()
+        .enumerate()
+        .map(|(k, (tool, _))| {
+            let id = format!("{prefix}_{k:02}");
+            let answer = items
+                .iter()
+                .find(|i| i["type"] == kind && i[id_key] == id.as_str())
+                .map(|i| read_text(&i[content_key]))
+                .unwrap_or_default();
+            (tool.clone(), answer)
+        })
+        .collect()
+}
+
 fn compact_len(value: &Value) -> usize {
     value.to_string().len()
 }
@@ -389,15 +412,12 @@ pub fn run_claude(
         .filter_map(|m| m["content"].as_array())
         .flatten()
         .collect();
-    for (k, (tool, _)) in plan.iter().enumerate() {
-        let id = format!("toolu_{k:02}");
-        let answer = blocks
-            .iter()
-            .find(|b| b["type"] == "tool_result" && b["tool_use_id"] == id.as_str())
-            .map(|b| read_text(&b["content"]))
-            .unwrap_or_default();
-        rec.results.push((tool.clone(), answer));
-    }
+    rec.results = results_by_id(
+        plan,
+        &blocks,
+        "toolu",
+        ["tool_result", "tool_use_id", "content"],
+    );
     for tool in last["tools"].as_array().into_iter().flatten() {
         if let Some(name) = tool["name"].as_str()
             && let Some(short) = name.strip_prefix(CLAUDE_PREFIX)
@@ -456,15 +476,12 @@ pub fn run_codex(
         ..Recording::default()
     };
     let items: Vec<&Value> = last["input"].as_array().into_iter().flatten().collect();
-    for (k, (tool, _)) in plan.iter().enumerate() {
-        let id = format!("call_{k:02}");
-        let answer = items
-            .iter()
-            .find(|i| i["type"] == "function_call_output" && i["call_id"] == id.as_str())
-            .map(|i| read_text(&i["output"]))
-            .unwrap_or_default();
-        rec.results.push((tool.clone(), answer));
-    }
+    rec.results = results_by_id(
+        plan,
+        &items,
+        "call",
+        ["function_call_output", "call_id", "output"],
+    );
     if let Some(ns) = last["tools"]
         .as_array()
         .into_iter()
