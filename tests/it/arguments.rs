@@ -6,8 +6,9 @@
 
 use serde_json::{Value, json};
 
+use crate::common::run::session;
 use crate::common::snap::assert_cmd_snapshot;
-use crate::common::{McpSession, TestEnv, text_of};
+use crate::common::{TestEnv, text_of};
 
 /// Library wording no message may show.
 const LEAKS: &[&str] = &[
@@ -116,8 +117,7 @@ fn numbers_with_leading_zeros_and_spelled_booleans_are_read_as_meant() {
 #[test]
 fn tool_calls_over_mcp_get_the_same_messages() {
     let env = TestEnv::new();
-    let mut mcp = McpSession::spawn(&env, &["--demo"]);
-    mcp.initialize();
+    let mut mcp = session(&env, &["--demo"]);
     for (tool, args, says) in [
         (
             "get_analytics",

@@ -3,6 +3,7 @@
 use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
+use crate::common::run::session;
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
 
 /// A past week, so the sandbox's answers are fixed.
@@ -384,8 +385,7 @@ fn protocol_versions_are_negotiated() {
 #[test]
 fn without_a_credential_serve_starts_and_every_tool_says_how_to_sign_in() {
     let env = TestEnv::new();
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     assert_eq!(
         s.request("tools/list", json!({}))["result"]["tools"]
             .as_array()
@@ -407,8 +407,7 @@ fn without_a_credential_serve_starts_and_every_tool_says_how_to_sign_in() {
 #[test]
 fn demo_flag_serves_the_sample_project_without_any_setup() {
     let env = TestEnv::new();
-    let mut s = McpSession::spawn(&env, &["--demo"]);
-    s.initialize();
+    let mut s = session(&env, &["--demo"]);
     let r = s.call("get_project", json!({}));
     assert_eq!(
         r["structuredContent"]["metrics"]["name"],

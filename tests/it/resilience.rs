@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use analytics_mcp_sandbox::{Fault, SandboxOptions};
 use serde_json::{Value, json};
 
+use crate::common::run::session;
 use crate::common::wait::wait_for;
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
 
@@ -19,9 +20,7 @@ fn faulty(faults: Vec<Fault>, timeout: &str) -> (McpSession, TestSandbox, TestEn
     let mut env = sb.env();
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", timeout);
     env.write_config("cache_ttl_secs = 0\n");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
-    (s, sb, env)
+    (session(&env, &[]), sb, env)
 }
 
 fn fault(spec: &str) -> Fault {
@@ -268,8 +267,7 @@ fn trace_logging_shows_no_secret() {
     let (s, sb, mut env) = faulty(vec![fault("/pages=503*1")], "5");
     s.finish();
     env.set("RUST_LOG", "trace");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     for tool in ["get_top_pages", "get_analytics", "get_realtime"] {
         assert_eq!(s.call(tool, json!({}))["isError"], false);
     }
