@@ -6,9 +6,9 @@
 
 use serde_json::{Value, json};
 
-use crate::common::run::session;
+use crate::common::run::{refusal, session};
 use crate::common::snap::assert_cmd_snapshot;
-use crate::common::{TestEnv, text_of};
+use crate::common::TestEnv;
 
 /// Library wording no message may show.
 const LEAKS: &[&str] = &[
@@ -145,10 +145,7 @@ fn tool_calls_over_mcp_get_the_same_messages() {
             "Did you mean `city`?",
         ),
     ] {
-        let result = mcp.call(tool, args.clone());
-        assert_eq!(result["isError"], true, "{args}: {result}");
-        let text = text_of(&result);
-        assert!(text.contains(says), "{args}: {text}");
+        let (_, text) = refusal(&mut mcp, tool, args, says);
         no_leaks(&text);
     }
     // A model that sends numbers and booleans as strings is understood.

@@ -1,15 +1,26 @@
-//! Small helpers several test files repeated by hand: an initialized `serve` session, and the
-//! shipped Client ID Metadata Document.
+//! Small helpers several test files repeated by hand: an initialized `serve` session, a tool
+//! call that must be refused, and the shipped Client ID Metadata Document.
 
 use serde_json::Value;
 
-use super::{McpSession, TestEnv, repo};
+use super::{McpSession, TestEnv, repo, text_of};
 
 /// `serve` with `args`, spawned and initialized.
 pub fn session(env: &TestEnv, args: &[&str]) -> McpSession {
     let mut s = McpSession::spawn(env, args);
     s.initialize();
     s
+}
+
+/// Calls `tool` with `args`, asserts the result is an error whose text says `needle`, and
+/// returns the result and that text.
+#[track_caller]
+pub fn refusal(s: &mut McpSession, tool: &str, args: Value, needle: &str) -> (Value, String) {
+    let result = s.call(tool, args.clone());
+    assert_eq!(result["isError"], true, "{tool} {args}: {result}");
+    let text = text_of(&result);
+    assert!(text.contains(needle), "{tool} {args}: {text}");
+    (result, text)
 }
 
 /// `dist/client-metadata.json`, parsed.
