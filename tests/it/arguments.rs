@@ -6,9 +6,9 @@
 
 use serde_json::{Value, json};
 
+use crate::common::TestEnv;
 use crate::common::run::{refusal, session};
 use crate::common::snap::assert_cmd_snapshot;
-use crate::common::TestEnv;
 
 /// Library wording no message may show.
 const LEAKS: &[&str] = &[
