@@ -366,13 +366,7 @@ fn install_skills_writes_them_once_doctor_reports_them_and_uninstall_removes_onl
 
     // doctor: installed, then one outdated (ours from another version), with the fix.
     let doctor = env.run(&["doctor"], "");
-    assert!(
-        doctor
-            .stdout
-            .contains("✓ skills          claude-code: 4 of 4 installed"),
-        "{}",
-        doctor.all()
-    );
+    doctor.stdout_has(&["✓ skills          claude-code: 4 of 4 installed"]);
     doctor.stdout_has(&["codex: 4 of 4 installed"]);
     let old = claude.join("analytics-mcp-traffic-drop/SKILL.md");
     std::fs::write(
@@ -381,20 +375,8 @@ fn install_skills_writes_them_once_doctor_reports_them_and_uninstall_removes_onl
     )
     .unwrap();
     let doctor = env.run(&["doctor"], "");
-    assert!(
-        doctor
-            .stdout
-            .contains("✗ skills          claude-code: 3 of 4 installed, 1 outdated"),
-        "{}",
-        doctor.all()
-    );
-    assert!(
-        doctor
-            .stdout
-            .contains("fix: analytics-mcp install --skills claude-code"),
-        "{}",
-        doctor.all()
-    );
+    doctor.stdout_has(&["✗ skills          claude-code: 3 of 4 installed, 1 outdated"]);
+    doctor.stdout_has(&["fix: analytics-mcp install --skills claude-code"]);
     let update = env.run(&["install", "--skills", "claude-code"], "");
     update.expect_code(0).stderr_has(&["1 updated"]);
 
@@ -409,16 +391,10 @@ fn install_skills_writes_them_once_doctor_reports_them_and_uninstall_removes_onl
         twice.expect_code(0).stderr_has(&["nothing to remove"]);
     }
     let doctor = env.run(&["doctor"], "");
-    assert!(
-        doctor
-            .stdout
-            .contains("- skills          claude-code: 0 of 4 installed")
-            && doctor
-                .stdout
-                .contains("(add: analytics-mcp install --skills claude-code)"),
-        "{}",
-        doctor.all()
-    );
+    doctor.stdout_has(&[
+        "- skills          claude-code: 0 of 4 installed",
+        "(add: analytics-mcp install --skills claude-code)",
+    ]);
 
     // A client that loads no skills from a folder is a usage error that says who does.
     let cursor = env.run(&["install", "--skills", "cursor"], "");
@@ -439,13 +415,7 @@ fn install_skills_keeps_a_users_skill_of_the_same_name() {
     out.expect_code(1).stderr_has(&["did not write"]);
     assert_eq!(std::fs::read_to_string(&theirs).unwrap(), text);
     let doctor = env.run(&["doctor"], "");
-    assert!(
-        doctor
-            .stdout
-            .contains("codex: 3 of 4 installed, 1 missing (1 of them taken by a skill of yours"),
-        "{}",
-        doctor.all()
-    );
+    doctor.stdout_has(&["codex: 3 of 4 installed, 1 missing (1 of them taken by a skill of yours"]);
     let removed = env.run(&["uninstall", "--skills", "codex"], "");
     removed.expect_code(0);
     assert_eq!(std::fs::read_to_string(&theirs).unwrap(), text);
