@@ -3,7 +3,7 @@
 use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
-use crate::common::run::{refusal, session};
+use crate::common::run::{error_message, refusal, session};
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
 
 /// A past week, so the sandbox's answers are fixed.
@@ -338,22 +338,12 @@ fn unknown_methods_are_answered_at_once_before_and_after_initialize() {
     s.initialize();
     let after = s.request("nonexistent/method", json!({}));
     assert_eq!(after["error"]["code"], -32601);
-    assert!(
-        after["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("nonexistent/method")
-    );
+    assert!(error_message(&after).contains("nonexistent/method"));
     let unknown_tool = s.request(
         "tools/call",
         json!({"name": "get_everything", "arguments": {}}),
     );
-    assert!(
-        unknown_tool["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("get_analytics")
-    );
+    assert!(error_message(&unknown_tool).contains("get_analytics"));
     s.finish();
 }
 

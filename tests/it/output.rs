@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::run::session;
+use crate::common::run::{error_message, session};
 use crate::common::{McpSession, TestEnv, text_of};
 
 /// `serve --demo` initialized as the client called `name`, with extra environment.
@@ -207,12 +207,6 @@ fn three_prompts_are_listed_and_complete_their_arguments() {
         "prompts/get",
         json!({"name": "revenue_review", "arguments": {"period": "fortnight"}}),
     );
-    assert!(
-        bad["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("last_12_months"),
-        "{bad}"
-    );
+    assert!(error_message(&bad).contains("last_12_months"), "{bad}");
     s.finish();
 }

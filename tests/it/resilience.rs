@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use analytics_mcp_sandbox::{Fault, SandboxOptions};
 use serde_json::{Value, json};
 
-use crate::common::run::{refusal, session};
+use crate::common::run::{error_message, refusal, session};
 use crate::common::wait::wait_for;
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
 
@@ -191,12 +191,7 @@ fn hostile_json_rpc_input_is_refused_and_serving_continues() {
     s.send_raw(&huge);
     let r = s.recv();
     assert_eq!(r["error"]["code"], -32600, "{r}");
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("larger than 4 MiB")
-    );
+    assert!(error_message(&r).contains("larger than 4 MiB"));
     // Nesting deeper than any parser should follow.
     let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
     s.send_raw(&format!(
@@ -210,12 +205,7 @@ fn hostile_json_rpc_input_is_refused_and_serving_continues() {
     s.send_bytes(b"{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\",\"x\":\"\xff\xfe\"}\n");
     let r = s.recv();
     assert_eq!(r["error"]["code"], -32700);
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("UTF-8")
-    );
+    assert!(error_message(&r).contains("UTF-8"));
 
     let bad_args = [
         ("get_top_pages", json!({"limit": -5}), "1 to 100"),

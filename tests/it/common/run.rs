@@ -1,5 +1,6 @@
 //! Small helpers several test files repeated by hand: an initialized `serve` session, a tool
-//! call that must be refused, and the shipped Client ID Metadata Document.
+//! call that must be refused, a JSON-RPC error's message, and the shipped Client ID Metadata
+//! Document.
 
 use serde_json::Value;
 
@@ -21,6 +22,11 @@ pub fn refusal(s: &mut McpSession, tool: &str, args: Value, needle: &str) -> (Va
     let text = text_of(&result);
     assert!(text.contains(needle), "{tool} {args}: {text}");
     (result, text)
+}
+
+/// The `error.message` of a JSON-RPC response (empty when there is none).
+pub fn error_message(response: &Value) -> &str {
+    response["error"]["message"].as_str().unwrap_or_default()
 }
 
 /// `dist/client-metadata.json`, parsed.
