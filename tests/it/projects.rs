@@ -402,13 +402,7 @@ fn install_writes_one_entry_for_several_profiles_and_doctor_checks_each() {
     mcp.finish();
 
     let out = s.env.run(&["doctor"], "");
-    assert!(
-        out.stdout.contains("2 projects:")
-            && out.stdout.contains("as profile shop")
-            && out.stdout.contains("as profile docs"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has(&["2 projects:", "as profile shop", "as profile docs"]);
     // One profile's broken credential is named, with its own fix.
     std::fs::write(
         s.env.config_dir().join("credentials.docs.json"),
@@ -417,12 +411,10 @@ fn install_writes_one_entry_for_several_profiles_and_doctor_checks_each() {
     .unwrap();
     let out = s.env.run(&["doctor"], "");
     out.expect_code(1);
-    assert!(
-        out.stdout.contains("credentials.docs.json")
-            && out.stdout.contains("analytics-mcp login --profile docs"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has(&[
+        "credentials.docs.json",
+        "analytics-mcp login --profile docs",
+    ]);
 
     // A hosted profile cannot join; nothing is written.
     let mut config = std::fs::read_to_string(s.env.config_dir().join("config.toml")).unwrap();
