@@ -31,6 +31,25 @@ macro_rules! complete {
     }};
 }
 
+/// A `ServerHandler` method passed through as it is: the request goes to the hosted server's
+/// method of the same name (as `$method` in errors), and its result comes back marked complete
+/// (converted into the response type where rmcp wants one).
+macro_rules! forward {
+    ($name:ident($params:ty) -> $response:ty, $method:literal) => {
+        async fn $name(
+            &self,
+            request: $params,
+            _context: RequestContext<RoleServer>,
+        ) -> Result<$response, McpError> {
+            self.upstream
+                .forward($method, |peer| async move { peer.$name(request).await })
+                .await
+                .map(|r| <$response>::from(complete!(r)))
+                .map_err(forwarded)
+        }
+    };
+}
+
 fn forwarded(e: String) -> McpError {
     McpError::internal_error(crate::text::line(&e).into_owned(), None)
 }
@@ -120,89 +139,19 @@ impl ServerHandler for HostedServer {
         }
     }
 
-    async fn list_prompts(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListPromptsResult, McpError> {
-        self.upstream
-            .forward("prompts/list", |peer| async move {
-                peer.list_prompts(request).await
-            })
-            .await
-            .map(|r| complete!(r))
-            .map_err(forwarded)
-    }
-
-    async fn get_prompt(
-        &self,
-        request: GetPromptRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<GetPromptResponse, McpError> {
-        self.upstream
-            .forward("prompts/get", |peer| async move {
-                peer.get_prompt(request).await
-            })
-            .await
-            .map(|r| complete!(r))
-            .map(Into::into)
-            .map_err(forwarded)
-    }
-
-    async fn list_resources(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourcesResult, McpError> {
-        self.upstream
-            .forward("resources/list", |peer| async move {
-                peer.list_resources(request).await
-            })
-            .await
-            .map(|r| complete!(r))
-            .map_err(forwarded)
-    }
-
-    async fn list_resource_templates(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListResourceTemplatesResult, McpError> {
-        self.upstream
-            .forward("resources/templates/list", |peer| async move {
-                peer.list_resource_templates(request).await
-            })
-            .await
-            .map(|r| complete!(r))
-            .map_err(forwarded)
-    }
-
-    async fn read_resource(
-        &self,
-        request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ReadResourceResponse, McpError> {
-        self.upstream
-            .forward("resources/read", |peer| async move {
-                peer.read_resource(request).await
-            })
-            .await
-            .map(|r| complete!(r))
-            .map(Into::into)
-            .map_err(forwarded)
-    }
-
-    async fn complete(
-        &self,
-        request: CompleteRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<CompleteResult, McpError> {
-        self.upstream
-            .forward("completion/complete", |peer| async move {
-                peer.complete(request).await
-            })
-            .await
-            .map(|r| complete!(r))
-            .map_err(forwarded)
-    }
+    forward!(
+        list_prompts(Option<PaginatedRequestParams>) -> ListPromptsResult,
+        "prompts/list"
+    );
+    forward!(get_prompt(GetPromptRequestParams) -> GetPromptResponse, "prompts/get");
+    forward!(
+        list_resources(Option<PaginatedRequestParams>) -> ListResourcesResult,
+        "resources/list"
+    );
+    forward!(
+        list_resource_templates(Option<PaginatedRequestParams>) -> ListResourceTemplatesResult,
+        "resources/templates/list"
+    );
+    forward!(read_resource(ReadResourceRequestParams) -> ReadResourceResponse, "resources/read");
+    forward!(complete(CompleteRequestParams) -> CompleteResult, "completion/complete");
 }

@@ -24,17 +24,11 @@ fn semantic(text: &str) -> Option<Value> {
 /// `(command, args)` of the server `name` under `servers_key`.
 pub fn find(text: &str, servers_key: &str, name: &str) -> Option<(String, Vec<String>)> {
     let entry = semantic(text)?.get(servers_key)?.get(name)?.clone();
-    let command = entry.get("command")?.as_str()?.to_string();
-    let args = entry
-        .get("args")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    Some((command, args))
+    let args = entry.get("args").and_then(Value::as_array);
+    Some(super::command_line(
+        entry.get("command")?.as_str()?,
+        args.map(|a| a.iter().map(Value::as_str)),
+    ))
 }
 
 fn strings(items: &[String]) -> CstInputValue {

@@ -257,3 +257,13 @@ pub fn find(format: Format, text: &str, name: &str) -> Option<(String, Vec<Strin
         Format::Toml => toml::find(text, name),
     }
 }
+
+/// `(command, args)` of a server entry, from its `command` and its `args` (items that are not
+/// strings are skipped), whichever format the config file is in.
+fn command_line<'a>(
+    command: &str,
+    args: Option<impl Iterator<Item = Option<&'a str>>>,
+) -> (String, Vec<String>) {
+    let args = args.map(|a| a.flatten().map(str::to_string).collect());
+    (command.to_string(), args.unwrap_or_default())
+}

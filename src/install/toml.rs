@@ -22,17 +22,11 @@ fn parse(path: &Path, text: &str) -> Result<DocumentMut, EditError> {
 pub fn find(text: &str, name: &str) -> Option<(String, Vec<String>)> {
     let doc = text.parse::<DocumentMut>().ok()?;
     let t = doc.get("mcp_servers")?.get(name)?;
-    let command = t.get("command")?.as_str()?.to_string();
-    let args = t
-        .get("args")
-        .and_then(Item::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    Some((command, args))
+    let args = t.get("args").and_then(Item::as_array);
+    Some(super::command_line(
+        t.get("command")?.as_str()?,
+        args.map(|a| a.iter().map(toml_edit::Value::as_str)),
+    ))
 }
 
 pub fn upsert(path: &Path, text: &str, entry: &Entry) -> Result<Edit, EditError> {

@@ -87,11 +87,13 @@ fn output_for(configured: Output, context: &RequestContext<RoleServer>) -> Outpu
     }
 }
 
-/// True when the request speaks 2026-07-28 or later, which knows `ttlMs`.
-fn knows_ttl(context: &RequestContext<RoleServer>) -> bool {
+/// The `ttlMs` of a list result: only for a request that speaks 2026-07-28 or later, which
+/// knows it.
+fn list_ttl(context: &RequestContext<RoleServer>) -> Option<u64> {
     context
         .protocol_version()
         .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
+        .then_some(LIST_TTL_MS)
 }
 
 fn icon(icon: Icon) -> rmcp::model::Icon {
@@ -211,12 +213,9 @@ impl ServerHandler for AnalyticsServer {
         if apps::declared(&context) {
             tools = tools.into_iter().map(apps::with_view).collect();
         }
-        let result = ListToolsResult::with_all_items(tools);
-        Ok(if knows_ttl(&context) {
-            result.with_ttl_ms(LIST_TTL_MS)
-        } else {
-            result
-        })
+        let mut result = ListToolsResult::with_all_items(tools);
+        result.ttl_ms = list_ttl(&context);
+        Ok(result)
     }
 
     async fn list_prompts(
@@ -239,12 +238,9 @@ impl ServerHandler for AnalyticsServer {
                 Prompt::new(p.name, Some(p.description), Some(args)).with_title(p.title)
             })
             .collect();
-        let result = ListPromptsResult::with_all_items(prompts);
-        Ok(if knows_ttl(&context) {
-            result.with_ttl_ms(LIST_TTL_MS)
-        } else {
-            result
-        })
+        let mut result = ListPromptsResult::with_all_items(prompts);
+        result.ttl_ms = list_ttl(&context);
+        Ok(result)
     }
 
     async fn get_prompt(

@@ -13,13 +13,14 @@ use jiff::ToSpan;
 use serde_json::{Value, json};
 
 use super::anomaly::{self, AnomalyView};
-use super::answer::{ComparisonView, View, WindowView};
+use super::answer::{ComparisonView, View};
 use super::catalog::ToolDef;
 use super::data::Data;
 use super::explain_args::{Dimension, Metric, of_plan};
 use super::explain_math::{self, Contributor, Explanation};
 use super::format;
 use super::params::Plan;
+use super::shape;
 use super::typed::Answer;
 use super::window::{Compare, Resolved, rfc3339};
 use super::{ToolError, ToolOutput};
@@ -228,15 +229,7 @@ fn output(
     ));
     let view = View {
         summary,
-        window: Some(WindowView {
-            start_date: window.start.date().to_string(),
-            end_date: window.end.date().to_string(),
-            timezone: window.timezone.clone(),
-            includes_today: window.includes_today,
-            until: window
-                .includes_today
-                .then(|| window.end.strftime("%H:%M").to_string()),
-        }),
+        window: Some(shape::window(window)),
         comparison: Some(ComparisonView {
             compare: compare.name().into(),
             start_date: previous.start.date().to_string(),

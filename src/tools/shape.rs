@@ -203,7 +203,7 @@ fn whole(value: &Value) -> Value {
 }
 
 /// The window as dates and zone; `includesToday` and the time it runs to only when it does.
-fn window(w: &Resolved) -> WindowView {
+pub(super) fn window(w: &Resolved) -> WindowView {
     WindowView {
         start_date: w.start.date().to_string(),
         end_date: w.end.date().to_string(),
@@ -218,10 +218,10 @@ fn window(w: &Resolved) -> WindowView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::compare::{Changes, change};
     use crate::tools::data::Cut;
     use crate::tools::find;
     use crate::tools::typed::days_window;
+    use crate::tools::typed::previous_period;
 
     #[test]
     fn a_list_becomes_the_text_columns_with_clean_strings_and_no_echo() {
@@ -282,17 +282,11 @@ mod tests {
             json!({"mrr": 120.0, "churnRate": 2.5, "currency": "USD"}),
         ));
         answer.window = Some(days_window("2026-11-14", "2026-11-20"));
-        answer.comparison = Some(Comparison {
-            compare: "previous_period",
-            source: "computed",
-            window: days_window("2026-11-07", "2026-11-13"),
-            metrics: Changes(vec![
-                ("mrr".into(), change(120.0, 100.0)),
-                ("churnRate".into(), change(2.5, 3.0)),
-            ]),
-            same_elapsed_time: false,
-            series: None,
-        });
+        answer.comparison = Some(previous_period(
+            "2026-11-07",
+            "2026-11-13",
+            &[("mrr", 120.0, 100.0), ("churnRate", 2.5, 3.0)],
+        ));
         let v = serde_json::to_value(view(tool, &answer)).unwrap();
         assert_eq!(
             v["summary"],

@@ -348,9 +348,9 @@ pub fn share_bars(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::compare::{Changes, Comparison, change};
+    use crate::tools::compare::Comparison;
     use crate::tools::find;
-    use crate::tools::typed::{days_window, series_answer};
+    use crate::tools::typed::{previous_period, series_answer};
 
     fn series(rows: Value, comparison: Option<Comparison>) -> Answer {
         let mut answer = series_answer(rows, "day");
@@ -425,17 +425,12 @@ mod tests {
             {"date": "2026-10-30", "revenue": 70.0, "mrr": 985.0},
             {"date": "2026-10-31", "revenue": 65.0, "mrr": 990.0}
         ]);
-        let comparison = Comparison {
-            compare: "previous_period",
-            source: "computed",
-            window: days_window("2026-10-29", "2026-10-31"),
-            metrics: Changes(vec![
-                ("revenue".into(), change(80.5, 195.0)),
-                ("mrr".into(), change(995.0, 990.0)),
-            ]),
-            same_elapsed_time: false,
-            series: previous.as_array().cloned(),
-        };
+        let mut comparison = previous_period(
+            "2026-10-29",
+            "2026-10-31",
+            &[("revenue", 80.5, 195.0), ("mrr", 995.0, 990.0)],
+        );
+        comparison.series = previous.as_array().cloned();
         let answer = series(rows, Some(comparison));
         let out = format!(
             "{}\n--- summary:{}",

@@ -168,6 +168,23 @@ pub(crate) fn days_window(start: &str, end: &str) -> Resolved {
     super::window::resolve(&req, "UTC", now).expect("a window")
 }
 
+/// A comparison with the previous period `start`..=`end`, computed, of `(metric, now, before)`,
+/// for tests.
+#[cfg(test)]
+pub(crate) fn previous_period(start: &str, end: &str, metrics: &[(&str, f64, f64)]) -> Comparison {
+    let metrics = metrics
+        .iter()
+        .map(|&(name, now, before)| (name.into(), super::compare::change(now, before)));
+    Comparison {
+        compare: "previous_period",
+        source: "computed",
+        window: days_window(start, end),
+        metrics: Changes(metrics.collect()),
+        same_elapsed_time: false,
+        series: None,
+    }
+}
+
 /// A series' answer as the runner builds it, asked by `granularity`, for tests.
 #[cfg(test)]
 pub(crate) fn series_answer(data: serde_json::Value, granularity: &str) -> Answer {

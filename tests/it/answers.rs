@@ -23,6 +23,14 @@ fn session_as(sb: &TestSandbox, name: &str) -> (McpSession, TestEnv) {
     (s, env)
 }
 
+/// A default sandbox, and a session of a client that reads both the text and
+/// `structuredContent`.
+fn reads_both() -> (McpSession, TestEnv, TestSandbox) {
+    let sb = TestSandbox::start(SandboxOptions::default());
+    let (s, env) = session_as(&sb, "a-client-that-reads-both");
+    (s, env, sb)
+}
+
 /// The Read API's `data` for `path` with `params`, asked directly.
 pub fn raw(sb: &TestSandbox, path: &str, params: &[(&str, &str)]) -> Value {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -127,8 +135,7 @@ fn ninety_daily_days_reach_a_text_client_whole_and_small() {
 
 #[test]
 fn a_regrouped_series_adds_up_to_the_api_totals_in_structured_content() {
-    let sb = TestSandbox::start(SandboxOptions::default());
-    let (mut s, _env) = session_as(&sb, "a-client-that-reads-both");
+    let (mut s, _env, sb) = reads_both();
     let r = s.call("get_timeseries", json!({"period": "last_90_days"}));
     let view = &r["structuredContent"];
     assert_eq!(
@@ -151,8 +158,7 @@ fn a_regrouped_series_adds_up_to_the_api_totals_in_structured_content() {
 
 #[test]
 fn a_partial_today_is_flagged_and_compared_with_the_same_elapsed_time() {
-    let sb = TestSandbox::start(SandboxOptions::default());
-    let (mut s, _env) = session_as(&sb, "a-client-that-reads-both");
+    let (mut s, _env, sb) = reads_both();
     let r = s.call(
         "get_analytics",
         json!({"period": "today", "compare": "previous_period", "detail": true}),
@@ -238,8 +244,7 @@ fn the_sandbox_serves_nothing_after_now() {
 
 #[test]
 fn get_analytics_has_one_shape_whether_the_api_compared_or_we_asked() {
-    let sb = TestSandbox::start(SandboxOptions::default());
-    let (mut s, _env) = session_as(&sb, "a-client-that-reads-both");
+    let (mut s, _env, _sb) = reads_both();
     // 40 days back: the API sends its own previous period; a year back we ask for it.
     let window = json!({"startDate": "2026-10-05", "endDate": "2026-10-11", "detail": true});
     let mut shapes = Vec::new();
@@ -275,8 +280,7 @@ fn get_analytics_has_one_shape_whether_the_api_compared_or_we_asked() {
 
 #[test]
 fn channel_roi_shows_cac_and_ltv_ranked_by_revenue() {
-    let sb = TestSandbox::start(SandboxOptions::default());
-    let (mut s, _env) = session_as(&sb, "a-client-that-reads-both");
+    let (mut s, _env, _sb) = reads_both();
     let r = s.call("get_channel_roi", json!({"period": "last_30_days"}));
     let text = text_of(&r);
     assert!(text.contains("Ranked by revenue:"), "{text}");
@@ -363,8 +367,7 @@ fn every_tool_shows_what_its_description_promises() {
 
 #[test]
 fn a_reused_answer_says_when_the_api_was_asked() {
-    let sb = TestSandbox::start(SandboxOptions::default());
-    let (mut s, _env) = session_as(&sb, "a-client-that-reads-both");
+    let (mut s, _env, _sb) = reads_both();
     let first = s.call("get_top_pages", json!({}));
     assert!(first["structuredContent"].get("asOf").is_none(), "{first}");
     let again = s.call("get_top_pages", json!({}));

@@ -6,8 +6,9 @@
 
 use serde_json::{Value, json};
 
+use crate::common::TestEnv;
+use crate::common::run::{refusal, session};
 use crate::common::snap::assert_cmd_snapshot;
-use crate::common::{McpSession, TestEnv, text_of};
 
 /// Library wording no message may show.
 const LEAKS: &[&str] = &[
@@ -116,8 +117,7 @@ fn numbers_with_leading_zeros_and_spelled_booleans_are_read_as_meant() {
 #[test]
 fn tool_calls_over_mcp_get_the_same_messages() {
     let env = TestEnv::new();
-    let mut mcp = McpSession::spawn(&env, &["--demo"]);
-    mcp.initialize();
+    let mut mcp = session(&env, &["--demo"]);
     for (tool, args, says) in [
         (
             "get_analytics",
@@ -145,10 +145,7 @@ fn tool_calls_over_mcp_get_the_same_messages() {
             "Did you mean `city`?",
         ),
     ] {
-        let result = mcp.call(tool, args.clone());
-        assert_eq!(result["isError"], true, "{args}: {result}");
-        let text = text_of(&result);
-        assert!(text.contains(says), "{args}: {text}");
+        let (_, text) = refusal(&mut mcp, tool, args, says);
         no_leaks(&text);
     }
     // A model that sends numbers and booleans as strings is understood.

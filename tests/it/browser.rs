@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use analytics_mcp_sandbox::oauth::OAuthOptions;
 
+use crate::common::run::session;
 use crate::common::signin::{credentials_path, sandbox, stored};
 use crate::common::{TestEnv, TestSandbox, repo, skip_or_fail};
 
@@ -114,8 +115,7 @@ fn chromium_signs_in_to_a_hosted_mcp_server_and_serve_uses_it() {
     out.expect_code(0);
     let seen = chromium_log(&env);
     assert!(seen.contains("title: Signed in"), "{seen}");
-    let mut s = crate::common::McpSession::spawn(&env, &["--profile", "zen"]);
-    s.initialize();
+    let mut s = session(&env, &["--profile", "zen"]);
     let result = s.call("list_websites", serde_json::json!({}));
     assert_eq!(result["isError"], false, "{result}");
     assert!(crate::common::text_of(&result).contains("web_northwind"));

@@ -9,6 +9,7 @@ use std::time::Duration;
 use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
+use crate::common::run::session;
 use crate::common::wait::wait_for;
 use crate::common::{McpSession, TestSandbox, text_of};
 
@@ -16,8 +17,7 @@ use crate::common::{McpSession, TestSandbox, text_of};
 fn serve(sb: &TestSandbox, config: &str) -> McpSession {
     let env = sb.env();
     env.write_config(config);
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     s
 }
 

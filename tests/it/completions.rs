@@ -145,13 +145,30 @@ fn bash_words(line: &str) -> Vec<String> {
     words
 }
 
-#[test]
-fn bash_completes_commands_flags_clients_profiles_tools_and_parameters() {
+/// Completes every case in `shell` (started with `args`): `script` asks for the case's
+/// candidates, `candidate` turns each line it prints into the word offered.
+fn complete_cases(
+    shell: &str,
+    args: &[&str],
+    script: impl Fn(&Case) -> String,
+    candidate: impl Fn(&Case, &str) -> String,
+) {
     let env = env();
     for case in CASES {
+        let Some(out) = run(&env, shell, args, &script(case)) else {
+            return;
+        };
+        let offered: Vec<String> = out.lines().map(|l| candidate(case, l)).collect();
+        check(shell, case, &offered);
+    }
+}
+
+#[test]
+fn bash_completes_commands_flags_clients_profiles_tools_and_parameters() {
+    let script = |case: &Case| {
         let words = bash_words(case.line);
         let quoted: Vec<String> = words.iter().map(|w| quote(w)).collect();
-        let script = format!(
+        format!(
             "source <(analytics-mcp completions bash)\n\
              COMP_WORDS=({})\nCOMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))\n\
              COMP_LINE={}\nCOMP_POINT=${{#COMP_LINE}}\nCOMP_TYPE=9\n\
@@ -159,64 +176,46 @@ fn bash_completes_commands_flags_clients_profiles_tools_and_parameters() {
              printf '%s\\n' \"${{COMPREPLY[@]}}\"",
             quoted.join(" "),
             quote(case.line)
-        );
-        let Some(out) = run(&env, "bash", &["--noprofile", "--norc"], &script) else {
-            return;
-        };
-        // Bash completes the part after `=` (its own word) alone.
-        let offered: Vec<String> = out
-            .lines()
-            .map(|l| {
-                let cut = case.line.rsplit(' ').next().unwrap_or("");
-                match cut.split_once('=') {
-                    Some((name, _)) => format!("{name}={}", l.trim_end()),
-                    None => l.trim_end().to_string(),
-                }
-            })
-            .collect();
-        check("bash", case, &offered);
-    }
+        )
+    };
+    // Bash completes the part after `=` (its own word) alone.
+    let candidate = |case: &Case, l: &str| {
+        let cut = case.line.rsplit(' ').next().unwrap_or("");
+        match cut.split_once('=') {
+            Some((name, _)) => format!("{name}={}", l.trim_end()),
+            None => l.trim_end().to_string(),
+        }
+    };
+    complete_cases("bash", &["--noprofile", "--norc"], script, candidate);
 }
 
 #[test]
 fn zsh_completes_commands_flags_clients_profiles_tools_and_parameters() {
-    let env = env();
-    for case in CASES {
+    let script = |case: &Case| {
         let words: Vec<String> = case.line.split(' ').map(quote).collect();
         // The registration function as zsh's completion system calls it; `_describe` (the
         // system's) is replaced by one that prints the candidates it is given.
-        let script = format!(
+        format!(
             "compdef() {{ : }}\n_describe() {{ print -rl -- \"${{(@P)3}}\" }}\n\
              source <(analytics-mcp completions zsh)\n\
              words=({})\nCURRENT=${{#words}}\n_clap_dynamic_completer_analytics_mcp",
             words.join(" ")
-        );
-        let Some(out) = run(&env, "zsh", &["-f"], &script) else {
-            return;
-        };
-        let offered: Vec<String> = out
-            .lines()
-            .map(|l| l.split(':').next().unwrap_or("").replace('\\', ""))
-            .collect();
-        check("zsh", case, &offered);
-    }
+        )
+    };
+    complete_cases("zsh", &["-f"], script, |_, l| {
+        l.split(':').next().unwrap_or("").replace('\\', "")
+    });
 }
 
 #[test]
 fn fish_completes_commands_flags_clients_profiles_tools_and_parameters() {
-    let env = env();
-    for case in CASES {
-        let script = format!(
+    let script = |case: &Case| {
+        format!(
             "analytics-mcp completions fish | source; complete -C {}",
             quote(case.line)
-        );
-        let Some(out) = run(&env, "fish", &["--no-config"], &script) else {
-            return;
-        };
-        let offered: Vec<String> = out
-            .lines()
-            .map(|l| l.split('\t').next().unwrap_or("").to_string())
-            .collect();
-        check("fish", case, &offered);
-    }
+        )
+    };
+    complete_cases("fish", &["--no-config"], script, |_, l| {
+        l.split('\t').next().unwrap_or("").to_string()
+    });
 }

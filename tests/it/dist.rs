@@ -5,6 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::run::client_metadata;
 use crate::common::{bin, printed, python_with, repo, skip_or_fail};
 
 /// A JSON file of the project's, parsed.
@@ -135,8 +136,7 @@ fn server_json_passes_the_registry_schema() {
 /// authorization server checks before it accepts the URL as our client id.
 #[test]
 fn the_client_metadata_document_describes_a_native_public_client() {
-    let text = std::fs::read_to_string(repo().join("dist/client-metadata.json")).expect("read");
-    let doc: Value = serde_json::from_str(&text).expect("client-metadata.json is JSON");
+    let doc = client_metadata();
     let id = doc["client_id"].as_str().expect("client_id");
     assert!(
         id.starts_with("https://") && id.ends_with("/client-metadata.json"),

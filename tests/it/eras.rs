@@ -37,8 +37,11 @@ fn bridged(era: McpEra) -> (TestSandbox, TestEnv) {
     (sb, env)
 }
 
-/// `initialize` as a 2025-06-18 client, declaring elicitation or not.
-fn initialize(s: &mut McpSession, elicitation: bool) -> Value {
+/// [`bridged`], and its `serve --profile zen` initialized by a 2025-06-18 client declaring
+/// elicitation or not.
+fn old_client(era: McpEra, elicitation: bool) -> (TestSandbox, TestEnv, McpSession) {
+    let (sb, env) = bridged(era);
+    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
     let capabilities = if elicitation {
         json!({"elicitation": {}})
     } else {
@@ -51,15 +54,13 @@ fn initialize(s: &mut McpSession, elicitation: bool) -> Value {
     );
     s.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
     assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
-    init
+    (sb, env, s)
 }
 
 #[test]
 fn a_2025_06_18_client_uses_servers_of_either_era_through_the_bridge() {
     for era in ERAS {
-        let (sb, env) = bridged(era);
-        let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
-        initialize(&mut s, true);
+        let (sb, _env, mut s) = old_client(era, true);
 
         // Listed and called.
         let list = s.request("tools/list", json!({}));
@@ -148,9 +149,7 @@ fn an_accepted_form_reaches_the_server_with_the_defaults_it_offered() {
     // (here nothing): the server gets the default it offered (SEP-1034), whichever era it
     // speaks (an `elicitation/create` relayed, or an `InputRequiredResult` asked and retried).
     for era in ERAS {
-        let (sb, env) = bridged(era);
-        let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
-        initialize(&mut s, true);
+        let (sb, _env, mut s) = old_client(era, true);
         let r = pick_website(&mut s, 9200, json!({}), era);
         assert_eq!(
             r["result"]["structuredContent"]["website_id"], "web_northwind",
@@ -168,9 +167,7 @@ fn an_accepted_form_reaches_the_server_with_the_defaults_it_offered() {
 #[test]
 fn a_client_without_elicitation_is_told_it_cannot_answer_input_requests() {
     for era in ERAS {
-        let (sb, env) = bridged(era);
-        let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
-        initialize(&mut s, false);
+        let (sb, env, mut s) = old_client(era, false);
         let r = s.call("pick_website", json!({}));
         assert_eq!(r["isError"], true, "{era:?}: {r}");
         assert!(

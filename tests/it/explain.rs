@@ -8,6 +8,7 @@
 use analytics_mcp_sandbox::{SandboxOptions, Scenario};
 use serde_json::{Value, json};
 
+use crate::common::run;
 use crate::common::{McpSession, TestSandbox, text_of};
 
 fn sandbox(scenario: Option<Scenario>) -> TestSandbox {
@@ -18,9 +19,7 @@ fn sandbox(scenario: Option<Scenario>) -> TestSandbox {
 }
 
 fn session(sb: &TestSandbox) -> McpSession {
-    let mut s = McpSession::spawn(&sb.env(), &[]);
-    s.initialize();
-    s
+    run::session(&sb.env(), &[])
 }
 
 /// `explain_change` with `args`: its structuredContent, after checking it is no error.

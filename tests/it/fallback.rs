@@ -15,7 +15,8 @@ use analytics_mcp_sandbox::mcp::McpEra;
 use analytics_mcp_sandbox::{Fault, FaultKind, ReadApiMcp, SandboxOptions};
 use serde_json::{Value, json};
 
-use crate::common::{McpSession, TestEnv, TestSandbox, python_sdk, repo, succeeded, text_of};
+use crate::common::run::session;
+use crate::common::{TestEnv, TestSandbox, python_sdk, repo, succeeded, text_of};
 
 const PROJECT: &str = "prj_demo_northwind";
 const NOTE: &str = "Answered by Himetrica's MCP server";
@@ -61,8 +62,7 @@ fn every_tool_answers_through_serve_from_the_hosted_server_in_either_era() {
     for era in [McpEra::Stateless, McpEra::Session] {
         let sb = moved(era, ReadApiMcp::Serves);
         let env = sb.env();
-        let mut s = McpSession::spawn(&env, &[]);
-        s.initialize();
+        let mut s = session(&env, &[]);
         // Twice each: the second round must not ask a moved path again.
         for round in 0..2 {
             for (tool, _, certainty) in tools() {
@@ -191,8 +191,7 @@ fn without_the_hosted_server_a_moved_path_says_what_it_always_said() {
         ]);
         assert!(!out.all().contains(sb.key()));
         // The server keeps serving, and a tool whose path answers still does.
-        let mut s = McpSession::spawn(&env, &[]);
-        s.initialize();
+        let mut s = session(&env, &[]);
         let r = s.call("get_events", json!({}));
         assert_eq!(r["isError"], true, "{hosted:?}: {r}");
         assert!(text_of(&r).contains("/events (404)"), "{hosted:?}: {r}");
@@ -262,8 +261,7 @@ fn doctor_probes_names_every_source_and_serve_then_skips_the_missing_paths() {
     // The probe remembered the 404s: `serve` goes straight to the hosted server.
     let pages = format!("/api/v1/projects/{PROJECT}/pages");
     assert_eq!(sb.sandbox.requests_to(&pages), 1, "the probe asked once");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     let r = s.call("get_top_pages", json!({"limit": 2}));
     assert!(text_of(&r).contains(NOTE), "{r}");
     s.finish();
@@ -294,8 +292,7 @@ fn against_the_real_paths_the_hosted_server_hears_nothing_and_the_probe_runs_at_
             "{tool}: the probe asked {path}"
         );
     }
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     for (tool, _, _) in tools() {
         let r = s.call(tool, args(tool));
         assert_eq!(r["isError"], false, "{tool}: {r}");

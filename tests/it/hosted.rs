@@ -9,6 +9,7 @@ use analytics_mcp_sandbox::SandboxOptions;
 use analytics_mcp_sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
+use crate::common::run::session;
 use crate::common::signin::{
     expire_now, hosted_profile, set_expiry_in, store_hosted_key, stored_at, use_fake_browser,
 };
@@ -230,8 +231,7 @@ fn each_upstream_error_code_becomes_an_actionable_tool_result() {
 fn an_expired_token_is_refreshed_mid_session_and_a_dropped_session_is_reestablished() {
     let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let env = signed_in(&sb, "");
-    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
-    s.initialize();
+    let mut s = session(&env, &["--profile", "zen"]);
     let first = s.call("list_websites", json!({}));
     assert_eq!(first["isError"], false, "{first}");
 
@@ -305,8 +305,7 @@ fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
     assert!(!credentials(&env).exists());
 
     // Not signed in: the server starts, and the client is told how to sign in.
-    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
-    s.initialize();
+    let mut s = session(&env, &["--profile", "zen"]);
     let list = s.request("tools/list", json!({}));
     assert!(
         list.to_string()
@@ -340,8 +339,7 @@ fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
 fn list_changed_notifications_and_cancellation_pass_through() {
     let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let env = signed_in(&sb, "");
-    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
-    s.initialize();
+    let mut s = session(&env, &["--profile", "zen"]);
     assert!(!tool_names(&s.request("tools/list", json!({}))).contains(&"get_funnels".to_string()));
 
     // The upstream announces a changed tool list inside its answer; our client hears it.
@@ -423,8 +421,7 @@ fn a_hosted_server_that_never_answers_costs_one_deadline() {
 
     // Hangs on tools/call: `serve` answers that call with an error and keeps serving.
     let (_slow, env) = hosted_hanging_on("tools/call");
-    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
-    s.initialize();
+    let mut s = session(&env, &["--profile", "zen"]);
     let r = s.call("list_websites", json!({}));
     assert_eq!(r["isError"], true, "{r}");
     assert!(text_of(&r).contains("did not answer"), "{r}");

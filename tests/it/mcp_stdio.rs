@@ -3,6 +3,7 @@
 use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
+use crate::common::run::{error_message, refusal, session};
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
 
 /// A past week, so the sandbox's answers are fixed.
@@ -248,11 +249,8 @@ fn invalid_arguments_are_tool_errors_that_say_what_is_accepted() {
         ),
     ];
     for (tool, args, needle) in cases {
-        let result = s.call(tool, args.clone());
-        assert_eq!(result["isError"], true, "{tool} {args}");
+        let (result, text) = refusal(&mut s, tool, args, needle);
         assert!(result.get("structuredContent").is_none());
-        let text = text_of(&result);
-        assert!(text.contains(needle), "{tool} {args}: {text}");
         assert!(
             text.starts_with(&format!("Invalid arguments for {tool}")),
             "{text}"
@@ -340,22 +338,12 @@ fn unknown_methods_are_answered_at_once_before_and_after_initialize() {
     s.initialize();
     let after = s.request("nonexistent/method", json!({}));
     assert_eq!(after["error"]["code"], -32601);
-    assert!(
-        after["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("nonexistent/method")
-    );
+    assert!(error_message(&after).contains("nonexistent/method"));
     let unknown_tool = s.request(
         "tools/call",
         json!({"name": "get_everything", "arguments": {}}),
     );
-    assert!(
-        unknown_tool["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("get_analytics")
-    );
+    assert!(error_message(&unknown_tool).contains("get_analytics"));
     s.finish();
 }
 
@@ -384,8 +372,7 @@ fn protocol_versions_are_negotiated() {
 #[test]
 fn without_a_credential_serve_starts_and_every_tool_says_how_to_sign_in() {
     let env = TestEnv::new();
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     assert_eq!(
         s.request("tools/list", json!({}))["result"]["tools"]
             .as_array()
@@ -407,8 +394,7 @@ fn without_a_credential_serve_starts_and_every_tool_says_how_to_sign_in() {
 #[test]
 fn demo_flag_serves_the_sample_project_without_any_setup() {
     let env = TestEnv::new();
-    let mut s = McpSession::spawn(&env, &["--demo"]);
-    s.initialize();
+    let mut s = session(&env, &["--demo"]);
     let r = s.call("get_project", json!({}));
     assert_eq!(
         r["structuredContent"]["metrics"]["name"],

@@ -4,6 +4,7 @@
 use analytics_mcp_sandbox::{Fault, FaultKind, SandboxOptions};
 use serde_json::{Value, json};
 
+use crate::common::run;
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
 
 fn session_with(
@@ -15,9 +16,7 @@ fn session_with(
     if let Some(c) = config {
         env.write_config(c);
     }
-    let mut session = McpSession::spawn(&env, &[]);
-    session.initialize();
-    (session, sandbox, env)
+    (run::session(&env, &[]), sandbox, env)
 }
 
 fn session() -> (McpSession, TestSandbox, TestEnv) {
@@ -141,9 +140,7 @@ fn date_refusals_name_what_is_accepted() {
         (json!({"compare": "last_year"}), "`previous_year`"),
     ];
     for (args, needle) in cases {
-        let r = s.call("get_analytics", args.clone());
-        assert_eq!(r["isError"], true, "{args}");
-        assert!(text_of(&r).contains(needle), "{args}: {}", text_of(&r));
+        run::refusal(&mut s, "get_analytics", args, needle);
     }
     s.finish();
 }

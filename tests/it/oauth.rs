@@ -387,11 +387,7 @@ fn a_confidential_pre_registered_client_signs_in_and_refreshes_with_its_secret()
     assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
     let out = env.run(&["status"], "");
     seen.push_str(&out.all());
-    assert!(
-        out.stdout.contains("Client:     sbx_confidential, the pre-registered client from config.toml (confidential: its secret is kept in the credential store)"),
-        "{}",
-        out.all()
-    );
+    out.stdout_has(&["Client:     sbx_confidential, the pre-registered client from config.toml (confidential: its secret is kept in the credential store)"]);
     // The next sign-in finds the secret in the credential store.
     let out = login(&env);
     seen.push_str(&out.all());

@@ -5,8 +5,9 @@
 use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
+use crate::common::run::session;
 use crate::common::signin::{hosted_profile, store_hosted_key, use_fake_browser};
-use crate::common::{McpSession, TestEnv, TestSandbox};
+use crate::common::{TestEnv, TestSandbox};
 
 /// A Himetrica key that is not the sandbox's, so finding it anywhere means a leak.
 const HM_KEY: &str = "hm_sk_live_3c9e1f7a2b5d8e0f4a6c";
@@ -20,8 +21,7 @@ fn an_environment_key_never_reaches_a_hosted_server() {
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
     out.expect_code(3);
     out.stderr_has(&["analytics-mcp login --profile zen"]);
-    let mut s = McpSession::spawn(&env, &["--profile", "zen"]);
-    s.initialize();
+    let mut s = session(&env, &["--profile", "zen"]);
     let _ = s.request("tools/list", json!({}));
     let r = s.call("list_websites", json!({}));
     assert_eq!(r["isError"], true, "{r}");
@@ -92,7 +92,7 @@ fn status_of_a_hosted_profile_checks_the_hosted_server_only() {
     );
     out.stdout_has(&["Live check: ✓ the MCP server accepted the credential"]);
     let out = env.run(&["doctor", "--profile", "zen"], "");
-    assert!(out.stdout.contains("✓ MCP server"), "{}", out.all());
+    out.stdout_has(&["✓ MCP server"]);
     assert!(hosted.sandbox.received_credential(&token));
     assert_eq!(
         read_api.sandbox.stats().requests,

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::common::run::{error_message, session};
 use crate::common::{McpSession, TestEnv, text_of};
 
 /// `serve --demo` initialized as the client called `name`, with extra environment.
@@ -145,8 +146,7 @@ fn the_server_and_every_tool_carry_an_inline_svg_icon() {
 #[test]
 fn three_prompts_are_listed_and_complete_their_arguments() {
     let env = TestEnv::new();
-    let mut s = McpSession::spawn(&env, &["--demo"]);
-    s.initialize();
+    let mut s = session(&env, &["--demo"]);
     let listed = s.request("prompts/list", json!({}));
     let names: Vec<&str> = listed["result"]["prompts"]
         .as_array()
@@ -207,12 +207,6 @@ fn three_prompts_are_listed_and_complete_their_arguments() {
         "prompts/get",
         json!({"name": "revenue_review", "arguments": {"period": "fortnight"}}),
     );
-    assert!(
-        bad["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("last_12_months"),
-        "{bad}"
-    );
+    assert!(error_message(&bad).contains("last_12_months"), "{bad}");
     s.finish();
 }

@@ -7,6 +7,7 @@
 use analytics_mcp_sandbox::{SandboxOptions, Scenario};
 use serde_json::{Value, json};
 
+use crate::common::run::{refusal, session};
 use crate::common::{
     McpSession, Output, TestEnv, TestSandbox, bin, python_sdk, repo, skip_or_fail, succeeded,
     text_of, tool_names,
@@ -114,13 +115,10 @@ fn a_call_with_project_reaches_only_that_projects_origin_with_its_key() {
     assert_eq!(visitors(&again), visitors(&shop_answer));
 
     // A wrong `project` is refused like any other bad argument, naming what is accepted.
-    let wrong = mcp.call("get_top_pages", json!({"project": "dcos"}));
-    assert_eq!(wrong["isError"], true);
-    let text = text_of(&wrong);
+    let args = json!({"project": "dcos"});
+    let (_, text) = refusal(&mut mcp, "get_top_pages", args, "`project`");
     assert!(
-        text.contains("`project`")
-            && text.contains("`shop`, `docs`")
-            && text.contains("Did you mean `docs`?"),
+        text.contains("`shop`, `docs`") && text.contains("Did you mean `docs`?"),
         "{text}"
     );
 
@@ -153,8 +151,7 @@ fn a_call_with_project_reaches_only_that_projects_origin_with_its_key() {
 #[test]
 fn compare_projects_puts_both_side_by_side_with_their_changes() {
     let s = sites();
-    let mut mcp = McpSession::spawn(&s.env, BOTH);
-    mcp.initialize();
+    let mut mcp = session(&s.env, BOTH);
     let result = mcp.call("compare_projects", json!({}));
     assert_ne!(result["isError"], true, "{result}");
     let text = text_of(&result);
@@ -204,15 +201,11 @@ fn a_broken_credential_in_one_profile_leaves_the_other_answering() {
     ));
     s.env.write_config(&config);
 
-    let mut mcp = McpSession::spawn(&s.env, &["--all-profiles"]);
-    mcp.initialize();
-    let docs = mcp.call("get_analytics", json!({"project": "docs"}));
-    assert_eq!(docs["isError"], true);
-    let text = text_of(&docs);
+    let mut mcp = session(&s.env, &["--all-profiles"]);
+    let docs = json!({"project": "docs"});
+    let (_, text) = refusal(&mut mcp, "get_analytics", docs, "credentials.docs.json");
     assert!(
-        text.starts_with("Project `docs`: ")
-            && text.contains("credentials.docs.json")
-            && text.contains("analytics-mcp login --profile docs"),
+        text.starts_with("Project `docs`: ") && text.contains("analytics-mcp login --profile docs"),
         "{text}"
     );
     let shop = mcp.call("get_analytics", json!({"project": "shop"}));
@@ -409,13 +402,7 @@ fn install_writes_one_entry_for_several_profiles_and_doctor_checks_each() {
     mcp.finish();
 
     let out = s.env.run(&["doctor"], "");
-    assert!(
-        out.stdout.contains("2 projects:")
-            && out.stdout.contains("as profile shop")
-            && out.stdout.contains("as profile docs"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has(&["2 projects:", "as profile shop", "as profile docs"]);
     // One profile's broken credential is named, with its own fix.
     std::fs::write(
         s.env.config_dir().join("credentials.docs.json"),
@@ -424,12 +411,10 @@ fn install_writes_one_entry_for_several_profiles_and_doctor_checks_each() {
     .unwrap();
     let out = s.env.run(&["doctor"], "");
     out.expect_code(1);
-    assert!(
-        out.stdout.contains("credentials.docs.json")
-            && out.stdout.contains("analytics-mcp login --profile docs"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has(&[
+        "credentials.docs.json",
+        "analytics-mcp login --profile docs",
+    ]);
 
     // A hosted profile cannot join; nothing is written.
     let mut config = std::fs::read_to_string(s.env.config_dir().join("config.toml")).unwrap();
@@ -531,15 +516,10 @@ fn each_profiles_key_stays_bound_to_its_own_origin() {
         "[profiles.shop]\napi_url = \"{0}\"\n\n[profiles.docs]\napi_url = \"{0}\"\n",
         s.shop.url()
     ));
-    let mut mcp = McpSession::spawn(&s.env, BOTH);
-    mcp.initialize();
-    let docs = mcp.call("get_analytics", json!({"project": "docs"}));
-    assert_eq!(docs["isError"], true);
-    let text = text_of(&docs);
-    assert!(
-        text.starts_with("Project `docs`: ") && text.contains("was not sent"),
-        "{text}"
-    );
+    let mut mcp = session(&s.env, BOTH);
+    let docs = json!({"project": "docs"});
+    let (_, text) = refusal(&mut mcp, "get_analytics", docs, "was not sent");
+    assert!(text.starts_with("Project `docs`: "), "{text}");
     let shop = mcp.call("get_analytics", json!({"project": "shop"}));
     assert_ne!(shop["isError"], true, "{shop}");
     mcp.finish();

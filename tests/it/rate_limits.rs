@@ -8,6 +8,7 @@ use std::time::Duration;
 use analytics_mcp_sandbox::SandboxOptions;
 use serde_json::{Value, json};
 
+use crate::common::run::session;
 use crate::common::wait::wait_for;
 use crate::common::{McpSession, TestSandbox, text_of};
 
@@ -18,8 +19,7 @@ const LIMIT: Duration = Duration::from_secs(15);
 fn a_burst_of_200_calls_gets_200_answers_and_no_429() {
     let sb = TestSandbox::rate_limited(100);
     let env = sb.env();
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     let kinds = [
         json!({"name": "get_top_pages", "arguments": {"limit": 5}}),
         json!({"name": "get_analytics", "arguments": {"period": "last_month"}}),
@@ -54,8 +54,7 @@ fn the_limiter_stops_a_burst_at_the_upstream_limit_instead_of_drawing_429s() {
     let sb = TestSandbox::rate_limited(10);
     let env = sb.env();
     env.write_config("cache_ttl_secs = 0\n");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     assert_eq!(s.call("get_realtime", json!({}))["isError"], false); // learns the headers
     for limit in 1..=20 {
         s.send(
@@ -111,9 +110,7 @@ fn serve(options: SandboxOptions, config: &str) -> (McpSession, TestSandbox) {
     let sb = TestSandbox::start(options);
     let env = sb.env();
     env.write_config(&format!("cache_ttl_secs = 0\n{config}"));
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
-    (s, sb)
+    (session(&env, &[]), sb)
 }
 
 /// [`serve`] against a sandbox allowing `limit` requests per `window`.

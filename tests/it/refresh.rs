@@ -8,6 +8,7 @@ use std::time::Duration;
 use analytics_mcp_sandbox::oauth::OAuthOptions;
 use serde_json::{Value, json};
 
+use crate::common::run::session;
 use crate::common::signin::{
     assert_rotated, credentials_path, expire_now, set_expiry, set_expiry_in, signed_in, stored,
 };
@@ -218,8 +219,7 @@ fn a_cancelled_or_timed_out_call_never_loses_the_rotated_tokens() {
 
     // serve: the call that started the refresh is cancelled while the answer is on its way.
     set_expiry_in(&credentials_path(&env), -10);
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     s.send(&json!({"jsonrpc": "2.0", "id": 41, "method": "tools/call",
         "params": {"name": "get_realtime", "arguments": {}}}));
     // Cancelled once the token endpoint has the refresh (and has rotated the tokens).

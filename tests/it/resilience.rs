@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use analytics_mcp_sandbox::{Fault, SandboxOptions};
 use serde_json::{Value, json};
 
+use crate::common::run::{error_message, refusal, session};
 use crate::common::wait::wait_for;
 use crate::common::{McpSession, TestEnv, TestSandbox, text_of};
 
@@ -19,9 +20,7 @@ fn faulty(faults: Vec<Fault>, timeout: &str) -> (McpSession, TestSandbox, TestEn
     let mut env = sb.env();
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", timeout);
     env.write_config("cache_ttl_secs = 0\n");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
-    (s, sb, env)
+    (session(&env, &[]), sb, env)
 }
 
 fn fault(spec: &str) -> Fault {
@@ -192,12 +191,7 @@ fn hostile_json_rpc_input_is_refused_and_serving_continues() {
     s.send_raw(&huge);
     let r = s.recv();
     assert_eq!(r["error"]["code"], -32600, "{r}");
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("larger than 4 MiB")
-    );
+    assert!(error_message(&r).contains("larger than 4 MiB"));
     // Nesting deeper than any parser should follow.
     let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
     s.send_raw(&format!(
@@ -211,12 +205,7 @@ fn hostile_json_rpc_input_is_refused_and_serving_continues() {
     s.send_bytes(b"{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\",\"x\":\"\xff\xfe\"}\n");
     let r = s.recv();
     assert_eq!(r["error"]["code"], -32700);
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("UTF-8")
-    );
+    assert!(error_message(&r).contains("UTF-8"));
 
     let bad_args = [
         ("get_top_pages", json!({"limit": -5}), "1 to 100"),
@@ -251,13 +240,8 @@ fn hostile_json_rpc_input_is_refused_and_serving_continues() {
         ),
     ];
     for (tool, args, needle) in bad_args {
-        let r = s.call(tool, args.clone());
-        assert_eq!(r["isError"], true, "{tool} {args}");
-        assert!(text_of(&r).contains(needle), "{tool}: {}", text_of(&r));
-        assert!(
-            text_of(&r).len() < 600,
-            "errors stay short even for huge input"
-        );
+        let (_, text) = refusal(&mut s, tool, args, needle);
+        assert!(text.len() < 600, "errors stay short even for huge input");
     }
     assert_eq!(s.call("get_project", json!({}))["isError"], false);
     s.finish();
@@ -268,8 +252,7 @@ fn trace_logging_shows_no_secret() {
     let (s, sb, mut env) = faulty(vec![fault("/pages=503*1")], "5");
     s.finish();
     env.set("RUST_LOG", "trace");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     for tool in ["get_top_pages", "get_analytics", "get_realtime"] {
         assert_eq!(s.call(tool, json!({}))["isError"], false);
     }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use analytics_mcp_sandbox::oauth::OAuthOptions;
 
+use crate::common::run::client_metadata;
 use crate::common::signin::{browser_env, credentials_path, login, sandbox, stored};
 use crate::common::{TestEnv, TestSandbox, repo};
 
@@ -145,8 +146,7 @@ fn a_document_naming_another_client_id_is_refused() {
 /// URIs without a port.
 #[test]
 fn the_shipped_document_is_served_at_its_client_id_and_is_the_default() {
-    let text = std::fs::read_to_string(repo().join("dist/client-metadata.json")).expect("read");
-    let doc: Value = serde_json::from_str(&text).expect("JSON");
+    let doc = client_metadata();
     let id = doc["client_id"].as_str().expect("client_id");
     assert_eq!(
         id, "https://OWNER.github.io/analytics-mcp/client-metadata.json",

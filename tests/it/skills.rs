@@ -345,8 +345,7 @@ fn install_skills_writes_them_once_doctor_reports_them_and_uninstall_removes_onl
     let (env, claude, codex) = home_with_own_skills();
     for (client, dir) in [("claude-code", &claude), ("codex", &codex)] {
         let out = env.run(&["install", "--skills", client], "");
-        out.expect_code(0);
-        assert!(out.stderr.contains("4 written"), "{}", out.all());
+        out.expect_code(0).stderr_has(&["4 written"]);
         for name in NAMES {
             let written = std::fs::read_to_string(dir.join(name).join("SKILL.md")).unwrap();
             assert_eq!(written, shipped(name), "{client} {name}");
@@ -355,12 +354,7 @@ fn install_skills_writes_them_once_doctor_reports_them_and_uninstall_removes_onl
         // A second run changes nothing and says so.
         let before = folder_bytes(dir);
         let again = env.run(&["install", "--skills", client], "");
-        again.expect_code(0);
-        assert!(
-            again.stderr.contains("nothing to change"),
-            "{}",
-            again.all()
-        );
+        again.expect_code(0).stderr_has(&["nothing to change"]);
         assert_eq!(
             again.stderr.matches(" unchanged\n").count(),
             4,
@@ -372,18 +366,8 @@ fn install_skills_writes_them_once_doctor_reports_them_and_uninstall_removes_onl
 
     // doctor: installed, then one outdated (ours from another version), with the fix.
     let doctor = env.run(&["doctor"], "");
-    assert!(
-        doctor
-            .stdout
-            .contains("✓ skills          claude-code: 4 of 4 installed"),
-        "{}",
-        doctor.all()
-    );
-    assert!(
-        doctor.stdout.contains("codex: 4 of 4 installed"),
-        "{}",
-        doctor.all()
-    );
+    doctor.stdout_has(&["✓ skills          claude-code: 4 of 4 installed"]);
+    doctor.stdout_has(&["codex: 4 of 4 installed"]);
     let old = claude.join("analytics-mcp-traffic-drop/SKILL.md");
     std::fs::write(
         &old,
@@ -391,63 +375,30 @@ fn install_skills_writes_them_once_doctor_reports_them_and_uninstall_removes_onl
     )
     .unwrap();
     let doctor = env.run(&["doctor"], "");
-    assert!(
-        doctor
-            .stdout
-            .contains("✗ skills          claude-code: 3 of 4 installed, 1 outdated"),
-        "{}",
-        doctor.all()
-    );
-    assert!(
-        doctor
-            .stdout
-            .contains("fix: analytics-mcp install --skills claude-code"),
-        "{}",
-        doctor.all()
-    );
+    doctor.stdout_has(&["✗ skills          claude-code: 3 of 4 installed, 1 outdated"]);
+    doctor.stdout_has(&["fix: analytics-mcp install --skills claude-code"]);
     let update = env.run(&["install", "--skills", "claude-code"], "");
-    update.expect_code(0);
-    assert!(update.stderr.contains("1 updated"), "{}", update.all());
+    update.expect_code(0).stderr_has(&["1 updated"]);
 
     // uninstall removes ours and only ours; a second run has nothing to remove.
     for (client, dir) in [("claude-code", &claude), ("codex", &codex)] {
         let out = env.run(&["uninstall", "--skills", client], "");
-        out.expect_code(0);
-        assert!(
-            out.stderr.contains("Removed 4 analytics skills"),
-            "{}",
-            out.all()
-        );
+        out.expect_code(0)
+            .stderr_has(&["Removed 4 analytics skills"]);
         let left: Vec<String> = folder_bytes(dir).into_iter().map(|(n, _)| n).collect();
         assert_eq!(left, ["my-weekly-notes"], "{client}");
         let twice = env.run(&["uninstall", "--skills", client], "");
-        twice.expect_code(0);
-        assert!(
-            twice.stderr.contains("nothing to remove"),
-            "{}",
-            twice.all()
-        );
+        twice.expect_code(0).stderr_has(&["nothing to remove"]);
     }
     let doctor = env.run(&["doctor"], "");
-    assert!(
-        doctor
-            .stdout
-            .contains("- skills          claude-code: 0 of 4 installed")
-            && doctor
-                .stdout
-                .contains("(add: analytics-mcp install --skills claude-code)"),
-        "{}",
-        doctor.all()
-    );
+    doctor.stdout_has(&[
+        "- skills          claude-code: 0 of 4 installed",
+        "(add: analytics-mcp install --skills claude-code)",
+    ]);
 
     // A client that loads no skills from a folder is a usage error that says who does.
     let cursor = env.run(&["install", "--skills", "cursor"], "");
-    cursor.expect_code(2);
-    assert!(
-        cursor.stderr.contains("claude-code or codex"),
-        "{}",
-        cursor.all()
-    );
+    cursor.expect_code(2).stderr_has(&["claude-code or codex"]);
 }
 
 #[test]
@@ -461,17 +412,10 @@ fn install_skills_keeps_a_users_skill_of_the_same_name() {
     let text = "---\nname: analytics-mcp-channel-roi\ndescription: Theirs.\n---\n# Theirs\n";
     std::fs::write(&theirs, text).unwrap();
     let out = env.run(&["install", "--skills", "codex"], "");
-    out.expect_code(1);
-    assert!(out.stderr.contains("did not write"), "{}", out.all());
+    out.expect_code(1).stderr_has(&["did not write"]);
     assert_eq!(std::fs::read_to_string(&theirs).unwrap(), text);
     let doctor = env.run(&["doctor"], "");
-    assert!(
-        doctor
-            .stdout
-            .contains("codex: 3 of 4 installed, 1 missing (1 of them taken by a skill of yours"),
-        "{}",
-        doctor.all()
-    );
+    doctor.stdout_has(&["codex: 3 of 4 installed, 1 missing (1 of them taken by a skill of yours"]);
     let removed = env.run(&["uninstall", "--skills", "codex"], "");
     removed.expect_code(0);
     assert_eq!(std::fs::read_to_string(&theirs).unwrap(), text);

@@ -134,8 +134,8 @@ fn marks_and_changes_are_coloured_only_where_a_person_looks() {
 
     // ✓ green and ✗ red in doctor, and error: in red.
     let out = env.run(&["doctor", "--color", "always"], "");
-    assert!(out.stdout.contains("\x1b[32m✓"), "{}", out.stdout);
-    assert!(out.stdout.contains("\x1b[31m✗"), "{}", out.stdout);
+    out.stdout_has(&["\x1b[32m✓"]);
+    out.stdout_has(&["\x1b[31m✗"]);
     let out = env.run(&["status", "--color", "always"], "");
     assert!(
         out.stderr.starts_with("\x1b[1m\x1b[31merror:"),

@@ -211,11 +211,7 @@ fn claude_code_connects_to_the_entry_install_added() {
     let Some((claude, env, out)) = installed("Claude Code", "claude", "claude-code") else {
         return;
     };
-    assert!(
-        out.stderr.contains("✓ Claude Code now starts"),
-        "{}",
-        out.all()
-    );
+    out.stderr_has(&["✓ Claude Code now starts"]);
     assert!(
         out.stdout.is_empty(),
         "claude's chatter goes to stderr: {}",
@@ -231,12 +227,7 @@ fn claude_code_connects_to_the_entry_install_added() {
     // A second install changes nothing (and does not trip over `claude mcp add`'s refusal).
     let before = std::fs::read(env.dir.path().join(".claude.json")).expect(".claude.json");
     let again = env.run(&["install", "claude-code", "--demo"], "");
-    again.expect_code(0);
-    assert!(
-        again.stderr.contains("nothing to change"),
-        "{}",
-        again.all()
-    );
+    again.expect_code(0).stderr_has(&["nothing to change"]);
     let after = std::fs::read(env.dir.path().join(".claude.json")).expect(".claude.json");
     let servers = |bytes: &[u8]| {
         serde_json::from_slice::<serde_json::Value>(bytes).expect("JSON")["mcpServers"].clone()
@@ -254,12 +245,7 @@ fn claude_code_connects_to_the_entry_install_added() {
     let (_, text) = run_client(&env, &claude, &["mcp", "get", "analytics"]);
     assert!(text.contains("No MCP server named \"analytics\""), "{text}");
     let twice = env.run(&["uninstall", "claude-code"], "");
-    twice.expect_code(0);
-    assert!(
-        twice.stderr.contains("nothing to remove"),
-        "{}",
-        twice.all()
-    );
+    twice.expect_code(0).stderr_has(&["nothing to remove"]);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use analytics_mcp_sandbox::{Fault, SandboxOptions};
 use serde_json::json;
 
+use crate::common::run::session;
 use crate::common::{McpSession, TestEnv, TestSandbox, closed_port, text_of};
 
 fn faulty(faults: &[&str]) -> TestSandbox {
@@ -38,8 +39,7 @@ fn http_error_statuses_each_get_an_actionable_sentence() {
     ]);
     let env = sb.env();
     env.write_config("[endpoints]\nget_top_locations = \"/projects/{project}/no-such-endpoint\"\n");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     let key = sb.key().to_string();
 
     let t = error_text(&mut s, "get_top_pages", &key);
@@ -73,8 +73,7 @@ fn a_wrong_key_says_sign_in_again() {
     let mut env = TestEnv::new();
     env.set("ANALYTICS_MCP_API_URL", &sb.url());
     env.set("ANALYTICS_MCP_API_KEY", "hm_sk_wrong_key_00000000000000");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     let t = error_text(&mut s, "get_analytics", "hm_sk_wrong_key_00000000000000");
     assert!(
         t.contains("401") && t.contains("analytics-mcp login"),
@@ -94,8 +93,7 @@ fn the_sandbox_rate_limit_surfaces_as_a_retry_hint() {
     env.set("ANALYTICS_MCP_PROJECT", "prj_demo_northwind");
     // Every call must reach the sandbox, not the cache.
     env.write_config("cache_ttl_secs = 0\n");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     for _ in 0..3 {
         assert_eq!(s.call("get_realtime", json!({}))["isError"], false);
     }
@@ -109,8 +107,7 @@ fn timeouts_refused_connections_and_non_json_bodies() {
     let sb = faulty(&["/pages=delay:3000", "/events=html"]);
     let mut env = sb.env();
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", "0.5");
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     let key = sb.key().to_string();
     let t = error_text(&mut s, "get_top_pages", &key);
     assert!(t.contains("did not answer within"), "{t}");
@@ -125,8 +122,7 @@ fn timeouts_refused_connections_and_non_json_bodies() {
         &format!("http://127.0.0.1:{}/api/v1", closed_port()),
     );
     env.set("ANALYTICS_MCP_API_KEY", &key);
-    let mut s = McpSession::spawn(&env, &[]);
-    s.initialize();
+    let mut s = session(&env, &[]);
     let t = error_text(&mut s, "get_analytics", &key);
     assert!(
         t.contains("Could not connect") && t.contains("127.0.0.1"),

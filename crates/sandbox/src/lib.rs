@@ -246,20 +246,14 @@ pub async fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
         options.oauth.clone(),
         format!("http://{addr}"),
     ));
-    let mcp = Arc::new(mcp::McpEndpoint::new(
-        options.mcp_era,
-        mcp::Flavor::Zenovay,
-        options.mcp_errors.clone(),
-        options.mcp_hang.clone(),
-    ));
+    let mcp = Arc::new(mcp::McpEndpoint::new(mcp::Flavor::Zenovay, &options));
+    let read_api_data = mcp::ReadApiData {
+        scenario: options.scenario,
+        now: options.now,
+    };
     let read_api_mcp = Arc::new(mcp::McpEndpoint::new(
-        options.mcp_era,
-        mcp::Flavor::ReadApi(mcp::ReadApiData {
-            scenario: options.scenario,
-            now: options.now,
-        }),
-        options.mcp_errors.clone(),
-        options.mcp_hang.clone(),
+        mcp::Flavor::ReadApi(read_api_data),
+        &options,
     ));
     let rate = analytics_mcp::demo::RateWindow::new(options.rate_limit, options.rate_window);
     let state = Arc::new(AppState {

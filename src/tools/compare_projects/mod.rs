@@ -327,25 +327,21 @@ pub fn output_schema() -> JsonObject {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::compare::{Changes, Comparison, change};
-    use crate::tools::typed::days_window;
+    use crate::tools::typed::{days_window, previous_period};
 
     fn overview(visitors: f64, before: f64) -> Answer {
         let mut a = Answer::of(Data::parse(
             json!({"uniqueVisitors": visitors, "bounceRate": 40.0}),
         ));
         a.window = Some(days_window("2026-11-14", "2026-11-20"));
-        a.comparison = Some(Comparison {
-            compare: "previous_period",
-            source: "computed",
-            window: days_window("2026-11-07", "2026-11-13"),
-            metrics: Changes(vec![
-                ("uniqueVisitors".into(), change(visitors, before)),
-                ("bounceRate".into(), change(40.0, 42.0)),
-            ]),
-            same_elapsed_time: false,
-            series: None,
-        });
+        a.comparison = Some(previous_period(
+            "2026-11-07",
+            "2026-11-13",
+            &[
+                ("uniqueVisitors", visitors, before),
+                ("bounceRate", 40.0, 42.0),
+            ],
+        ));
         a
     }
 

@@ -5,6 +5,7 @@
 
 pub mod hostile_upstream;
 pub mod model_api;
+pub mod run;
 pub mod signin;
 pub mod snap;
 pub mod wait;

@@ -8,7 +8,6 @@
 //! forgotten). Tests and demos of `serve --profile` need no account. Imports rmcp, axum and
 //! its sibling [`server`].
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -84,12 +83,10 @@ pub struct McpEndpoint {
 }
 
 impl McpEndpoint {
-    pub fn new(
-        era: McpEra,
-        flavor: Flavor,
-        errors: HashMap<String, i64>,
-        hang: Vec<String>,
-    ) -> Self {
+    /// The endpoint for `flavor`, speaking the era and failing the methods `options` say.
+    pub fn new(flavor: Flavor, options: &crate::SandboxOptions) -> Self {
+        let era = options.mcp_era;
+        let (errors, hang) = (options.mcp_errors.clone(), options.mcp_hang.clone());
         let shared = Arc::new(Shared::new(era, flavor, errors, hang));
         let sessions = Arc::new(LocalSessionManager::default());
         let factory = {

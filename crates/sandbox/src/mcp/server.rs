@@ -158,6 +158,14 @@ fn list_ttl(context: &RequestContext<RoleServer>) -> Option<u64> {
 }
 
 impl Zenovay {
+    /// The tools this server's flavor has (Zenovay's beta tool only with `beta`).
+    fn listed(&self, beta: bool) -> Vec<Tool> {
+        match self.0.flavor {
+            Flavor::Zenovay => tools(beta),
+            Flavor::ReadApi(_) => himetrica::tools(),
+        }
+    }
+
     fn call(&self, request: &CallToolRequestParams) -> Result<CallToolResult, McpError> {
         let empty = serde_json::Map::new();
         let args = request.arguments.as_ref().unwrap_or(&empty);
@@ -303,11 +311,7 @@ impl ServerHandler for Zenovay {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        let all = match self.0.flavor {
-            Flavor::Zenovay => tools(true),
-            Flavor::ReadApi(_) => himetrica::tools(),
-        };
-        all.into_iter().find(|t| t.name == name)
+        self.listed(true).into_iter().find(|t| t.name == name)
     }
 
     async fn list_tools(
@@ -316,10 +320,7 @@ impl ServerHandler for Zenovay {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         self.0.tool_lists.fetch_add(1, Ordering::Relaxed);
-        let all = match self.0.flavor {
-            Flavor::Zenovay => tools(self.0.beta.load(Ordering::Relaxed)),
-            Flavor::ReadApi(_) => himetrica::tools(),
-        };
+        let all = self.listed(self.0.beta.load(Ordering::Relaxed));
         let mut result = ListToolsResult::with_all_items(all);
         result.ttl_ms = list_ttl(&context);
         Ok(result)

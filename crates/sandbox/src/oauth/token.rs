@@ -92,6 +92,12 @@ impl AuthServer {
         self.issue(&code.client_id, self.new_family(), &code.scope)
     }
 
+    /// A refresh grant refused as `invalid_grant` because `why`, and counted.
+    fn refresh_rejected(&self, why: &str) -> Response {
+        bump(&self.counters.refresh_rejected);
+        oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why)
+    }
+
     fn refresh_grant(&self, f: &TokenRequest) -> Response {
         let failing = self
             .refresh_failures_left
@@ -107,12 +113,7 @@ impl AuthServer {
         let mut inner = self.inner();
         let Some(r) = inner.refresh.get_mut(&f.refresh_token) else {
             drop(inner);
-            bump(&self.counters.refresh_rejected);
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "unknown or revoked refresh token",
-            );
+            return self.refresh_rejected("unknown or revoked refresh token");
         };
         if r.used || r.client_id != f.client_id {
             // Reuse of a rotated token: revoke the whole family (OAuth 2.1 §4.3.1).
@@ -120,12 +121,7 @@ impl AuthServer {
             inner.refresh.retain(|_, t| t.family != family);
             inner.access.retain(|_, t| t.family != family);
             drop(inner);
-            bump(&self.counters.refresh_rejected);
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "refresh token already used",
-            );
+            return self.refresh_rejected("refresh token already used");
         }
         r.used = true;
         let (client_id, family, scope) = (r.client_id.clone(), r.family, r.scope.clone());
