@@ -108,8 +108,9 @@ fn each_refused_argument_names_the_parameter_and_what_is_accepted() {
 #[test]
 fn numbers_with_leading_zeros_and_spelled_booleans_are_read_as_meant() {
     let env = TestEnv::new();
-    let out = env.run_words("call get_top_pages --demo --json limit=05 detail=true", "");
-    out.expect_code(0);
+    let out = env
+        .run_words("call get_top_pages --demo --json limit=05 detail=true", "")
+        .exits(0);
     let json: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(json["data"].as_array().map(Vec::len), Some(5), "{json}");
 }

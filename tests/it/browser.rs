@@ -80,8 +80,7 @@ fn chromium_approves_and_login_signs_in_then_a_call_uses_the_token() {
     assert_eq!(stored(&env)["kind"], "oauth");
 
     let before = sb.sandbox.stats().credentialed;
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(0);
+    let out = env.run(&["call", "get_analytics"], "").exits(0);
     out.stdout_has(&["Unique visitors"]);
     assert!(sb.sandbox.stats().credentialed > before);
     let oauth = sb.sandbox.oauth_stats();

@@ -116,8 +116,7 @@ fn other_clients_see_no_view_no_extra_resource_and_no_chart_data() {
 }
 
 fn call(env: &TestEnv, args: &[&str]) -> String {
-    let out = env.run(args, "");
-    out.expect_code(0);
+    let out = env.run(args, "").exits(0);
     out.stdout
 }
 
@@ -140,10 +139,10 @@ fn call_draws_a_chart_under_the_table_only_when_asked_or_on_a_terminal() {
     }
     // Eight rows of columns per metric, the top and the base labelled.
     assert_eq!(chart.matches('┤').count(), 6, "{chart}");
-    let out = env.run(&[&args[..], &["--chart", "--json"]].concat(), "");
-    out.expect_code(2);
-    let out = env.run(&[&args[..], &["--chart", "--no-chart"]].concat(), "");
-    out.expect_code(2);
+    env.run(&[&args[..], &["--chart", "--json"]].concat(), "")
+        .exits(2);
+    env.run(&[&args[..], &["--chart", "--no-chart"]].concat(), "")
+        .exits(2);
 }
 
 #[test]
@@ -151,26 +150,28 @@ fn call_svg_writes_one_mark_per_point_and_refuses_a_tool_without_a_chart() {
     let env = TestEnv::new();
     let file = env.dir.path().join("traffic.svg");
     let path = file.display().to_string();
-    let out = env.run(
-        &[
-            "call",
-            "get_timeseries",
-            "--demo",
-            "period=last_30_days",
-            "--svg",
-            &path,
-        ],
-        "",
-    );
-    out.expect_code(0);
+    let out = env
+        .run(
+            &[
+                "call",
+                "get_timeseries",
+                "--demo",
+                "period=last_30_days",
+                "--svg",
+                &path,
+            ],
+            "",
+        )
+        .exits(0);
     out.stderr_has(&["Wrote the chart to"]);
     let svg = std::fs::read_to_string(&file).expect("svg written");
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     // 30 days × visitors, page views, sessions.
     assert_eq!(svg.matches("<circle class=\"point\"").count(), 90);
     assert!(!svg.contains("<script"));
-    let out = env.run(&["call", "get_realtime", "--demo", "--svg", &path], "");
-    out.expect_code(2);
+    let out = env
+        .run(&["call", "get_realtime", "--demo", "--svg", &path], "")
+        .exits(2);
     out.stderr_has(&["has no chart"]);
 }
 

@@ -11,18 +11,20 @@ use crate::common::{TestEnv, TestSandbox};
 #[test]
 fn call_prints_a_table_and_json_with_demo() {
     let env = TestEnv::new();
-    let out = env.run_words(
-        "call get_top_pages --demo limit=3 startDate=2026-10-01 endDate=2026-10-07",
-        "",
-    );
-    out.expect_code(0);
+    let out = env
+        .run_words(
+            "call get_top_pages --demo limit=3 startDate=2026-10-01 endDate=2026-10-07",
+            "",
+        )
+        .exits(0);
     insta::assert_snapshot!("call_top_pages_text", out.stdout);
 
-    let out = env.run(
-        &["call", "get_top_pages", "--demo", "--json", "limit=3"],
-        "",
-    );
-    out.expect_code(0);
+    let out = env
+        .run(
+            &["call", "get_top_pages", "--demo", "--json", "limit=3"],
+            "",
+        )
+        .exits(0);
     let json: Value = serde_json::from_str(&out.stdout).expect("--json prints JSON");
     assert_eq!(json["data"].as_array().map(Vec::len), Some(3));
     assert_eq!(
@@ -39,20 +41,18 @@ fn call_prints_a_table_and_json_with_demo() {
 fn call_exit_codes_follow_the_table() {
     let env = TestEnv::new();
     // 2: an argument out of range is a mistake in the command line, like an unknown flag.
-    let out = env.run(&["call", "get_top_pages", "--demo", "limit=0"], "");
-    out.expect_code(2);
+    let out = env
+        .run(&["call", "get_top_pages", "--demo", "limit=0"], "")
+        .exits(2);
     out.stderr_has(&["error: Invalid arguments for get_top_pages"]);
     assert!(out.stdout.is_empty());
     // 2: unknown tool or malformed argument.
-    let out = env.run(&["call", "get_everything"], "");
-    out.expect_code(2);
+    let out = env.run(&["call", "get_everything"], "").exits(2);
     out.stderr_has(&["Unknown tool", "analytics-mcp tools"]);
-    let out = env.run(&["call", "get_top_pages", "limit"], "");
-    out.expect_code(2);
+    let out = env.run(&["call", "get_top_pages", "limit"], "").exits(2);
     out.stderr_has(&["name=value"]);
     // 4: not signed in.
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(4);
+    let out = env.run(&["call", "get_analytics"], "").exits(4);
     out.stderr_has(&["not signed in", "--demo"]);
 }
 
@@ -63,16 +63,14 @@ fn call_reports_upstream_errors_with_exit_3() {
         ..SandboxOptions::default()
     });
     let env = sb.env();
-    let out = env.run(&["call", "get_revenue"], "");
-    out.expect_code(3);
+    let out = env.run(&["call", "get_revenue"], "").exits(3);
     out.stderr_has(&["503"]);
 }
 
 #[test]
 fn tools_lists_every_tool_with_its_parameters() {
     let env = TestEnv::new();
-    let out = env.run(&["tools"], "");
-    out.expect_code(0);
+    let out = env.run(&["tools"], "").exits(0);
     insta::assert_snapshot!("tools_text", out.stdout);
     let out = env.run(&["tools", "--json"], "");
     let json: Value = serde_json::from_str(&out.stdout).expect("json");
@@ -82,33 +80,30 @@ fn tools_lists_every_tool_with_its_parameters() {
 #[test]
 fn help_lists_the_commands() {
     let env = TestEnv::new();
-    let out = env.run(&["--help"], "");
-    out.expect_code(0);
+    let out = env.run(&["--help"], "").exits(0);
     insta::assert_snapshot!("help", out.stdout);
-    let out = env.run(&["frobnicate"], "");
-    out.expect_code(2);
+    env.run(&["frobnicate"], "").exits(2);
 }
 
 #[test]
 fn insecure_api_urls_and_bad_config_are_refused_clearly() {
     let env = TestEnv::new();
-    let out = env.run_words(
-        "call get_analytics --api-url http://analytics.example.com/api/v1",
-        "",
-    );
-    out.expect_code(1);
+    let out = env
+        .run_words(
+            "call get_analytics --api-url http://analytics.example.com/api/v1",
+            "",
+        )
+        .exits(1);
     out.stderr_has(&["only https is allowed"]);
 
     let env = TestEnv::new();
     env.write_config("[endpoints]\nget_pages = \"/x\"\n");
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(1);
+    let out = env.run(&["call", "get_analytics"], "").exits(1);
     out.stderr_has(&["unknown tool `get_pages`", "get_top_pages"]);
 
     let env = TestEnv::new();
     env.write_config("api_url = \n");
-    let out = env.run(&["status"], "");
-    out.expect_code(1);
+    let out = env.run(&["status"], "").exits(1);
     out.stderr_has(&["config.toml is not valid"]);
 }
 
@@ -123,10 +118,9 @@ fn config_file_sets_the_base_url_and_overrides_a_path() {
         "api_url = \"{}\"\n[endpoints]\nget_top_pages = \"/projects/{{project}}/pages\"\nget_events = \"/projects/{{project}}/top-events\"\n",
         sb.url()
     ));
-    let out = env.run(&["call", "get_top_pages", "--json", "limit=2"], "");
-    out.expect_code(0);
-    let out = env.run(&["call", "get_events"], "");
-    out.expect_code(3);
+    env.run(&["call", "get_top_pages", "--json", "limit=2"], "")
+        .exits(0);
+    let out = env.run(&["call", "get_events"], "").exits(3);
     out.stderr_has(&["/projects/prj_demo_northwind/top-events"]);
 }
 
@@ -134,11 +128,12 @@ fn config_file_sets_the_base_url_and_overrides_a_path() {
 fn project_flag_skips_the_me_lookup() {
     let sb = TestSandbox::start(SandboxOptions::default());
     let env = sb.env();
-    let out = env.run(
-        &["call", "get_realtime", "--json", "--project", "prj_other"],
-        "",
-    );
-    out.expect_code(3);
+    let out = env
+        .run(
+            &["call", "get_realtime", "--json", "--project", "prj_other"],
+            "",
+        )
+        .exits(3);
     out.stderr_has(&["/projects/prj_other/analytics/realtime"]);
 }
 
@@ -176,8 +171,7 @@ fn status_and_login_use_the_configured_me_path() {
     let sb = TestSandbox::start(SandboxOptions::default());
     let env = sb.env();
     env.write_config("[endpoints]\nget_project = \"/whoami\"\n");
-    let out = env.run(&["status"], "");
-    out.expect_code(5);
+    let out = env.run(&["status"], "").exits(5);
     out.stderr_has(&["/whoami", "404"]);
     let out = env.run(&["call", "get_project"], "");
     assert!(

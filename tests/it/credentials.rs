@@ -89,8 +89,7 @@ fn login_status_serve_logout_status_never_shows_the_key() {
     let mut env = env;
     env.set("ANALYTICS_MCP_LOG", "trace");
     env.set("ANALYTICS_MCP_API_KEY", KEY);
-    let out = env.run(&["call", "get_top_pages"], "");
-    out.expect_code(0);
+    let out = env.run(&["call", "get_top_pages"], "").exits(0);
     seen.push_str(&out.all());
     let out = env.run(&["status"], "");
     seen.push_str(&out.all());
@@ -111,17 +110,16 @@ fn a_rejected_key_is_not_stored_and_the_previous_one_survives() {
     let before = std::fs::read_to_string(&file).expect("stored");
 
     let wrong = "hm_sk_wrong_000000000000000000";
-    let out = env.run(&["login", "--with-key"], wrong);
-    out.expect_code(5);
+    let out = env.run(&["login", "--with-key"], wrong).exits(5);
     out.stderr_has(&["not stored", "401"]);
     assert!(!out.all().contains(wrong));
     assert_eq!(std::fs::read_to_string(&file).expect("still there"), before);
 
-    let out = env.run(&["login", "--with-key"], "sk_live_not_himetrica_123456");
-    out.expect_code(2);
+    let out = env
+        .run(&["login", "--with-key"], "sk_live_not_himetrica_123456")
+        .exits(2);
     out.stderr_has(&["hm_sk_"]);
-    let out = env.run(&["login", "--with-key"], "");
-    out.expect_code(2);
+    env.run(&["login", "--with-key"], "").exits(2);
     assert_eq!(std::fs::read_to_string(&file).expect("still there"), before);
     assert_eq!(env.run(&["status"], "").code, 0);
 }
@@ -143,8 +141,7 @@ fn status_flags_a_readable_credentials_file_and_a_rejected_key() {
     out.stderr_has(&["chmod 700"]);
 
     env.set("ANALYTICS_MCP_API_KEY", "hm_sk_revoked_0000000000000000");
-    let out = env.run(&["status"], "");
-    out.expect_code(5);
+    let out = env.run(&["status"], "").exits(5);
     out.stderr_has(&["live check failed", "login"]);
 }
 
@@ -158,8 +155,7 @@ fn a_damaged_store_keeps_serve_running() {
         "the credential store at {} could not be read",
         file.display()
     );
-    let out = env.run(&["status"], "");
-    out.expect_code(1);
+    let out = env.run(&["status"], "").exits(1);
     out.stderr_has(&[&named, "fix or remove it"]);
     let mut s = McpSession::spawn(&env, &[]);
     s.initialize();

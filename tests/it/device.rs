@@ -139,8 +139,7 @@ fn device_sign_in_completes_after_approval_without_slow_down_and_serves_calls() 
         "the device code was printed: {out}"
     );
 
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(0);
+    let out = env.run(&["call", "get_analytics"], "").exits(0);
     out.stdout_has(&["visitors"]);
 }
 
@@ -164,8 +163,7 @@ fn without_device_support_login_device_says_so_and_suggests_no_browser() {
     });
     let mut env = TestEnv::new();
     env.set("ANALYTICS_MCP_API_URL", &sb.url());
-    let out = env.run(&["login", "--device"], "");
-    out.expect_code(1);
+    let out = env.run(&["login", "--device"], "").exits(1);
     out.stderr_has(&["offers no device sign-in"]);
     out.stderr_has(&["login --no-browser"]);
 }
@@ -217,7 +215,6 @@ fn device_sign_in_to_a_hosted_server_signs_in_the_profile() {
     );
     assert_eq!(sb.sandbox.oauth_stats().slow_downs, 0);
 
-    let out = env.run(&["tools", "--profile", "zen"], "");
-    out.expect_code(0);
+    let out = env.run(&["tools", "--profile", "zen"], "").exits(0);
     out.stdout_has(&["get_visitors"]);
 }

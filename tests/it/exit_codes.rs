@@ -21,11 +21,9 @@ fn signed_in(sb: &TestSandbox) -> TestEnv {
 fn row_0_success() {
     let sb = TestSandbox::start(SandboxOptions::default());
     let env = signed_in(&sb);
-    let out = env.run(&["status"], "");
-    out.expect_code(0);
+    let out = env.run(&["status"], "").exits(0);
     assert_cmd_snapshot!("status_signed_in", out);
-    let out = env.run(&["doctor"], "");
-    out.expect_code(0);
+    let out = env.run(&["doctor"], "").exits(0);
     assert_cmd_snapshot!("doctor_all_good", out);
 }
 
@@ -33,13 +31,11 @@ fn row_0_success() {
 fn row_1_failure() {
     let env = TestEnv::new();
     env.write_config("api_url = [1, 2]\n");
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(1);
+    let out = env.run(&["call", "get_analytics"], "").exits(1);
     assert_cmd_snapshot!("call_broken_config", out);
     // doctor with a check failing.
     let env = TestEnv::new();
-    let out = env.run(&["doctor"], "");
-    out.expect_code(1);
+    let out = env.run(&["doctor"], "").exits(1);
     assert_cmd_snapshot!("doctor_not_signed_in", out);
 }
 
@@ -47,14 +43,11 @@ fn row_1_failure() {
 fn row_2_usage_on_both_kinds_of_profile() {
     let env = TestEnv::new();
     // An unknown flag, an unknown argument, an unknown tool, an unknown profile.
-    let out = env.run(&["status", "--bogus"], "");
-    out.expect_code(2);
-    let out = env.run(&["call", "get_analytics", "--demo", "perid=x"], "");
-    out.expect_code(2);
-    let out = env.run(&["call", "get_everything", "--demo"], "");
-    out.expect_code(2);
-    let out = env.run(&["logout", "--profile", "nope"], "");
-    out.expect_code(2);
+    env.run(&["status", "--bogus"], "").exits(2);
+    env.run(&["call", "get_analytics", "--demo", "perid=x"], "")
+        .exits(2);
+    env.run(&["call", "get_everything", "--demo"], "").exits(2);
+    let out = env.run(&["logout", "--profile", "nope"], "").exits(2);
     assert_cmd_snapshot!("logout_unknown_profile", out);
 
     // The same unknown tool on a hosted profile: the same code.
@@ -74,8 +67,9 @@ fn row_2_usage_on_both_kinds_of_profile() {
         "",
     )
     .expect_code(0);
-    let out = env.run(&["call", "get_everything", "--profile", "zen"], "");
-    out.expect_code(2);
+    let out = env
+        .run(&["call", "get_everything", "--profile", "zen"], "")
+        .exits(2);
     out.stderr_has(&["Unknown tool `get_everything`"]);
 }
 
@@ -86,8 +80,7 @@ fn row_3_the_tool_answered_with_an_error() {
         ..SandboxOptions::default()
     });
     let env = signed_in(&sb);
-    let out = env.run(&["call", "get_revenue"], "");
-    out.expect_code(3);
+    let out = env.run(&["call", "get_revenue"], "").exits(3);
     assert_cmd_snapshot!("call_upstream_503", out);
     // An API that cannot be reached, named with its cause.
     let mut env = TestEnv::new();
@@ -96,25 +89,21 @@ fn row_3_the_tool_answered_with_an_error() {
         "ANALYTICS_MCP_API_URL",
         &format!("http://127.0.0.1:{}/api/v1", closed_port()),
     );
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(3);
+    let out = env.run(&["call", "get_analytics"], "").exits(3);
     out.stderr_has(&["connection refused"]);
     assert_cmd_snapshot!("call_connection_refused", out);
     // A base URL without /api/v1: the tool says so, not "the project id may be wrong".
     env.set("ANALYTICS_MCP_API_URL", &sb.sandbox.origin());
-    let out = env.run(&["call", "get_project"], "");
-    out.expect_code(3);
+    let out = env.run(&["call", "get_project"], "").exits(3);
     out.stderr_has(&["lacks its /api/v1 path"]);
 }
 
 #[test]
 fn row_4_not_signed_in() {
     let env = TestEnv::new();
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(4);
+    let out = env.run(&["call", "get_analytics"], "").exits(4);
     assert_cmd_snapshot!("call_not_signed_in", out);
-    let out = env.run(&["status"], "");
-    out.expect_code(4);
+    let out = env.run(&["status"], "").exits(4);
     assert_cmd_snapshot!("status_not_signed_in", out);
 }
 
@@ -123,29 +112,31 @@ fn row_5_the_api_could_not_be_reached_or_refused_the_credential() {
     let sb = TestSandbox::start(SandboxOptions::default());
     let env = signed_in(&sb);
     // A rejected key at login: said so, and nothing stored.
-    let out = env.run(
-        &["login", "--with-key", "--api-url", &sb.url()],
-        "hm_sk_wrong_0000000000000000\n",
-    );
-    out.expect_code(5);
+    let out = env
+        .run(
+            &["login", "--with-key", "--api-url", &sb.url()],
+            "hm_sk_wrong_0000000000000000\n",
+        )
+        .exits(5);
     assert_cmd_snapshot!("login_rejected_key", out);
     // A base URL without /api/v1.
     let origin = sb.sandbox.origin();
-    let out = env.run(
-        &["login", "--with-key", "--api-url", &origin],
-        &format!("{}\n", sb.key()),
-    );
-    out.expect_code(5);
+    let out = env
+        .run(
+            &["login", "--with-key", "--api-url", &origin],
+            &format!("{}\n", sb.key()),
+        )
+        .exits(5);
     assert_cmd_snapshot!("login_without_api_v1", out);
     // Nothing listening: the refused connection and the host, at sign-in and at status.
     let down = format!("http://127.0.0.1:{}/api/v1", closed_port());
-    let out = env.run(&["login", "--api-url", &down, "--no-browser"], "");
-    out.expect_code(5);
+    let out = env
+        .run(&["login", "--api-url", &down, "--no-browser"], "")
+        .exits(5);
     out.stderr_has(&["connection refused"]);
     assert!(!out.stderr.contains("publishes no"), "{}", out.stderr);
     assert_cmd_snapshot!("login_connection_refused", out);
-    let out = env.run(&["status", "--api-url", &down], "");
-    out.expect_code(5);
+    let out = env.run(&["status", "--api-url", &down], "").exits(5);
     out.stderr_has(&["issued for", "hint: sign in for"]);
     // The stored credential is intact after all of that.
     env.run(&["status"], "").expect_code(0);

@@ -129,8 +129,7 @@ fn call_answers_every_tool_from_the_terminal_for_the_window_asked() {
             ));
         }
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        let out = env.run(&words, "");
-        out.expect_code(0);
+        let out = env.run(&words, "").exits(0);
         let answer: Value = serde_json::from_str(&out.stdout).unwrap();
         let request = answer["request"]["path"].as_str().unwrap_or_default();
         assert_eq!(
@@ -149,8 +148,7 @@ fn call_answers_every_tool_from_the_terminal_for_the_window_asked() {
     let out = env.run_words(
         "call get_revenue startDate=2026-10-01 endDate=2026-10-07 compare=previous_period --json",
         "",
-    );
-    out.expect_code(0);
+    ).exits(0);
     let answer: Value = serde_json::from_str(&out.stdout).unwrap();
     let comparison = &answer["comparison"];
     assert_eq!(comparison["source"], "computed", "{answer}");
@@ -214,8 +212,7 @@ fn a_pinned_path_always_wins() {
     let sb = moved(McpEra::Both, ReadApiMcp::Serves);
     let env = sb.env();
     env.write_config("[endpoints]\nget_top_pages = \"/projects/{project}/reports/pages\"\n");
-    let out = env.run_words("call get_top_pages limit=2", "");
-    out.expect_code(0);
+    let out = env.run_words("call get_top_pages limit=2", "").exits(0);
     assert!(!out.stdout.contains(NOTE), "{}", out.stdout);
     assert_eq!(sb.sandbox.read_api_mcp_stats().tool_calls, 0);
     assert_eq!(
@@ -339,8 +336,9 @@ fn an_answer_of_unknown_shape_is_never_shown_as_an_empty_table() {
             ..SandboxOptions::default()
         });
         let env = sb.env();
-        let out = env.run_words("call get_events period=last_7_days", "");
-        out.expect_code(0);
+        let out = env
+            .run_words("call get_events period=last_7_days", "")
+            .exits(0);
         match hosted {
             // The hosted tool answers, and says why it was asked.
             ReadApiMcp::Serves => out.stdout_has(&[
@@ -361,8 +359,7 @@ fn an_answer_of_unknown_shape_is_never_shown_as_an_empty_table() {
 fn tools_json_names_each_path_and_how_sure_we_are() {
     let env = TestEnv::new();
     env.write_config("[endpoints]\nget_events = \"/projects/{project}/custom-events\"\n");
-    let out = env.run_words("tools --json", "");
-    out.expect_code(0);
+    let out = env.run_words("tools --json", "").exits(0);
     let listed: Value = serde_json::from_str(&out.stdout).unwrap();
     let endpoint = |name: &str| {
         listed["tools"]
@@ -404,11 +401,13 @@ fn explain_change_reads_its_breakdowns_through_the_hosted_server() {
     let moved = moved(McpEra::Both, ReadApiMcp::Serves);
     let normal = TestSandbox::start(SandboxOptions::default());
     let explain = |sb: &TestSandbox| {
-        let out = sb.env().run_words(
-            "call explain_change metric=visitors period=last_7_days --json",
-            "",
-        );
-        out.expect_code(0);
+        let out = sb
+            .env()
+            .run_words(
+                "call explain_change metric=visitors period=last_7_days --json",
+                "",
+            )
+            .exits(0);
         serde_json::from_str::<Value>(&out.stdout).unwrap()
     };
     // The same explanation as where every path answers.

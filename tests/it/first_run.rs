@@ -56,12 +56,10 @@ fn the_newcomer_journey_works_end_to_end() {
     out.expect_code(0);
     out.stderr_has(&["✓ Signed in", "recorded for profile default"]);
 
-    let out = env.run(&["status"], "");
-    out.expect_code(0);
+    let out = env.run(&["status"], "").exits(0);
     out.stdout_has(&["Live check: ✓", &sb.url()]);
 
-    let out = env.run(&["install", "cursor"], "");
-    out.expect_code(0);
+    env.run(&["install", "cursor"], "").exits(0);
     let written = std::fs::read_to_string(env.dir.path().join(".cursor/mcp.json")).unwrap();
     let config: Value = serde_json::from_str(&written).unwrap();
     let entry = &config["mcpServers"]["analytics"];
@@ -75,8 +73,7 @@ fn the_newcomer_journey_works_end_to_end() {
         "{result}"
     );
 
-    let out = env.run(&["doctor"], "");
-    out.expect_code(0);
+    let out = env.run(&["doctor"], "").exits(0);
     assert!(!out.stdout.contains('✗'), "{}", out.stdout);
     out.stdout_has(&["✓ cursor", "as profile default"]);
 
@@ -108,8 +105,7 @@ fn a_sign_in_to_another_api_is_recorded_keeping_the_file_as_it_was() {
     );
 
     // `profiles` now names the API the default profile signed in to.
-    let out = env.run(&["profiles"], "");
-    out.expect_code(0);
+    let out = env.run(&["profiles"], "").exits(0);
     let default = out.stdout.lines().next().unwrap_or_default();
     assert!(
         default.contains(&sb.url()) && default.contains("signed in (secret key"),
@@ -146,8 +142,7 @@ fn a_browser_sign_in_to_another_api_sticks() {
     let _ = child.wait();
     assert!(!seen.contains("If no browser opens"), "{seen}");
     assert!(seen.contains("Open this URL in a browser"), "{seen}");
-    let out = env.run(&["login", "--api-url", &sb.url()], "");
-    out.expect_code(0);
+    let out = env.run(&["login", "--api-url", &sb.url()], "").exits(0);
     out.stderr_has(&["with the browser", "recorded for profile default"]);
     env.run(&["status"], "").expect_code(0);
 }
@@ -165,11 +160,10 @@ fn login_with_a_new_profile_name_creates_a_read_api_profile() {
         "{}",
         config_text(&env)
     );
-    let out = env.run(&["status", "--profile", "p2"], "");
-    out.expect_code(0);
+    let out = env.run(&["status", "--profile", "p2"], "").exits(0);
     out.stdout_has(&["Profile:    p2", "Live check: ✓"]);
     // A failed sign-in creates nothing.
-    let out = env.run(
+    env.run(
         &[
             "login",
             "--with-key",
@@ -179,8 +173,8 @@ fn login_with_a_new_profile_name_creates_a_read_api_profile() {
             &sb.url(),
         ],
         "hm_sk_wrong_0000000000000000\n",
-    );
-    out.expect_code(5);
+    )
+    .exits(5);
     assert!(!config_text(&env).contains("p3"), "{}", config_text(&env));
 }
 
@@ -188,19 +182,19 @@ fn login_with_a_new_profile_name_creates_a_read_api_profile() {
 fn an_unknown_profile_lists_default_and_says_how_to_create_one() {
     let env = TestEnv::new();
     env.write_config("[profiles.sandbox]\nproject = \"p1\"\n");
-    let out = env.run(&["status", "--profile", "p2"], "");
-    out.expect_code(2);
+    let out = env.run(&["status", "--profile", "p2"], "").exits(2);
     out.stderr_has(&[
         "no profile `p2`",
         "the profiles are: default, sandbox",
         "hint: create it by signing in: `analytics-mcp login --profile p2 --api-url URL`",
     ]);
     // Without --api-url, login does not invent a profile either.
-    let out = env.run(
-        &["login", "--with-key", "--profile", "p2"],
-        "hm_sk_x_0000000000000000\n",
-    );
-    out.expect_code(2);
+    let out = env
+        .run(
+            &["login", "--with-key", "--profile", "p2"],
+            "hm_sk_x_0000000000000000\n",
+        )
+        .exits(2);
     out.stderr_has(&["the profiles are: default, sandbox"]);
 }
 
@@ -211,8 +205,9 @@ fn a_credential_for_another_api_is_named_with_both_origins_and_the_fix() {
     let env = TestEnv::new();
     login_with_key(&env, &first, &[]).expect_code(0);
     // The API in use now is another one (a flag, as a script might pass).
-    let out = env.run(&["status", "--api-url", &second.url()], "");
-    out.expect_code(5);
+    let out = env
+        .run(&["status", "--api-url", &second.url()], "")
+        .exits(5);
     out.stderr_has(&[
         &format!("issued for {}", first.sandbox.origin()),
         &format!("this profile's API is {}", second.url()),
@@ -231,14 +226,16 @@ fn install_writes_what_the_entry_needs_and_doctor_checks_it_against_the_credenti
     login_with_key(&env, &sb, &["--profile", "p2"]).expect_code(0);
 
     // A profile: the entry selects it.
-    let out = env.run(&["install", "cursor", "--profile", "p2", "--dry-run"], "");
-    out.expect_code(0);
+    let out = env
+        .run(&["install", "cursor", "--profile", "p2", "--dry-run"], "")
+        .exits(0);
     out.stdout_has(&["\"args\": [\"serve\", \"--profile\", \"p2\"]"]);
 
     // An API given only on the command line: the entry carries it (the client has no flag),
     // and since no credential was issued for it, install says so with the fix.
-    let out = env.run(&["install", "cursor", "--api-url", &other.url()], "");
-    out.expect_code(0);
+    let out = env
+        .run(&["install", "cursor", "--api-url", &other.url()], "")
+        .exits(0);
     out.stderr_has(&["warning: the entry will not answer yet"]);
     let written = std::fs::read_to_string(env.dir.path().join(".cursor/mcp.json")).unwrap();
     assert!(
@@ -248,8 +245,7 @@ fn install_writes_what_the_entry_needs_and_doctor_checks_it_against_the_credenti
         )),
         "{written}"
     );
-    let out = env.run(&["doctor"], "");
-    out.expect_code(1);
+    let out = env.run(&["doctor"], "").exits(1);
     out.stdout_has(&[
         "✗ cursor",
         "\"analytics\": it uses profile default, which is not signed in",
@@ -257,8 +253,7 @@ fn install_writes_what_the_entry_needs_and_doctor_checks_it_against_the_credenti
 
     // Signing the default profile in for another API than the entry's: ✗ naming both.
     login_with_key(&env, &sb, &[]).expect_code(0);
-    let out = env.run(&["doctor"], "");
-    out.expect_code(1);
+    let out = env.run(&["doctor"], "").exits(1);
     out.stdout_has(&[
         &format!("it reaches {}", other.url()),
         &format!("credential was issued for {}", sb.sandbox.origin()),
@@ -269,8 +264,7 @@ fn install_writes_what_the_entry_needs_and_doctor_checks_it_against_the_credenti
     env.run(&["install", "cursor"], "").expect_code(0);
     env.run(&["install", "cursor", "--profile", "p2"], "")
         .expect_code(0);
-    let out = env.run(&["doctor"], "");
-    out.expect_code(0);
+    let out = env.run(&["doctor"], "").exits(0);
     out.stdout_has(&["\"analytics-p2\"", "as profile p2"]);
 }
 
@@ -310,20 +304,23 @@ fn network_failures_at_sign_in_name_their_cause_and_host() {
     let key = format!("{}\n", sb.key());
     // TLS to a server that speaks plain HTTP.
     let https = sb.url().replace("http://", "https://");
-    let out = env.run(&["login", "--with-key", "--api-url", &https], &key);
-    out.expect_code(5);
+    let out = env
+        .run(&["login", "--with-key", "--api-url", &https], &key)
+        .exits(5);
     out.stderr_has(&["TLS failed", "127.0.0.1", "the key was not stored"]);
     // A name that never resolves (RFC 6761 `.invalid`).
-    let out = env.run_words(
-        "login --with-key --api-url https://analytics.invalid/api/v1",
-        &key,
-    );
-    out.expect_code(5);
+    let out = env
+        .run_words(
+            "login --with-key --api-url https://analytics.invalid/api/v1",
+            &key,
+        )
+        .exits(5);
     out.stderr_has(&["did not resolve (DNS)", "analytics.invalid"]);
     // Browser sign-in with nothing listening: the refused connection, not "no metadata".
     let down = format!("http://127.0.0.1:{}/api/v1", crate::common::closed_port());
-    let out = env.run(&["login", "--api-url", &down, "--no-browser"], "");
-    out.expect_code(5);
+    let out = env
+        .run(&["login", "--api-url", &down, "--no-browser"], "")
+        .exits(5);
     out.stderr_has(&["connection refused", &down]);
     assert!(!out.stderr.contains("metadata"), "{}", out.stderr);
 }
@@ -333,8 +330,7 @@ fn the_sandbox_on_a_busy_port_names_it_and_prints_commands_to_paste() {
     let running = TestSandbox::start(SandboxOptions::default());
     let port = running.sandbox.addr.port().to_string();
     let env = TestEnv::new();
-    let out = env.run(&["sandbox", "--port", &port], "");
-    out.expect_code(2);
+    let out = env.run(&["sandbox", "--port", &port], "").exits(2);
     out.stderr_has(&[
         &format!("port {port} on 127.0.0.1 is already in use"),
         &format!(
@@ -346,8 +342,7 @@ fn the_sandbox_on_a_busy_port_names_it_and_prints_commands_to_paste() {
     // Something else on the port: named, with how to pick another.
     let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = other.local_addr().unwrap().port().to_string();
-    let out = env.run(&["sandbox", "--port", &port], "");
-    out.expect_code(2);
+    let out = env.run(&["sandbox", "--port", &port], "").exits(2);
     out.stderr_has(&[
         &format!("port {port} on 127.0.0.1 is already in use"),
         "--port 0",
@@ -358,8 +353,7 @@ fn the_sandbox_on_a_busy_port_names_it_and_prints_commands_to_paste() {
 #[test]
 fn api_usage_from_call_says_it_counts_one_process() {
     let env = TestEnv::new();
-    let out = env.run(&["call", "get_api_usage", "--demo"], "");
-    out.expect_code(0);
+    let out = env.run(&["call", "get_api_usage", "--demo"], "").exits(0);
     out.stderr_has(&["each `call` is a new process"]);
 }
 

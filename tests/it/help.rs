@@ -65,8 +65,7 @@ fn api_and_profile_flags_only_where_they_matter() {
         assert!(!out.stdout.contains("--profile"), "{name}: {}", out.stdout);
         assert!(!out.stdout.contains("--api-url"), "{name}: {}", out.stdout);
     }
-    let out = env.run(&["man", "--profile", "x"], "");
-    out.expect_code(2);
+    env.run(&["man", "--profile", "x"], "").exits(2);
     for name in ["call", "serve", "status", "login", "install", "doctor"] {
         let out = env.run(&[name, "--help"], "");
         assert!(
@@ -130,8 +129,7 @@ fn section<'a>(page: &'a str, name: &str) -> &'a str {
 #[test]
 fn the_man_page_documents_commands_examples_environment_files_and_exit_status() {
     let env = TestEnv::new();
-    let out = env.run(&["man"], "");
-    out.expect_code(0);
+    let out = env.run(&["man"], "").exits(0);
     let page = &out.stdout;
     assert!(page.contains(".TH analytics-mcp 1"), "{page}");
     for (i, name) in [

@@ -35,8 +35,8 @@ fn signed_in(sb: &TestSandbox, extra: &str) -> TestEnv {
         "[profiles.zen]\nmcp_url = \"{}\"\n{extra}",
         sb.sandbox.mcp_url()
     ));
-    let out = env.run(&["login", "--profile", "zen", "--timeout", "15"], "");
-    out.expect_code(0);
+    env.run(&["login", "--profile", "zen", "--timeout", "15"], "")
+        .exits(0);
     env
 }
 
@@ -86,8 +86,8 @@ fn login_mcp_url_creates_the_profile_and_signs_in_to_the_mcp_resource() {
     );
 
     // --mcp-url without --profile is refused before anything is written.
-    let out = env.run(&["login", "--mcp-url", &sb.sandbox.mcp_url()], "");
-    out.expect_code(2);
+    env.run(&["login", "--mcp-url", &sb.sandbox.mcp_url()], "")
+        .exits(2);
 }
 
 #[test]
@@ -163,18 +163,19 @@ fn serve_forwards_tools_prompts_resources_and_completion_with_filters() {
 fn tools_and_call_work_from_the_terminal() {
     let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let env = signed_in(&sb, "");
-    let out = env.run(&["tools", "--profile", "zen"], "");
-    out.expect_code(0);
+    let out = env.run(&["tools", "--profile", "zen"], "").exits(0);
     out.stdout_has(&["get_visitors", "website_id"]);
-    let out = env.run_words(
-        "call get_visitors website_id=web_docs --json --profile zen",
-        "",
-    );
-    out.expect_code(0);
+    let out = env
+        .run_words(
+            "call get_visitors website_id=web_docs --json --profile zen",
+            "",
+        )
+        .exits(0);
     let data: Value = serde_json::from_str(&out.stdout).expect("JSON");
     assert_eq!(data["visitors"], 2140);
-    let out = env.run_words("call get_visitors website_id=nope --profile zen", "");
-    out.expect_code(3);
+    let out = env
+        .run_words("call get_visitors website_id=nope --profile zen", "")
+        .exits(3);
     out.stderr_has(&["Unknown website_id"]);
 }
 
@@ -205,8 +206,9 @@ fn each_upstream_error_code_becomes_an_actionable_tool_result() {
     // -32601: a tool the server does not have, exit 2 as on a Read API profile.
     let sb = hosted_sandbox(OAuthOptions::default(), &[]);
     let env = signed_in(&sb, "");
-    let out = env.run(&["call", "get_funnels", "--profile", "zen"], "");
-    out.expect_code(2);
+    let out = env
+        .run(&["call", "get_funnels", "--profile", "zen"], "")
+        .exits(2);
     out.stderr_has(&["Unknown tool `get_funnels` on this hosted server"]);
 
     // -32001: refreshed once, then "sign in again" naming the profile.
@@ -314,23 +316,25 @@ fn a_static_key_in_a_configurable_header_works_and_no_sign_in_says_how() {
     );
     s.finish();
 
-    let out = env.run(
-        &["login", "--with-key", "--profile", "zen"],
-        &format!("{}\n", sb.key()),
-    );
-    out.expect_code(0);
+    let out = env
+        .run(
+            &["login", "--with-key", "--profile", "zen"],
+            &format!("{}\n", sb.key()),
+        )
+        .exits(0);
     out.stderr_has(&["sent as X-API-Key"]);
     assert!(!out.all().contains(sb.key()), "the key is never printed");
-    let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    out.expect_code(0);
+    let out = env
+        .run(&["call", "list_websites", "--profile", "zen"], "")
+        .exits(0);
     out.stdout_has(&["web_northwind"]);
 
     // A wrong key is refused and the stored one stays.
-    let out = env.run(
+    env.run(
         &["login", "--with-key", "--profile", "zen"],
         "wrong-key-123\n",
-    );
-    out.expect_code(5);
+    )
+    .exits(5);
     let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
     assert_eq!(out.code, 0, "the earlier key still works: {}", out.all());
 }
@@ -388,8 +392,8 @@ fn without_protected_resource_metadata_the_servers_own_origin_is_asked() {
     let record = stored(&env);
     assert_eq!(record["oauth"]["issuer"], sb.sandbox.origin());
     assert_eq!(record["oauth"]["resource"], sb.sandbox.mcp_url());
-    let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    out.expect_code(0);
+    env.run(&["call", "list_websites", "--profile", "zen"], "")
+        .exits(0);
 }
 
 /// A hosted profile `zen` with its key stored, whose server accepts `method` and never answers
@@ -410,8 +414,9 @@ fn a_hosted_server_that_never_answers_costs_one_deadline() {
     // Hangs on initialize: `call` gives up at the deadline with what to do.
     let (_hung, env) = hosted_hanging_on("initialize");
     let started = Instant::now();
-    let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    out.expect_code(3);
+    let out = env
+        .run(&["call", "list_websites", "--profile", "zen"], "")
+        .exits(3);
     out.stderr_has(&["did not answer", "timeout_secs"]);
     assert!(
         started.elapsed() < Duration::from_secs(15),

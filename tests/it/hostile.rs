@@ -213,8 +213,9 @@ fn login_and_doctor_print_a_hostile_project_name_cleaned() {
     let up = hostile_upstream();
     let mut env = TestEnv::new();
     env.set("ANALYTICS_MCP_API_URL", &up.url());
-    let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
-    out.expect_code(0);
+    let out = env
+        .run(&["login", "--with-key"], &format!("{KEY}\n"))
+        .exits(0);
     assert_clean("login", &out.all(), &['\n', '\t']);
     assert!(out.all().contains("Acmelanretxe"), "{}", out.all());
     let out = env.run(&["doctor"], "");
@@ -283,8 +284,7 @@ fn install_writes_through_a_symlink_and_refuses_a_read_only_file() {
     std::fs::create_dir_all(link.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink("../dotfiles/cursor-mcp.json", &link).unwrap();
 
-    let out = env.run(&["install", "cursor"], "");
-    out.expect_code(0);
+    env.run(&["install", "cursor"], "").exits(0);
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()
@@ -359,8 +359,7 @@ fn retry_after_dates_are_waited_and_long_waits_said_in_real_time() {
     ]);
     let env = up.env();
     let started = Instant::now();
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
+    env.run(&["call", "get_realtime"], "").exits(0);
     assert!(
         started.elapsed().as_millis() >= 900,
         "the date was not waited out"
@@ -427,11 +426,11 @@ fn the_svg_file_is_valid_xml_whatever_the_labels_hold() {
     )]);
     let env = up.env();
     let svg = env.dir.path().join("pages.svg");
-    let out = env.run(
+    env.run(
         &["call", "get_top_pages", "--svg", svg.to_str().unwrap()],
         "",
-    );
-    out.expect_code(0);
+    )
+    .exits(0);
     let parsed = Command::new(python)
         .args([
             "-c",
@@ -454,8 +453,8 @@ fn limits_are_counted_in_the_characters_they_state() {
     let up = Hostile::start(vec![("/events", vec![Reply::data(json!([]))])]);
     let env = up.env();
     let name = "事件".repeat(60); // 120 characters, 360 bytes
-    let out = env.run(&["call", "get_events", &format!("eventName={name}")], "");
-    out.expect_code(0);
+    env.run(&["call", "get_events", &format!("eventName={name}")], "")
+        .exits(0);
     assert!(up.requests().iter().any(|p| p.contains("eventName=")));
     let out = env.run(
         &[

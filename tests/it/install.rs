@@ -138,8 +138,7 @@ fn invalid_files_are_left_alone_with_line_and_column() {
     let path = home(&env).join(".codex/config.toml");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, "[mcp_servers\nfoo = 1\n").unwrap();
-    let out = env.run(&["install", "codex"], "");
-    out.expect_code(1);
+    let out = env.run(&["install", "codex"], "").exits(1);
     out.stderr_has(&["is not valid TOML", "line 1"]);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
@@ -213,8 +212,7 @@ fn claude_code_without_the_claude_program_writes_the_project_mcp_json() {
 fn list_names_each_client_and_bad_names_are_refused() {
     let env = env();
     assert_eq!(env.run(&["install", "cursor"], "").code, 0);
-    let out = env.run(&["install", "--list"], "");
-    out.expect_code(0);
+    let out = env.run(&["install", "--list"], "").exits(0);
     out.stdout_has(&[
         "claude-desktop",
         "claude-code",
@@ -236,8 +234,8 @@ fn list_names_each_client_and_bad_names_are_refused() {
             .lines()
             .any(|l| l.starts_with("windsurf") && l.contains("not detected"))
     );
-    let bad = env.run(&["install", "cursor", "--name", "a b\"c"], "");
-    bad.expect_code(2);
+    env.run(&["install", "cursor", "--name", "a b\"c"], "")
+        .exits(2);
 }
 
 #[test]
@@ -248,15 +246,13 @@ fn doctor_checks_everything_and_names_each_fix() {
     env.set("ANALYTICS_MCP_API_URL", &sb.url());
 
     // Signed out, nothing installed: a failure with its fix.
-    let out = env.run(&["doctor"], "");
-    out.expect_code(1);
+    let out = env.run(&["doctor"], "").exits(1);
     out.stdout_has(&["✗ credential", "fix: analytics-mcp login"]);
 
     // Signed in and installed: all green.
     assert_eq!(env.run(&["login", "--with-key"], sb.key()).code, 0);
     assert_eq!(env.run(&["install", "cursor"], "").code, 0);
-    let out = env.run(&["doctor"], "");
-    out.expect_code(0);
+    let out = env.run(&["doctor"], "").exits(0);
     out.stdout_has(&["✓ binary", "✓ config", "✓ credential", "✓ API", "✓ cursor"]);
     out.stdout_has(&["Northwind Notes (demo)"]);
     assert!(!out.all().contains(sb.key()), "doctor never prints the key");
@@ -267,7 +263,6 @@ fn doctor_checks_everything_and_names_each_fix() {
         .unwrap()
         .replace(&binary(), "/nowhere/analytics-mcp");
     std::fs::write(&cursor, moved).unwrap();
-    let out = env.run(&["doctor"], "");
-    out.expect_code(1);
+    let out = env.run(&["doctor"], "").exits(1);
     out.stdout_has(&["✗ cursor", "fix: analytics-mcp install cursor"]);
 }

@@ -243,8 +243,7 @@ fn sandbox_with_key() -> TestSandbox {
 /// Asserts a realtime answer with data, from `serve` over stdio.
 /// `status` succeeds and names the method, where the credential is kept, and a passed live check.
 fn status_shows(env: &TestEnv, method: &str, source: &str) {
-    let out = env.run(&["status"], "");
-    out.expect_code(0);
+    let out = env.run(&["status"], "").exits(0);
     out.stdout_has(&[method, source, "Live check: ✓"]);
 }
 
@@ -273,8 +272,9 @@ fn a_secret_key_is_kept_in_the_real_keychain_and_removed_by_logout() {
     env.set("ANALYTICS_MCP_API_URL", &sb.url());
     keychain.configure(&mut env);
 
-    let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
-    out.expect_code(0);
+    let out = env
+        .run(&["login", "--with-key"], &format!("{KEY}\n"))
+        .exits(0);
     out.stderr_has(&["OS keychain"]);
     assert!(
         !out.stderr.contains("no OS keychain was reachable"),
@@ -299,21 +299,18 @@ fn a_secret_key_is_kept_in_the_real_keychain_and_removed_by_logout() {
     );
 
     serve_answers_with_data(&env);
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
+    let out = env.run(&["call", "get_realtime"], "").exits(0);
     out.stdout_has(&["Active visitors"]);
     assert!(!out.all().contains(KEY), "the key appeared in output");
 
-    let out = env.run(&["logout"], "");
-    out.expect_code(0);
+    let out = env.run(&["logout"], "").exits(0);
     out.stderr_has(&["OS keychain"]);
     assert!(
         keychain.lookup("default").is_none(),
         "logout left the entry"
     );
     assert_eq!(keychain.items(), 0);
-    let out = env.run(&["status"], "");
-    out.expect_code(4);
+    let out = env.run(&["status"], "").exits(4);
     out.stderr_has(&["not signed in"]);
 }
 
@@ -326,8 +323,7 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
     let mut env = browser_env(&sb, "approve");
     keychain.configure(&mut env);
 
-    let out = env.run(&["login", "--timeout", "15"], "");
-    out.expect_code(0);
+    let out = env.run(&["login", "--timeout", "15"], "").exits(0);
     out.stderr_has(&["Signed in with the browser", "OS keychain"]);
     assert!(
         !credentials_file(&env).exists(),
@@ -350,8 +346,7 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
     assert_eq!(keychain.items(), 1, "the record was replaced, not added");
     sb.sandbox.expire_access_tokens();
     let refreshes = sb.sandbox.oauth_stats().refreshes;
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
+    let out = env.run(&["call", "get_realtime"], "").exits(0);
     out.stdout_has(&["Active visitors"]);
     let stats = sb.sandbox.oauth_stats();
     assert_eq!(stats.refreshes, refreshes + 1, "one refresh for the call");
@@ -378,8 +373,7 @@ fn a_browser_sign_in_is_refreshed_in_the_real_keychain() {
     );
     serve_answers_with_data(&env);
 
-    let out = env.run(&["logout"], "");
-    out.expect_code(0);
+    let out = env.run(&["logout"], "").exits(0);
     out.stderr_has(&["Revoked the tokens at"]);
     assert!(
         keychain.lookup("default").is_none(),
@@ -404,8 +398,9 @@ fn without_a_secret_service_login_falls_back_to_the_file() {
     let file = credentials_file(&env);
 
     let started = Instant::now();
-    let out = env.run(&["login", "--with-key"], &format!("{KEY}\n"));
-    out.expect_code(0);
+    let out = env
+        .run(&["login", "--with-key"], &format!("{KEY}\n"))
+        .exits(0);
     assert!(
         out.stderr.contains(&file.display().to_string()) && out.stderr.contains("keychain"),
         "login does not say it fell back to the file:\n{}",
@@ -418,13 +413,11 @@ fn without_a_secret_service_login_falls_back_to_the_file() {
         started.elapsed()
     );
 
-    let out = env.run(&["status"], "");
-    out.expect_code(0);
+    let out = env.run(&["status"], "").exits(0);
     let source = format!("Source:     file {}", file.display());
     out.stdout_has(&[&source, "Live check: ✓", "keychain"]);
 
-    let out = env.run(&["logout"], "");
-    out.expect_code(0);
+    env.run(&["logout"], "").exits(0);
     assert!(!file.exists());
     assert_eq!(env.run(&["status"], "").code, 4);
 }

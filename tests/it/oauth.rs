@@ -209,8 +209,7 @@ fn a_busy_callback_port_and_a_silent_browser_are_clear_errors() {
     let mut env = browser_env(&sb, "approve");
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = busy.local_addr().expect("addr").port().to_string();
-    let out = env.run(&["login", "--callback-port", &port], "");
-    out.expect_code(2);
+    let out = env.run(&["login", "--callback-port", &port], "").exits(2);
     assert!(
         out.stderr
             .contains(&format!("port {port} on 127.0.0.1 is in use")),
@@ -220,8 +219,7 @@ fn a_busy_callback_port_and_a_silent_browser_are_clear_errors() {
     drop(busy);
 
     env.set("BROWSER", "/bin/true");
-    let out = env.run(&["login", "--timeout", "1"], "");
-    out.expect_code(1);
+    let out = env.run(&["login", "--timeout", "1"], "").exits(1);
     out.stderr_has(&["no answer from the browser within 1 seconds"]);
     assert!(!credentials_path(&env).exists());
 }
@@ -290,8 +288,7 @@ fn an_api_without_a_sign_in_server_points_to_with_key() {
         "ANALYTICS_MCP_API_URL",
         &format!("http://127.0.0.1:{port}/api/v1"),
     );
-    let out = env.run(&["login"], "");
-    out.expect_code(5);
+    let out = env.run(&["login"], "").exits(5);
     out.stderr_has(&["could not find the sign-in server"]);
     out.stderr_has(&["login --with-key"]);
 
@@ -300,8 +297,7 @@ fn an_api_without_a_sign_in_server_points_to_with_key() {
         "ANALYTICS_MCP_API_URL",
         &format!("http://127.0.0.1:{}/api/v1", crate::common::closed_port()),
     );
-    let out = env.run(&["login"], "");
-    out.expect_code(5);
+    let out = env.run(&["login"], "").exits(5);
     out.stderr_has(&["connection refused"]);
     assert!(!out.stderr.contains("metadata"), "{}", out.stderr);
 }
@@ -312,8 +308,7 @@ fn logout_says_when_the_server_cannot_revoke_and_still_signs_out() {
         revocation: false,
         ..OAuthOptions::default()
     });
-    let out = env.run(&["logout"], "");
-    out.expect_code(0);
+    let out = env.run(&["logout"], "").exits(0);
     out.stderr_has(&["has no revocation endpoint"]);
     assert!(!credentials_path(&env).exists());
     assert_eq!(sb.sandbox.oauth_stats().revocations, 0);
@@ -403,8 +398,9 @@ fn login_scope_asks_for_the_scopes_named() {
     // The scope the server has, named: asked for, signed in with exactly that, and said so.
     let sb = sandbox(OAuthOptions::default());
     let env = browser_env(&sb, "approve");
-    let out = env.run_words("login --timeout 15 --scope analytics:read", "");
-    out.expect_code(0);
+    let out = env
+        .run_words("login --timeout 15 --scope analytics:read", "")
+        .exits(0);
     out.stderr_has(&["&scope=analytics%3Aread&", "scopes analytics:read"]);
     assert_eq!(stored(&env)["oauth"]["scopes"], json!(["analytics:read"]));
 

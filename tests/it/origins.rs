@@ -18,8 +18,9 @@ fn an_environment_key_never_reaches_a_hosted_server() {
     let mut env = hosted_profile(&hosted);
     env.set("ANALYTICS_MCP_API_KEY", HM_KEY);
 
-    let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    out.expect_code(3);
+    let out = env
+        .run(&["call", "list_websites", "--profile", "zen"], "")
+        .exits(3);
     out.stderr_has(&["analytics-mcp login --profile zen"]);
     let mut s = session(&env, &["--profile", "zen"]);
     let _ = s.request("tools/list", json!({}));
@@ -33,8 +34,8 @@ fn an_environment_key_never_reaches_a_hosted_server() {
 
     // With the profile's own key stored, that key goes there, and still not the env one.
     store_hosted_key(&env, hosted.key(), &hosted.sandbox.origin());
-    let out = env.run(&["call", "list_websites", "--profile", "zen"], "");
-    out.expect_code(0);
+    env.run(&["call", "list_websites", "--profile", "zen"], "")
+        .exits(0);
     assert!(hosted.sandbox.received_credential(hosted.key()));
     assert!(!hosted.sandbox.received_credential(HM_KEY));
 }
@@ -45,8 +46,8 @@ fn a_credential_stored_for_one_origin_is_refused_for_another() {
     let elsewhere = TestSandbox::start(SandboxOptions::default());
     let mut env = TestEnv::new();
     env.set("ANALYTICS_MCP_API_URL", &api.url());
-    let out = env.run(&["login", "--with-key"], &format!("{}\n", api.key()));
-    out.expect_code(0);
+    env.run(&["login", "--with-key"], &format!("{}\n", api.key()))
+        .exits(0);
     // The same record, with the API URL pointed at another server: nothing is sent there.
     env.set("ANALYTICS_MCP_API_URL", &elsewhere.url());
     let out = env.run(&["call", "get_realtime"], "");
@@ -72,8 +73,8 @@ fn status_of_a_hosted_profile_checks_the_hosted_server_only() {
         read_api.url(),
         hosted.sandbox.mcp_url()
     ));
-    let out = env.run(&["login", "--profile", "zen", "--timeout", "15"], "");
-    out.expect_code(0);
+    env.run(&["login", "--profile", "zen", "--timeout", "15"], "")
+        .exits(0);
     let token = serde_json::from_str::<Value>(
         &std::fs::read_to_string(env.config_dir().join("credentials.zen.json")).unwrap(),
     )
@@ -82,8 +83,7 @@ fn status_of_a_hosted_profile_checks_the_hosted_server_only() {
         .unwrap()
         .to_string();
 
-    let out = env.run(&["status", "--profile", "zen"], "");
-    out.expect_code(0);
+    let out = env.run(&["status", "--profile", "zen"], "").exits(0);
     assert!(
         out.stdout
             .contains(&format!("MCP server: {}", hosted.sandbox.mcp_url())),

@@ -23,31 +23,29 @@ fn each_profile_has_its_own_api_and_credential() {
     ));
 
     // The staging key is accepted by the staging API only, so this proves the profile's URL.
-    let out = env.run(
-        &["login", "--with-key", "--profile", "staging"],
-        &format!("{STAGING_KEY}\n"),
-    );
-    out.expect_code(0);
+    let out = env
+        .run(
+            &["login", "--with-key", "--profile", "staging"],
+            &format!("{STAGING_KEY}\n"),
+        )
+        .exits(0);
     out.stderr_has(&["Signed in (profile staging)"]);
     assert!(env.config_dir().join("credentials.staging.json").exists());
     assert!(!env.config_dir().join("credentials.json").exists());
 
     // The default profile is still signed out; staging works, by flag and by environment.
     assert_eq!(env.run(&["status"], "").code, 4);
-    let out = env.run(&["status", "--profile", "staging"], "");
-    out.expect_code(0);
+    let out = env.run(&["status", "--profile", "staging"], "").exits(0);
     out.stdout_has(&["Profile:    staging"]);
     assert!(out.stdout.contains(&staging.url()), "{}", out.stdout);
     env.set("ANALYTICS_MCP_PROFILE", "staging");
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(0);
+    let out = env.run(&["call", "get_analytics"], "").exits(0);
     out.stdout_has(&["visitors"]);
     env.set("ANALYTICS_MCP_PROFILE", "default");
     assert_eq!(env.run(&["call", "get_analytics"], "").code, 4);
 
     // `profiles` lists both, marks the one in use, and says which is signed in.
-    let out = env.run(&["profiles"], "");
-    out.expect_code(0);
+    let out = env.run(&["profiles"], "").exits(0);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", out.stdout);
     assert!(lines[0].starts_with("* default") && lines[0].contains("not signed in"));
@@ -55,8 +53,7 @@ fn each_profile_has_its_own_api_and_credential() {
     assert!(!out.all().contains(STAGING_KEY));
 
     // Signing out of staging leaves other profiles alone.
-    let out = env.run(&["logout", "--profile", "staging"], "");
-    out.expect_code(0);
+    env.run(&["logout", "--profile", "staging"], "").exits(0);
     assert!(!env.config_dir().join("credentials.staging.json").exists());
 }
 
@@ -64,13 +61,11 @@ fn each_profile_has_its_own_api_and_credential() {
 fn an_unknown_or_malformed_profile_is_refused_with_the_known_ones() {
     let env = TestEnv::new();
     env.write_config("[profiles.work]\nproject = \"p1\"\n[profiles.home]\nproject = \"p2\"\n");
-    let out = env.run(&["status", "--profile", "wrok"], "");
-    out.expect_code(2);
+    let out = env.run(&["status", "--profile", "wrok"], "").exits(2);
     out.stderr_has(&["no profile `wrok`"]);
     out.stderr_has(&["the profiles are: default, home, work"]);
 
-    let out = env.run(&["status", "--profile", "../../etc"], "");
-    out.expect_code(2);
+    let out = env.run(&["status", "--profile", "../../etc"], "").exits(2);
     out.stderr_has(&["not a usable profile name"]);
 }
 
@@ -78,8 +73,8 @@ fn an_unknown_or_malformed_profile_is_refused_with_the_known_ones() {
 fn install_carries_the_profile_into_the_entry() {
     let env = TestEnv::new();
     env.write_config("[profiles.work]\nproject = \"p1\"\n");
-    let out = env.run(&["install", "cursor", "--profile", "work"], "");
-    out.expect_code(0);
+    env.run(&["install", "cursor", "--profile", "work"], "")
+        .exits(0);
     let path = env.dir.path().join(".cursor/mcp.json");
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("written")).expect("JSON");
@@ -91,13 +86,14 @@ fn install_carries_the_profile_into_the_entry() {
 
     // A profile that does not exist is refused before anything is written.
     let before = std::fs::read(&path).expect("file");
-    let out = env.run(&["install", "cursor", "--profile", "play"], "");
-    out.expect_code(2);
+    let out = env
+        .run(&["install", "cursor", "--profile", "play"], "")
+        .exits(2);
     out.stderr_has(&["no profile `play`"]);
     assert_eq!(std::fs::read(&path).expect("file"), before);
 
-    let out = env.run(&["uninstall", "cursor", "--profile", "work"], "");
-    out.expect_code(0);
+    env.run(&["uninstall", "cursor", "--profile", "work"], "")
+        .exits(0);
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("file")).expect("JSON");
     assert!(

@@ -291,8 +291,10 @@ fn hosted_profiles_and_shared_settings_are_refused_with_the_fix() {
 
     // `--all-profiles` leaves hosted profiles out, and says so; the top level (`default`),
     // never signed in, is listed with its fix.
-    let out = s.env.run(&["call", "get_project", "--all-profiles"], "");
-    out.expect_code(0);
+    let out = s
+        .env
+        .run(&["call", "get_project", "--all-profiles"], "")
+        .exits(0);
     out.stderr_has(&[
         "hosted MCP profiles are served one per `serve`",
         "left out: zen",
@@ -302,8 +304,9 @@ fn hosted_profiles_and_shared_settings_are_refused_with_the_fix() {
     let mut env = TestEnv::new();
     env.vars.clone_from(&s.env.vars);
     env.set("ANALYTICS_MCP_API_KEY", SHOP_KEY);
-    let out = env.run(&["serve", "--profile", "shop", "--profile", "docs"], "");
-    out.expect_code(2);
+    let out = env
+        .run(&["serve", "--profile", "shop", "--profile", "docs"], "")
+        .exits(2);
     out.stderr_has(&[
         "ANALYTICS_MCP_API_KEY is set",
         "unset ANALYTICS_MCP_API_KEY",
@@ -357,19 +360,21 @@ fn the_terminal_compares_and_picks_projects_too() {
         s.docs.url()
     ));
     s.env.write_config(&config);
-    let out = s.env.run(
-        &[
-            "call",
-            "get_realtime",
-            "project=blog",
-            "--profile",
-            "shop",
-            "--profile",
-            "blog",
-        ],
-        "",
-    );
-    out.expect_code(4);
+    let out = s
+        .env
+        .run(
+            &[
+                "call",
+                "get_realtime",
+                "project=blog",
+                "--profile",
+                "shop",
+                "--profile",
+                "blog",
+            ],
+            "",
+        )
+        .exits(4);
     out.stderr_has(&["Project `blog`: not signed in", "login --profile blog"]);
 
     // With one profile there is nothing to compare, and the message says how.
@@ -409,8 +414,7 @@ fn install_writes_one_entry_for_several_profiles_and_doctor_checks_each() {
         "{ not json",
     )
     .unwrap();
-    let out = s.env.run(&["doctor"], "");
-    out.expect_code(1);
+    let out = s.env.run(&["doctor"], "").exits(1);
     out.stdout_has(&[
         "credentials.docs.json",
         "analytics-mcp login --profile docs",
@@ -421,19 +425,22 @@ fn install_writes_one_entry_for_several_profiles_and_doctor_checks_each() {
     config.push_str("\n[profiles.zen]\nmcp_url = \"http://127.0.0.1:9/mcp\"\n");
     s.env.write_config(&config);
     let before = std::fs::read(&path).unwrap();
-    let out = s.env.run(
-        &["install", "cursor", "--profile", "shop", "--profile", "zen"],
-        "",
-    );
-    out.expect_code(2);
+    let out = s
+        .env
+        .run(
+            &["install", "cursor", "--profile", "shop", "--profile", "zen"],
+            "",
+        )
+        .exits(2);
     out.stderr_has(&["profile `zen` bridges a hosted MCP server"]);
     assert_eq!(std::fs::read(&path).unwrap(), before);
 
-    let out = s.env.run(
-        &["install", "cursor", "--all-profiles", "--name", "sites"],
-        "",
-    );
-    out.expect_code(0);
+    s.env
+        .run(
+            &["install", "cursor", "--all-profiles", "--name", "sites"],
+            "",
+        )
+        .exits(0);
     let config: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(
         config["mcpServers"]["sites"]["args"],

@@ -25,8 +25,7 @@ fn an_expired_access_token_is_refreshed_before_the_call() {
     // The token's lifetime runs out, for the bridge and the server alike.
     expire_now(&sb, &credentials_path(&env));
     env.set("ANALYTICS_MCP_LOG", "trace");
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
+    env.run(&["call", "get_realtime"], "").exits(0);
     assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
     assert_eq!(
         sb.sandbox.oauth_stats().bearer_rejected,
@@ -43,8 +42,7 @@ fn a_rejected_access_token_is_refreshed_once_and_the_call_retried() {
     // We believe the token is good for an hour; the server has already let it lapse.
     set_expiry(&env, 3600);
     sb.sandbox.expire_access_tokens();
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
+    env.run(&["call", "get_realtime"], "").exits(0);
     let stats = sb.sandbox.oauth_stats();
     assert_eq!((stats.bearer_rejected, stats.refreshes), (1, 1));
 }
@@ -57,8 +55,7 @@ fn temporary_refresh_failures_are_retried_then_reported_as_temporary() {
         ..OAuthOptions::default()
     });
     set_expiry(&env, -10);
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
+    env.run(&["call", "get_realtime"], "").exits(0);
     assert_eq!(sb.sandbox.oauth_stats().refreshes, 1);
 
     // Ten 503s: more than the retries; the call fails as temporary, not "sign in again".
@@ -68,8 +65,7 @@ fn temporary_refresh_failures_are_retried_then_reported_as_temporary() {
     });
     let before = stored(&env);
     set_expiry(&env, -10);
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(3);
+    let out = env.run(&["call", "get_realtime"], "").exits(3);
     assert!(out.all().contains("usually temporary"), "{}", out.all());
     assert!(!out.all().contains("Sign in again"), "{}", out.all());
     assert_eq!(
@@ -97,8 +93,7 @@ fn a_revoked_refresh_token_means_sign_in_again_and_keeps_the_record() {
         .expect("python3");
     assert!(revoked.success());
     set_expiry(&env, -10);
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(3);
+    let out = env.run(&["call", "get_realtime"], "").exits(3);
     assert!(
         out.all()
             .contains("Sign in again with `analytics-mcp login`"),
@@ -240,8 +235,7 @@ fn a_cancelled_or_timed_out_call_never_loses_the_rotated_tokens() {
     // call: a deadline shorter than the token endpoint's answer.
     set_expiry_in(&credentials_path(&env), -10);
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", "0.5");
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(3);
+    let out = env.run(&["call", "get_realtime"], "").exits(3);
     out.stderr_has(&["did not answer within"]);
     let third = stored(&env)["oauth"]["refresh_token"].clone();
     assert_ne!(
@@ -249,8 +243,7 @@ fn a_cancelled_or_timed_out_call_never_loses_the_rotated_tokens() {
         "the refresh finished and was stored before exit"
     );
     env.set("ANALYTICS_MCP_TIMEOUT_SECS", "20");
-    let out = env.run(&["call", "get_realtime"], "");
-    out.expect_code(0);
+    env.run(&["call", "get_realtime"], "").exits(0);
     let stats = sb.sandbox.oauth_stats();
     assert_eq!(
         (stats.refreshes, stats.refresh_rejected),

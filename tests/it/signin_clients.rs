@@ -85,8 +85,7 @@ fn a_metadata_document_is_fetched_and_no_registration_made_when_both_are_offered
         "{}",
         out.stdout
     );
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(0);
+    env.run(&["call", "get_analytics"], "").exits(0);
 }
 
 /// The document's URL is only a client id where the server says it takes one; elsewhere, and
@@ -186,13 +185,12 @@ fn confidential_logout(revocation_auth_methods: Option<Vec<String>>) {
     let mut env = browser_env(&sb, "approve");
     env.set("ANALYTICS_MCP_LOG", "trace");
     env.write_config("[oauth]\nclient_id = \"sbx_confidential\"\n");
-    let out = env.run(
+    env.run(
         &["login", "--timeout", "15", "--client-secret"],
         &format!("{SECRET}\n"),
-    );
-    out.expect_code(0);
-    let out = env.run(&["logout"], "");
-    out.expect_code(0);
+    )
+    .exits(0);
+    let out = env.run(&["logout"], "").exits(0);
     out.stderr_has(&["Revoked the tokens at"]);
     assert!(!out.all().contains(SECRET), "the secret leaked");
     let stats = sb.sandbox.oauth_stats();

@@ -77,8 +77,7 @@ fn a_slow_call_shows_a_spinner_on_a_terminal_and_never_in_a_pipe() {
     );
 
     // Piped: the same wait, no spinner anywhere.
-    let out = env.run(&["call", "get_analytics"], "");
-    out.expect_code(0);
+    let out = env.run(&["call", "get_analytics"], "").exits(0);
     assert!(!out.all().contains(FRAMES), "{}", out.all());
 }
 
@@ -188,8 +187,7 @@ fn chart_draws_bars_for_every_breakdown() {
         ("get_channel_roi", "channel roi: "),
     ] {
         let plain = env.run(&["call", tool, "--demo"], "");
-        let charted = env.run(&["call", tool, "--demo", "--chart"], "");
-        charted.expect_code(0);
+        let charted = env.run(&["call", tool, "--demo", "--chart"], "").exits(0);
         let chart = &charted.stdout[plain.stdout.trim_end().len()..];
         assert!(chart.to_lowercase().contains(title), "{tool}: {chart}");
         assert!(
@@ -208,8 +206,9 @@ fn svg_is_refused_before_any_request_and_states_window_and_legend() {
         .set("ANALYTICS_MCP_API_KEY", "hm_sk_test");
     let file = env.dir.path().join("x.svg");
     let path = file.display().to_string();
-    let out = env.run(&["call", "get_analytics", "--svg", &path], "");
-    out.expect_code(2);
+    let out = env
+        .run(&["call", "get_analytics", "--svg", &path], "")
+        .exits(2);
     out.stderr_has(&["get_analytics has no chart", "get_timeseries"]);
     assert!(!file.exists());
 

@@ -107,8 +107,8 @@ fn inspector_launches_the_entry_install_wrote_for_claude_desktop() {
         return;
     };
     let env = crate::common::TestEnv::new();
-    let out = env.run(&["install", "claude-desktop", "--demo"], "");
-    out.expect_code(0);
+    env.run(&["install", "claude-desktop", "--demo"], "")
+        .exits(0);
     let path = env
         .dir
         .path()
@@ -158,8 +158,7 @@ fn installed(
         return None;
     };
     let env = client_env();
-    let out = env.run(&["install", client, "--demo"], "");
-    out.expect_code(0);
+    let out = env.run(&["install", client, "--demo"], "").exits(0);
     Some((path, env, out))
 }
 
@@ -235,13 +234,11 @@ fn claude_code_connects_to_the_entry_install_added() {
     assert_eq!(servers(&before), servers(&after));
 
     // Without --demo the entry is replaced, not refused.
-    let replaced = env.run(&["install", "claude-code"], "");
-    replaced.expect_code(0);
+    env.run(&["install", "claude-code"], "").exits(0);
     let (_, text) = run_client(&env, &claude, &["mcp", "get", "analytics"]);
     assert!(text.contains("Args: serve\n"), "{text}");
 
-    let removed = env.run(&["uninstall", "claude-code"], "");
-    removed.expect_code(0);
+    env.run(&["uninstall", "claude-code"], "").exits(0);
     let (_, text) = run_client(&env, &claude, &["mcp", "get", "analytics"]);
     assert!(text.contains("No MCP server named \"analytics\""), "{text}");
     let twice = env.run(&["uninstall", "claude-code"], "");
@@ -285,8 +282,7 @@ fn codex_reads_the_entry_and_its_app_server_lists_our_tools() {
     assert_eq!(tools.len(), 14, "{:?}", tools.keys().collect::<Vec<_>>());
     assert!(tools.contains_key("get_analytics") && tools.contains_key("get_revenue"));
 
-    let removed = env.run(&["uninstall", "codex"], "");
-    removed.expect_code(0);
+    env.run(&["uninstall", "codex"], "").exits(0);
     let (ok, text) = run_client(&env, &codex, &["mcp", "get", "analytics"]);
     assert!(!ok, "codex still finds the entry: {text}");
 }

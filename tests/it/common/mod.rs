@@ -245,6 +245,13 @@ impl Output {
         self
     }
 
+    /// Asserts the exit code and hands the output on: `let out = env.run(..).exits(0);`.
+    #[track_caller]
+    pub fn exits(self, code: i32) -> Self {
+        self.expect_code(code);
+        self
+    }
+
     /// Asserts that stderr holds every one of `needles`.
     #[track_caller]
     pub fn stderr_has(&self, needles: &[&str]) -> &Self {
