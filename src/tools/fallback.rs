@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use rmcp::model::Tool;
 use serde_json::{Map, Value, json};
+use tokio::sync::OwnedMutexGuard;
 use url::Url;
 
 use super::catalog::ToolDef;
@@ -65,6 +66,11 @@ pub struct Fallback {
     routes: Routes,
     /// Each hosted tool's input schema, read once (a failed read is tried again later).
     schemas: tokio::sync::OnceCell<HashMap<String, Tool>>,
+    /// Per tool, the gate its calls pass one at a time until its path has answered in this
+    /// process (or been found missing), so calls that come together pay a 404 once.
+    gates: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Tools whose path answered in this process: their calls no longer pass the gate.
+    seen: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Fallback {
@@ -85,7 +91,42 @@ impl Fallback {
             upstream: tokio::sync::OnceCell::new(),
             routes,
             schemas: tokio::sync::OnceCell::new(),
+            gates: std::sync::Mutex::default(),
+            seen: std::sync::Mutex::default(),
         }
+    }
+
+    /// Waits for `tool`'s gate while its path has not answered in this process and is not
+    /// known to be missing; the guard lets the next call through when dropped.
+    async fn first_ask(&self, tool: &str, template: &str) -> Option<OwnedMutexGuard<()>> {
+        let open = |f: &Self| {
+            f.routes.missing(tool, template)
+                || f.seen
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .contains(tool)
+        };
+        if open(self) {
+            return None;
+        }
+        let gate = Arc::clone(
+            self.gates
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(tool.to_string())
+                .or_default(),
+        );
+        let guard = gate.lock_owned().await;
+        // The call ahead may have settled it meanwhile.
+        (!open(self)).then_some(guard)
+    }
+
+    /// Remembers that `tool`'s path answered (anything but a 404): its calls go straight on.
+    fn answered(&self, tool: &str) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tool.to_string());
     }
 
     /// The hosted client, built with the credential the first time it is needed.
@@ -245,6 +286,7 @@ pub(crate) async fn answer(
         Some(f) if !endpoints.is_pinned(tool.name) && toolbox.signed_in().await => f,
         _ => return toolbox.ask(tool, plan).await,
     };
+    let _first = fallback.first_ask(tool.name, &template).await;
     if fallback.routes.missing(tool.name, &template) {
         if let Ok(out) = fallback
             .serve(toolbox, tool, plan, Outcome::NotFound, &template)
@@ -268,7 +310,10 @@ pub(crate) async fn answer(
             .serve(toolbox, tool, plan, Outcome::Unrecognized, &template)
             .await
             .unwrap_or_else(|_| unexpected(tool, out, &template))),
-        other => other,
+        other => {
+            fallback.answered(tool.name);
+            other
+        }
     }
 }
 
@@ -292,6 +337,7 @@ pub(crate) async fn fetch(
     if toolbox.endpoints().is_pinned(tool) || toolbox.foreign_project().await.is_some() {
         return Ok(direct.await.map(|f| (f.data, f.cached))?);
     }
+    let _first = fallback.first_ask(tool, &template).await;
     if fallback.routes.missing(tool, &template)
         && let Ok(data) = fallback.raw(def, query).await
     {
@@ -306,7 +352,10 @@ pub(crate) async fn fetch(
                 .map_err(|_| ApiError::NotFound { path, excerpt })?;
             Ok((data, false))
         }
-        other => Ok(other.map(|f| (f.data, f.cached))?),
+        other => {
+            fallback.answered(tool);
+            Ok(other.map(|f| (f.data, f.cached))?)
+        }
     }
 }
 

@@ -416,8 +416,56 @@ fn explain_change_reads_its_breakdowns_through_the_hosted_server() {
     assert_eq!(a["data"], b["data"], "{a}\n{b}");
     assert!(moved.sandbox.read_api_mcp_stats().tool_calls > 0);
     let pages = format!("/api/v1/projects/{PROJECT}/pages");
-    assert!(
-        moved.sandbox.requests_to(&pages) <= 2,
-        "each window asked /pages at most once"
+    assert_eq!(
+        moved.sandbox.requests_to(&pages),
+        1,
+        "the 404 of /pages is paid once, though both windows are asked together"
     );
+}
+
+#[test]
+fn calls_that_come_together_pay_a_missing_paths_404_once() {
+    let sb = moved(McpEra::Both, ReadApiMcp::Serves);
+    let env = sb.env();
+    let mut s = session(&env, &[]);
+    // Five calls for different windows of the same tool, sent before any answer is read.
+    let ids: Vec<Value> = (1..=5)
+        .map(|day| {
+            let id = json!(format!("together-{day}"));
+            s.send(&json!({
+                "jsonrpc": "2.0",
+                "id": id,
+                "method": "tools/call",
+                "params": {"name": "get_top_pages", "arguments": {
+                    "startDate": format!("2026-10-0{day}"),
+                    "endDate": "2026-10-07",
+                    "limit": 3,
+                }},
+            }));
+            id
+        })
+        .collect();
+    // The answers, in whatever order they come.
+    let mut answers: Vec<Value> = Vec::new();
+    while answers.len() < ids.len() {
+        let msg = s.recv();
+        if ids.contains(&msg["id"]) {
+            answers.push(msg);
+        }
+    }
+    for r in &answers {
+        assert_ne!(r["result"]["isError"], true, "{r}");
+        assert!(
+            text_of(&r["result"]).contains("Himetrica's MCP server"),
+            "{r}"
+        );
+    }
+    s.finish();
+    let pages = format!("/api/v1/projects/{PROJECT}/pages");
+    assert_eq!(
+        sb.sandbox.requests_to(&pages),
+        1,
+        "the 404 was paid more than once"
+    );
+    assert_eq!(sb.sandbox.read_api_mcp_stats().tool_calls, 5);
 }
