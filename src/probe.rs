@@ -221,7 +221,6 @@ pub fn table(
         };
         rows.push([tool, certainty, probed, source.describe(), template].map(String::from));
     }
-    let widths = |grid: &[Vec<String>]| aligned(grid).lines().map(str::len).max();
     let wide: Vec<Vec<String>> = rows
         .iter()
         .map(|[tool, certainty, probed, source, path]| {
@@ -230,8 +229,9 @@ pub fn table(
                 .to_vec()
         })
         .collect();
-    if widths(&wide).unwrap_or(0) <= width {
-        return aligned(&wide).trim_end().to_string();
+    let wide = aligned(&wide);
+    if wide.lines().all(|l| l.chars().count() <= width) {
+        return wide.trim_end().to_string();
     }
     // Too wide: each path on its own line under its tool.
     let mut lines = Vec::new();

@@ -182,6 +182,18 @@ impl Routes {
             .is_some_and(Outcome::is_missing)
     }
 
+    /// True when a live call of this process has found what `tool`'s `path` does, or the probe
+    /// found it missing: its next call need not wait for another one's finding.
+    pub fn settled(&self, tool: &str, path: &str) -> bool {
+        let learned = self
+            .learned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tool)
+            .is_some_and(|(p, _)| p == path);
+        learned || self.missing(tool, path)
+    }
+
     /// Remembers what a live call to `tool`'s `path` found, for the rest of the process.
     pub fn learn(&self, tool: &str, path: &str, outcome: Outcome) {
         self.learned

@@ -66,11 +66,9 @@ pub struct Fallback {
     routes: Routes,
     /// Each hosted tool's input schema, read once (a failed read is tried again later).
     schemas: tokio::sync::OnceCell<HashMap<String, Tool>>,
-    /// Per tool, the gate its calls pass one at a time until its path has answered in this
-    /// process (or been found missing), so calls that come together pay a 404 once.
+    /// Per tool, the gate its calls pass one at a time until what its path does is settled
+    /// ([`Routes::settled`]), so calls that come together pay a 404 once.
     gates: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// Tools whose path answered in this process: their calls no longer pass the gate.
-    seen: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Fallback {
@@ -92,21 +90,13 @@ impl Fallback {
             routes,
             schemas: tokio::sync::OnceCell::new(),
             gates: std::sync::Mutex::default(),
-            seen: std::sync::Mutex::default(),
         }
     }
 
-    /// Waits for `tool`'s gate while its path has not answered in this process and is not
-    /// known to be missing; the guard lets the next call through when dropped.
+    /// Waits for `tool`'s gate while what its path does is not settled; the guard lets the
+    /// next call through when dropped.
     async fn first_ask(&self, tool: &str, template: &str) -> Option<OwnedMutexGuard<()>> {
-        let open = |f: &Self| {
-            f.routes.missing(tool, template)
-                || f.seen
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .contains(tool)
-        };
-        if open(self) {
+        if self.routes.settled(tool, template) {
             return None;
         }
         let gate = Arc::clone(
@@ -118,15 +108,7 @@ impl Fallback {
         );
         let guard = gate.lock_owned().await;
         // The call ahead may have settled it meanwhile.
-        (!open(self)).then_some(guard)
-    }
-
-    /// Remembers that `tool`'s path answered (anything but a 404): its calls go straight on.
-    fn answered(&self, tool: &str) {
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(tool.to_string());
+        (!self.routes.settled(tool, template)).then_some(guard)
     }
 
     /// The hosted client, built with the credential the first time it is needed.
@@ -311,7 +293,12 @@ pub(crate) async fn answer(
             .await
             .unwrap_or_else(|_| unexpected(tool, out, &template))),
         other => {
-            fallback.answered(tool.name);
+            let found = if other.is_ok() {
+                Outcome::Answers
+            } else {
+                Outcome::Failed
+            };
+            fallback.learned(tool.name, &template, found);
             other
         }
     }
@@ -353,7 +340,12 @@ pub(crate) async fn fetch(
             Ok((data, false))
         }
         other => {
-            fallback.answered(tool);
+            let found = if other.is_ok() {
+                Outcome::Answers
+            } else {
+                Outcome::Failed
+            };
+            fallback.learned(tool, &template, found);
             Ok(other.map(|f| (f.data, f.cached))?)
         }
     }
