@@ -9,6 +9,8 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::common::{bin, python_with, repo, skip_or_fail};
@@ -60,6 +62,9 @@ const PASSING: &[&str] = &[
 /// Run and reported, not claimed: none left (`sse-retry` was, until a session's first request
 /// waited for the session's GET stream; see `hosted::upstream`).
 const NOT_CLAIMED: &[&str] = &[];
+
+/// Scenarios run at once.
+const WORKERS: usize = 4;
 
 /// Longest one scenario may take (the suite's own timeout is 60 s).
 const SCENARIO_LIMIT: Duration = Duration::from_secs(90);
@@ -128,18 +133,42 @@ fn the_official_conformance_client_scenarios_pass() {
         return;
     };
     let out = tempfile::tempdir().expect("tempdir");
+    let scenarios: Vec<&str> = PASSING.iter().chain(NOT_CLAIMED).copied().collect();
+    // Each scenario starts its own servers on port 0 and spends about half its time waiting
+    // (Node and Python starting, sign-in round trips), so a few run side by side; each writes
+    // its results to a folder of its own.
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, bool, String)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS.min(scenarios.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(scenario) = scenarios.get(i) else {
+                        break;
+                    };
+                    let dir = out.path().join(i.to_string());
+                    let (passed, text) = run((&node, &suite, &python), scenario, &dir);
+                    results.lock().expect("results").push((i, passed, text));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("results");
+    results.sort_by_key(|(i, ..)| *i);
     let mut table = Vec::new();
     let mut failures = Vec::new();
-    for scenario in PASSING.iter().chain(NOT_CLAIMED) {
-        let (passed, text) = run((&node, &suite, &python), scenario, out.path());
+    for (i, passed, text) in results {
+        let scenario = scenarios[i];
         table.push(format!(
             "{scenario}: {}",
             if passed { "PASS" } else { "FAIL" }
         ));
-        if !passed && PASSING.contains(scenario) {
+        if !passed && PASSING.contains(&scenario) {
             failures.push(format!("== {scenario}\n{}", tail(&text, 60)));
         }
     }
+    assert_eq!(table.len(), scenarios.len(), "every scenario ran");
     eprintln!("conformance client scenarios:\n{}", table.join("\n"));
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

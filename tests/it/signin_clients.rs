@@ -131,7 +131,15 @@ fn no_registration_and_no_metadata_document_is_a_clear_error() {
 #[test]
 fn a_document_naming_another_client_id_is_refused() {
     let document = serve_document(|_| our_document("https://elsewhere.example/client.json"));
-    let (sb, env, out) = login_with_metadata_url(OAuthOptions::default(), &document.url);
+    let sb = sandbox(OAuthOptions::default());
+    let env = browser_env(&sb, "approve");
+    env.write_config(&format!(
+        "[oauth]\nclient_metadata_url = \"{}\"\n",
+        document.url
+    ));
+    // The authorization server refuses the client on its own page and never redirects back
+    // (RFC 6749 4.1.2.1), so `login` ends at its deadline: a short one here.
+    let out = env.run(&["login", "--timeout", "4"], "");
     assert_ne!(out.code, 0, "{}", out.all());
     assert!(!credentials_path(&env).exists());
     let stats = sb.sandbox.oauth_stats();
