@@ -1,14 +1,14 @@
 //! The typed answer a model is sent as `structuredContent` (issue 21): one Rust type, from
 //! which both the value and the tool's `outputSchema` come, so the two cannot drift apart.
 //!
-//! [`View`] is built by `shape` from the call's answer; [`output_schema`] derives the schema
-//! from the same types with schemars and keeps the members the tool can have (facts typed on
-//! its catalog entry: a window, a limit, a comparison, a series). Uses `catalog`, `buckets`
+//! [`View`] is built by `shape` from the call's answer; [`output_schema`] cuts the schema
+//! schemars makes of the same types (kept in `schemas.json`, which a test holds to the types)
+//! to the members the tool can have (facts typed on its catalog entry: a window, a limit, a
+//! comparison, a series). Uses `catalog`, `buckets`
 //! and `schema`.
 
 use rmcp::model::JsonObject;
 use schemars::JsonSchema;
-use schemars::generate::{Contract, SchemaSettings};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -171,10 +171,12 @@ pub struct ComparisonView {
     pub previous: Map<String, Value>,
 }
 
-/// [`View`]'s schema, generated once per process: every tool's `outputSchema` is a copy cut
-/// to its members, and generating it for each of them made the first `tools/list` of a
-/// cold start cost several milliseconds (BENCHMARKS.md, issue 23).
-static VIEW_SCHEMA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+/// [`View`]'s schema as schemars makes it, which `schemas.json` must equal (tests only: the
+/// binary reads the file, see `schema`; generating it at run time made a cold start's first
+/// `tools/list` cost milliseconds, BENCHMARKS.md, issue 23).
+#[cfg(test)]
+pub fn generated_schema() -> Value {
+    use schemars::generate::{Contract, SchemaSettings};
     let root = SchemaSettings::draft2020_12()
         .with(|s| {
             s.inline_subschemas = true;
@@ -187,11 +189,11 @@ static VIEW_SCHEMA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
     // every tool would pay for them (no member of `View` is named like these keys).
     super::schema::strip_in(&mut value, &["$schema", "title", "description"]);
     value
-});
+}
 
 /// The tool's `outputSchema`: [`View`]'s schema, with the members this tool can have.
 pub fn output_schema(tool: &ToolDef) -> JsonObject {
-    let mut schema = match VIEW_SCHEMA.clone() {
+    let mut schema = match super::schema::answer().clone() {
         Value::Object(map) => map,
         _ => JsonObject::new(),
     };

@@ -5,8 +5,7 @@
 //! The doc comment on each field is the description the model reads, so it is short and names
 //! the allowed values. Uses `schema` and `window`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use rmcp::model::JsonObject;
 use schemars::JsonSchema;
@@ -47,6 +46,34 @@ pub enum ArgsKind {
 // Facts about a tool's arguments are typed here, by kind, not probed from schema property
 // names (issue 21); a test checks each against the struct's schema.
 impl ArgsKind {
+    /// Every kind, in the order `schemas.json` lists them.
+    pub const ALL: [Self; 9] = [
+        Self::None,
+        Self::Window,
+        Self::Compare,
+        Self::Series,
+        Self::List,
+        Self::Sources,
+        Self::Locations,
+        Self::Events,
+        Self::Explain,
+    ];
+
+    /// The key its schema is kept under in `schemas.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Window => "window",
+            Self::Compare => "compare",
+            Self::Series => "series",
+            Self::List => "list",
+            Self::Sources => "sources",
+            Self::Locations => "locations",
+            Self::Events => "events",
+            Self::Explain => "explain",
+        }
+    }
+
     /// Takes a date window (and so answers for one).
     pub fn takes_window(self) -> bool {
         !matches!(self, Self::None)
@@ -71,6 +98,9 @@ impl ArgsKind {
 #[derive(Clone, Copy)]
 pub struct Args {
     kind: ArgsKind,
+    /// schemars' schema of the struct, which `schemas.json` must equal (tests only: the
+    /// binary reads the file, see `schema`).
+    #[cfg(test)]
     schema: fn() -> JsonObject,
     plan: fn(Value) -> Result<Plan, String>,
 }
@@ -79,6 +109,7 @@ impl Args {
     pub const fn of<A: ToolArgs>() -> Self {
         Self {
             kind: A::KIND,
+            #[cfg(test)]
             schema: schema::of::<A>,
             plan: plan_of::<A>,
         }
@@ -88,17 +119,9 @@ impl Args {
         self.kind
     }
 
-    /// The tool's `inputSchema`, generated once per struct.
+    /// The tool's `inputSchema`, as schemars made it for the struct (`schemas.json`).
     pub fn input_schema(&self) -> Arc<JsonObject> {
-        static CACHE: OnceLock<Mutex<HashMap<ArgsKind, Arc<JsonObject>>>> = OnceLock::new();
-        let mut cache = CACHE
-            .get_or_init(Mutex::default)
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache
-            .entry(self.kind)
-            .or_insert_with(|| Arc::new((self.schema)()))
-            .clone()
+        schema::input(self.kind.name())
     }
 
     /// True when the schema has an argument `name`.
@@ -450,6 +473,42 @@ pub(super) fn serde_name<T: Serialize>(value: &T) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `schemas.json` as schemars makes it from this build's types: each argument struct's
+    /// schema by kind (found through the catalog), and the typed answer's.
+    fn generated_schemas() -> String {
+        let all = crate::tools::CATALOG
+            .iter()
+            .chain([&crate::tools::compare_projects::COMPARE_PROJECTS])
+            .map(|t| t.args);
+        let mut inputs = Map::new();
+        for kind in ArgsKind::ALL {
+            let args = all
+                .clone()
+                .find(|a| *a == kind)
+                .expect("a tool of each kind");
+            inputs.insert(kind.name().into(), Value::Object((args.schema)()));
+        }
+        let file = json!({"inputs": inputs, "answer": crate::tools::answer::generated_schema()});
+        serde_json::to_string_pretty(&file).unwrap() + "\n"
+    }
+
+    /// The binary reads the schemas from `schemas.json` instead of running schemars (see
+    /// `schema`); this keeps the file equal to what the types say.
+    #[test]
+    fn the_stored_schemas_are_what_schemars_makes_of_the_types() {
+        let generated = generated_schemas();
+        if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/tools/schemas.json");
+            std::fs::write(path, &generated).unwrap();
+            return;
+        }
+        assert!(
+            generated == schema::STORED,
+            "src/tools/schemas.json differs from the argument and answer types; rewrite it \
+             with `UPDATE_SCHEMAS=1 cargo test --lib stored_schemas` and review the diff"
+        );
+    }
 
     fn args(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap()

@@ -1,18 +1,64 @@
-//! A tool's `inputSchema`, made from its argument struct, and the checks a call's arguments
-//! get against it before they are deserialized.
+//! A tool's `inputSchema`, and the checks a call's arguments get against it before they are
+//! deserialized.
 //!
-//! The schema is what a client validates and the model reads, so it is trimmed to what
+//! The schemas are what a client validates and the model reads, so they are trimmed to what
 //! clients of every dialect accept; the checks name the offending argument where serde cannot
-//! (inside flattened structs). A leaf of `tools`: it imports no sibling.
+//! (inside flattened structs). schemars makes them from the argument structs and the typed
+//! answer, but not at run time: `schemas.json` holds what it made, parsed once by the first
+//! `tools/list` or call, because generating them cost a cold start several milliseconds and
+//! the binary schemars' generator (BENCHMARKS.md, issue 23). A unit test in `params` fails
+//! when the file differs from what schemars makes now, and rewrites it with
+//! `UPDATE_SCHEMAS=1`. A leaf of `tools`: it imports no sibling.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use rmcp::model::JsonObject;
-use schemars::JsonSchema;
 use serde_json::{Map, Value};
+
+/// The schemas schemars made from this build's types (see the module doc).
+pub const STORED: &str = include_str!("schemas.json");
+
+/// [`STORED`], parsed: each argument struct's `inputSchema` by its kind's name, and the typed
+/// answer's schema.
+struct Stored {
+    inputs: HashMap<String, Arc<JsonObject>>,
+    answer: Value,
+}
+
+static PARSED: LazyLock<Stored> = LazyLock::new(|| {
+    // The file is this build's own (the test in `params` checks it), so it parses.
+    let mut all: Map<String, Value> = serde_json::from_str(STORED).unwrap_or_default();
+    let inputs = match all.remove("inputs") {
+        Some(Value::Object(inputs)) => inputs
+            .into_iter()
+            .map(|(kind, schema)| match schema {
+                Value::Object(schema) => (kind, Arc::new(schema)),
+                _ => (kind, Arc::new(JsonObject::new())),
+            })
+            .collect(),
+        _ => HashMap::new(),
+    };
+    let answer = all.remove("answer").unwrap_or_default();
+    Stored { inputs, answer }
+});
+
+/// The `inputSchema` of the argument struct of kind `kind` (`ArgsKind::name`).
+pub fn input(kind: &str) -> Arc<JsonObject> {
+    PARSED.inputs.get(kind).cloned().unwrap_or_default()
+}
+
+/// The typed answer's schema, which each tool's `outputSchema` is cut from.
+pub fn answer() -> &'static Value {
+    &PARSED.answer
+}
 
 /// A JSON Schema (2020-12) for `T` as clients validate it: optional arguments are simply not
 /// required (no `"type": [..., "null"]`, which single-type schema dialects reject), and the
-/// Rust type's own name and doc stay out of what the model reads.
-pub fn of<T: JsonSchema>() -> JsonObject {
+/// Rust type's own name and doc stay out of what the model reads. Only the test that keeps
+/// `schemas.json` current runs it.
+#[cfg(test)]
+pub fn of<T: schemars::JsonSchema>() -> JsonObject {
     // Inlined enums: some clients do not resolve `$ref`.
     let root = schemars::generate::SchemaSettings::draft2020_12()
         .with(|s| s.inline_subschemas = true)
@@ -161,6 +207,7 @@ fn check_types(schema: &JsonObject, args: &Map<String, Value>) -> Result<(), Str
 }
 
 /// Removes `keys` from every schema object in `value` (no argument is named like them).
+#[cfg(test)]
 pub(crate) fn strip_in(value: &mut Value, keys: &[&str]) {
     match value {
         Value::Object(map) => {
