@@ -135,7 +135,7 @@ fn send_top_pages(s: &mut McpSession, limits: std::ops::RangeInclusive<i64>) {
 
 #[test]
 fn a_burst_of_50_distinct_calls_stays_within_the_upstream_limit() {
-    let (mut s, sb) = rate_limited(20, Duration::from_secs(4), "");
+    let (mut s, sb) = rate_limited(20, Duration::from_secs(2), "");
     send_top_pages(&mut s, 1..=50);
     all_answered(&mut s, 1001..=1050);
     s.finish();
