@@ -28,7 +28,8 @@ pub trait ToolArgs: DeserializeOwned + JsonSchema {
     fn plan(self) -> Result<Plan, String>;
 }
 
-/// The names of the argument structs, one per [`ToolArgs`] implementation.
+/// The names of the argument structs, one per [`ToolArgs`] implementation (each struct's
+/// schema is kept under its kind's name in `schemas.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArgsKind {
     None,
@@ -46,34 +47,6 @@ pub enum ArgsKind {
 // Facts about a tool's arguments are typed here, by kind, not probed from schema property
 // names (issue 21); a test checks each against the struct's schema.
 impl ArgsKind {
-    /// Every kind, in the order `schemas.json` lists them.
-    pub const ALL: [Self; 9] = [
-        Self::None,
-        Self::Window,
-        Self::Compare,
-        Self::Series,
-        Self::List,
-        Self::Sources,
-        Self::Locations,
-        Self::Events,
-        Self::Explain,
-    ];
-
-    /// The key its schema is kept under in `schemas.json`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Window => "window",
-            Self::Compare => "compare",
-            Self::Series => "series",
-            Self::List => "list",
-            Self::Sources => "sources",
-            Self::Locations => "locations",
-            Self::Events => "events",
-            Self::Explain => "explain",
-        }
-    }
-
     /// Takes a date window (and so answers for one).
     pub fn takes_window(self) -> bool {
         !matches!(self, Self::None)
@@ -121,7 +94,7 @@ impl Args {
 
     /// The tool's `inputSchema`, as schemars made it for the struct (`schemas.json`).
     pub fn input_schema(&self) -> Arc<JsonObject> {
-        schema::input(self.kind.name())
+        schema::input(&format!("{:?}", self.kind))
     }
 
     /// True when the schema has an argument `name`.
@@ -477,17 +450,15 @@ mod tests {
     /// `schemas.json` as schemars makes it from this build's types: each argument struct's
     /// schema by kind (found through the catalog), and the typed answer's.
     fn generated_schemas() -> String {
-        let all = crate::tools::CATALOG
+        let mut inputs = Map::new();
+        for tool in crate::tools::CATALOG
             .iter()
             .chain([&crate::tools::compare_projects::COMPARE_PROJECTS])
-            .map(|t| t.args);
-        let mut inputs = Map::new();
-        for kind in ArgsKind::ALL {
-            let args = all
-                .clone()
-                .find(|a| *a == kind)
-                .expect("a tool of each kind");
-            inputs.insert(kind.name().into(), Value::Object((args.schema)()));
+        {
+            let kind = format!("{:?}", tool.args.kind());
+            if !inputs.contains_key(&kind) {
+                inputs.insert(kind, Value::Object((tool.args.schema)()));
+            }
         }
         let file = json!({"inputs": inputs, "answer": crate::tools::answer::generated_schema()});
         serde_json::to_string_pretty(&file).unwrap() + "\n"

@@ -43,7 +43,7 @@ static PARSED: LazyLock<Stored> = LazyLock::new(|| {
     Stored { inputs, answer }
 });
 
-/// The `inputSchema` of the argument struct of kind `kind` (`ArgsKind::name`).
+/// The `inputSchema` of the argument struct of kind `kind` (`ArgsKind`'s name).
 pub fn input(kind: &str) -> Arc<JsonObject> {
     PARSED.inputs.get(kind).cloned().unwrap_or_default()
 }

@@ -18,11 +18,11 @@ fn module_name(path: &Path) -> Option<String> {
     (name != "mod" && name != "lib" && name != "main").then(|| name.to_string())
 }
 
-/// The text of every `.rs` file under `path` (a file or a directory), before `#[cfg(test)]`.
+/// The text of every `.rs` file under `path` (a file or a directory), before its tests module.
 fn sources(path: &Path) -> Vec<String> {
     let code = |p: &Path| {
         let text = std::fs::read_to_string(p).unwrap();
-        text.split("#[cfg(test)]")
+        text.split("#[cfg(test)]\nmod ")
             .next()
             .unwrap_or_default()
             .to_string()
@@ -140,7 +140,8 @@ fn code_lines(dir: &Path, root: &Path, out: &mut Vec<(String, usize)>) {
             code_lines(&p, root, out);
         } else if p.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&p).unwrap();
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            // The tests module, not the first test-only item (which may sit among the code).
+            let code = text.split("#[cfg(test)]\nmod ").next().unwrap_or_default();
             let name = p
                 .strip_prefix(root)
                 .unwrap()
