@@ -191,12 +191,24 @@ pub fn generated_schema() -> Value {
     value
 }
 
-/// The tool's `outputSchema`: [`View`]'s schema, with the members this tool can have.
-pub fn output_schema(tool: &ToolDef) -> JsonObject {
-    let mut schema = match super::schema::answer().clone() {
-        Value::Object(map) => map,
+/// [`View`]'s members as every tool's `outputSchema` shows them, cut once per process:
+/// optional members are left out, never null (`more` alone is null by design).
+static MEMBERS: std::sync::LazyLock<JsonObject> = std::sync::LazyLock::new(|| {
+    let mut members = match super::schema::answer().get("properties") {
+        Some(Value::Object(members)) => members.clone(),
         _ => JsonObject::new(),
     };
+    for (name, member) in members.iter_mut() {
+        if name != "more" {
+            super::schema::drop_null_branches(member);
+        }
+    }
+    members
+});
+
+/// The tool's `outputSchema`: [`View`]'s schema, with the members this tool can have. Only
+/// those are copied: a cold start's first `tools/list` makes one per tool.
+pub fn output_schema(tool: &ToolDef) -> JsonObject {
     let windowed = tool.args.kind().takes_window();
     let keep = |name: &str| match name {
         "summary" => true,
@@ -211,13 +223,16 @@ pub fn output_schema(tool: &ToolDef) -> JsonObject {
         "asOf" => tool.source == Source::Endpoint,
         _ => false,
     };
-    if let Some(Value::Object(props)) = schema.get_mut("properties") {
-        props.retain(|name, _| keep(name));
-        for (name, prop) in props.iter_mut() {
-            // Optional members are left out, never null (`more` alone is null by design).
-            if name != "more" {
-                super::schema::drop_null_branches(prop);
-            }
+    let mut schema = JsonObject::new();
+    if let Value::Object(answer) = super::schema::answer() {
+        for (key, value) in answer {
+            let value = if key == "properties" {
+                let kept = MEMBERS.iter().filter(|(name, _)| keep(name));
+                Value::Object(kept.map(|(k, v)| (k.clone(), v.clone())).collect())
+            } else {
+                value.clone()
+            };
+            schema.insert(key.clone(), value);
         }
     }
     let required: &[&str] = if windowed {
