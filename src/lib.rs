@@ -71,20 +71,11 @@ pub fn run() -> ExitCode {
     let json = matches!(&cli.command, cli::Command::Call(a) if a.json)
         || matches!(&cli.command, cli::Command::Tools(a) if a.json);
     init_logging();
-    // `serve` waits on pipes and sockets and does little work per message: one thread answers
-    // sooner than a pool (no worker threads to start, no hand-offs between them; about a
-    // millisecond of a cold start, BENCHMARKS.md), and its one slow call, the keychain, runs on
-    // the blocking pool. The terminal commands keep two workers, so a spinner or a sign-in's
-    // callback server runs while a command waits on a program or a prompt.
-    let mut builder = match &cli.command {
-        cli::Command::Serve(_) => tokio::runtime::Builder::new_current_thread(),
-        _ => {
-            let mut pool = tokio::runtime::Builder::new_multi_thread();
-            pool.worker_threads(2);
-            pool
-        }
-    };
-    let runtime = match builder.enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             output::error(
