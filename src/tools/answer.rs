@@ -4,8 +4,7 @@
 //! [`View`] is built by `shape` from the call's answer; [`output_schema`] cuts the schema
 //! schemars makes of the same types (kept in `schemas.json`, which a test holds to the types)
 //! to the members the tool can have (facts typed on its catalog entry: a window, a limit, a
-//! comparison, a series). Uses `catalog`, `buckets`
-//! and `schema`.
+//! comparison, a series). Uses `catalog`, `buckets` and `schema`.
 
 use rmcp::model::JsonObject;
 use schemars::JsonSchema;

@@ -5,8 +5,8 @@
 //! clients of every dialect accept; the checks name the offending argument where serde cannot
 //! (inside flattened structs). schemars makes them from the argument structs and the typed
 //! answer, but not at run time: `schemas.json` holds what it made, parsed once by the first
-//! `tools/list` or call, because generating them cost a cold start several milliseconds and
-//! the binary schemars' generator (BENCHMARKS.md, issue 23). A unit test in `params` fails
+//! `tools/list` or call. Generating them at start-up cost a cold start milliseconds and put
+//! schemars' generator in the binary (BENCHMARKS.md, issue 23). A unit test in `params` fails
 //! when the file differs from what schemars makes now, and rewrites it with
 //! `UPDATE_SCHEMAS=1`. A leaf of `tools`: it imports no sibling.
 
@@ -43,7 +43,8 @@ static PARSED: LazyLock<Stored> = LazyLock::new(|| {
     Stored { inputs, answer }
 });
 
-/// The `inputSchema` of the argument struct of kind `kind` (`ArgsKind`'s name).
+/// The `inputSchema` of the argument struct of kind `kind` (`ArgsKind`'s name). Every kind a
+/// tool uses is in the file (the test in `params` makes it from the catalog).
 pub fn input(kind: &str) -> Arc<JsonObject> {
     PARSED.inputs.get(kind).cloned().unwrap_or_default()
 }
