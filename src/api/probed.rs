@@ -167,31 +167,34 @@ impl Routes {
             .as_ref()
     }
 
-    /// True when `tool`'s path `path` is known not to answer: found by a live call of this
-    /// process, else by the probe.
-    pub fn missing(&self, tool: &str, path: &str) -> bool {
-        let learned = self
-            .learned
+    /// What a live call of this process found `tool`'s path `path` does, if one has.
+    fn learned(&self, tool: &str, path: &str) -> Option<Outcome> {
+        self.learned
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(tool)
             .filter(|(p, _)| p == path)
-            .map(|(_, o)| *o);
-        learned
-            .or_else(|| self.record().and_then(|r| r.outcome(tool, path)))
+            .map(|(_, o)| *o)
+    }
+
+    /// What the probe recorded `tool`'s path `path` does.
+    fn probed(&self, tool: &str, path: &str) -> Option<Outcome> {
+        self.record().and_then(|r| r.outcome(tool, path))
+    }
+
+    /// True when `tool`'s path `path` is known not to answer: found by a live call of this
+    /// process, else by the probe.
+    pub fn missing(&self, tool: &str, path: &str) -> bool {
+        self.learned(tool, path)
+            .or_else(|| self.probed(tool, path))
             .is_some_and(Outcome::is_missing)
     }
 
     /// True when a live call of this process has found what `tool`'s `path` does, or the probe
     /// found it missing: its next call need not wait for another one's finding.
     pub fn settled(&self, tool: &str, path: &str) -> bool {
-        let learned = self
-            .learned
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(tool)
-            .is_some_and(|(p, _)| p == path);
-        learned || self.missing(tool, path)
+        self.learned(tool, path).is_some()
+            || self.probed(tool, path).is_some_and(Outcome::is_missing)
     }
 
     /// Remembers what a live call to `tool`'s `path` found, for the rest of the process.
