@@ -11,6 +11,7 @@
 mod apps;
 mod guard;
 mod skills;
+mod stdio;
 mod transport;
 
 use std::sync::Arc;

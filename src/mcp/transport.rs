@@ -30,6 +30,7 @@ use tokio_util::bytes::BytesMut;
 use tokio_util::codec::{Decoder, FramedRead, LinesCodec, LinesCodecError};
 
 use super::guard::{self, Verdict, error_line};
+use super::stdio;
 
 /// The largest JSON-RPC line accepted from the client.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
@@ -37,13 +38,8 @@ pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 /// Serves `server` on this process's stdin/stdout until the client closes stdin, with at
 /// most `max_in_flight` requests being worked on at once.
 pub async fn serve_stdio<S: ServerHandler>(server: S, max_in_flight: usize) -> anyhow::Result<()> {
-    serve_on(
-        server,
-        tokio::io::stdin(),
-        tokio::io::stdout(),
-        max_in_flight,
-    )
-    .await
+    let (input, output, _restore) = stdio::open();
+    serve_on(server, input, output, max_in_flight).await
 }
 
 /// Serves on any reader/writer pair (stdio in production, pipes in tests).

@@ -41,6 +41,7 @@ mod refresh;
 mod resilience;
 mod signin_clients;
 mod skills;
+mod stdio_streams;
 mod terminal;
 mod third_party;
 mod upstream_errors;

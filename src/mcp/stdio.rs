@@ -1,0 +1,132 @@
+//! This process's stdin and stdout, as the transport reads and writes them.
+//!
+//! tokio's `Stdin` and `Stdout` hand every read and every write to a thread of the blocking
+//! pool and wake the task when it is done: two hand-offs between threads on each call, and
+//! the pool's first threads started while the client waits for `initialize`. An MCP client
+//! spawns `serve` with pipes (Python, Codex) or socket pairs (Node's libuv: Claude Code), and
+//! on Unix both can be read and written without blocking, their readiness coming from the
+//! runtime's reactor like any socket's. So when stdin or stdout is one of those, it is
+//! switched to non-blocking and served that way; anything else (a terminal, a file,
+//! `/dev/null`, Windows) keeps tokio's own.
+//!
+//! Non-blocking is a flag of the open file, shared with whoever else holds it (a shell that
+//! started `serve` and reads the same stdin after it), so [`Restore`] puts each flag back as it
+//! found it when it is dropped, at the end of serving.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// What reads the client's requests.
+pub(super) type Input = Box<dyn AsyncRead + Unpin + Send>;
+/// What writes to the client.
+pub(super) type Output = Box<dyn AsyncWrite + Unpin + Send>;
+
+/// Puts the flags of stdin and stdout back as they were, when dropped.
+pub(super) struct Restore {
+    #[cfg(unix)]
+    _files: Vec<unix::Restore>,
+}
+
+/// Opens stdin and stdout, inside the runtime (the reactor registers them); keep the
+/// [`Restore`] until serving ends.
+pub(super) fn open() -> (Input, Output, Restore) {
+    #[cfg(unix)]
+    {
+        let mut files = Vec::new();
+        let input = match unix::reader() {
+            Some((reader, restore)) => {
+                files.push(restore);
+                reader
+            }
+            None => Box::new(tokio::io::stdin()),
+        };
+        let output = match unix::writer() {
+            Some((writer, restore)) => {
+                files.push(restore);
+                writer
+            }
+            None => Box::new(tokio::io::stdout()),
+        };
+        (input, output, Restore { _files: files })
+    }
+    #[cfg(not(unix))]
+    (
+        Box::new(tokio::io::stdin()),
+        Box::new(tokio::io::stdout()),
+        Restore {},
+    )
+}
+
+#[cfg(unix)]
+mod unix {
+    use std::fs::File;
+    use std::io;
+    use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+    use std::os::unix::fs::FileTypeExt;
+
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    use tokio::net::UnixStream;
+    use tokio::net::unix::pipe;
+
+    use super::{Input, Output};
+
+    /// Puts an open file's flags back as they were (its blocking mode, the one that changes),
+    /// through a descriptor of its own for the same open file.
+    pub struct Restore {
+        fd: OwnedFd,
+        flags: OFlags,
+    }
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = fcntl_setfl(&self.fd, self.flags);
+        }
+    }
+
+    /// What an open file is, as far as reading it without blocking goes.
+    enum Kind {
+        Pipe,
+        Socket,
+    }
+
+    /// The file behind `fd` (a duplicate: the same open file) if it is a pipe or a socket,
+    /// with what restores its flags.
+    fn open(fd: BorrowedFd<'_>) -> Option<(File, Kind, Restore)> {
+        let file = File::from(fd.try_clone_to_owned().ok()?);
+        let kind = file.metadata().ok()?.file_type();
+        let kind = if kind.is_fifo() {
+            Kind::Pipe
+        } else if kind.is_socket() {
+            Kind::Socket
+        } else {
+            return None;
+        };
+        let flags = fcntl_getfl(&file).ok()?;
+        let fd = fd.try_clone_to_owned().ok()?;
+        Some((file, kind, Restore { fd, flags }))
+    }
+
+    /// A socket of the client's as a non-blocking stream registered with the reactor.
+    fn socket(file: File) -> io::Result<UnixStream> {
+        let stream = std::os::unix::net::UnixStream::from(OwnedFd::from(file));
+        stream.set_nonblocking(true)?;
+        UnixStream::from_std(stream)
+    }
+
+    pub fn reader() -> Option<(Input, Restore)> {
+        let (file, kind, restore) = open(io::stdin().as_fd())?;
+        let reader: Input = match kind {
+            Kind::Pipe => Box::new(pipe::Receiver::from_file(file).ok()?),
+            Kind::Socket => Box::new(socket(file).ok()?),
+        };
+        Some((reader, restore))
+    }
+
+    pub fn writer() -> Option<(Output, Restore)> {
+        let (file, kind, restore) = open(io::stdout().as_fd())?;
+        let writer: Output = match kind {
+            Kind::Pipe => Box::new(pipe::Sender::from_file(file).ok()?),
+            Kind::Socket => Box::new(socket(file).ok()?),
+        };
+        Some((writer, restore))
+    }
+}
