@@ -43,7 +43,9 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
         // The credential is read by the first tool call that needs it, not here: start-up
         // does only what `initialize` and `tools/list` need.
         Connected::ReadApi(read) => {
-            serve_stdio(AnalyticsServer::new(read.toolbox.clone()), max_in_flight).await
+            let server = AnalyticsServer::new(read.toolbox.clone());
+            server.prepare_listing();
+            serve_stdio(server, max_in_flight).await
         }
     };
     // The client has gone; a refresh still running stores its rotated tokens before exit.
@@ -56,7 +58,9 @@ pub async fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
 async fn several(args: &ServeArgs) -> anyhow::Result<Exit> {
     let set = Several::connect(&args.global, args.demo, args.project.as_deref()).await?;
     // Each profile's credential is read by its first tool call, not here (as with one).
-    let served = serve_stdio(AnalyticsServer::over(set.projects()), set.max_in_flight).await;
+    let server = AnalyticsServer::over(set.projects());
+    server.prepare_listing();
+    let served = serve_stdio(server, set.max_in_flight).await;
     set.settle().await;
     served?;
     Ok(Exit::Success)

@@ -11,7 +11,7 @@
 //!
 //! It owns stdout: rmcp's messages and the transport's own answers go through one writer
 //! task, a whole line at a time, so nothing but JSON-RPC lines ever reaches stdout.
-//! Uses `guard` and rmcp.
+//! Uses `guard`, `stdio` (the streams themselves) and rmcp.
 
 use std::collections::HashSet;
 use std::io;
@@ -38,6 +38,7 @@ pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 /// Serves `server` on this process's stdin/stdout until the client closes stdin, with at
 /// most `max_in_flight` requests being worked on at once.
 pub async fn serve_stdio<S: ServerHandler>(server: S, max_in_flight: usize) -> anyhow::Result<()> {
+    // `_restore` lives until serving ends: then stdin and stdout block again.
     let (input, output, _restore) = stdio::open();
     serve_on(server, input, output, max_in_flight).await
 }

@@ -9,7 +9,7 @@
 //! argument; `get_project` lists every project; `compare_projects` puts their overviews side
 //! by side. Uses `toolbox`, `catalog`, `schema`, `typed` and `compare_projects`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::model::JsonObject;
 use serde_json::{Map, Value, json};
@@ -49,7 +49,7 @@ pub struct Project {
 pub struct Listed {
     pub def: &'static ToolDef,
     pub input: Arc<JsonObject>,
-    pub output: JsonObject,
+    pub output: Arc<JsonObject>,
 }
 
 /// The catalog as a single-profile server lists it.
@@ -59,7 +59,7 @@ pub fn catalog_listing() -> Vec<Listed> {
         .map(|def| Listed {
             def,
             input: def.args.input_schema(),
-            output: super::output_schema(def),
+            output: Arc::new(super::output_schema(def)),
         })
         .collect()
 }
@@ -70,6 +70,8 @@ pub struct Projects {
     projects: Vec<Project>,
     /// Each catalog tool's input schema with `project` (several projects only).
     inputs: Vec<Arc<JsonObject>>,
+    /// [`Projects::listing`], made once: it never changes while the process runs.
+    listed: OnceLock<Arc<[Listed]>>,
 }
 
 impl Projects {
@@ -89,7 +91,11 @@ impl Projects {
         } else {
             Vec::new()
         };
-        Self { projects, inputs }
+        Self {
+            projects,
+            inputs,
+            listed: OnceLock::new(),
+        }
     }
 
     /// True with two projects or more (then `project` and `compare_projects` exist).
@@ -127,8 +133,15 @@ impl Projects {
     }
 
     /// The tools as `tools/list` shows them: the catalog, and with several projects each with
-    /// `project`, `get_project` as the list of projects, and `compare_projects`.
-    pub fn listing(&self) -> Vec<Listed> {
+    /// `project`, `get_project` as the list of projects, and `compare_projects`. Made by the
+    /// first caller, then shared.
+    pub fn listing(&self) -> Arc<[Listed]> {
+        self.listed
+            .get_or_init(|| self.make_listing().into())
+            .clone()
+    }
+
+    fn make_listing(&self) -> Vec<Listed> {
         if !self.is_several() {
             return catalog_listing();
         }
@@ -144,14 +157,14 @@ impl Projects {
                 Listed {
                     def,
                     input: input.clone(),
-                    output: super::output_schema(def),
+                    output: Arc::new(super::output_schema(def)),
                 }
             })
             .collect();
         listed.push(Listed {
             def: &COMPARE_PROJECTS,
             input: COMPARE_PROJECTS.args.input_schema(),
-            output: compare_projects::output_schema(),
+            output: Arc::new(compare_projects::output_schema()),
         });
         listed
     }
