@@ -55,10 +55,13 @@ use clap::{CommandFactory, Parser};
 /// in [`error`]).
 pub fn run() -> ExitCode {
     // A shell asking for completions (`COMPLETE=bash analytics-mcp -- WORDS…`, from the
-    // script `completions` prints) is answered here, and the process ends.
-    clap_complete::CompleteEnv::with_factory(cli::Cli::command)
-        .var(env_vars::COMPLETE)
-        .complete();
+    // script `completions` prints) is answered here, and the process ends. Looked up first:
+    // clap_complete's own look costs every start-up 0.06 ms (measured, issue 23).
+    if std::env::var_os(env_vars::COMPLETE).is_some() {
+        clap_complete::CompleteEnv::with_factory(cli::Cli::command)
+            .var(env_vars::COMPLETE)
+            .complete();
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage::clap_error(e),
