@@ -113,20 +113,32 @@ mod unix {
     }
 
     pub fn reader() -> Option<(Input, Restore)> {
-        let (file, kind, restore) = open(io::stdin().as_fd())?;
-        let reader: Input = match kind {
-            Kind::Pipe => Box::new(pipe::Receiver::from_file(file).ok()?),
-            Kind::Socket => Box::new(socket(file).ok()?),
-        };
-        Some((reader, restore))
+        served(
+            io::stdin().as_fd(),
+            |file| Ok(Box::new(pipe::Receiver::from_file(file)?) as Input),
+            |socket| Box::new(socket) as Input,
+        )
     }
 
     pub fn writer() -> Option<(Output, Restore)> {
-        let (file, kind, restore) = open(io::stdout().as_fd())?;
-        let writer: Output = match kind {
-            Kind::Pipe => Box::new(pipe::Sender::from_file(file).ok()?),
-            Kind::Socket => Box::new(socket(file).ok()?),
+        served(
+            io::stdout().as_fd(),
+            |file| Ok(Box::new(pipe::Sender::from_file(file)?) as Output),
+            |socket| Box::new(socket) as Output,
+        )
+    }
+
+    /// `fd` as a stream of the reactor's: `pipe` makes it of a pipe, `socket` of a socket.
+    fn served<T>(
+        fd: BorrowedFd<'_>,
+        pipe: impl FnOnce(File) -> io::Result<T>,
+        socket: impl FnOnce(UnixStream) -> T,
+    ) -> Option<(T, Restore)> {
+        let (file, kind, restore) = open(fd)?;
+        let stream = match kind {
+            Kind::Pipe => pipe(file).ok()?,
+            Kind::Socket => socket(self::socket(file).ok()?),
         };
-        Some((writer, restore))
+        Some((stream, restore))
     }
 }
