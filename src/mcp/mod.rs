@@ -59,9 +59,10 @@ impl AnalyticsServer {
         }
     }
 
-    /// Makes the `tools/list` entries' schemas now, on a worker of the runtime, while the
-    /// client's `initialize` is being answered on another: the first `tools/list` comes right
-    /// after it and finds them made (about 0.6 ms of a cold start, BENCHMARKS.md).
+    /// Makes the `tools/list` entries' schemas now, on the runtime's worker, while the
+    /// client's `initialize` is answered on the main thread (rmcp's handshake runs in the
+    /// future `serve` awaits): the first `tools/list` comes right after it and finds them made
+    /// (about 0.6 ms of a cold start, BENCHMARKS.md).
     pub fn prepare_listing(&self) {
         let projects = self.projects.clone();
         tokio::spawn(async move {
