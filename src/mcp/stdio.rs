@@ -23,7 +23,17 @@ pub(super) type Output = Box<dyn AsyncWrite + Unpin + Send>;
 /// Puts the flags of stdin and stdout back as they were, when dropped.
 pub(super) struct Restore {
     #[cfg(unix)]
-    _files: Vec<unix::Restore>,
+    files: Vec<unix::Restore>,
+}
+
+#[cfg(unix)]
+impl Drop for Restore {
+    fn drop(&mut self) {
+        // Last switched, first restored: when stdin and stdout are one open file (one socket
+        // for both), stdout's record holds the flags stdin's switch made, and stdin's the
+        // original ones, which must be the last written.
+        while self.files.pop().is_some() {}
+    }
 }
 
 /// Opens stdin and stdout, inside the runtime (the reactor registers them); keep the
@@ -46,7 +56,7 @@ pub(super) fn open() -> (Input, Output, Restore) {
             }
             None => Box::new(tokio::io::stdout()),
         };
-        (input, output, Restore { _files: files })
+        (input, output, Restore { files })
     }
     #[cfg(not(unix))]
     (
@@ -61,7 +71,7 @@ mod unix {
     use std::fs::File;
     use std::io;
     use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
     use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
     use tokio::net::UnixStream;
@@ -121,11 +131,25 @@ mod unix {
     }
 
     pub fn writer() -> Option<(Output, Restore)> {
+        // Sharing an open file with stderr (`2>&1` into a pipe), stdout stays blocking:
+        // stderr's writers (the log, a panic's message) expect it to block, not to fail.
+        if same_file(io::stdout().as_fd(), io::stderr().as_fd()) {
+            return None;
+        }
         served(
             io::stdout().as_fd(),
             |file| Ok(Box::new(pipe::Sender::from_file(file)?) as Output),
             |socket| Box::new(socket) as Output,
         )
+    }
+
+    /// True when `a` and `b` are the same file (device and inode), such as one pipe.
+    fn same_file(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {
+        let id = |fd: BorrowedFd<'_>| {
+            let meta = File::from(fd.try_clone_to_owned().ok()?).metadata().ok()?;
+            Some((meta.dev(), meta.ino()))
+        };
+        matches!((id(a), id(b)), (Some(a), Some(b)) if a == b)
     }
 
     /// `fd` as a stream of the reactor's: `pipe` makes it of a pipe, `socket` of a socket.

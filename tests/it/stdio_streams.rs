@@ -190,3 +190,63 @@ fn pipes_serve_reads_without_blocking_are_blocking_again_for_their_other_holders
         "serve left the stdout it shared non-blocking"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn one_socket_for_stdin_and_stdout_is_blocking_again_after_serve() {
+    use std::io::Write;
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::unix::net::UnixStream;
+
+    let sandbox = TestSandbox::start(Default::default());
+    let env = sandbox.env();
+    // Some clients hand a server one socket for both streams: one open file, switched and
+    // restored twice.
+    let (mut client, its_end) = UnixStream::pair().unwrap();
+    let shared = its_end.try_clone().unwrap();
+    let child = serve(&env)
+        .stdin(OwnedFd::from(its_end.try_clone().unwrap()))
+        .stdout(OwnedFd::from(its_end))
+        .spawn()
+        .expect("spawn serve");
+    let (lines, _reader) = line_reader(client.try_clone().unwrap());
+    client.write_all(session_lines().as_bytes()).unwrap();
+    assert_served(&lines);
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let out = finish_within(child, WAIT, "serve over one socket");
+    assert!(out.status.success(), "serve exited with {}", out.status);
+    assert_eq!(
+        flags("self", shared.as_raw_fd()) & NONBLOCK,
+        0,
+        "serve left the socket it was given non-blocking"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn stdout_shared_with_stderr_stays_blocking() {
+    use std::io::Write;
+
+    let sandbox = TestSandbox::start(Default::default());
+    let env = sandbox.env();
+    // `serve 2>&1 | …`: the log's writes expect a blocking stderr, so stdout is left as it is.
+    let (from_serve, its_out) = std::io::pipe().unwrap();
+    let mut child = env
+        .cmd()
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(its_out.try_clone().unwrap())
+        .stderr(its_out)
+        .spawn()
+        .expect("spawn serve");
+    let mut to_serve = child.stdin.take().unwrap();
+    let (lines, _reader) = line_reader(from_serve);
+    to_serve.write_all(session_lines().as_bytes()).unwrap();
+    assert_served(&lines);
+    let pid = child.id().to_string();
+    assert_eq!(flags(&pid, 1) & NONBLOCK, 0, "stdout was made non-blocking");
+    assert_ne!(flags(&pid, 0) & NONBLOCK, 0, "stdin is not non-blocking");
+    drop(to_serve);
+    let out = finish_within(child, WAIT, "serve with 2>&1");
+    assert!(out.status.success(), "serve exited with {}", out.status);
+}
