@@ -304,10 +304,9 @@ fn env_num(name: &str, default: usize) -> usize {
 }
 
 /// `analytics-mcp serve` against a sandbox, with the project fixed so no call waits for /me
-/// and the cache off, so every call reaches the upstream.
-/// `analytics-mcp serve` over `sb`'s Read API, without the answer cache. Its config is
-/// written here, once: what the returned closure makes is only the command, so a cold start
-/// times the server, not the benchmark's file writes (about 0.7 ms of it, 2026-12-06).
+/// and the cache off, so every call reaches the upstream. Its config is written here, once:
+/// the returned closure only makes the command, so a cold start times the server, not the
+/// benchmark's file writes (about 0.7 ms of it, 2026-12-06).
 fn ours(sb: &Sandbox) -> impl Fn() -> Command + use<> {
     let dir = std::env::temp_dir().join("analytics-mcp-bench");
     std::fs::create_dir_all(&dir).unwrap();

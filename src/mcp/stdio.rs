@@ -71,9 +71,9 @@ mod unix {
     use std::fs::File;
     use std::io;
     use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    use std::os::unix::fs::FileTypeExt;
 
-    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+    use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl, fstat};
     use tokio::net::UnixStream;
     use tokio::net::unix::pipe;
 
@@ -145,10 +145,7 @@ mod unix {
 
     /// True when `a` and `b` are the same file (device and inode), such as one pipe.
     fn same_file(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {
-        let id = |fd: BorrowedFd<'_>| {
-            let meta = File::from(fd.try_clone_to_owned().ok()?).metadata().ok()?;
-            Some((meta.dev(), meta.ino()))
-        };
+        let id = |fd| fstat(fd).ok().map(|st| (st.st_dev, st.st_ino));
         matches!((id(a), id(b)), (Some(a), Some(b)) if a == b)
     }
 

@@ -68,6 +68,17 @@ fn assert_served(lines: &Receiver<String>) {
     assert!(text.to_lowercase().contains("visitor"), "{call}");
 }
 
+/// Waits for `child` (a `serve` whose client has closed its end) to exit, and asserts it
+/// exited successfully.
+fn ended(child: std::process::Child, what: &str) {
+    let out = finish_within(child, WAIT, what);
+    assert!(
+        out.status.success(),
+        "{what}: serve exited with {}",
+        out.status
+    );
+}
+
 fn serve(env: &TestEnv) -> Command {
     let mut cmd = env.cmd();
     cmd.arg("serve").stderr(Stdio::null());
@@ -110,8 +121,7 @@ fn serve_answers_over_socket_pairs_as_node_clients_spawn_it() {
     }
     // Closing the client's end is the end of the session, as with a pipe.
     drop(to_serve);
-    let out = finish_within(child, WAIT, "serve over socket pairs");
-    assert!(out.status.success(), "serve exited with {}", out.status);
+    ended(child, "serve over socket pairs");
 }
 
 #[test]
@@ -127,8 +137,7 @@ fn serve_answers_a_session_read_from_a_file() {
         .expect("spawn serve");
     let (lines, _reader) = line_reader(child.stdout.take().unwrap());
     assert_served(&lines);
-    let out = finish_within(child, WAIT, "serve reading a file");
-    assert!(out.status.success(), "serve exited with {}", out.status);
+    ended(child, "serve reading a file");
 }
 
 /// The flags of open file `fd` of process `pid` (`/proc/PID/fdinfo/FD`, octal).
@@ -145,6 +154,17 @@ fn flags(pid: &str, fd: i32) -> u32 {
 /// `O_NONBLOCK` on Linux.
 #[cfg(target_os = "linux")]
 const NONBLOCK: u32 = 0o4000;
+
+/// Asserts that this process's descriptor `fd` reads and writes blocking again.
+#[cfg(target_os = "linux")]
+#[track_caller]
+fn assert_blocking_again(fd: &impl std::os::fd::AsRawFd, what: &str) {
+    assert_eq!(
+        flags("self", fd.as_raw_fd()) & NONBLOCK,
+        0,
+        "serve left {what} non-blocking"
+    );
+}
 
 #[cfg(target_os = "linux")]
 #[test]
@@ -177,25 +197,16 @@ fn pipes_serve_reads_without_blocking_are_blocking_again_for_their_other_holders
     assert_ne!(flags(&pid, 1) & NONBLOCK, 0, "stdout is not non-blocking");
 
     drop(to_serve);
-    let out = finish_within(child, WAIT, "serve over pipes");
-    assert!(out.status.success(), "serve exited with {}", out.status);
-    assert_eq!(
-        flags("self", shared_in.as_raw_fd()) & NONBLOCK,
-        0,
-        "serve left the stdin it shared non-blocking"
-    );
-    assert_eq!(
-        flags("self", shared_out.as_raw_fd()) & NONBLOCK,
-        0,
-        "serve left the stdout it shared non-blocking"
-    );
+    ended(child, "serve over pipes");
+    assert_blocking_again(&shared_in, "the stdin it shared");
+    assert_blocking_again(&shared_out, "the stdout it shared");
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn one_socket_for_stdin_and_stdout_is_blocking_again_after_serve() {
     use std::io::Write;
-    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::fd::OwnedFd;
     use std::os::unix::net::UnixStream;
 
     let sandbox = TestSandbox::start(Default::default());
@@ -213,13 +224,8 @@ fn one_socket_for_stdin_and_stdout_is_blocking_again_after_serve() {
     client.write_all(session_lines().as_bytes()).unwrap();
     assert_served(&lines);
     client.shutdown(std::net::Shutdown::Write).unwrap();
-    let out = finish_within(child, WAIT, "serve over one socket");
-    assert!(out.status.success(), "serve exited with {}", out.status);
-    assert_eq!(
-        flags("self", shared.as_raw_fd()) & NONBLOCK,
-        0,
-        "serve left the socket it was given non-blocking"
-    );
+    ended(child, "serve over one socket");
+    assert_blocking_again(&shared, "the socket it was given");
 }
 
 #[cfg(target_os = "linux")]
@@ -247,6 +253,5 @@ fn stdout_shared_with_stderr_stays_blocking() {
     assert_eq!(flags(&pid, 1) & NONBLOCK, 0, "stdout was made non-blocking");
     assert_ne!(flags(&pid, 0) & NONBLOCK, 0, "stdin is not non-blocking");
     drop(to_serve);
-    let out = finish_within(child, WAIT, "serve with 2>&1");
-    assert!(out.status.success(), "serve exited with {}", out.status);
+    ended(child, "serve with 2>&1");
 }
