@@ -8,6 +8,7 @@
 //! | 3 | the tool ran and answered with an error (`call`; the upstream's failures included) |
 //! | 4 | not signed in |
 //! | 5 | the API could not be reached or rejected the credential (`login`, `status`) |
+//! | 101 | a bug: the program panicked (its message on stderr says where); please report it |
 //! | 130 | stopped with Ctrl-C while waiting (what a shell reports: 128 + SIGINT) |
 //!
 //! Read API and hosted profiles follow the same table. With `--json` (`call`, `tools`), a
@@ -25,6 +26,7 @@ pub enum Exit {
     ToolError = 3,
     NotSignedIn = 4,
     Upstream = 5,
+    Bug = 101,
     Interrupted = 130,
 }
 
@@ -38,6 +40,7 @@ impl Exit {
             Self::ToolError => "tool_error",
             Self::NotSignedIn => "not_signed_in",
             Self::Upstream => "upstream",
+            Self::Bug => "bug",
             Self::Interrupted => "interrupted",
         }
     }

@@ -54,6 +54,7 @@ use clap::{CommandFactory, Parser};
 /// Parses the command line, runs the command, and maps the outcome to an exit code (the table
 /// in [`error`]).
 pub fn run() -> ExitCode {
+    end_on_panic();
     // A shell asking for completions (`COMPLETE=bash analytics-mcp -- WORDS…`, from the
     // script `completions` prints) is answered here, and the process ends. Looked up first:
     // clap_complete's own look costs every start-up 0.06 ms (measured, issue 23).
@@ -107,6 +108,20 @@ pub fn run() -> ExitCode {
             ExitCode::from(exit as u8)
         }
     }
+}
+
+/// A panic is a bug, and it ends the process in every build: its message (where, and what) on
+/// stderr, stdin and stdout as `serve` found them, and exit code 101, as a panic on the main
+/// thread ends a Rust program. The release build aborts on a panic (`panic = "abort"`: no
+/// unwinding tables to carry, BENCHMARKS.md, issue 23), so a panic in a spawned task could not
+/// leave the process serving anyway; before, it left that call unanswered for good.
+fn end_on_panic() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        mcp::put_back_stdio();
+        std::process::exit(error::Exit::Bug as i32);
+    }));
 }
 
 /// Logs go to stderr only; stdout belongs to JSON-RPC and data. The filter is a level or a

@@ -35,6 +35,7 @@ use crate::tools::icons::Icon;
 use crate::tools::projects::{Listed, catalog_listing};
 use crate::tools::{Projects, ToolError, Toolbox};
 
+pub use stdio::put_back as put_back_stdio;
 pub use transport::serve_stdio;
 
 /// The resources: the project (live, from `GET /me`) and the glossary.

@@ -11,7 +11,8 @@
 //!
 //! Non-blocking is a flag of the open file, shared with whoever else holds it (a shell that
 //! started `serve` and reads the same stdin after it), so [`Restore`] puts each flag back as it
-//! found it when it is dropped, at the end of serving.
+//! found it when it is dropped, at the end of serving, and [`put_back`] does the same on the
+//! way out of a panic (the release build aborts on one: no drop runs).
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -21,18 +22,27 @@ pub(super) type Input = Box<dyn AsyncRead + Unpin + Send>;
 pub(super) type Output = Box<dyn AsyncWrite + Unpin + Send>;
 
 /// Puts the flags of stdin and stdout back as they were, when dropped.
-pub(super) struct Restore {
-    #[cfg(unix)]
-    files: Vec<unix::Restore>,
-}
+pub(super) struct Restore;
 
-#[cfg(unix)]
 impl Drop for Restore {
     fn drop(&mut self) {
+        put_back();
+    }
+}
+
+/// The flags switched by [`open`], until they are put back.
+#[cfg(unix)]
+static SWITCHED: std::sync::Mutex<Vec<unix::Restore>> = std::sync::Mutex::new(Vec::new());
+
+/// Puts back the flags [`open`] switched, if any are still switched: at the end of serving,
+/// and from the panic hook. Never waits: a panic while the list is held skips it.
+pub fn put_back() {
+    #[cfg(unix)]
+    if let Ok(mut files) = SWITCHED.try_lock() {
         // Last switched, first restored: when stdin and stdout are one open file (one socket
         // for both), stdout's record holds the flags stdin's switch made, and stdin's the
         // original ones, which must be the last written.
-        while self.files.pop().is_some() {}
+        while files.pop().is_some() {}
     }
 }
 
@@ -56,13 +66,17 @@ pub(super) fn open() -> (Input, Output, Restore) {
             }
             None => Box::new(tokio::io::stdout()),
         };
-        (input, output, Restore { files })
+        SWITCHED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(files);
+        (input, output, Restore)
     }
     #[cfg(not(unix))]
     (
         Box::new(tokio::io::stdin()),
         Box::new(tokio::io::stdout()),
-        Restore {},
+        Restore,
     )
 }
 
