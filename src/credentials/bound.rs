@@ -78,18 +78,25 @@ impl Bound {
 
     /// The secret for a request to `target`, or [`WrongOrigin`] when `target` is elsewhere.
     pub fn for_request(&self, target: &str) -> Result<&str, WrongOrigin> {
-        let wrong = || WrongOrigin {
-            issued: self.origin.clone(),
-            target: Url::parse(target)
-                .map(|u| u.origin().ascii_serialization())
-                .unwrap_or_else(|_| "an unparsable URL".to_string()),
-        };
-        let url = Url::parse(target).map_err(|_| wrong())?;
+        match Url::parse(target) {
+            Ok(url) => self.for_url(&url),
+            Err(_) => Err(WrongOrigin {
+                issued: self.origin.clone(),
+                target: "an unparsable URL".to_string(),
+            }),
+        }
+    }
+
+    /// [`Self::for_request`] for a URL already parsed.
+    pub fn for_url(&self, target: &Url) -> Result<&str, WrongOrigin> {
         // An opaque origin (`null`) is never the same as another, even when spelled alike.
-        if url.origin().is_tuple() && Origin::of(&url) == self.origin {
+        if target.origin().is_tuple() && Origin::of(target) == self.origin {
             Ok(self.secret.expose())
         } else {
-            Err(wrong())
+            Err(WrongOrigin {
+                issued: self.origin.clone(),
+                target: target.origin().ascii_serialization(),
+            })
         }
     }
 
