@@ -422,3 +422,41 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .min(limiter::LONGEST_RETRY),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parsing a path against the base's directory gives the URL that joining the two as text
+    /// and parsing the whole gave before: the same requests go out.
+    #[test]
+    fn a_path_parsed_against_the_base_is_the_path_joined_as_text() {
+        let paths = [
+            "/projects/prj_1/analytics/realtime",
+            "/me",
+            "/x:y/z",
+            "/a b/é?x=1&y=a b#frag",
+            "/../../etc",
+            "/projects/%2e%2e/x",
+            "//evil.example/x",
+            "",
+            "relative",
+        ];
+        for base in [
+            "https://app.himetrica.com/api/v1",
+            "https://app.himetrica.com/api/v1/",
+            "http://127.0.0.1:8080",
+            "https://example.com/api/v1?tenant=a",
+        ] {
+            let client = ApiClient::new(Url::parse(base).unwrap(), None, Limits::default());
+            for path in paths {
+                let text = format!("{}{path}", base.trim_end_matches('/'));
+                assert_eq!(
+                    client.url_for(path).map_err(|_| ()),
+                    Url::parse(&text).map_err(|_| ()),
+                    "{base} + {path}"
+                );
+            }
+        }
+    }
+}
