@@ -104,15 +104,13 @@ impl ApiClient {
             }
             in_flight.entry(key.clone()).or_default().clone()
         };
-        let outcome = cell
-            .get_or_init(|| async { self.get(path, query).await.map(|v| (v, clock::now())) })
-            .await
-            .clone();
+        cell.get_or_init(|| async { self.get(path, query).await.map(|v| (v, clock::now())) })
+            .await;
         // Cache first, then clear the in-flight entry: the other order leaves a moment in
         // which a new caller finds neither and sends the request again. Whoever finishes
         // clears the entry (the caller that started it may have been cancelled), unless a
         // newer request for the key has replaced it already.
-        if let Ok((data, as_of)) = &outcome
+        if let Some(Ok((data, as_of))) = cell.get()
             && !ttl.is_zero()
         {
             cache.store(key.clone(), *as_of, data.clone(), ttl);
@@ -122,7 +120,14 @@ impl ApiClient {
         {
             in_flight.remove(&key);
         }
-        let (data, as_of) = outcome?;
+        // The answer is taken, not copied, when no other caller shares the request (the
+        // common case; a copy of a long answer is a tree of allocations).
+        let outcome = match Arc::try_unwrap(cell) {
+            Ok(only) => only.into_inner(),
+            Err(shared) => shared.get().cloned(),
+        };
+        let (data, as_of) = outcome
+            .ok_or_else(|| ApiError::Other("a shared request ended without an answer".into()))??;
         Ok(Fetched {
             data,
             as_of,

@@ -406,7 +406,9 @@ mod tests {
             let straight = parse_request(&value, value.as_object().unwrap(), "tools/call");
             let rmcps = parse(&value);
             assert_eq!(
-                straight.map(|m| format!("{m:?}")).map_err(|e| e.to_string()),
+                straight
+                    .map(|m| format!("{m:?}"))
+                    .map_err(|e| e.to_string()),
                 rmcps.map(|m| format!("{m:?}")).map_err(|e| e.to_string()),
                 "{line}"
             );
