@@ -56,6 +56,13 @@ pub fn is_hidden(c: char) -> bool {
         )
 }
 
+/// True when `text` is printable ASCII only, so nothing in it is hidden: every hidden
+/// character is a control or lies past ASCII. Most of an answer's strings are, and this
+/// byte test is much quicker than [`is_hidden`] on each character.
+fn printable_ascii(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 /// True for a character that breaks lines or aligns columns (kept in multi-line text).
 fn is_layout(c: char) -> bool {
     matches!(c, '\n' | '\t')
@@ -64,7 +71,7 @@ fn is_layout(c: char) -> bool {
 /// Multi-line text (a hosted server's answer, what we print on a terminal) without hidden
 /// characters; line breaks and tabs stay.
 pub fn strip(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| is_hidden(c) && !is_layout(c)) {
+    if printable_ascii(text) || !text.chars().any(|c| is_hidden(c) && !is_layout(c)) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -79,7 +86,7 @@ pub fn strip(text: &str) -> Cow<'_, str> {
 /// One line of text (an upstream name, path or message) without hidden characters: breaks,
 /// tabs and separators become spaces, so a value cannot start a line of its own.
 pub fn line(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_hidden) {
+    if printable_ascii(text) || !text.chars().any(is_hidden) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -329,6 +336,22 @@ pub fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_shortcut_agrees_with_the_rule() {
+        for b in 0u8..=0x7f {
+            let c = char::from(b);
+            assert_eq!(
+                printable_ascii(c.encode_utf8(&mut [0; 4])),
+                !is_hidden(c),
+                "{b:#x}"
+            );
+        }
+        assert!(printable_ascii("/blog/post-1?a=b"));
+        assert!(!printable_ascii("caf\u{e9}") && !printable_ascii("a\u{200b}b"));
+        assert_eq!(line("a\tb"), "a b");
+        assert_eq!(strip("a\tb\u{7}"), "a\tb");
+    }
 
     #[test]
     fn excerpt_prefers_json_error_field_and_strips_html() {
