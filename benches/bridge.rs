@@ -24,6 +24,8 @@ use analytics_mcp_sandbox::{
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);
+/// Untimed rounds before `interleave` times any.
+const WARM_UP: usize = 50;
 
 fn main() {
     // `cargo bench` passes `--bench`; any other argument is a filter we do not use.
@@ -72,7 +74,7 @@ fn main() {
     let mut s = Session::start(ours_cmd());
     s.initialize();
     let idle_rss = s.peak_rss_kb();
-    let mut handoffs = Vec::with_capacity(calls + 50);
+    let mut handoffs = Vec::with_capacity(WARM_UP + calls);
     let (bridge, base) = interleave(
         calls,
         || {
@@ -85,10 +87,10 @@ fn main() {
     s.close();
     report.per_call("analytics-mcp serve", "GET to the sandbox", &bridge, &base);
     // The same calls timed as before the fifth pass of issue 23: when the main thread took
-    // each answer from the reader thread (the warm-up's 50 come first in `handoffs`).
+    // each answer from the reader thread (the warm-up's come first in `handoffs`).
     let received: Vec<Duration> = bridge
         .iter()
-        .zip(&handoffs[50..])
+        .zip(&handoffs[WARM_UP..])
         .map(|(a, h)| *a + *h)
         .collect();
     let (r50, d50) = (percentiles(&received).0, percentiles(&base).0);
@@ -410,7 +412,7 @@ fn interleave(
     mut a: impl FnMut() -> Duration,
     mut b: impl FnMut() -> Duration,
 ) -> (Vec<Duration>, Vec<Duration>) {
-    for _ in 0..50 {
+    for _ in 0..WARM_UP {
         a();
         b();
     }
